@@ -1,0 +1,1 @@
+"""Pure data: resources, their origins, the indexed inventory and pod-template discovery."""

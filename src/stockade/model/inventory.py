@@ -1,0 +1,165 @@
+"""The Inventory: every object of one scan, indexed for rules and the RBAC / path engines."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping
+from functools import cached_property
+
+from stockade.model.kinds import CLUSTER_SCOPED_KINDS
+from stockade.model.podspec import (
+    DEFAULT_EXTRA_TEMPLATE_PATHS,
+    PodTemplate,
+    find_pod_template,
+)
+from stockade.model.resource import Resource
+
+DEFAULT_NAMESPACE = "default"
+
+
+class Inventory:
+    """Objects indexed by kind, namespace, name, labels and owner. Built once, then read-only."""
+
+    def __init__(
+        self,
+        resources: Iterable[Resource],
+        template_paths: Mapping[tuple[str, str], tuple[str, ...]] = DEFAULT_EXTRA_TEMPLATE_PATHS,
+    ) -> None:
+        self.resources: tuple[Resource, ...] = tuple(resources)
+        self.template_paths = template_paths
+        by_kind: dict[str, list[Resource]] = defaultdict(list)
+        for resource in self.resources:
+            by_kind[resource.kind].append(resource)
+        self._by_kind: dict[str, tuple[Resource, ...]] = {k: tuple(v) for k, v in by_kind.items()}
+
+    def __len__(self) -> int:
+        return len(self.resources)
+
+    def __iter__(self) -> Iterator[Resource]:
+        return iter(self.resources)
+
+    # -- scope -------------------------------------------------------------------------------
+    @cached_property
+    def cluster_scoped_kinds(self) -> frozenset[str]:
+        """Built-in cluster-scoped kinds plus those CRDs in the inventory declare ``scope: Cluster``."""
+        extra = set()
+        for crd in self.of_kind("CustomResourceDefinition"):
+            spec = crd.raw.get("spec")
+            if isinstance(spec, Mapping) and spec.get("scope") == "Cluster":
+                names = spec.get("names")
+                if isinstance(names, Mapping) and isinstance(names.get("kind"), str):
+                    extra.add(names["kind"])
+        return CLUSTER_SCOPED_KINDS | extra
+
+    def is_namespaced(self, resource: Resource) -> bool:
+        return resource.kind not in self.cluster_scoped_kinds
+
+    def effective_namespace(self, resource: Resource) -> str | None:
+        """The namespace an object lands in: its own, ``default`` when unset, None when cluster-scoped."""
+        if not self.is_namespaced(resource):
+            return None
+        return resource.namespace or DEFAULT_NAMESPACE
+
+    # -- indexes -----------------------------------------------------------------------------
+    def of_kind(self, *kinds: str) -> tuple[Resource, ...]:
+        if len(kinds) == 1:
+            return self._by_kind.get(kinds[0], ())
+        return tuple(r for kind in kinds for r in self._by_kind.get(kind, ()))
+
+    @property
+    def kinds(self) -> frozenset[str]:
+        return frozenset(self._by_kind)
+
+    @cached_property
+    def _by_namespace(self) -> Mapping[str | None, tuple[Resource, ...]]:
+        index: dict[str | None, list[Resource]] = defaultdict(list)
+        for resource in self.resources:
+            index[self.effective_namespace(resource)].append(resource)
+        return {ns: tuple(items) for ns, items in index.items()}
+
+    def in_namespace(self, namespace: str | None) -> tuple[Resource, ...]:
+        return self._by_namespace.get(namespace, ())
+
+    @cached_property
+    def namespaces(self) -> frozenset[str]:
+        """Namespaces declared as objects or used by any namespaced object."""
+        declared = {r.name for r in self.of_kind("Namespace")}
+        used = {ns for ns in self._by_namespace if ns is not None}
+        return frozenset(declared | used)
+
+    @cached_property
+    def _by_name(self) -> Mapping[tuple[str, str | None, str], Resource]:
+        return {(r.kind, self.effective_namespace(r), r.name): r for r in self.resources}
+
+    def get(self, kind: str, namespace: str | None, name: str) -> Resource | None:
+        return self._by_name.get((kind, namespace, name))
+
+    @cached_property
+    def _by_label(self) -> Mapping[tuple[str | None, str, str], tuple[Resource, ...]]:
+        index: dict[tuple[str | None, str, str], list[Resource]] = defaultdict(list)
+        for resource in self.resources:
+            namespace = self.effective_namespace(resource)
+            for key, value in resource.labels.items():
+                if isinstance(value, str):
+                    index[(namespace, key, value)].append(resource)
+        return {k: tuple(v) for k, v in index.items()}
+
+    def with_label(self, namespace: str | None, key: str, value: str) -> tuple[Resource, ...]:
+        return self._by_label.get((namespace, key, value), ())
+
+    @cached_property
+    def _by_owner(self) -> Mapping[tuple[str | None, str, str], tuple[Resource, ...]]:
+        index: dict[tuple[str | None, str, str], list[Resource]] = defaultdict(list)
+        for resource in self.resources:
+            owners = resource.metadata.get("ownerReferences")
+            if not isinstance(owners, list):
+                continue
+            for owner in owners:
+                if isinstance(owner, Mapping) and isinstance(owner.get("kind"), str):
+                    name = owner.get("name")
+                    if isinstance(name, str):
+                        index[(self.effective_namespace(resource), owner["kind"], name)].append(resource)
+        return {k: tuple(v) for k, v in index.items()}
+
+    def owned_by(self, owner: Resource) -> tuple[Resource, ...]:
+        """Objects whose ownerReferences name ``owner`` (same namespace, by kind and name)."""
+        return self._by_owner.get((self.effective_namespace(owner), owner.kind, owner.name), ())
+
+    def is_owned(self, resource: Resource) -> bool:
+        """True when a controller owns the object (its findings belong to the owner instead)."""
+        owners = resource.metadata.get("ownerReferences")
+        if not isinstance(owners, list):
+            return False
+        return any(isinstance(o, Mapping) and o.get("controller") is True for o in owners)
+
+    # -- pods ------------------------------------------------------------------------------------
+    @cached_property
+    def pod_templates(self) -> tuple[PodTemplate, ...]:
+        """Every pod template in the inventory, once each.
+
+        Objects created by a controller (a ReplicaSet owned by a Deployment, a Pod owned by a
+        ReplicaSet) are left out when their owner is also in the inventory: the owner carries the
+        same template and is what a person fixes.
+        """
+        templates = []
+        present = {(r.kind, self.effective_namespace(r), r.name) for r in self.resources}
+        for resource in self.resources:
+            template = find_pod_template(resource, self.template_paths)
+            if template is None:
+                continue
+            if self._owner_present(resource, present):
+                continue
+            templates.append(template)
+        return tuple(templates)
+
+    def _owner_present(self, resource: Resource, present: set[tuple[str, str | None, str]]) -> bool:
+        owners = resource.metadata.get("ownerReferences")
+        if not isinstance(owners, list):
+            return False
+        namespace = self.effective_namespace(resource)
+        for owner in owners:
+            if isinstance(owner, Mapping) and owner.get("controller") is True:
+                key = (owner.get("kind"), namespace, owner.get("name"))
+                if key in present:
+                    return True
+        return False

@@ -1,0 +1,88 @@
+"""A Kubernetes object as Stockade sees it: the raw mapping plus identity and origin."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+RawObject = Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where an object came from.
+
+    ``file`` is the path as the user gave it (or ``<stdin>``, ``cluster:<context>``, a snapshot path);
+    ``document`` is the 0-based index of the YAML document in that file; ``line`` is the 1-based line
+    where the document starts (0 when unknown, e.g. objects read from a cluster).
+    ``item`` is the index inside a ``kind: List`` document, or -1.
+    """
+
+    file: str
+    document: int = 0
+    line: int = 0
+    item: int = -1
+
+
+@dataclass(frozen=True, slots=True)
+class Resource:
+    """One Kubernetes object. ``raw`` is never mutated by anyone."""
+
+    raw: RawObject
+    api_version: str
+    kind: str
+    name: str
+    namespace: str | None
+    origin: Origin
+
+    @property
+    def group(self) -> str:
+        """API group ('' for the core group)."""
+        return self.api_version.rpartition("/")[0] if "/" in self.api_version else ""
+
+    @property
+    def metadata(self) -> Mapping[str, Any]:
+        meta = self.raw.get("metadata")
+        return meta if isinstance(meta, Mapping) else {}
+
+    @property
+    def labels(self) -> Mapping[str, str]:
+        labels = self.metadata.get("labels")
+        return labels if isinstance(labels, Mapping) else {}
+
+    @property
+    def annotations(self) -> Mapping[str, str]:
+        annotations = self.metadata.get("annotations")
+        return annotations if isinstance(annotations, Mapping) else {}
+
+    @property
+    def display(self) -> str:
+        """``Kind/namespace/name`` (or ``Kind/name`` when cluster-scoped), for messages."""
+        if self.namespace:
+            return f"{self.kind}/{self.namespace}/{self.name}"
+        return f"{self.kind}/{self.name}"
+
+
+def resource_from_raw(raw: RawObject, origin: Origin) -> Resource | str:
+    """Build a Resource, or return the reason the mapping is not a Kubernetes object."""
+    api_version = raw.get("apiVersion")
+    kind = raw.get("kind")
+    if not isinstance(api_version, str) or not api_version:
+        return "no apiVersion" if api_version is None else "apiVersion is not a string"
+    if not isinstance(kind, str) or not kind:
+        return "no kind" if kind is None else "kind is not a string"
+    meta = raw.get("metadata")
+    if meta is None:
+        meta = {}
+    if not isinstance(meta, Mapping):
+        return "metadata is not a mapping"
+    name = meta.get("name")
+    if name is None:
+        name = meta.get("generateName") or ""
+    if not isinstance(name, str):
+        return "metadata.name is not a string"
+    namespace = meta.get("namespace")
+    if namespace is not None and not isinstance(namespace, str):
+        return "metadata.namespace is not a string"
+    return Resource(raw, api_version, kind, name, namespace or None, origin)
