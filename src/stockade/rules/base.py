@@ -53,8 +53,6 @@ AREAS: Mapping[str, str] = {
     "service-accounts": "service accounts",
     "namespaces": "namespaces",
     "registries": "trusted registries",
-    "workload-resources": "workload resources",
-    "exposure": "exposure",
 }
 
 FAMILIES: Mapping[str, str] = {
@@ -71,7 +69,6 @@ FAMILIES: Mapping[str, str] = {
     "OB": "logging and monitoring",
     "GO": "GitOps",
     "AU": "audit-log detections",
-    "EX": "exposure",
 }
 
 

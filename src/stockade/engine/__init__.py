@@ -1,0 +1,1 @@
+"""The engine: rule selection, exceptions, the evaluation loop and finding construction (pure)."""

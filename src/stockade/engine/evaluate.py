@@ -1,0 +1,298 @@
+"""The evaluation loop: run selected rules over an Inventory and build findings.
+
+Pure: no files, no network. Line numbers come from an injected ``locate`` callable (the file source
+resolves them lazily, only for objects that have findings).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from stockade.engine.exceptions import ExceptionBook, ExceptionEntry, annotation_waiver
+from stockade.model.finding import (
+    Finding,
+    InputError,
+    Location,
+    PassCounts,
+    ResourceRef,
+    SkippedInput,
+    Status,
+    Waiver,
+)
+from stockade.model.inventory import Inventory
+from stockade.model.podspec import ContainerRef, PodTemplate
+from stockade.model.resource import Origin, Resource
+from stockade.rules.base import (
+    Outcome,
+    Path,
+    Rule,
+    RuleConfig,
+    RuleContext,
+    RuleNotApplicable,
+    Scope,
+    Violation,
+    format_path,
+)
+
+Locate = Callable[[Origin, Path], int]
+
+
+@dataclass(slots=True)
+class ScanResult:
+    """Everything a scan found, for every output format."""
+
+    rules: list[Rule]
+    findings: list[Finding] = field(default_factory=list)
+    passes: PassCounts = field(default_factory=PassCounts)
+    skipped_rules: dict[str, str] = field(default_factory=dict)  # rule id → why it did not apply
+    errors: list[InputError] = field(default_factory=list)
+    skipped_inputs: list[SkippedInput] = field(default_factory=list)
+    stale_exceptions: list[ExceptionEntry] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    resources_scanned: int = 0
+    facts: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def failed(self) -> list[Finding]:
+        return [f for f in self.findings if f.status is Status.FAIL]
+
+
+def fingerprint(rule_id: str, ref: ResourceRef, container: str | None, path: str) -> str:
+    """Stable across runs: same rule + object + container + path → same id."""
+    group = ref.api_version.rpartition("/")[0]
+    key = "\x1f".join((rule_id, group, ref.kind, ref.namespace or "", ref.name, container or "", path))
+    return hashlib.sha256(key.encode()).hexdigest()[:20]
+
+
+class _Evaluator:
+    def __init__(
+        self,
+        inventory: Inventory,
+        rules: Sequence[Rule],
+        config: RuleConfig,
+        exceptions: ExceptionBook,
+        rule_aliases: Mapping[str, str],
+        today: dt.date,
+        include_passed: bool,
+        locate: Locate | None,
+    ) -> None:
+        self.inventory = inventory
+        self.ctx = RuleContext(inventory, config)
+        self.exceptions = exceptions
+        self.rule_aliases = rule_aliases
+        self.today = today
+        self.include_passed = include_passed
+        self.locate = locate
+        self.result = ScanResult(rules=list(rules), resources_scanned=len(inventory))
+        self._refs: dict[int, ResourceRef] = {}
+
+    def ref(self, resource: Resource) -> ResourceRef:
+        key = id(resource)
+        ref = self._refs.get(key)
+        if ref is None:
+            ref = ResourceRef(
+                resource.api_version, resource.kind, self.inventory.effective_namespace(resource), resource.name
+            )
+            self._refs[key] = ref
+        return ref
+
+    # -- outcomes --------------------------------------------------------------------------------
+    def record(
+        self,
+        rule: Rule,
+        resource: Resource,
+        violations: Iterable[Violation],
+        container: str | None = None,
+        template_annotations: Mapping[str, object] | None = None,
+    ) -> None:
+        any_violation = False
+        for violation in violations:
+            any_violation = True
+            self.result.findings.append(
+                self.finding(rule, resource, violation, container, template_annotations)
+            )
+        if not any_violation:
+            self.result.passes.add(rule.id)
+            if self.include_passed:
+                ref = self.ref(resource)
+                self.result.findings.append(
+                    Finding(
+                        rule_id=rule.id,
+                        status=Status.PASS,
+                        severity=rule.severity,
+                        resource=ref,
+                        message=f"{rule.title}: passed",
+                        location=Location(resource.origin.file, resource.origin.line),
+                        fingerprint=fingerprint(rule.id, ref, container, ""),
+                        container=container,
+                    )
+                )
+
+    def finding(
+        self,
+        rule: Rule,
+        resource: Resource,
+        violation: Violation,
+        container: str | None,
+        template_annotations: Mapping[str, object] | None,
+    ) -> Finding:
+        ref = self.ref(resource)
+        path = format_path(violation.path)
+        line = resource.origin.line
+        if self.locate is not None and violation.path:
+            line = self.locate(resource.origin, violation.path)
+        status, waiver, message = self.waive(rule, resource, ref, container, template_annotations, violation.message)
+        return Finding(
+            rule_id=rule.id,
+            status=status,
+            severity=violation.severity or rule.severity,
+            resource=ref,
+            message=message,
+            location=Location(resource.origin.file, line),
+            fingerprint=fingerprint(rule.id, ref, container, path),
+            path=path,
+            container=container,
+            remediation=violation.remediation or rule.remediation,
+            waiver=waiver,
+        )
+
+    def waive(
+        self,
+        rule: Rule,
+        resource: Resource,
+        ref: ResourceRef,
+        container: str | None,
+        template_annotations: Mapping[str, object] | None,
+        message: str,
+    ) -> tuple[Status, Waiver | None, str]:
+        for annotations in (resource.annotations, template_annotations or {}):
+            waiver = annotation_waiver(annotations, self.rule_aliases)
+            if waiver is None or rule.id not in waiver.rules:
+                continue
+            if waiver.reason is None:
+                self.result.notices.append(
+                    f"{ref.display}: stockade.io/ignore names {rule.id} but has no stockade.io/ignore-reason;"
+                    " the finding stays open"
+                )
+                break
+            return Status.EXCEPTED, Waiver("annotation", waiver.reason), message
+        entry = self.exceptions.find(rule.id, ref.kind, ref.namespace, ref.name, container)
+        if entry is None:
+            return Status.FAIL, None, message
+        waiver = entry.waiver(self.today)
+        if waiver.expired:
+            return Status.FAIL, waiver, f"{message} (exception {entry.source} expired on {waiver.expires})"
+        return Status.EXCEPTED, waiver, message
+
+    def error(self, rule: Rule, resource: Resource, exc: Exception) -> None:
+        ref = self.ref(resource)
+        self.result.findings.append(
+            Finding(
+                rule_id=rule.id,
+                status=Status.ERROR,
+                severity=rule.severity,
+                resource=ref,
+                message=f"could not evaluate: {type(exc).__name__}: {exc}",
+                location=Location(resource.origin.file, resource.origin.line),
+                fingerprint=fingerprint(rule.id, ref, None, "<error>"),
+            )
+        )
+
+    # -- loop ------------------------------------------------------------------------------------
+    def run(self) -> ScanResult:
+        by_scope: dict[Scope, list[Rule]] = {scope: [] for scope in Scope}
+        for rule in self.result.rules:
+            by_scope[rule.scope].append(rule)
+        if by_scope[Scope.CONTAINER] or by_scope[Scope.POD]:
+            for pod in self.inventory.pod_templates:
+                self.run_pod(pod, by_scope[Scope.POD], by_scope[Scope.CONTAINER])
+        object_rules = by_scope[Scope.OBJECT]
+        for rule in object_rules:
+            assert rule.kinds is not None
+            for resource in self.inventory.of_kind(*sorted(rule.kinds)):
+                if rule.id in self.result.skipped_rules:
+                    break
+                self.call(rule, resource, None, None, rule.check, self.ctx, resource)
+        for rule in by_scope[Scope.INVENTORY]:
+            self.run_inventory_rule(rule)
+        self.result.stale_exceptions = self.exceptions.stale()
+        return self.result
+
+    def run_pod(self, pod: PodTemplate, pod_rules: Sequence[Rule], container_rules: Sequence[Rule]) -> None:
+        annotations = pod.annotations
+        for rule in pod_rules:
+            if rule.id not in self.result.skipped_rules:
+                self.call(rule, pod.carrier, None, annotations, rule.check, self.ctx, pod)
+        if container_rules:
+            containers: list[ContainerRef] = list(pod.containers())
+            for rule in container_rules:
+                if rule.id in self.result.skipped_rules:
+                    continue
+                for container in containers:
+                    self.call(rule, pod.carrier, container.name, annotations, rule.check, self.ctx, container)
+
+    def call(
+        self,
+        rule: Rule,
+        resource: Resource,
+        container: str | None,
+        annotations: Mapping[str, object] | None,
+        check: Callable[..., Iterable[object]],
+        *args: object,
+    ) -> None:
+        try:
+            violations = [v for v in check(*args) if isinstance(v, Violation)]
+        except RuleNotApplicable as reason:
+            self.result.skipped_rules[rule.id] = str(reason)
+            return
+        except Exception as exc:  # a rule bug or a shape it did not expect: an error result, never a pass
+            self.error(rule, resource, exc)
+            return
+        self.record(rule, resource, violations, container, annotations)
+
+    def run_inventory_rule(self, rule: Rule) -> None:
+        try:
+            outcomes = [o for o in rule.check(self.ctx) if isinstance(o, Outcome)]
+        except RuleNotApplicable as reason:
+            self.result.skipped_rules[rule.id] = str(reason)
+            return
+        except Exception as exc:
+            self.result.errors.append(
+                InputError("<inventory>", f"rule {rule.id} could not be evaluated: {exc}", kind="evaluate")
+            )
+            return
+        for outcome in outcomes:
+            self.record(rule, outcome.target, outcome.violations, outcome.container)
+
+
+def evaluate(
+    inventory: Inventory,
+    rules: Sequence[Rule],
+    *,
+    config: RuleConfig | None = None,
+    exceptions: Sequence[ExceptionEntry] = (),
+    rule_aliases: Mapping[str, str] | None = None,
+    today: dt.date | None = None,
+    include_passed: bool = False,
+    locate: Locate | None = None,
+) -> ScanResult:
+    """Run ``rules`` over ``inventory``. Findings come back sorted for stable output."""
+    aliases = rule_aliases if rule_aliases is not None else {r.id: r.id for r in rules} | {r.name: r.id for r in rules}
+    evaluator = _Evaluator(
+        inventory,
+        rules,
+        config or RuleConfig(),
+        ExceptionBook(list(exceptions)),
+        aliases,
+        today or dt.date.today(),
+        include_passed,
+        locate,
+    )
+    result = evaluator.run()
+    result.findings.sort(
+        key=lambda f: (-f.severity.rank, f.rule_id, f.resource.namespace or "", f.resource.kind, f.resource.name, f.path)
+    )
+    return result

@@ -1,0 +1,34 @@
+"""Report formats. Each module renders a :class:`ReportContext` to text; none of them reads files.
+
+``render(fmt, ctx)`` imports only the module of the format asked for, so a table report never pays
+for the SARIF or HTML code.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+
+from stockade.engine.compliance import ComplianceSummary
+from stockade.engine.evaluate import ScanResult
+
+FORMATS = ("table", "json", "sarif", "junit", "markdown", "html")
+
+
+@dataclass(frozen=True, slots=True)
+class ReportContext:
+    result: ScanResult
+    compliance: tuple[ComplianceSummary, ...] = ()
+    tool_version: str = ""
+    generated_at: str = ""  # ISO 8601 UTC
+    color: bool = False
+    targets: tuple[str, ...] = field(default=())  # what was scanned, as the user named it
+    fail_on: str = "high"
+
+
+def render(fmt: str, ctx: ReportContext) -> str:
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r} (choose from {', '.join(FORMATS)})")
+    module = importlib.import_module(f"stockade.report.{fmt}_report")
+    text: str = module.render(ctx)
+    return text
