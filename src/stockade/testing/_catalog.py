@@ -30,6 +30,8 @@ class ResourceType:
     verbs: tuple[str, ...] = READ_WRITE
     singular: str = ""
     short_names: tuple[str, ...] = ()
+    # Built-in kinds are typed: their list items come without apiVersion/kind.
+    builtin: bool = False
 
     @property
     def is_subresource(self) -> bool:
@@ -64,7 +66,9 @@ def _b(
     verbs: tuple[str, ...] = READ_WRITE,
     short: str = "",
 ) -> _Builtin:
-    resource = ResourceType(group, name, kind, namespaced, verbs, short_names=tuple(short.split()))
+    resource = ResourceType(
+        group, name, kind, namespaced, verbs, short_names=tuple(short.split()), builtin=True
+    )
     return _Builtin(group, tuple(versions.split()), resource)
 
 
@@ -237,7 +241,10 @@ def _crd_types(crd: Mapping[str, Any]) -> list[tuple[str, ResourceType]]:
             subresources = entry.get("subresources")
             if isinstance(subresources, Mapping) and "status" in subresources:
                 served.append(
-                    (entry["name"], ResourceType(group, plural + "/status", kind, resource.namespaced, STATUS))
+                    (
+                        entry["name"],
+                        ResourceType(group, plural + "/status", kind, resource.namespaced, STATUS),
+                    )
                 )
     return served
 
@@ -272,6 +279,9 @@ def _freeze(
     groups: Mapping[str, Mapping[str, Mapping[str, ResourceType]]],
 ) -> dict[str, dict[str, tuple[ResourceType, ...]]]:
     return {
-        group: {version: tuple(sorted(types.values(), key=lambda r: r.name)) for version, types in versions.items()}
+        group: {
+            version: tuple(sorted(types.values(), key=lambda r: r.name))
+            for version, types in versions.items()
+        }
         for group, versions in groups.items()
     }

@@ -158,16 +158,17 @@ class Store:
                     if (namespace is None or key[0] == namespace) and selector(o)
                 ]
                 return events, self._rv
-            return self.events_after(since, group, kind, namespace, selector), since
+            return self.events_after(since, group, kind, namespace, selector)
 
     def events_after(
         self, since: int, group: str, kind: str, namespace: str | None, selector: Selector
-    ) -> list[Event]:
+    ) -> tuple[list[Event], int]:
+        """Matching events newer than ``since``, and the resourceVersion they bring a watcher to."""
         with self._cond:
             if since < self._floor:
                 raise Gone(f"too old resource version: {since} ({self._floor + 1})")
             start = bisect.bisect_right(self._history, since, key=lambda e: e.rv)
-            return [
+            events = [
                 e
                 for e in self._history[start:]
                 if e.group == group
@@ -175,6 +176,7 @@ class Store:
                 and (namespace is None or e.namespace == namespace)
                 and selector(e.obj)
             ]
+            return events, max(since, self._rv)
 
     def wait(self, after: int, timeout: float) -> None:
         """Block until the store moves past ``after``, it closes, or ``timeout`` passes."""
@@ -190,17 +192,10 @@ class Store:
                 self._put(obj, "load")
             self.compact()
 
-    def create(self, obj: Mapping[str, Any]) -> Obj:
+    def put(self, obj: Mapping[str, Any], mode: str) -> Obj:
+        """Store ``obj`` (mode create, update or apply) and return a copy as stored."""
         with self._cond:
-            return self._put(obj, "create")
-
-    def update(self, obj: Mapping[str, Any]) -> Obj:
-        with self._cond:
-            return self._put(obj, "update")
-
-    def apply(self, obj: Mapping[str, Any]) -> Obj:
-        with self._cond:
-            return self._put(obj, "apply")
+            return copy.deepcopy(self._put(obj, mode))
 
     def delete(self, api_version: str, kind: str, name: str, namespace: str | None) -> Obj:
         with self._cond:
@@ -244,13 +239,11 @@ class Store:
         name = meta.get("name")
         if not isinstance(name, str) or not name:
             raise ValueError(f"{kind} without metadata.name")
-        group, version = split_api_version(api_version)
+        group, _ = split_api_version(api_version)
         if (api_version, kind) not in self._kinds:
+            # A new kind (or a new version of one) changes what discovery serves.
             self._kinds[(api_version, kind)] = bool(meta.get("namespace"))
-            if self.catalog().lookup(group, version, "") is None and (
-                self.catalog().by_kind(group, kind) is None or version not in self.catalog().versions(group)
-            ):
-                self._catalog = None
+            self._catalog = None
         namespace = self._namespace_for(group, kind, meta.get("namespace"))
         if namespace:
             meta["namespace"] = namespace
@@ -274,7 +267,7 @@ class Store:
             self._catalog = None
         if mode != "load":
             self._record("MODIFIED" if exists else "ADDED", group, kind, namespace, obj)
-        return copy.deepcopy(obj)
+        return obj
 
     def _record(self, kind_of_event: str, group: str, kind: str, namespace: str, obj: Obj) -> None:
         self._history.append(Event(self._rv, kind_of_event, group, kind, namespace, obj))

@@ -1,0 +1,40 @@
+"""Test helpers for Stockade and for people testing their own policies against a "cluster".
+
+:class:`FakeApiServer` is an in-process Kubernetes API server. It serves raw objects over real
+HTTP or HTTPS with the real protocol — discovery (``/version``, ``/api``, ``/apis``, resource
+lists with scope, kind and verbs, CRD-declared kinds), get, list with ``limit``/``continue``
+paging, chunked watch streams with bookmarks and 410 Gone — so the official ``kubernetes``
+client (and Stockade's cluster source) runs against it unchanged. Tests steer it: change objects
+while a watch is open, forbid resources (403 with the API server's message), and inject faults
+(delays, dropped connections, 429 with Retry-After, 500) into chosen requests.
+
+Usage::
+
+    from kubernetes import client, config
+    from stockade.testing import FakeApiServer
+
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "web", "namespace": "shop"},
+        "spec": {"containers": [{"name": "web", "image": "nginx:1.27"}]},
+    }
+    with FakeApiServer([pod], tls=True, token="t0ken", forbidden=["secrets"]) as server:
+        path = server.kubeconfig(tmp_path / "kubeconfig")          # written 0600, CA included
+        api = config.new_client_from_config(config_file=str(path))
+        pods = client.CoreV1Api(api).list_pod_for_all_namespaces(limit=500)
+        assert [p.metadata.name for p in pods.items] == ["web"]
+
+        server.inject("/api/v1/pods", status=429, retry_after=1, times=2)  # next two lists: 429
+        server.update({**pod, "metadata": {**pod["metadata"], "labels": {"tier": "front"}}})
+        api.close()
+
+Objects live in memory only; Secrets keep their real values (so a test can plant a value and
+check that it never leaks). Writes go through the server object (``create``, ``update``,
+``apply``, ``delete``), not through the HTTP API, which answers GET only.
+"""
+
+from stockade.testing._state import Fault, RequestRecord
+from stockade.testing.fake_apiserver import DEFAULT_CONTEXT, FakeApiServer
+
+__all__ = ["DEFAULT_CONTEXT", "FakeApiServer", "Fault", "RequestRecord"]
