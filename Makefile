@@ -1,0 +1,51 @@
+# Stockade developer tasks. `make demo` and `make test` work on a fresh machine (they create .venv).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint typecheck unit docs docs-check bench install clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Scan the bundled demo application set: a table on the terminal and an HTML report in out/.
+# Exit code 1 (findings) is the expected outcome for the demo, so it does not fail the target.
+demo: $(STAMP)
+	@mkdir -p out
+	$(BIN)/stockade scan examples/demo --exceptions examples/demo/exceptions.yaml --framework cis-1.10 || [ $$? -eq 1 ]
+	$(BIN)/stockade scan examples/demo --exceptions examples/demo/exceptions.yaml --framework cis-1.10 \
+		--format html --output out/demo-report.html || [ $$? -eq 1 ]
+	@echo "HTML report: out/demo-report.html"
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest
+
+test: lint typecheck unit
+
+docs: $(STAMP)
+	$(BIN)/stockade rules docs docs/rules
+
+docs-check: $(STAMP)
+	$(BIN)/stockade rules docs docs/rules --check
+
+bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	$(BIN)/python benchmarks/bench_scan.py
+
+clean:
+	rm -rf $(VENV) out build *.egg-info

@@ -1,0 +1,107 @@
+"""``stockade`` (also ``kubectl stockade``): the entry point. Imports are lazy to start fast."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from stockade import __version__
+
+SEVERITIES = ("critical", "high", "medium", "low", "info")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        from stockade.cli.errors import fatal
+
+        fatal(f"{message} (see `{self.prog} --help`)")
+
+
+def _add_source_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="files or directories (.yaml/.yml/.json, kustomize and helm directories); '-' reads stdin",
+    )
+    parser.add_argument(
+        "--pod-template",
+        action="append",
+        default=[],
+        metavar="KIND.GROUP=PATH",
+        help="an extra CRD kind carrying a pod template, e.g. Rollout.argoproj.io=spec.template",
+    )
+
+
+def _add_scan(sub: argparse._SubParsersAction[_Parser]) -> None:
+    scan = sub.add_parser(
+        "scan",
+        help="scan manifests for misconfigurations",
+        description="Scan Kubernetes manifests (files, directories, kustomize, helm, stdin) for misconfigurations.",
+    )
+    _add_source_options(scan)
+    scan.add_argument("-f", "--format", default="table", help="table|json|sarif|junit|markdown|html (default: table)")
+    scan.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE instead of stdout")
+    scan.add_argument("--rules", action="append", default=[], metavar="SEL", help="only these rule ids, names, families or areas (comma-separated, repeatable)")
+    scan.add_argument("--skip-rules", action="append", default=[], metavar="SEL", help="leave out these rules (same forms as --rules)")
+    scan.add_argument("--framework", action="append", default=[], metavar="ID", help="only rules mapped to this framework, and print its compliance summary (e.g. cis-1.10, pss-restricted)")
+    scan.add_argument("--min-severity", choices=SEVERITIES, help="only rules of this severity or above")
+    scan.add_argument("--fail-on", default="high", choices=(*SEVERITIES, "none"), help="exit 1 when a finding at or above this severity fails (default: high)")
+    scan.add_argument("--exceptions", metavar="FILE", help="exceptions file (rule, namespace, kind, name glob, reason, expires)")
+    scan.add_argument("--include-passed", action="store_true", help="keep pass results in the report")
+    scan.add_argument("--allowed-registries", metavar="LIST", help="comma-separated registries (host or host/path prefix) images may come from")
+    scan.add_argument("--no-color", action="store_true", help="plain text output")
+    scan.add_argument("--no-progress", action="store_true", help="no progress display on stderr")
+
+
+def _add_rules(sub: argparse._SubParsersAction[_Parser]) -> None:
+    rules = sub.add_parser("rules", help="list and explain rules", description="List, explain and document Stockade's rules.")
+    rules_sub = rules.add_subparsers(dest="rules_command", required=True, parser_class=_Parser)
+    listing = rules_sub.add_parser("list", help="list rules (filterable)")
+    listing.add_argument("--rules", action="append", default=[], metavar="SEL", help="ids, names, families or areas")
+    listing.add_argument("--framework", action="append", default=[], metavar="ID")
+    listing.add_argument("--min-severity", choices=SEVERITIES)
+    listing.add_argument("-o", "--output-format", dest="format", default="table", choices=("table", "json"))
+    explain = rules_sub.add_parser("explain", help="show a rule's documentation")
+    explain.add_argument("rule", metavar="ID_OR_NAME")
+    docs = rules_sub.add_parser("docs", help="write docs/rules/*.md from the rule code")
+    docs.add_argument("directory", nargs="?", default="docs/rules")
+    docs.add_argument("--check", action="store_true", help="exit 1 when the files on disk are stale")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="stockade",
+        description="Stockade: Kubernetes Security Posture Management.",
+        epilog="Exit codes: 0 clean, 1 findings at/above --fail-on, 2 usage or configuration error, "
+        "3 some input could not be read.",
+    )
+    parser.add_argument("--version", action="version", version=f"stockade {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    _add_scan(sub)
+    _add_rules(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "scan":
+            from stockade.cli.scan import run_scan
+
+            return run_scan(args)
+        if args.command == "rules":
+            from stockade.cli.rules_cmd import run_rules
+
+            return run_rules(args)
+    except KeyboardInterrupt:
+        sys.stderr.write("stockade: interrupted\n")
+        return 130
+    except BrokenPipeError:
+        return 0
+    raise AssertionError(f"unhandled command {args.command}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,84 @@
+"""``stockade rules list | explain | docs``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from stockade.cli.errors import EXIT_CLEAN, EXIT_FINDINGS, fatal
+from stockade.rules.base import AREAS
+
+
+def run_rules(args: argparse.Namespace) -> int:
+    from stockade.rules import load_rules
+
+    rules = load_rules()
+    if args.rules_command == "list":
+        from stockade.cli.scan import choose_rules
+
+        args.skip_rules = []
+        selected, _ = choose_rules(args)
+        if args.format == "json":
+            payload = [
+                {
+                    "id": r.id,
+                    "name": r.name,
+                    "title": r.title,
+                    "severity": r.severity.value,
+                    "area": r.area,
+                    "stage": r.stage.value,
+                    "frameworks": {k: list(v) for k, v in r.frameworks.items()},
+                }
+                for r in selected
+            ]
+            sys.stdout.write(json.dumps(payload, indent=2) + "\n")
+        else:
+            width = max(len(r.name) for r in selected)
+            for r in selected:
+                sys.stdout.write(
+                    f"{r.id:<8} {r.name:<{width}}  {r.severity.value:<8} {r.stage.value:<5}  "
+                    f"{AREAS[r.area]:<24} {r.title}\n"
+                )
+        return EXIT_CLEAN
+    if args.rules_command == "explain":
+        from stockade.rules import rule_aliases
+        from stockade.rules.docs import rule_text
+
+        aliases = rule_aliases(rules)
+        rid = aliases.get(args.rule) or aliases.get(args.rule.upper()) or aliases.get(args.rule.lower())
+        if rid is None:
+            fatal(f"no rule {args.rule!r} (see `stockade rules list`)")
+        sys.stdout.write(rule_text(rules[rid]))
+        return EXIT_CLEAN
+    if args.rules_command == "docs":
+        from stockade.rules.docs import generated_files
+
+        directory = Path(args.directory)
+        files = generated_files(rules.values())
+        if args.check:
+            stale = [
+                name
+                for name, text in files.items()
+                if not (directory / name).is_file() or (directory / name).read_text(encoding="utf-8") != text
+            ]
+            extra = sorted(
+                p.name for p in directory.glob("*.md") if p.name not in files
+            ) if directory.is_dir() else []
+            if stale or extra:
+                sys.stderr.write(
+                    f"stockade: docs in {directory} are stale ({len(stale)} changed, {len(extra)} obsolete);"
+                    " run `stockade rules docs`\n"
+                )
+                return EXIT_FINDINGS
+            return EXIT_CLEAN
+        directory.mkdir(parents=True, exist_ok=True)
+        for stale_file in directory.glob("*.md"):
+            if stale_file.name not in files:
+                stale_file.unlink()
+        for name, text in files.items():
+            (directory / name).write_text(text, encoding="utf-8")
+        sys.stdout.write(f"wrote {len(files)} files to {directory}\n")
+        return EXIT_CLEAN
+    raise AssertionError(args.rules_command)

@@ -1,0 +1,42 @@
+"""Reading the user's own configuration files (exceptions, settings): small, strict, safe YAML/JSON."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+MAX_CONFIG_BYTES = 4 * 1024 * 1024
+
+
+class ConfigFileError(ValueError):
+    """A configuration file is missing or malformed (a usage error: exit code 2)."""
+
+
+def read_config_file(path: str) -> object:
+    """Load one YAML or JSON document; ConfigFileError names the file and what is wrong."""
+    import yaml_rs
+
+    file = Path(path)
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        raise ConfigFileError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ConfigFileError(f"{path}: larger than {MAX_CONFIG_BYTES // (1024 * 1024)} MiB")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ConfigFileError(f"{path}: not valid UTF-8 (byte {exc.start})") from None
+    try:
+        loaded = yaml_rs.loads(
+            text,
+            parse_datetime=False,
+            alias_limits=yaml_rs.AliasLimits(max_total_replayed_events=10_000),
+        )
+    except (yaml_rs.YAMLDecodeError, ValueError, RecursionError) as exc:
+        first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ConfigFileError(f"{path}: {first_line}") from None
+    if isinstance(loaded, list) and loaded and all(isinstance(d, dict) or d is None for d in loaded):
+        documents = [d for d in loaded if d is not None]
+        if len(documents) > 1 and "---" in text:
+            raise ConfigFileError(f"{path}: expected one document, found {len(documents)}")
+    return loaded

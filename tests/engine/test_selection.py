@@ -1,0 +1,62 @@
+"""Rule selection: every form a user can type, and the refusal to run nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+from stockade.engine.selection import Selection, SelectionError, select_rules, split_tokens
+from stockade.frameworks import framework_ids
+from stockade.model.finding import Severity
+from stockade.rules import load_rules
+
+RULES = load_rules()
+
+
+def ids(selection: Selection) -> set[str]:
+    return {r.id for r in select_rules(RULES, selection, framework_ids())}
+
+
+def test_default_selects_everything() -> None:
+    assert ids(Selection()) == set(RULES)
+
+
+def test_by_id_name_family_and_area() -> None:
+    assert ids(Selection(include=("wl-001",))) == {"WL-001"}
+    assert ids(Selection(include=("host-pid",))) == {"WL-006"}
+    assert ids(Selection(include=("WL",))) == {r for r in RULES if r.startswith("WL-")}
+    assert ids(Selection(include=("container-privileges",))) == {r.id for r in RULES.values() if r.area == "container-privileges"}
+
+
+def test_exclude_framework_and_severity() -> None:
+    assert "WL-001" not in ids(Selection(exclude=("privileged-container",)))
+    cis = ids(Selection(frameworks=("cis-1.10",)))
+    assert cis and all("cis-1.10" in RULES[r].frameworks for r in cis)
+    high = ids(Selection(min_severity=Severity.HIGH))
+    assert high and all(RULES[r].severity.rank >= Severity.HIGH.rank for r in high)
+
+
+@pytest.mark.parametrize(
+    "selection",
+    [
+        Selection(include=("no-such-rule",)),
+        Selection(frameworks=("iso-27001",)),
+        Selection(include=("WL-001",), exclude=("WL-001",)),
+    ],
+)
+def test_selection_that_runs_nothing_is_an_error(selection: Selection) -> None:
+    with pytest.raises(SelectionError):
+        select_rules(RULES, selection, framework_ids())
+
+
+def test_split_tokens_accepts_commas_and_repeats() -> None:
+    assert split_tokens(["a,b", "c", " ,"]) == ("a", "b", "c")
+
+
+def test_every_framework_mapping_names_a_real_control() -> None:
+    from stockade.frameworks import load_framework
+
+    for rule in RULES.values():
+        for framework_id, controls in rule.frameworks.items():
+            framework = load_framework(framework_id)
+            for control in controls:
+                assert framework.control(control) is not None, (rule.id, framework_id, control)
