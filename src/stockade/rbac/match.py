@@ -24,7 +24,7 @@ def api_group_matches(rule: PolicyRule, group: str) -> bool:
 def resource_matches(rule: PolicyRule, combined: str, subresource: str) -> bool:
     """``combined`` is ``resource/subresource`` (or ``resource``); ``*/sub`` only serves subresources."""
     for entry in rule.resources:
-        if entry == ALL or entry == combined:
+        if entry in (ALL, combined):
             return True
         if subresource and entry == f"*/{subresource}":
             return True
@@ -38,7 +38,7 @@ def resource_name_matches(rule: PolicyRule, name: str) -> bool:
 
 def non_resource_url_matches(rule: PolicyRule, path: str) -> bool:
     for entry in rule.non_resource_urls:
-        if entry == ALL or entry == path:
+        if entry in (ALL, path):
             return True
         # Every trailing '*' goes, so "/api**" behaves as "/api*".
         if entry.endswith(ALL) and path.startswith(entry.rstrip(ALL)):

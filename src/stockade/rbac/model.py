@@ -192,7 +192,8 @@ class RbacProblem:
     def __str__(self) -> str:
         where = ""
         if self.origin is not None:
-            where = f"{self.origin.file}:{self.origin.line}: " if self.origin.line else f"{self.origin.file}: "
+            line = f":{self.origin.line}" if self.origin.line else ""
+            where = f"{self.origin.file}{line}: "
         return f"{where}{self.object}: {self.message} [{self.code}]"
 
 

@@ -140,7 +140,8 @@ def _read_aggregation(raw: object, report: Report) -> tuple[LabelSelector, ...] 
     if selectors is None:
         selectors = []
     if not isinstance(selectors, list):
-        report("invalid-aggregation", "aggregationRule.clusterRoleSelectors is not a list; declared rules kept")
+        message = "aggregationRule.clusterRoleSelectors is not a list; declared rules kept"
+        report("invalid-aggregation", message)
         return None
     parsed = []
     for position, selector in enumerate(selectors):
@@ -215,7 +216,8 @@ def _read_subject(position: int, raw: object, namespace: str | None, report: Rep
         # An SA subject without a namespace means the binding's own; a ClusterRoleBinding has none.
         effective = subject_ns or namespace
         if not effective:
-            report("malformed-subject", f"{where}: ServiceAccount {name!r} has no namespace and matches no one")
+            message = f"{where}: ServiceAccount {name!r} has no namespace and matches no one"
+            report("malformed-subject", message)
             return None
         return Subject("ServiceAccount", name, effective)
     report("malformed-subject", f"{where}.kind {kind!r} is not User, Group or ServiceAccount; ignored")

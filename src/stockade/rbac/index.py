@@ -1,0 +1,385 @@
+"""The effective-permission index: RBAC objects of one Inventory, resolved once, queried from memory.
+
+Built once per Inventory (`RbacIndex.build`), then read-only. Questions it answers, each with the
+binding and role rule behind every yes:
+
+- ``can`` / ``can_subject``: may this identity make this request? (the authorizer's decision)
+- ``who_can``: which binding subjects may make this request?
+- ``permissions_of``: every rule a subject holds, and where.
+
+Layout, chosen for clusters with thousands of namespaces: bindings are indexed by the principal
+they name (a username or a group, ServiceAccounts by their username) and by namespace, so ``can``
+only looks at the bindings of the asker; ClusterRole rules are bucketed by (verb, group, resource)
+with ``*`` as ordinary keys, so ``who_can`` looks up a dozen buckets instead of every rule; Roles
+are few per namespace and are read directly.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from stockade.model.inventory import Inventory
+from stockade.model.resource import Resource
+from stockade.rbac.aggregate import aggregate
+from stockade.rbac.match import ALL, rule_allows
+from stockade.rbac.model import (
+    ANONYMOUS_USER,
+    AUTHENTICATED_GROUP,
+    MASTERS_GROUP,
+    UNAUTHENTICATED_GROUP,
+    Decision,
+    Grant,
+    ObjectRef,
+    Permission,
+    PolicyRule,
+    RbacProblem,
+    Request,
+    Subject,
+    WhoCan,
+    service_account_groups,
+)
+from stockade.rbac.parse import BindingDef, RoleDef, RuleInterner, is_rbac, read_binding, read_role
+
+# A principal as bindings name it: ("u", username) or ("g", group).
+_Key = tuple[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class _Role:
+    ref: ObjectRef
+    rules: tuple[PolicyRule, ...]
+    # Per rule, where it is declared; None when the role declares all its rules itself.
+    sources: tuple[tuple[ObjectRef, int], ...] | None = None
+
+    def source(self, index: int) -> tuple[ObjectRef, int]:
+        return (self.ref, index) if self.sources is None else self.sources[index]
+
+
+@dataclass(frozen=True, slots=True)
+class _Binding:
+    ref: ObjectRef
+    role_ref: ObjectRef | None
+    subjects: tuple[Subject, ...]
+    keys: tuple[_Key, ...]
+    problems: tuple[RbacProblem, ...]
+
+    def first_subject(self, keys: frozenset[_Key]) -> Subject | None:
+        """The first subject that applies, the one the API server names in its reason."""
+        for subject, key in zip(self.subjects, self.keys, strict=True):
+            if key in keys:
+                return subject
+        return None
+
+
+def implicit_groups(subject: Subject) -> tuple[str, ...]:
+    """Groups the API server adds for this subject when it authenticates.
+
+    A ServiceAccount is in ``system:serviceaccounts``, ``system:serviceaccounts:<ns>`` and
+    ``system:authenticated``; a user in ``system:authenticated`` (``system:anonymous`` in
+    ``system:unauthenticated`` instead). A Group stands for itself and gets none.
+    """
+    if subject.kind == "ServiceAccount" and subject.namespace:
+        return (*service_account_groups(subject.namespace), AUTHENTICATED_GROUP)
+    if subject.kind == "User":
+        return (UNAUTHENTICATED_GROUP,) if subject.name == ANONYMOUS_USER else (AUTHENTICATED_GROUP,)
+    return ()
+
+
+def _key(subject: Subject) -> _Key:
+    if subject.kind == "Group":
+        return ("g", subject.name)
+    # A ServiceAccount subject matches on its username, exactly as a User subject of that name does.
+    return ("u", subject.username or "")
+
+
+class RbacIndex:
+    """Roles, bindings and their problems, resolved and indexed for the queries above."""
+
+    def __init__(self) -> None:
+        self.problems: tuple[RbacProblem, ...] = ()
+        self._roles: dict[ObjectRef, _Role] = {}
+        self._crbs: list[_Binding] = []
+        self._rbs: list[_Binding] = []
+        self._crb_by_key: dict[_Key, list[int]] = defaultdict(list)
+        self._rb_by_key: dict[_Key, list[int]] = defaultdict(list)
+        self._rb_by_ns_key: dict[tuple[str, _Key], list[int]] = defaultdict(list)
+        self._rbs_by_ns: dict[str, list[int]] = defaultdict(list)
+        self._crbs_by_role: dict[str, list[int]] = defaultdict(list)
+        self._buckets: dict[tuple[str, str, str], list[tuple[str, int]]] = defaultdict(list)
+        self._non_resource: list[tuple[str, int]] = []
+
+    # -- building ------------------------------------------------------------------------------
+    @classmethod
+    def build(cls, inventory: Inventory, *, recompute_aggregation: bool = True) -> RbacIndex:
+        """Index the RBAC objects of ``inventory``.
+
+        ``recompute_aggregation`` (the default, right for manifests) replaces the rules of every
+        aggregated ClusterRole by the union its selectors pick, as the control plane would. Turn
+        it off for objects read from a live cluster, whose rules the controller has already
+        filled: the rules are then used as read, and aggregation only explains where they came from.
+        """
+        index = cls()
+        problems: list[RbacProblem] = []
+        index._load_roles(inventory, problems, recompute_aggregation)
+        index._load_bindings(inventory, problems)
+        index._bucket_cluster_roles()
+        index.problems = tuple(problems)
+        return index
+
+    def _load_roles(self, inventory: Inventory, problems: list[RbacProblem], recompute: bool) -> None:
+        intern = RuleInterner()
+        for resource in _rbac_objects(inventory, "Role"):
+            role = read_role(resource, inventory.effective_namespace(resource), intern, problems)
+            self._add_role(_Role(role.ref, role.rules), resource, problems)
+        cluster_roles: dict[str, RoleDef] = {}
+        for resource in _rbac_objects(inventory, "ClusterRole"):
+            role = read_role(resource, None, intern, problems)
+            if role.ref.name in cluster_roles:
+                problems.append(_duplicate(role.ref, resource))
+            cluster_roles[role.ref.name] = role
+        computed = aggregate(cluster_roles)
+        for name, role in cluster_roles.items():
+            if name not in computed:
+                self._roles[role.ref] = _Role(role.ref, role.rules)
+                continue
+            sourced = computed[name]
+            if recompute:
+                rules = tuple(s.rule for s in sourced)
+                sources = tuple((s.source, s.index) for s in sourced)
+                if role.rules and set(role.rules) != set(rules):
+                    problems.append(
+                        RbacProblem(
+                            "aggregation-overrides-rules",
+                            "aggregated ClusterRole declares rules that the control plane replaces "
+                            f"({len(role.rules)} declared, {len(rules)} aggregated); "
+                            "the aggregated ones are used",
+                            role.ref,
+                            role.origin,
+                        )
+                    )
+            else:
+                rules = role.rules
+                known = {s.rule: (s.source, s.index) for s in sourced}
+                sources = tuple(known.get(rule, (role.ref, i)) for i, rule in enumerate(rules))
+            self._roles[role.ref] = _Role(role.ref, rules, sources)
+
+    def _add_role(self, role: _Role, resource: Resource, problems: list[RbacProblem]) -> None:
+        if role.ref in self._roles:
+            problems.append(_duplicate(role.ref, resource))
+        self._roles[role.ref] = role
+
+    def _load_bindings(self, inventory: Inventory, problems: list[RbacProblem]) -> None:
+        definitions: dict[ObjectRef, BindingDef] = {}
+        for kind in ("ClusterRoleBinding", "RoleBinding"):
+            for resource in _rbac_objects(inventory, kind):
+                namespace = inventory.effective_namespace(resource) if kind == "RoleBinding" else None
+                definition = read_binding(resource, namespace, problems)
+                if definition.ref in definitions:
+                    problems.append(_duplicate(definition.ref, resource))
+                    # The API server keeps one object per name: the later one replaces the earlier.
+                    del definitions[definition.ref]
+                definitions[definition.ref] = definition
+        for definition in definitions.values():
+            binding = self._resolve(definition)
+            problems.extend(binding.problems)
+            self._add_binding(binding)
+
+    def _resolve(self, definition: BindingDef) -> _Binding:
+        found: tuple[RbacProblem, ...] = ()
+        if definition.role_ref is not None and definition.role_ref not in self._roles:
+            found = (
+                RbacProblem(
+                    "missing-role",
+                    f"roleRef {definition.role_ref} does not exist; the binding grants nothing",
+                    definition.ref,
+                    definition.origin,
+                ),
+            )
+        keys = tuple(_key(s) for s in definition.subjects)
+        return _Binding(definition.ref, definition.role_ref, definition.subjects, keys, found)
+
+    def _add_binding(self, binding: _Binding) -> None:
+        namespace = binding.ref.namespace
+        if namespace is None:
+            position = len(self._crbs)
+            self._crbs.append(binding)
+            for key in set(binding.keys):
+                self._crb_by_key[key].append(position)
+            if binding.role_ref is not None:
+                self._crbs_by_role[binding.role_ref.name].append(position)
+            return
+        position = len(self._rbs)
+        self._rbs.append(binding)
+        self._rbs_by_ns[namespace].append(position)
+        for key in set(binding.keys):
+            self._rb_by_key[key].append(position)
+            self._rb_by_ns_key[(namespace, key)].append(position)
+
+    def _bucket_cluster_roles(self) -> None:
+        for ref, role in self._roles.items():
+            if ref.kind != "ClusterRole":
+                continue
+            for position, rule in enumerate(role.rules):
+                if rule.non_resource_urls:
+                    self._non_resource.append((ref.name, position))
+                for verb in set(rule.verbs):
+                    for group in set(rule.api_groups):
+                        for resource in set(rule.resources):
+                            self._buckets[(verb, group, resource)].append((ref.name, position))
+
+    # -- queries ---------------------------------------------------------------------------------
+    def can(self, user: str, groups: Iterable[str], request: Request) -> Decision:
+        """The RBAC decision for a user with exactly these groups (nothing implicit is added)."""
+        groups = tuple(groups)
+        keys = frozenset((("u", user), *(("g", g) for g in groups)))
+        return self._decide(keys, MASTERS_GROUP in groups, request)
+
+    def can_subject(self, subject: Subject, request: Request, extra_groups: Iterable[str] = ()) -> Decision:
+        """The decision for a binding subject, with its implicit groups (see `implicit_groups`)."""
+        groups = (*implicit_groups(subject), *extra_groups)
+        keys = self._keys(subject, groups)
+        return self._decide(keys, MASTERS_GROUP in groups or subject == Subject.group(MASTERS_GROUP), request)
+
+    def who_can(self, request: Request) -> WhoCan:
+        """Every binding subject allowed to make ``request``, one Grant per (binding, subject, rule).
+
+        Groups appear as groups: their members are not known to the cluster. Members of
+        ``system:masters`` may always, and are listed in ``superuser_groups``.
+        """
+        namespace = request.scope
+        cluster_matches = self._cluster_role_matches(request)
+        grants: list[Grant] = []
+        positions = sorted({p for name in cluster_matches for p in self._crbs_by_role.get(name, ())})
+        for position in positions:
+            binding = self._crbs[position]
+            assert binding.role_ref is not None  # only bindings with a role are indexed by role
+            self._collect(binding, binding.subjects, cluster_matches.get(binding.role_ref.name, ()), grants)
+        if namespace is not None:
+            own: dict[ObjectRef, tuple[int, ...]] = {}
+            for position in self._rbs_by_ns.get(namespace, ()):
+                binding = self._rbs[position]
+                ref = binding.role_ref
+                if ref is None:
+                    continue
+                if ref.kind == "ClusterRole":
+                    matching = cluster_matches.get(ref.name, ())
+                else:
+                    if ref not in own:
+                        own[ref] = self._matching_rules(self._roles.get(ref), request)
+                    matching = own[ref]
+                self._collect(binding, binding.subjects, matching, grants)
+        return WhoCan(request, tuple(grants))
+
+    def permissions_of(self, subject: Subject, extra_groups: Iterable[str] = ()) -> list[Permission]:
+        """Every rule the subject holds, cluster-wide (namespace None) or in a RoleBinding's namespace.
+
+        Rules that can never apply through a RoleBinding (nonResourceURLs only) are left out.
+        """
+        keys = self._keys(subject, (*implicit_groups(subject), *extra_groups))
+        permissions: list[Permission] = []
+        for binding in self._bindings(keys, self._crb_by_key, self._crbs):
+            self._permissions(binding, keys, permissions)
+        for binding in self._bindings(keys, self._rb_by_key, self._rbs):
+            self._permissions(binding, keys, permissions)
+        return permissions
+
+    def subjects(self) -> tuple[Subject, ...]:
+        """Every subject named by a binding, sorted."""
+        return tuple(sorted({s for binding in (*self._crbs, *self._rbs) for s in binding.subjects}))
+
+    def rules_of(self, role: ObjectRef) -> tuple[PolicyRule, ...] | None:
+        """The effective rules of a Role or ClusterRole (aggregation applied), None if absent."""
+        found = self._roles.get(role)
+        return None if found is None else found.rules
+
+    # -- internals -------------------------------------------------------------------------------
+    def _keys(self, subject: Subject, groups: Iterable[str]) -> frozenset[_Key]:
+        return frozenset((_key(subject), *(("g", g) for g in groups)))
+
+    def _decide(self, keys: frozenset[_Key], superuser: bool, request: Request) -> Decision:
+        namespace = request.scope
+        grants: list[Grant] = []
+        problems: list[RbacProblem] = []
+        candidates: list[_Binding] = list(self._bindings(keys, self._crb_by_key, self._crbs))
+        if namespace is not None:
+            positions = sorted({p for key in keys for p in self._rb_by_ns_key.get((namespace, key), ())})
+            candidates.extend(self._rbs[p] for p in positions)
+        for binding in candidates:
+            subject = binding.first_subject(keys)
+            role = self._roles.get(binding.role_ref) if binding.role_ref is not None else None
+            if role is None or subject is None:
+                problems.extend(binding.problems)
+                continue
+            self._collect(binding, (subject,), self._matching_rules(role, request), grants)
+        return Decision(request, superuser or bool(grants), tuple(grants), superuser, tuple(problems))
+
+    def _bindings(
+        self, keys: frozenset[_Key], by_key: dict[_Key, list[int]], bindings: list[_Binding]
+    ) -> Iterator[_Binding]:
+        for position in sorted({p for key in keys for p in by_key.get(key, ())}):
+            yield bindings[position]
+
+    def _matching_rules(self, role: _Role | None, request: Request) -> tuple[int, ...]:
+        if role is None:
+            return ()
+        return tuple(i for i, rule in enumerate(role.rules) if rule_allows(rule, request))
+
+    def _cluster_role_matches(self, request: Request) -> dict[str, tuple[int, ...]]:
+        """ClusterRole name → positions of its rules that allow the request."""
+        if request.non_resource_url is not None:
+            candidates = self._non_resource
+        else:
+            verbs = {request.verb, ALL}
+            groups = {request.api_group, ALL}
+            resources = {request.combined_resource, ALL}
+            if request.subresource:
+                resources.add(f"{ALL}/{request.subresource}")
+            candidates = [
+                entry
+                for verb in verbs
+                for group in groups
+                for resource in resources
+                for entry in self._buckets.get((verb, group, resource), ())
+            ]
+        found: dict[str, set[int]] = defaultdict(set)
+        for name, position in candidates:
+            role = self._roles[ObjectRef("ClusterRole", None, name)]
+            if rule_allows(role.rules[position], request):
+                found[name].add(position)
+        return {name: tuple(sorted(positions)) for name, positions in found.items()}
+
+    def _collect(
+        self, binding: _Binding, subjects: Iterable[Subject], rules: tuple[int, ...], out: list[Grant]
+    ) -> None:
+        if not rules or binding.role_ref is None:
+            return
+        role = self._roles[binding.role_ref]
+        for subject in subjects:
+            for position in rules:
+                source, source_index = role.source(position)
+                rule = role.rules[position]
+                out.append(Grant(binding.ref, role.ref, position, rule, subject, source, source_index))
+
+    def _permissions(self, binding: _Binding, keys: frozenset[_Key], out: list[Permission]) -> None:
+        subject = binding.first_subject(keys)
+        role = self._roles.get(binding.role_ref) if binding.role_ref is not None else None
+        if role is None or subject is None:
+            return
+        namespace = binding.ref.namespace
+        for position, rule in enumerate(role.rules):
+            if namespace is not None and not rule.resources:
+                continue
+            source, source_index = role.source(position)
+            grant = Grant(binding.ref, role.ref, position, rule, subject, source, source_index)
+            out.append(Permission(namespace, rule, grant))
+
+
+def _rbac_objects(inventory: Inventory, kind: str) -> Iterator[Resource]:
+    return (r for r in inventory.of_kind(kind) if is_rbac(r))
+
+
+def _duplicate(ref: ObjectRef, resource: Resource) -> RbacProblem:
+    message = "declared more than once; the last one is used"
+    return RbacProblem("duplicate-object", message, ref, resource.origin)
