@@ -39,7 +39,9 @@ spec:
 def test_fail_and_pass_are_counted_per_container() -> None:
     result = evaluate(inventory_from_yaml(PRIVILEGED_DEPLOYMENT), [PRIVILEGED])
     failed = result.failed
-    assert [(f.container, f.path) for f in failed] == [("a", "spec.template.spec.containers[0].securityContext.privileged")]
+    assert [(f.container, f.path) for f in failed] == [
+        ("a", "spec.template.spec.containers[0].securityContext.privileged")
+    ]
     assert result.passes.by_rule == {"WL-001": 1}
     assert failed[0].resource == ResourceRef("apps/v1", "Deployment", "shop", "web")
 
@@ -119,7 +121,10 @@ def test_stale_exception_is_reported() -> None:
 
 
 def test_container_scoped_exception_only_waives_that_container() -> None:
-    text = PRIVILEGED_DEPLOYMENT.replace("- name: b\n          image: y", "- name: b\n          image: y\n          securityContext: {privileged: true}")
+    text = PRIVILEGED_DEPLOYMENT.replace(
+        "- name: b\n          image: y",
+        "- name: b\n          image: y\n          securityContext: {privileged: true}",
+    )
     entries = _entries([{"rule": "WL-001", "container": "b", "reason": "r"}])
     result = evaluate(inventory_from_yaml(text), [PRIVILEGED], exceptions=entries)  # type: ignore[arg-type]
     assert {(f.container, f.status) for f in result.findings} == {("a", Status.FAIL), ("b", Status.EXCEPTED)}
@@ -166,7 +171,9 @@ def test_not_applicable_rule_is_skipped_with_reason() -> None:
 
 
 def test_controller_owned_objects_are_not_counted_twice() -> None:
-    text = PRIVILEGED_DEPLOYMENT + """---
+    text = (
+        PRIVILEGED_DEPLOYMENT
+        + """---
 apiVersion: apps/v1
 kind: ReplicaSet
 metadata:
@@ -189,6 +196,7 @@ spec:
     spec:
       containers: [{name: a, image: x, securityContext: {privileged: true}}]
 """
+    )
     result = evaluate(inventory_from_yaml(text), [PRIVILEGED])
     assert sorted(f.resource.name for f in result.failed) == ["orphan", "web"]
 

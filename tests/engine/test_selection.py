@@ -24,7 +24,9 @@ def test_by_id_name_family_and_area() -> None:
     assert ids(Selection(include=("wl-001",))) == {"WL-001"}
     assert ids(Selection(include=("host-pid",))) == {"WL-006"}
     assert ids(Selection(include=("WL",))) == {r for r in RULES if r.startswith("WL-")}
-    assert ids(Selection(include=("container-privileges",))) == {r.id for r in RULES.values() if r.area == "container-privileges"}
+    assert ids(Selection(include=("container-privileges",))) == {
+        r.id for r in RULES.values() if r.area == "container-privileges"
+    }
 
 
 def test_exclude_framework_and_severity() -> None:

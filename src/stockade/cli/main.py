@@ -43,20 +43,53 @@ def _add_scan(sub: argparse._SubParsersAction[_Parser]) -> None:
     _add_source_options(scan)
     scan.add_argument("-f", "--format", default="table", help="table|json|sarif|junit|markdown|html (default: table)")
     scan.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE instead of stdout")
-    scan.add_argument("--rules", action="append", default=[], metavar="SEL", help="only these rule ids, names, families or areas (comma-separated, repeatable)")
-    scan.add_argument("--skip-rules", action="append", default=[], metavar="SEL", help="leave out these rules (same forms as --rules)")
-    scan.add_argument("--framework", action="append", default=[], metavar="ID", help="only rules mapped to this framework, and print its compliance summary (e.g. cis-1.10, pss-restricted)")
+    scan.add_argument(
+        "--rules",
+        action="append",
+        default=[],
+        metavar="SEL",
+        help="only these rule ids, names, families or areas (comma-separated, repeatable)",
+    )
+    scan.add_argument(
+        "--skip-rules",
+        action="append",
+        default=[],
+        metavar="SEL",
+        help="leave out these rules (same forms as --rules)",
+    )
+    scan.add_argument(
+        "--framework",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="only rules mapped to this framework, and print its compliance summary (e.g. cis-1.10, pss-restricted)",
+    )
     scan.add_argument("--min-severity", choices=SEVERITIES, help="only rules of this severity or above")
-    scan.add_argument("--fail-on", default="high", choices=(*SEVERITIES, "none"), help="exit 1 when a finding at or above this severity fails (default: high)")
-    scan.add_argument("--exceptions", metavar="FILE", help="exceptions file (rule, namespace, kind, name glob, reason, expires)")
+    scan.add_argument(
+        "--fail-on",
+        default="high",
+        choices=(*SEVERITIES, "none"),
+        help="exit 1 when a finding at or above this severity fails (default: high)",
+    )
+    scan.add_argument(
+        "--exceptions",
+        metavar="FILE",
+        help="exceptions file (rule, namespace, kind, name glob, reason, expires)",
+    )
     scan.add_argument("--include-passed", action="store_true", help="keep pass results in the report")
-    scan.add_argument("--allowed-registries", metavar="LIST", help="comma-separated registries (host or host/path prefix) images may come from")
+    scan.add_argument(
+        "--allowed-registries",
+        metavar="LIST",
+        help="comma-separated registries (host or host/path prefix) images may come from",
+    )
     scan.add_argument("--no-color", action="store_true", help="plain text output")
     scan.add_argument("--no-progress", action="store_true", help="no progress display on stderr")
 
 
 def _add_rules(sub: argparse._SubParsersAction[_Parser]) -> None:
-    rules = sub.add_parser("rules", help="list and explain rules", description="List, explain and document Stockade's rules.")
+    rules = sub.add_parser(
+        "rules", help="list and explain rules", description="List, explain and document Stockade's rules."
+    )
     rules_sub = rules.add_subparsers(dest="rules_command", required=True, parser_class=_Parser)
     listing = rules_sub.add_parser("list", help="list rules (filterable)")
     listing.add_argument("--rules", action="append", default=[], metavar="SEL", help="ids, names, families or areas")

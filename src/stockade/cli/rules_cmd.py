@@ -63,9 +63,7 @@ def run_rules(args: argparse.Namespace) -> int:
                 for name, text in files.items()
                 if not (directory / name).is_file() or (directory / name).read_text(encoding="utf-8") != text
             ]
-            extra = sorted(
-                p.name for p in directory.glob("*.md") if p.name not in files
-            ) if directory.is_dir() else []
+            extra = sorted(p.name for p in directory.glob("*.md") if p.name not in files) if directory.is_dir() else []
             if stale or extra:
                 sys.stderr.write(
                     f"stockade: docs in {directory} are stale ({len(stale)} changed, {len(extra)} obsolete);"

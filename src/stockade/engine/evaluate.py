@@ -94,7 +94,10 @@ class _Evaluator:
         ref = self._refs.get(key)
         if ref is None:
             ref = ResourceRef(
-                resource.api_version, resource.kind, self.inventory.effective_namespace(resource), resource.name
+                resource.api_version,
+                resource.kind,
+                self.inventory.effective_namespace(resource),
+                resource.name,
             )
             self._refs[key] = ref
         return ref
@@ -111,9 +114,7 @@ class _Evaluator:
         any_violation = False
         for violation in violations:
             any_violation = True
-            self.result.findings.append(
-                self.finding(rule, resource, violation, container, template_annotations)
-            )
+            self.result.findings.append(self.finding(rule, resource, violation, container, template_annotations))
         if not any_violation:
             self.result.passes.add(rule.id)
             if self.include_passed:
@@ -168,17 +169,17 @@ class _Evaluator:
         template_annotations: Mapping[str, object] | None,
         message: str,
     ) -> tuple[Status, Waiver | None, str]:
-        for annotations in (resource.annotations, template_annotations or {}):
-            waiver = annotation_waiver(annotations, self.rule_aliases)
-            if waiver is None or rule.id not in waiver.rules:
+        for carried in (resource.annotations, template_annotations or {}):
+            annotated = annotation_waiver(carried, self.rule_aliases)
+            if annotated is None or rule.id not in annotated.rules:
                 continue
-            if waiver.reason is None:
+            if annotated.reason is None:
                 self.result.notices.append(
                     f"{ref.display}: stockade.io/ignore names {rule.id} but has no stockade.io/ignore-reason;"
                     " the finding stays open"
                 )
                 break
-            return Status.EXCEPTED, Waiver("annotation", waiver.reason), message
+            return Status.EXCEPTED, Waiver("annotation", annotated.reason), message
         entry = self.exceptions.find(rule.id, ref.kind, ref.namespace, ref.name, container)
         if entry is None:
             return Status.FAIL, None, message
@@ -293,6 +294,13 @@ def evaluate(
     )
     result = evaluator.run()
     result.findings.sort(
-        key=lambda f: (-f.severity.rank, f.rule_id, f.resource.namespace or "", f.resource.kind, f.resource.name, f.path)
+        key=lambda f: (
+            -f.severity.rank,
+            f.rule_id,
+            f.resource.namespace or "",
+            f.resource.kind,
+            f.resource.name,
+            f.path,
+        )
     )
     return result

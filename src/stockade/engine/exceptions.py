@@ -113,9 +113,7 @@ def _date(value: object, where: str) -> dt.date | None:
     raise ExceptionsFileError(f"{where}: 'expires' must be a date like 2027-03-31, got {value!r}")
 
 
-def parse_exceptions(
-    data: object, source: str, resolve_rule: Mapping[str, str]
-) -> list[ExceptionEntry]:
+def parse_exceptions(data: object, source: str, resolve_rule: Mapping[str, str]) -> list[ExceptionEntry]:
     """Validate a loaded exceptions document. ``resolve_rule`` maps ids and names to rule ids."""
     if isinstance(data, Mapping):
         items = data.get("exceptions")
@@ -130,7 +128,17 @@ def parse_exceptions(
         where = f"{source}#{number}"
         if not isinstance(item, Mapping):
             raise ExceptionsFileError(f"{where}: each exception must be a mapping")
-        unknown = set(item) - {"rule", "rules", "namespace", "kind", "name", "container", "reason", "owner", "expires"}
+        unknown = set(item) - {
+            "rule",
+            "rules",
+            "namespace",
+            "kind",
+            "name",
+            "container",
+            "reason",
+            "owner",
+            "expires",
+        }
         if unknown:
             raise ExceptionsFileError(f"{where}: unknown field(s) {', '.join(sorted(map(str, unknown)))}")
         raw_rules = item.get("rules", item.get("rule"))

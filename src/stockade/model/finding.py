@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     CRITICAL = "critical"
     HIGH = "high"
     MEDIUM = "medium"
@@ -23,9 +23,7 @@ class Severity(str, Enum):
         try:
             return cls(value.lower())
         except ValueError:
-            raise ValueError(
-                f"unknown severity {value!r} (choose from {', '.join(s.value for s in cls)})"
-            ) from None
+            raise ValueError(f"unknown severity {value!r} (choose from {', '.join(s.value for s in cls)})") from None
 
 
 _SEVERITY_RANK = {
@@ -37,7 +35,7 @@ _SEVERITY_RANK = {
 }
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     FAIL = "fail"
     PASS = "pass"  # noqa: S105 - a status name, not a password
     ERROR = "error"
@@ -45,7 +43,7 @@ class Status(str, Enum):
     EXCEPTED = "excepted"
 
 
-class Stage(str, Enum):
+class Stage(StrEnum):
     CRAWL = "crawl"
     WALK = "walk"
     RUN = "run"

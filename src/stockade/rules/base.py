@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from stockade.model.finding import Severity, Stage
@@ -31,7 +31,7 @@ PathPart = str | int
 Path = tuple[PathPart, ...]
 
 
-class Scope(str, Enum):
+class Scope(StrEnum):
     CONTAINER = "container"
     POD = "pod"
     OBJECT = "object"
@@ -72,7 +72,7 @@ FAMILIES: Mapping[str, str] = {
 }
 
 
-class RuleNotApplicable(Exception):  # noqa: N818 - it is a signal, not an error
+class RuleNotApplicable(Exception):
     """Raised by a rule that cannot apply to this scan at all (the rule is reported as skipped)."""
 
 
@@ -165,9 +165,7 @@ def parse_doc(rule_id: str, docstring: str | None) -> RuleDoc:
         return match.group(1)
 
     references = tuple(
-        line.lstrip("-* ").strip()
-        for line in sections.get("references", "").splitlines()
-        if line.strip()
+        line.lstrip("-* ").strip() for line in sections.get("references", "").splitlines() if line.strip()
     )
     return RuleDoc(
         what=sections["what it does"],
@@ -187,7 +185,7 @@ def _dedent(docstring: str) -> str:
 
 def rule(
     *,
-    id: str,  # noqa: A002 - the metadata field is called id everywhere
+    id: str,
     name: str,
     title: str,
     severity: Severity,

@@ -173,8 +173,10 @@ def apparmor_unconfined(ctx: object, container: ContainerRef) -> Iterator[Violat
     fix = container_patch(container, {"securityContext": {"appArmorProfile": {"type": "RuntimeDefault"}}})
     if kind == "Unconfined":
         yield Violation(
-            f'container "{container.name}" runs AppArmor-unconfined', container.path,
-            severity=Severity.MEDIUM, remediation=fix,
+            f'container "{container.name}" runs AppArmor-unconfined',
+            container.path,
+            severity=Severity.MEDIUM,
+            remediation=fix,
         )
     else:
         yield Violation(f'container "{container.name}" sets no AppArmor profile', container.path, remediation=fix)

@@ -149,12 +149,12 @@ def privilege_escalation_allowed(ctx: object, container: ContainerRef) -> Iterat
     """
     value = container.security_context.get("allowPrivilegeEscalation")
     if not is_false(value):
-        where = "sets allowPrivilegeEscalation: true" if is_true(value) else "does not set allowPrivilegeEscalation: false"
+        where = (
+            "sets allowPrivilegeEscalation: true" if is_true(value) else "does not set allowPrivilegeEscalation: false"
+        )
         yield Violation(
             f'container "{container.name}" {where}',
-            (*container.path, "securityContext", "allowPrivilegeEscalation")
-            if value is not None
-            else container.path,
+            (*container.path, "securityContext", "allowPrivilegeEscalation") if value is not None else container.path,
             remediation=container_patch(container, {"securityContext": {"allowPrivilegeEscalation": False}}),
         )
 
@@ -225,8 +225,11 @@ def runs_as_root(ctx: object, container: ContainerRef) -> Iterator[Violation]:
     """
     user, user_from = effective(container, "runAsUser")
     if user == 0 and not isinstance(user, bool):
-        path = (*container.path, "securityContext", "runAsUser") if user_from == "container" else (
-            *container.pod.spec_path, "securityContext", "runAsUser")
+        path = (
+            (*container.path, "securityContext", "runAsUser")
+            if user_from == "container"
+            else (*container.pod.spec_path, "securityContext", "runAsUser")
+        )
         yield Violation(
             f'container "{container.name}" runs as UID 0 (runAsUser from {user_from})',
             path,
