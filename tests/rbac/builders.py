@@ -98,9 +98,7 @@ def local_grant(*rules: Raw, namespace: str = "dev", subjects: Sequence[Raw] = (
     return [role("r", namespace, *rules), role_binding("b", namespace, "Role", "r", *subjects)]
 
 
-def scoped_grant(
-    *rules: Raw, namespace: str = "dev", subjects: Sequence[Raw] = (user("alice"),)
-) -> list[Raw]:
+def scoped_grant(*rules: Raw, namespace: str = "dev", subjects: Sequence[Raw] = (user("alice"),)) -> list[Raw]:
     """ClusterRole ``r`` granted in ``namespace`` only, by RoleBinding ``b``."""
     return [cluster_role("r", *rules), role_binding("b", namespace, "ClusterRole", "r", *subjects)]
 

@@ -89,8 +89,7 @@ def allowed(objects: Sequence[Raw], user: str, groups: Sequence[str], request: R
         bindings += [
             (o, namespace)
             for o in objects
-            if o.get("kind") == "RoleBinding"
-            and ((o.get("metadata") or {}).get("namespace") or "default") == namespace
+            if o.get("kind") == "RoleBinding" and ((o.get("metadata") or {}).get("namespace") or "default") == namespace
         ]
     for binding, binding_ns in bindings:
         if not any(_subject_ok(s, user, groups, binding_ns) for s in binding.get("subjects") or []):

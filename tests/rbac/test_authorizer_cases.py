@@ -724,9 +724,7 @@ CASES = [
         "aggregationRule: matchLabels pulls the rules of labelled ClusterRoles",
         [
             cluster_role("monitoring", selectors=[{"matchLabels": {"aggregate-to-monitoring": "true"}}]),
-            cluster_role(
-                "endpoints", rule(["get"], ["endpoints"]), labels={"aggregate-to-monitoring": "true"}
-            ),
+            cluster_role("endpoints", rule(["get"], ["endpoints"]), labels={"aggregate-to-monitoring": "true"}),
             cluster_role_binding("b", "monitoring", user("alice")),
         ],
         get("endpoints"),

@@ -85,7 +85,7 @@ def worlds(draw: st.DrawFn) -> list[Raw]:
     for namespace in NAMESPACES:
         for name in draw(st.lists(st.sampled_from(ROLE_NAMES), unique=True, max_size=2)):
             objects.append(role(name, namespace, *draw(rules)))
-    for position in range(draw(st.integers(0, 4))):
+    for position in range(draw(st.integers(1, 5))):
         objects.append(draw(bindings(f"b{position}")))
     return objects
 
@@ -106,9 +106,7 @@ url_requests = st.builds(
 )
 requests = st.one_of(resource_requests, resource_requests, url_requests)
 identities = st.tuples(st.sampled_from(USERS), st.lists(st.sampled_from(GROUPS), unique=True, max_size=2))
-sa_subjects = st.builds(
-    Subject.service_account, st.sampled_from(NAMESPACES), st.sampled_from(["ci", "other"])
-)
+sa_subjects = st.builds(Subject.service_account, st.sampled_from(NAMESPACES), st.sampled_from(["ci", "other"]))
 
 
 def _applies(subject: Subject, user_name: str, groups: list[str]) -> bool:
@@ -147,8 +145,7 @@ def test_permissions_of_explains_can(world: list[Raw], subject: Subject, asks: l
     held = rbac.permissions_of(subject)
     for request in asks:
         by_rules = any(
-            rule_allows(p.rule, request) and (p.namespace is None or p.namespace == request.scope)
-            for p in held
+            rule_allows(p.rule, request) and (p.namespace is None or p.namespace == request.scope) for p in held
         )
         decision = rbac.can_subject(subject, request)
         assert bool(decision.grants) is by_rules, request
@@ -166,6 +163,19 @@ def test_adding_a_binding_never_removes_a_permission(
         if before.can(user_name, groups, request).allowed:
             assert after.can(user_name, groups, request).allowed, request
         assert len(before.who_can(request).grants) <= len(after.who_can(request).grants)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(resource_rules, url_rules), requests)
+def test_rule_matching_agrees_with_naive_matcher(raw: Raw, request: Request) -> None:
+    rule = PolicyRule(
+        verbs=tuple(raw["verbs"]),
+        api_groups=tuple(raw.get("apiGroups", ())),
+        resources=tuple(raw.get("resources", ())),
+        resource_names=tuple(raw.get("resourceNames", ())),
+        non_resource_urls=tuple(raw.get("nonResourceURLs", ())),
+    )
+    assert rule_allows(rule, request) is oracle.rule_ok(raw, request)
 
 
 @settings(max_examples=300, deadline=None)

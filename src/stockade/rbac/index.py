@@ -286,8 +286,9 @@ class RbacIndex:
         return permissions
 
     def subjects(self) -> tuple[Subject, ...]:
-        """Every subject named by a binding, sorted."""
-        return tuple(sorted({s for binding in (*self._crbs, *self._rbs) for s in binding.subjects}))
+        """Every subject named by a binding, sorted by kind, namespace and name."""
+        found = {s for binding in (*self._crbs, *self._rbs) for s in binding.subjects}
+        return tuple(sorted(found, key=lambda s: (s.kind, s.namespace or "", s.name)))
 
     def rules_of(self, role: ObjectRef) -> tuple[PolicyRule, ...] | None:
         """The effective rules of a Role or ClusterRole (aggregation applied), None if absent."""
