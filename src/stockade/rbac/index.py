@@ -16,8 +16,10 @@ are few per namespace and are read directly.
 
 from __future__ import annotations
 
+import gc
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from stockade.model.inventory import Inventory
@@ -122,9 +124,10 @@ class RbacIndex:
         """
         index = cls()
         problems: list[RbacProblem] = []
-        index._load_roles(inventory, problems, recompute_aggregation)
-        index._load_bindings(inventory, problems)
-        index._bucket_cluster_roles()
+        with _collector_paused():
+            index._load_roles(inventory, problems, recompute_aggregation)
+            index._load_bindings(inventory, problems)
+            index._bucket_cluster_roles()
         index.problems = tuple(problems)
         return index
 
@@ -375,6 +378,22 @@ class RbacIndex:
             source, source_index = role.source(position)
             grant = Grant(binding.ref, role.ref, position, rule, subject, source, source_index)
             out.append(Permission(namespace, rule, grant))
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building.
+
+    The build allocates about a million small objects and no reference cycles; left on, the
+    collector keeps re-scanning the whole Inventory and takes twice as long as the build itself.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _rbac_objects(inventory: Inventory, kind: str) -> Iterator[Resource]:

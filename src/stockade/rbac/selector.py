@@ -49,9 +49,7 @@ class LabelSelector:
     def equality_pairs(self) -> tuple[tuple[str, str], ...]:
         """``key=value`` requirements, usable to narrow candidates through a label index."""
         return tuple(
-            (r.key, next(iter(r.values)))
-            for r in self.requirements
-            if r.operator == "In" and len(r.values) == 1
+            (r.key, next(iter(r.values))) for r in self.requirements if r.operator == "In" and len(r.values) == 1
         )
 
 
