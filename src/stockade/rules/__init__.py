@@ -10,6 +10,10 @@ from stockade.rules.base import Rule, registered_rules
 FAMILY_MODULES = (
     "stockade.rules.workloads",
     "stockade.rules.workload_hardening",
+    "stockade.rules.images",
+    "stockade.rules.identity",
+    "stockade.rules.secrets",
+    "stockade.rules.network",
 )
 
 

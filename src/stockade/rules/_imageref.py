@@ -1,0 +1,117 @@
+"""Container image references, read the way the container runtime reads them.
+
+``[registry[:port]/]path[:tag][@digest]``: the first component is a registry host only when it
+contains a dot or a colon, or is ``localhost`` (or has an upper-case letter, which a path cannot);
+otherwise the image comes from Docker Hub, where a one-component path lives under ``library/``.
+A tag follows the last ``:`` after the last ``/`` (so a registry port is never taken for a tag).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+DEFAULT_REGISTRY = "docker.io"
+# Other spellings of Docker Hub that pull the same images.
+_DOCKER_HUB_ALIASES = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com"})
+
+_COMPONENT = re.compile(r"[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*")
+_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
+_DIGEST = re.compile(r"[a-z0-9]+(?:[+._-][a-z0-9]+)*:[A-Fa-f0-9]{32,}")
+_HOST = re.compile(
+    r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*"
+    r"|\[[0-9A-Fa-f:.]+\])(?::[0-9]+)?"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ImageRef:
+    """A parsed image reference. ``registry`` is lower-case, with Docker Hub's aliases folded to docker.io."""
+
+    registry: str
+    repository: str
+    tag: str | None = None
+    digest: str | None = None
+
+    @property
+    def name(self) -> str:
+        """``registry/repository``, e.g. ``docker.io/library/nginx``."""
+        return f"{self.registry}/{self.repository}"
+
+    @property
+    def pinned(self) -> bool:
+        return self.digest is not None
+
+    @property
+    def mutable_latest(self) -> bool:
+        """True when the runtime resolves the reference through the ``latest`` tag."""
+        return self.digest is None and (self.tag is None or self.tag == "latest")
+
+    def __str__(self) -> str:
+        tag = f":{self.tag}" if self.tag is not None else ""
+        digest = f"@{self.digest}" if self.digest is not None else ""
+        return f"{self.name}{tag}{digest}"
+
+
+def normalize_registry(host: str) -> str:
+    host = host.lower()
+    return DEFAULT_REGISTRY if host in _DOCKER_HUB_ALIASES else host
+
+
+def parse_image(text: object) -> ImageRef | None:
+    """Parse an image reference; None when it is not one (empty, templated, malformed)."""
+    if not isinstance(text, str) or not text or len(text) > 4096 or text != text.strip():
+        return None
+    name, at, digest = text.partition("@")
+    if at and not _DIGEST.fullmatch(digest):
+        return None
+    slash = name.rfind("/")
+    colon = name.rfind(":")
+    tag: str | None = None
+    if colon > slash:
+        name, tag = name[:colon], name[colon + 1 :]
+        if not _TAG.fullmatch(tag):
+            return None
+    first, sep, rest = name.partition("/")
+    if sep and (any(c in first for c in ".:") or first == "localhost" or first != first.lower()):
+        if not _HOST.fullmatch(first):
+            return None
+        registry, path = normalize_registry(first), rest
+    else:
+        registry, path = DEFAULT_REGISTRY, name
+    if not path or not all(_COMPONENT.fullmatch(part) for part in path.split("/")):
+        return None
+    if registry == DEFAULT_REGISTRY and "/" not in path:
+        path = f"library/{path}"
+    return ImageRef(registry, path, tag, digest if at else None)
+
+
+@dataclass(frozen=True, slots=True)
+class RegistryPattern:
+    """One allow-list entry: a host (``*.`` allowed as its first label) and an optional path prefix."""
+
+    host: str
+    path: str = ""
+
+    def matches(self, image: ImageRef) -> bool:
+        if self.host.startswith("*."):
+            if not image.registry.endswith(self.host[1:]):
+                return False
+        elif image.registry != self.host:
+            return False
+        return not self.path or image.repository == self.path or image.repository.startswith(self.path + "/")
+
+    def __str__(self) -> str:
+        return f"{self.host}/{self.path}/" if self.path else self.host
+
+
+def parse_registry_pattern(entry: str) -> RegistryPattern | None:
+    """``registry.example.com``, ``ghcr.io/acme/`` or ``*.dkr.ecr.eu-west-1.amazonaws.com``; None if empty."""
+    text = entry.strip()
+    for scheme in ("https://", "http://"):
+        if text.lower().startswith(scheme):
+            text = text[len(scheme) :]
+    host, _, path = text.partition("/")
+    if not host:
+        return None
+    return RegistryPattern(normalize_registry(host), path.strip("/").lower())

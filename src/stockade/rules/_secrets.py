@@ -1,0 +1,246 @@
+"""Heuristics that tell a credential from an ordinary setting, without ever repeating the value.
+
+Every function returns a *reason* ("name looks like a password", "value matches an AWS access key
+pattern") and never the value or any part of it: findings, logs and reports must not become a
+second copy of the secret.
+
+The order of the checks, strongest evidence first: known credential formats anywhere in the text,
+a URL with embedded credentials, then (for values that are not obviously harmless) the variable's
+name, then the Shannon entropy of values that look random.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, urlsplit
+
+from stockade.model.finding import Severity
+
+# Known credential formats. Searched (not matched) so a key inside a larger file is found too.
+_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("a private key (PEM)", re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")),
+    ("an AWS access key", re.compile(r"(?<![A-Z0-9])(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}(?![A-Z0-9])")),
+    (
+        "a GitHub token",
+        re.compile(r"(?<![A-Za-z0-9_])(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})"),
+    ),
+    ("a GitLab token", re.compile(r"(?<![A-Za-z0-9_])glpat-[A-Za-z0-9_-]{20,}")),
+    ("a Slack token", re.compile(r"(?<![A-Za-z0-9])xox[abposr]-[A-Za-z0-9-]{10,}")),
+    ("a Slack webhook URL", re.compile(r"hooks\.slack\.com/services/T[A-Z0-9]+/B[A-Z0-9]+/[A-Za-z0-9]{16,}")),
+    ("a Google API key", re.compile(r"(?<![A-Za-z0-9_-])AIza[0-9A-Za-z_-]{35}(?![A-Za-z0-9_-])")),
+    ("a Stripe live key", re.compile(r"(?<![A-Za-z0-9])(?:sk|rk)_live_[0-9A-Za-z]{24,}")),
+    ("an npm token", re.compile(r"(?<![A-Za-z0-9])npm_[A-Za-z0-9]{36}(?![A-Za-z0-9])")),
+    ("an Azure storage account key", re.compile(r"AccountKey=[A-Za-z0-9+/]{40,}={0,2}")),
+    ("a JSON Web Token", re.compile(r"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*")),
+)
+
+_URL_WITH_PASSWORD = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*:(?P<password>[^/\s@]+)@")
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://\S+")
+_REFERENCE = re.compile(r"\$\([^)]*\)|\$\{[^}]*\}|\{\{.*?\}\}|<[^<>]*>|%\([^)]*\)s|\*{3,}")
+_ONLY_REFERENCES = re.compile(rf"\s*(?:(?:{_REFERENCE.pattern})\s*)+")
+_NUMBER_OR_QUANTITY = re.compile(r"[+-]?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?[A-Za-z]{0,3}")
+_PATH = re.compile(r"(?:~|\.{1,2})?/[\w.@:+/-]*")
+_WORDS = frozenset({"true", "false", "yes", "no", "on", "off", "y", "n", "null", "none", "nil", "~"})
+_RANDOM_CHARSET = re.compile(r"[A-Za-z0-9+/=_.-]+")
+_SEPARATORS = re.compile(r"[-_.]")
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+_NAME_SPLIT = re.compile(r"[^A-Z0-9]+")
+# Name hints, checked on the upper-cased name with separators folded to "_".
+_NAME_HINTS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("a private key", re.compile(r"PRIVATE_?KEY")),
+    ("a password", re.compile(r"PASSWORD|PASSWD|PASSPHRASE|(?:^|_)(?:PASS|PWD|PW)(?:_|$)")),
+    ("a secret", re.compile(r"SECRET")),
+    ("a token", re.compile(r"TOKEN")),
+    ("an API key", re.compile(r"API_?KEY|ACCESS_?KEY|(?:SIGNING|ENCRYPTION|MASTER|SESSION|AUTH|LICEN[CS]E)_?KEY")),
+    ("credentials", re.compile(r"CREDENTIAL|(?:^|_)(?:CREDS|AUTH)(?:_|$)")),
+    ("a connection string", re.compile(r"CONN(?:ECTION)?_?STR(?:ING)?|(?:^|_)DSN(?:_|$)")),
+)
+# A last name segment that says the value describes a secret rather than being one.
+_DESCRIPTOR_SUFFIXES = _words(
+    """
+    FILE PATH DIR NAME REF KEYREF ENABLED ENABLE DISABLED DISABLE REQUIRED TTL TIMEOUT EXPIRY EXPIRES
+    EXPIRATION LIFETIME LENGTH LEN SIZE TYPE MODE FORMAT HEADER ALGORITHM ALG ISSUER AUDIENCE ENDPOINT
+    URL URI HOST PORT USER USERNAME ID KEYID REGION VERSION LOCATION PROVIDER SOURCE POLICY ROTATION
+    INTERVAL COUNT MIN MAX LIMIT PREFIX SUFFIX FIELD PARAM STORE MOUNT KIND SCOPE SCOPES METHOD STRATEGY
+    """
+)
+# Name segments of values that are random but public: ids, hashes, versions.
+_NOT_SECRET_SEGMENTS = _words(
+    """
+    ID IDS UUID GUID SHA SHA1 SHA256 HASH COMMIT REVISION REV DIGEST CHECKSUM VERSION BUILD IMAGE TAG
+    FINGERPRINT THUMBPRINT NONCE SALT
+    """
+)
+# Shell variables whose names look like credentials but are not.
+_SHELL_VARIABLES = frozenset({"PWD", "OLDPWD"})
+
+_MIN_RANDOM_LENGTH = 16
+_MAX_SCANNED_LENGTH = 1_000_000
+_FILE_LINE = re.compile(r"""^\s*(?:export\s+)?["']?([A-Za-z0-9_.\-]+)["']?\s*[:=]\s*(.*?)\s*,?\s*$""")
+
+
+@dataclass(frozen=True, slots=True)
+class SecretHint:
+    """Why a value looks like a credential; ``severity`` overrides the rule's (None keeps it)."""
+
+    reason: str
+    severity: Severity | None = None
+
+
+def shannon_entropy(text: str) -> float:
+    """Bits per character of ``text`` (0.0 for an empty string)."""
+    if not text:
+        return 0.0
+    length = len(text)
+    return -sum(n / length * math.log2(n / length) for n in Counter(text).values())
+
+
+def known_pattern(text: str) -> str | None:
+    """The credential format found in ``text`` ("an AWS access key"), or None."""
+    for label, pattern in _PATTERNS:
+        if pattern.search(text):
+            return label
+    return None
+
+
+def _is_reference(text: str) -> bool:
+    return bool(_ONLY_REFERENCES.fullmatch(text))
+
+
+def url_credentials(text: str) -> str | None:
+    """A reason when ``text`` holds a URL with a literal password or a secret-named query parameter."""
+    for match in _URL_WITH_PASSWORD.finditer(text):
+        if not _is_reference(match.group("password")):
+            return "value is a URL with an embedded password"
+    for match in _URL.finditer(text):
+        try:
+            query = urlsplit(match.group(0)).query
+        except ValueError:
+            continue
+        for key, value in parse_qsl(query):
+            hint = name_hint(key)
+            if hint is not None and value and not _is_reference(value):
+                return f"value is a URL whose query parameter {key!r} looks like {hint}"
+    return None
+
+
+def name_segments(name: str) -> list[str]:
+    return [part for part in _NAME_SPLIT.split(name.upper()) if part]
+
+
+def name_hint(name: str) -> str | None:
+    """What a variable name says its value is ("a password"), or None."""
+    segments = name_segments(name)
+    if not segments or "_".join(segments) in _SHELL_VARIABLES or segments[-1] in _DESCRIPTOR_SUFFIXES:
+        return None
+    joined = "_".join(segments)
+    for label, pattern in _NAME_HINTS:
+        if pattern.search(joined):
+            return label
+    return None
+
+
+def is_harmless(value: str) -> bool:
+    """Values that cannot be a credential: empty, booleans, numbers, paths, references, plain URLs."""
+    text = value.strip()
+    if not text or text.lower() in _WORDS:
+        return True
+    if _NUMBER_OR_QUANTITY.fullmatch(text) or _is_reference(text):
+        return True
+    if _PATH.fullmatch(text) and not _base64_like(text):
+        return True
+    return bool(_URL.fullmatch(text))  # URLs with credentials were caught before this check
+
+
+def _base64_like(text: str) -> bool:
+    # "/9j/4AAQSkZJRg…" is base64, not a path: a long segment mixing digits, cases and letters.
+    return any(len(part) >= 24 and _mixed(part) for part in text.split("/"))
+
+
+def _mixed(part: str) -> bool:
+    has_digit = any(c.isdigit() for c in part)
+    letters = [c for c in part if c.isalpha()]
+    if not letters:
+        return False
+    upper = sum(1 for c in letters if c.isupper()) / len(letters)
+    return has_digit or 0.25 <= upper <= 0.75
+
+
+def looks_random(value: str) -> bool:
+    """A single token of base64 / hex / url-safe characters with a long run that mixes classes.
+
+    Words joined by dashes (``my-release-postgresql-0``) and CamelCase names are not random; hex
+    digests, base64 keys and generated passwords are.
+    """
+    if len(value) < _MIN_RANDOM_LENGTH or not _RANDOM_CHARSET.fullmatch(value):
+        return False
+    return any(len(part) >= 12 and _mixed(part) for part in _SEPARATORS.split(value))
+
+
+def classify(name: str, value: str, entropy_threshold: float) -> SecretHint | None:
+    """Why ``name=value`` looks like a credential, or None."""
+    if len(value) > _MAX_SCANNED_LENGTH:
+        value = value[:_MAX_SCANNED_LENGTH]
+    label = known_pattern(value)
+    if label is not None:
+        return SecretHint(f"value matches {label} pattern", Severity.CRITICAL)
+    reason = url_credentials(value)
+    if reason is not None:
+        return SecretHint(reason)
+    if is_harmless(value):
+        return None
+    hint = name_hint(name)
+    if hint is not None:
+        return SecretHint(f"name looks like {hint}")
+    segments = name_segments(name)
+    if any(segment in _NOT_SECRET_SEGMENTS for segment in segments) or (
+        segments and segments[-1] in _DESCRIPTOR_SUFFIXES
+    ):
+        return None
+    token = value.strip()
+    if looks_random(token):
+        entropy = shannon_entropy(token)
+        if entropy >= entropy_threshold:
+            return SecretHint(f"value has high entropy ({entropy:.1f} bits/char)", Severity.MEDIUM)
+    return None
+
+
+def classify_file(text: str) -> SecretHint | None:
+    """Like :func:`classify` for a multi-line value (a config file held in one key).
+
+    Known formats are searched in the whole text; then each ``key: value`` / ``key=value`` line is
+    judged by its own key. Entropy is not used on whole files: they are full of harmless hashes.
+    """
+    if len(text) > _MAX_SCANNED_LENGTH:
+        text = text[:_MAX_SCANNED_LENGTH]
+    label = known_pattern(text)
+    if label is not None:
+        return SecretHint(f"content matches {label} pattern", Severity.CRITICAL)
+    reason = url_credentials(text)
+    if reason is not None:
+        return SecretHint(reason.replace("value is", "content holds", 1))
+    for number, key, value in _file_settings(text):
+        hint = name_hint(key)
+        if hint is not None and not is_harmless(value):
+            return SecretHint(f"line {number} sets {key!r}, which looks like {hint}")
+    return None
+
+
+def _file_settings(text: str) -> Iterator[tuple[int, str, str]]:
+    for number, line in enumerate(text.splitlines(), start=1):
+        match = _FILE_LINE.match(line)
+        if match is None:
+            continue
+        key, value = match.group(1), match.group(2)
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        yield number, key, value
