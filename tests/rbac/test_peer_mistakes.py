@@ -121,3 +121,12 @@ def test_controller_kinds_are_matched_in_their_own_group() -> None:
     rbac = index(cluster_grant(rule(["create"], ["deployments"], ["apps"]), subjects=[user("bob")]))
     assert rbac.can("bob", [], Request("create", "deployments", api_group="apps", namespace="prod"))
     assert not rbac.can("bob", [], Request("create", "deployments", api_group="", namespace="prod"))
+
+
+def test_resource_written_with_its_subresource_is_split() -> None:
+    # "pods/exec" written as one resource must still meet "*/exec", as the real request would.
+    request = Request("create", "pods/exec", name="web-0", namespace="prod")
+    assert (request.resource, request.subresource) == ("pods", "exec")
+    assert request == EXEC
+    rbac = index(cluster_grant(rule(["create"], ["*/exec"])))
+    assert rbac.can("alice", [], request)

@@ -107,11 +107,12 @@ class Request:
     """What is asked, with the attributes the authorizer sees.
 
     A resource request names ``resource`` (plural, lower case), an optional ``subresource``
-    (``exec`` for ``pods/exec``), ``api_group`` (``""`` is the core group), ``name`` (empty for
-    create, list, watch and deletecollection) and ``namespace`` (None for cluster-scoped
-    resources). A non-resource request sets ``non_resource_url`` (``/healthz``) and is never
-    namespaced. Verbs are the API verbs (``get``, ``create``...) or custom ones (``bind``,
-    ``escalate``, ``impersonate``); a verb ``*`` asks for a rule that grants every verb.
+    (``exec`` for ``pods/exec``; ``resource="pods/exec"`` is split into the two), ``api_group``
+    (``""`` is the core group), ``name`` (empty for create, list, watch and deletecollection) and
+    ``namespace`` (None for cluster-scoped resources). A non-resource request sets
+    ``non_resource_url`` (``/healthz``) and is never namespaced. Verbs are the API verbs (``get``,
+    ``create``...) or custom ones (``bind``, ``escalate``, ``impersonate``); a verb ``*`` asks for
+    a rule that grants every verb.
     """
 
     verb: str
@@ -121,6 +122,13 @@ class Request:
     name: str = ""
     namespace: str | None = None
     non_resource_url: str | None = None
+
+    def __post_init__(self) -> None:
+        # "pods/exec" as the resource is how people write it; the authorizer sees two attributes.
+        if self.non_resource_url is None and not self.subresource and "/" in self.resource:
+            resource, _, subresource = self.resource.partition("/")
+            object.__setattr__(self, "resource", resource)
+            object.__setattr__(self, "subresource", subresource)
 
     @property
     def is_resource_request(self) -> bool:
