@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from stockade import __version__
+from stockade.cli.inputs import add_source_options
 
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 
@@ -18,29 +19,13 @@ class _Parser(argparse.ArgumentParser):
         fatal(f"{message} (see `{self.prog} --help`)")
 
 
-def _add_source_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "paths",
-        nargs="*",
-        metavar="PATH",
-        help="files or directories (.yaml/.yml/.json, kustomize and helm directories); '-' reads stdin",
-    )
-    parser.add_argument(
-        "--pod-template",
-        action="append",
-        default=[],
-        metavar="KIND.GROUP=PATH",
-        help="an extra CRD kind carrying a pod template, e.g. Rollout.argoproj.io=spec.template",
-    )
-
-
 def _add_scan(sub: argparse._SubParsersAction[_Parser]) -> None:
     scan = sub.add_parser(
         "scan",
         help="scan manifests for misconfigurations",
         description="Scan Kubernetes manifests (files, directories, kustomize, helm, stdin) for misconfigurations.",
     )
-    _add_source_options(scan)
+    add_source_options(scan)
     scan.add_argument("-f", "--format", default="table", help="table|json|sarif|junit|markdown|html (default: table)")
     scan.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE instead of stdout")
     scan.add_argument(
@@ -83,7 +68,6 @@ def _add_scan(sub: argparse._SubParsersAction[_Parser]) -> None:
         help="comma-separated registries (host or host/path prefix) images may come from",
     )
     scan.add_argument("--no-color", action="store_true", help="plain text output")
-    scan.add_argument("--no-progress", action="store_true", help="no progress display on stderr")
 
 
 def _add_rules(sub: argparse._SubParsersAction[_Parser]) -> None:

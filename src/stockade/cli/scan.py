@@ -5,26 +5,14 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 from stockade import __version__
 from stockade.cli.errors import EXIT_CLEAN, EXIT_FINDINGS, EXIT_UNREADABLE, fatal
+from stockade.cli.inputs import load_inventory
 from stockade.engine.evaluate import ScanResult
 from stockade.model.finding import Severity, Status
 from stockade.rules.base import Rule, RuleConfig
-
-
-def parse_template_paths(values: Sequence[str]) -> dict[tuple[str, str], tuple[str, ...]]:
-    from stockade.model.podspec import DEFAULT_EXTRA_TEMPLATE_PATHS, parse_template_path_option
-
-    paths = dict(DEFAULT_EXTRA_TEMPLATE_PATHS)
-    for value in values:
-        try:
-            key, path = parse_template_path_option(value)
-        except ValueError as exc:
-            fatal(f"--pod-template: {exc}")
-        paths[key] = path
-    return paths
 
 
 def choose_rules(args: argparse.Namespace) -> tuple[list[Rule], Mapping[str, Rule]]:
@@ -98,29 +86,16 @@ def run_scan(args: argparse.Namespace) -> int:
 
     if args.format not in FORMATS:
         fatal(f"unknown format {args.format!r} (choose from {', '.join(FORMATS)})")
-    if not args.paths:
-        fatal("nothing to scan: give files, directories or '-' for stdin")
-    template_paths = parse_template_paths(args.pod_template)
     selected, all_rules = choose_rules(args)
     exceptions = load_exceptions(args.exceptions, all_rules)
     config = rule_config(args)
-
-    from stockade.cli.progress import Progress
-
-    progress = Progress(enabled=not args.no_progress and sys.stderr.isatty())
-    from stockade.sources.files import collect_paths
+    loaded = load_inventory(args)
+    source, inventory, progress = loaded.source, loaded.inventory, loaded.progress
+    from stockade.engine.evaluate import evaluate
+    from stockade.rules import rule_aliases
     from stockade.sources.locate import locate_line
 
-    with progress.phase("reading manifests"):
-        stdin = sys.stdin.buffer if "-" in args.paths else None
-        source = collect_paths(args.paths, stdin=stdin)
-
-    from stockade.engine.evaluate import evaluate
-    from stockade.model.inventory import Inventory
-    from stockade.rules import rule_aliases
-
     with progress.phase(f"checking {len(source.resources)} objects against {len(selected)} rules"):
-        inventory = Inventory(source.resources, template_paths)
         result = evaluate(
             inventory,
             selected,
