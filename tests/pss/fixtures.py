@@ -7,13 +7,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
-import yaml
+import yaml_rs
 
 from stockade.pss import Level
 
 CONFORMANCE_ROOT = Path(__file__).resolve().parents[3] / "shared" / "conformance" / "pod-security"
-
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 # At the restricted level a stricter check replaces a baseline one from a given minor on; a fail
 # fixture named after the baseline check is then denied by the replacement (PSA OverrideCheckIDs).
@@ -50,7 +48,7 @@ class Fixture:
         return stem
 
     def load(self) -> dict[str, Any]:
-        pod = yaml.load(self.path.read_text(encoding="utf-8"), Loader=_LOADER)
+        pod = yaml_rs.loads(self.path.read_text(encoding="utf-8"))
         assert isinstance(pod, dict), self.path
         assert pod.get("kind") == "Pod", self.path
         return pod

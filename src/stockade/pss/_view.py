@@ -8,9 +8,10 @@ through). ``None`` (YAML ``null``) always means "unset", as it does for the API 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any, Final, TypeGuard
+
+import orjson
 
 from stockade.pss.model import CheckViolation
 
@@ -181,7 +182,7 @@ class Patch:
         return item
 
     def dumps(self) -> str:
-        return json.dumps(self._root, separators=(",", ":")) if self._root else ""
+        return orjson.dumps(self._root).decode() if self._root else ""
 
 
 class Hits:
