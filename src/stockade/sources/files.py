@@ -1,0 +1,227 @@
+"""Manifests from files, directories, stdin, kustomizations and Helm charts.
+
+:func:`collect_paths` is the entry point. A path is a file (read whatever its name), ``-`` for
+standard input, or a directory: a directory with a kustomization file is rendered with
+``kubectl kustomize``, one with ``Chart.yaml`` with ``helm template``; any other directory is
+walked (sorted, hidden entries skipped) for ``.yaml``, ``.yml`` and ``.json`` files, and its
+subdirectories get the same treatment. ``.json`` files and standard input that starts with ``{``
+or ``[`` are read as JSON; everything else as YAML (see :mod:`stockade.sources.yamlload`).
+
+Every input ends up somewhere in the :class:`~stockade.sources.base.SourceResult`: as objects, as
+skipped (read, nothing to scan, with the reason) or as errors naming the file and line. Nothing
+raises for bad input, and one bad input never stops the others.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import BinaryIO, Literal
+
+from stockade.model.finding import InputError, SkippedInput
+from stockade.sources.base import SourceResult
+from stockade.sources.decode import DecodeProblem, decode_bytes
+from stockade.sources.helm import is_chart, render_chart
+from stockade.sources.kustomize import is_kustomization, render_kustomization
+from stockade.sources.limits import DEFAULT_LIMITS, ParseLimits
+from stockade.sources.locate import STDIN, default_locator
+from stockade.sources.objects import add_documents
+from stockade.sources.yamlload import Loaded, load_json, load_yaml
+
+__all__ = ["Input", "ParseLimits", "collect_paths", "discover", "read_input"]
+
+MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+
+InputKind = Literal["file", "stdin", "kustomize", "helm"]
+
+
+@dataclass(frozen=True, slots=True)
+class Input:
+    """One thing to read: ``path`` on disk, ``display`` as the user gave it (used in origins)."""
+
+    kind: InputKind
+    path: str
+    display: str
+
+
+def collect_paths(
+    paths: Sequence[str], *, limits: ParseLimits = DEFAULT_LIMITS, stdin: BinaryIO | None = None
+) -> SourceResult:
+    """Read every object under ``paths`` (``-`` is standard input, or ``stdin`` when given)."""
+    result = SourceResult()
+    seen: dict[tuple[int, int], str] = {}
+    for found in discover(paths):
+        if isinstance(found, InputError):
+            result.errors.append(found)
+        else:
+            result.extend(read_input(found, limits, stdin=stdin, seen=seen))
+    return result
+
+
+def discover(paths: Sequence[str]) -> Iterator[Input | InputError]:
+    """The inputs under ``paths`` in a deterministic order, and errors for paths that cannot be read."""
+    for path in paths:
+        if path == "-":
+            yield Input("stdin", "-", STDIN)
+            continue
+        try:
+            info = os.stat(path)
+        except OSError as exc:
+            yield _stat_error(path, path, exc)
+            continue
+        if stat.S_ISDIR(info.st_mode):
+            yield from _walk(path)
+        else:
+            yield Input("file", path, path)
+
+
+def _walk(root: str) -> Iterator[Input | InputError]:
+    """Depth-first, sorted, without recursion (directory trees can be deeper than Python's stack)."""
+    # (path on disk, display path, (device, inode) of the directories above it)
+    stack: list[tuple[str, str, frozenset[tuple[int, int]]]] = [(root, root, frozenset())]
+    while stack:
+        path, display, above = stack.pop()
+        try:
+            info = os.stat(path)
+        except OSError as exc:
+            yield _stat_error(path, display, exc)
+            continue
+        key = (info.st_dev, info.st_ino)
+        if key in above:
+            yield InputError(display, "symbolic link loop: this directory contains itself", kind="read")
+            continue
+        if is_kustomization(path):
+            yield Input("kustomize", path, display)
+            continue
+        if is_chart(path):
+            yield Input("helm", path, display)
+            continue
+        try:
+            with os.scandir(path) as listing:
+                entries = sorted(listing, key=lambda entry: entry.name)
+        except OSError as exc:
+            yield InputError(display, f"cannot read directory: {_reason(exc)}", kind="read")
+            continue
+        below = above | {key}
+        subdirectories: list[tuple[str, str, frozenset[tuple[int, int]]]] = []
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            child = os.path.join(display, entry.name)
+            if _is_directory(entry):
+                subdirectories.append((entry.path, child, below))
+            elif entry.name.lower().endswith(MANIFEST_SUFFIXES):
+                # Files before subdirectories, each group sorted by name.
+                yield Input("file", entry.path, child)
+        stack.extend(reversed(subdirectories))
+
+
+def _is_directory(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False  # reading it as a file will say what is wrong
+
+
+def read_input(
+    found: Input,
+    limits: ParseLimits = DEFAULT_LIMITS,
+    *,
+    stdin: BinaryIO | None = None,
+    seen: dict[tuple[int, int], str] | None = None,
+) -> SourceResult:
+    """Read one input found by :func:`discover`."""
+    if found.kind == "kustomize":
+        return render_kustomization(found.path, limits)
+    if found.kind == "helm":
+        return render_chart(found.path, limits)
+    result = SourceResult()
+    if found.kind == "stdin":
+        stream = stdin if stdin is not None else sys.stdin.buffer
+        try:
+            data = stream.read(limits.max_file_bytes + 1)
+        except OSError as exc:
+            result.errors.append(InputError(STDIN, f"cannot read: {_reason(exc)}", kind="read"))
+            return result
+    else:
+        read = _read_file(found, limits, seen)
+        if isinstance(read, InputError | SkippedInput):
+            if isinstance(read, InputError):
+                result.errors.append(read)
+            else:
+                result.skipped.append(read)
+            return result
+        data = read
+    if len(data) > limits.max_file_bytes:
+        result.errors.append(_too_big(found.display, len(data), limits, more=True))
+        return result
+    try:
+        text = decode_bytes(data)
+    except DecodeProblem as problem:
+        result.errors.append(InputError(found.display, problem.message, problem.line, kind="parse"))
+        return result
+    json = _is_json(found, text)
+    loaded: Loaded = load_json(text, found.display, limits) if json else load_yaml(text, found.display, limits)
+    if found.kind == "stdin":
+        if json and loaded.errors:  # '{' also starts YAML flow mappings: give YAML a chance
+            json, loaded = False, load_yaml(text, found.display, limits)
+        default_locator().register(STDIN, text, json=json)
+    result.errors.extend(loaded.errors)
+    add_documents(result, loaded.documents, found.display)
+    if not loaded.documents and not loaded.errors:
+        what = "empty input" if not text.strip() else "no YAML documents (only comments or blank lines)"
+        result.skipped.append(SkippedInput(found.display, what))
+    return result
+
+
+def _read_file(
+    found: Input, limits: ParseLimits, seen: dict[tuple[int, int], str] | None
+) -> bytes | InputError | SkippedInput:
+    try:
+        with open(found.path, "rb") as handle:
+            info = os.fstat(handle.fileno())
+            if stat.S_ISREG(info.st_mode):
+                if info.st_size > limits.max_file_bytes:
+                    return _too_big(found.display, info.st_size, limits)
+                if seen is not None:
+                    key = (info.st_dev, info.st_ino)
+                    if key in seen:
+                        return SkippedInput(found.display, f"same file as {seen[key]} (already read)")
+                    seen[key] = found.display
+            return handle.read(limits.max_file_bytes + 1)
+    except FileNotFoundError:
+        if os.path.lexists(found.path):
+            return InputError(found.display, "broken symbolic link", kind="read")
+        return InputError(found.display, "file vanished before it could be read", kind="read")
+    except OSError as exc:
+        return InputError(found.display, f"cannot read: {_reason(exc)}", kind="read")
+
+
+def _is_json(found: Input, text: str) -> bool:
+    if found.kind == "stdin":
+        return text.lstrip()[:1] in ("{", "[")
+    return found.path.lower().endswith(".json")
+
+
+def _too_big(display: str, size: int, limits: ParseLimits, *, more: bool = False) -> InputError:
+    amount = f"more than {limits.max_file_bytes}" if more else str(size)
+    return InputError(display, f"input is {amount} bytes, over the {limits.max_file_bytes}-byte limit", kind="limit")
+
+
+def _stat_error(path: str, display: str, exc: OSError) -> InputError:
+    if exc.errno == errno.ENOENT:
+        broken = os.path.islink(path)
+        return InputError(display, "broken symbolic link" if broken else "no such file or directory", kind="read")
+    return InputError(display, f"cannot read: {_reason(exc)}", kind="read")
+
+
+def _reason(exc: OSError) -> str:
+    if exc.errno == errno.ELOOP:
+        return "symbolic link loop"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return "permission denied"
+    return exc.strerror or str(exc)

@@ -1,0 +1,100 @@
+"""Running an external renderer (kubectl kustomize, helm template) and reading what it prints."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from collections.abc import Sequence
+
+from stockade.model.finding import InputError
+from stockade.sources.base import SourceResult
+from stockade.sources.decode import DecodeProblem, decode_bytes
+from stockade.sources.limits import ParseLimits
+from stockade.sources.objects import add_documents
+from stockade.sources.yamlload import load_yaml
+
+# Rendering a large kustomization tree takes seconds; a minute means something is stuck.
+RENDER_TIMEOUT = 60.0
+_MAX_STDERR = 400
+_KLOG_ERR = re.compile(r'err="((?:[^"\\]|\\.)*)"')
+_UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def render(
+    tool: str,
+    arguments: Sequence[str],
+    *,
+    directory: str,
+    label: str,
+    missing: str,
+    limits: ParseLimits,
+    timeout: float = RENDER_TIMEOUT,
+) -> SourceResult:
+    """Run ``tool arguments`` and read its standard output as a YAML stream.
+
+    Objects get the origin file ``"<directory> (<label>)"``. A missing tool, a failure, a
+    timeout or oversized output gives one ``render`` error for ``directory``.
+    """
+    result = SourceResult()
+    executable = shutil.which(tool)
+    if executable is None:
+        result.errors.append(InputError(directory, missing, kind="render"))
+        return result
+    argv = [executable, *arguments]
+    try:
+        # No shell; the arguments are a directory path the user asked to scan.
+        proc = subprocess.run(  # noqa: S603
+            argv, capture_output=True, timeout=timeout, check=False, stdin=subprocess.DEVNULL
+        )
+    except subprocess.TimeoutExpired:
+        result.errors.append(
+            InputError(directory, f"{tool} {arguments[0]} did not finish within {timeout:g}s", kind="render")
+        )
+        return result
+    except OSError as exc:
+        result.errors.append(InputError(directory, f"cannot run {tool}: {exc.strerror}", kind="render"))
+        return result
+    if proc.returncode != 0:
+        detail = brief_stderr(proc.stderr) or f"exit status {proc.returncode}"
+        result.errors.append(InputError(directory, f"{tool} {arguments[0]} failed: {detail}", kind="render"))
+        return result
+    source = f"{directory} ({label})"
+    if len(proc.stdout) > limits.max_file_bytes:
+        result.errors.append(
+            InputError(
+                source,
+                f"rendered output is {len(proc.stdout)} bytes, over the {limits.max_file_bytes}-byte limit",
+                kind="limit",
+            )
+        )
+        return result
+    try:
+        text = decode_bytes(proc.stdout)
+    except DecodeProblem as problem:
+        result.errors.append(InputError(source, problem.message, kind="render"))
+        return result
+    loaded = load_yaml(text, source, limits)
+    result.errors.extend(_without_lines(loaded.errors))
+    add_documents(result, loaded.documents, source, rendered=True)
+    return result
+
+
+def brief_stderr(data: bytes) -> str:
+    """The gist of a renderer's error output: one short printable line."""
+    text = data.decode("utf-8", "replace")
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if not lines:
+        return ""
+    # kubectl logs through klog: 'E1123 … "command failed" err="<the actual error>"'.
+    found = _KLOG_ERR.search(lines[-1])
+    gist = found[1].replace('\\"', '"') if found else lines[-1]
+    if gist.lower().startswith("error: "):
+        gist = gist[len("error: ") :]
+    gist = _UNPRINTABLE.sub("?", gist)
+    return gist if len(gist) <= _MAX_STDERR else gist[: _MAX_STDERR - 1] + "…"
+
+
+def _without_lines(errors: list[InputError]) -> list[InputError]:
+    # Line numbers in rendered output point at nothing a user can open.
+    return [InputError(e.source, e.message, None, e.object, e.kind) for e in errors]
