@@ -66,9 +66,7 @@ def _b(
     verbs: tuple[str, ...] = READ_WRITE,
     short: str = "",
 ) -> _Builtin:
-    resource = ResourceType(
-        group, name, kind, namespaced, verbs, short_names=tuple(short.split()), builtin=True
-    )
+    resource = ResourceType(group, name, kind, namespaced, verbs, short_names=tuple(short.split()), builtin=True)
     return _Builtin(group, tuple(versions.split()), resource)
 
 
@@ -279,9 +277,6 @@ def _freeze(
     groups: Mapping[str, Mapping[str, Mapping[str, ResourceType]]],
 ) -> dict[str, dict[str, tuple[ResourceType, ...]]]:
     return {
-        group: {
-            version: tuple(sorted(types.values(), key=lambda r: r.name))
-            for version, types in versions.items()
-        }
+        group: {version: tuple(sorted(types.values(), key=lambda r: r.name)) for version, types in versions.items()}
         for group, versions in groups.items()
     }

@@ -87,24 +87,44 @@ class ApiHandler(BaseHTTPRequestHandler):
 
     # -- entry points ----------------------------------------------------------------------
     def do_GET(self) -> None:
+        self._exchange("GET")
+
+    def _refuse_write(self) -> None:
+        """Writes go through the FakeApiServer object; the HTTP side only reads."""
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))  # keep the connection in step
+        self._exchange(self.command)
+
+    do_POST = do_PUT = do_PATCH = do_DELETE = _refuse_write
+
+    def _exchange(self, method: str) -> None:
         state = self.server.state
         url = urlsplit(self.path)
         self._code = 0
-        state.enter()
+        self._logged = False
+        self._record = (method, url.path, url.query)
+        self._arrival = state.enter()
         try:
-            self._serve(state, url.path.rstrip("/") or "/", url.query)
+            if method == "GET":
+                self._serve(state, url.path.rstrip("/") or "/", url.query)
+            else:
+                self._not_allowed()
         except _Dropped:
             self._code = 0
+            self._log_request()
             self._cut()
         except (BrokenPipeError, ConnectionResetError, ssl.SSLError, TimeoutError):
             self.close_connection = True
         finally:
-            state.leave(RequestRecord("GET", url.path, url.query, self._code))
+            self._log_request()
+
+    def _log_request(self) -> None:
+        """Log the request once, before its last byte goes out, so a client never sees it missing."""
+        if not self._logged:
+            self._logged = True
+            self.server.state.leave(self._arrival, RequestRecord(*self._record, self._code))
 
     def _not_allowed(self) -> None:
         self._json(405, status(405, "the server does not allow this method on the requested resource"))
-
-    do_POST = do_PUT = do_PATCH = do_DELETE = _not_allowed
 
     # -- the request -----------------------------------------------------------------------
     def _serve(self, state: ServerState, path: str, query: str) -> None:
@@ -252,10 +272,9 @@ class ApiHandler(BaseHTTPRequestHandler):
             self._list(state, resource, target, params, selector, drop_mid)
 
     @staticmethod
-    def _forbidden(
-        state: ServerState, resource: ResourceType, target: ResourcePath, verb: str
-    ) -> dict[str, Any]:
-        subject = f'{resource.name} "{target.name}"' if target.name else resource.name
+    def _forbidden(state: ServerState, resource: ResourceType, target: ResourcePath, verb: str) -> dict[str, Any]:
+        qualified = f"{resource.name}.{resource.group}" if resource.group else resource.name
+        subject = f'{qualified} "{target.name}"' if target.name else qualified
         scope = f'in the namespace "{target.namespace}"' if target.namespace else "at the cluster scope"
         message = (
             f'{subject} is forbidden: User "{state.user}" cannot {verb} resource "{resource.name}" '
@@ -278,7 +297,8 @@ class ApiHandler(BaseHTTPRequestHandler):
         obj = state.store.get(resource.group, resource.kind, target.namespace or "", target.name or "")
         if obj is None:
             details = {"name": target.name, "group": resource.group, "kind": resource.name}
-            message = f'{resource.name} "{target.name}" not found'
+            qualified = f"{resource.name}.{resource.group}" if resource.group else resource.name
+            message = f'{qualified} "{target.name}" not found'
             self._json(404, status(404, message, details=details), drop_mid)
             return
         self._json(200, self._served(obj, resource.group, target.version, True), drop_mid)
@@ -359,17 +379,13 @@ class ApiHandler(BaseHTTPRequestHandler):
                     raise _Dropped
 
         try:
-            events, cursor = store.start_watch(
-                resource.group, resource.kind, target.namespace, since, selector
-            )
+            events, cursor = store.start_watch(resource.group, resource.kind, target.namespace, since, selector)
             send(events)
             if initial_end:
                 bookmark(cursor, {"k8s.io/initial-events-end": "true"})
             last_bookmark = time.monotonic()
             while not store.closed and (now := time.monotonic()) < deadline:
-                events, cursor = store.events_after(
-                    cursor, resource.group, resource.kind, target.namespace, selector
-                )
+                events, cursor = store.events_after(cursor, resource.group, resource.kind, target.namespace, selector)
                 send(events)
                 if bookmarks and now - last_bookmark >= state.bookmark_interval:
                     bookmark(cursor)
@@ -382,6 +398,7 @@ class ApiHandler(BaseHTTPRequestHandler):
             self._event("ERROR", status(410, str(exc)))
         if drop_mid:
             raise _Dropped
+        self._log_request()
         self._write_chunk(b"")
 
     # -- writing ---------------------------------------------------------------------------
@@ -413,6 +430,7 @@ class ApiHandler(BaseHTTPRequestHandler):
             self.wfile.write(payload[: len(payload) // 2])
             self.wfile.flush()
             raise _Dropped
+        self._log_request()
         self.wfile.write(payload)
 
     def _start_chunked(self) -> None:

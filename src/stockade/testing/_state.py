@@ -97,7 +97,9 @@ class ServerState:
     watch_timeout: float
     forbidden: set[tuple[str, str]] = field(default_factory=set)
     faults: list[Fault] = field(default_factory=list)
-    records: list[RequestRecord] = field(default_factory=list)
+    # (arrival number, record): a request is logged when it ends but ordered by when it arrived.
+    records: list[tuple[int, RequestRecord]] = field(default_factory=list)
+    arrivals: int = 0
     errors: list[str] = field(default_factory=list)
     in_flight: int = 0
     max_in_flight: int = 0
@@ -108,12 +110,18 @@ class ServerState:
             faults = list(self.faults)
         return [f for f in faults if f.take(path, query)]
 
-    def enter(self) -> None:
+    def enter(self) -> int:
         with self.lock:
+            self.arrivals += 1
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
+            return self.arrivals
 
-    def leave(self, record: RequestRecord) -> None:
+    def leave(self, arrival: int, record: RequestRecord) -> None:
         with self.lock:
             self.in_flight -= 1
-            self.records.append(record)
+            self.records.append((arrival, record))
+
+    def log(self) -> list[RequestRecord]:
+        with self.lock:
+            return [record for _, record in sorted(self.records, key=lambda entry: entry[0])]

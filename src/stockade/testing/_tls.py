@@ -35,9 +35,7 @@ def write_private(path: Path, data: bytes) -> None:
         os.close(fd)
 
 
-def make_server_certificate(
-    directory: Path, hosts: tuple[str, ...] = ("127.0.0.1", "localhost")
-) -> ServerCertificate:
+def make_server_certificate(directory: Path, hosts: tuple[str, ...] = ("127.0.0.1", "localhost")) -> ServerCertificate:
     """Create a CA and a serving certificate signed by it; key files are 0600."""
     now = datetime.datetime.now(datetime.UTC)
     not_before, not_after = now - datetime.timedelta(minutes=5), now + datetime.timedelta(days=2)

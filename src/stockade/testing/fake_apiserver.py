@@ -187,9 +187,7 @@ class FakeApiServer:
         """Remove an object (watchers see DELETED); returns its last state."""
         return self._state.store.delete(api_version, kind, name, namespace)
 
-    def get(
-        self, api_version: str, kind: str, name: str, namespace: str | None = None
-    ) -> dict[str, Any] | None:
+    def get(self, api_version: str, kind: str, name: str, namespace: str | None = None) -> dict[str, Any] | None:
         group, _ = split_api_version(api_version)
         obj = self._state.store.get(group, kind, namespace or "", name)
         if obj is None and namespace is None:
@@ -253,9 +251,8 @@ class FakeApiServer:
     # -- what happened ---------------------------------------------------------------------
     @property
     def requests(self) -> list[RequestRecord]:
-        """Every request answered so far, oldest first."""
-        with self._state.lock:
-            return list(self._state.records)
+        """Every request answered so far, in the order they arrived."""
+        return self._state.log()
 
     @property
     def max_in_flight(self) -> int:
