@@ -1,0 +1,163 @@
+"""JSON report, schema ``stockade.findings/v1`` (documented in ``stockade/schemas/findings-v1.schema.json``).
+
+The layout is a contract: fields are added, never renamed or removed, within v1. Passing checks are
+counted in ``summary``; pass findings appear in ``findings`` only when the scan kept them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+
+from stockade.engine.compliance import ComplianceSummary
+from stockade.engine.exceptions import ExceptionEntry
+from stockade.model.finding import Finding, InputError, SkippedInput
+from stockade.report import ReportContext
+from stockade.report._summary import SEVERITIES, STATUSES, Summary, rules_by_id, summarize
+from stockade.rules.base import Rule
+
+SCHEMA = "stockade.findings/v1"
+SCHEMA_RESOURCE = "schemas/findings-v1.schema.json"  # inside the stockade package
+
+
+def render(ctx: ReportContext) -> str:
+    return orjson.dumps(document(ctx), option=orjson.OPT_INDENT_2).decode() + "\n"
+
+
+def document(ctx: ReportContext) -> dict[str, Any]:
+    """The report as plain data (what ``render`` serialises)."""
+    result = ctx.result
+    rules = rules_by_id(result)
+    return {
+        "schema": SCHEMA,
+        "tool": {"name": "stockade", "version": ctx.tool_version},
+        "generated_at": ctx.generated_at,
+        "targets": list(ctx.targets),
+        "fail_on": ctx.fail_on,
+        "summary": _summary(summarize(result, ctx.fail_on)),
+        "findings": [_finding(f, rules.get(f.rule_id)) for f in result.findings],
+        "errors": [_error(e) for e in result.errors],
+        "skipped_inputs": [_skipped(s) for s in result.skipped_inputs],
+        "skipped_rules": [{"id": rid, "reason": why} for rid, why in sorted(result.skipped_rules.items())],
+        "stale_exceptions": [_stale(e) for e in result.stale_exceptions],
+        "notices": list(result.notices),
+        "compliance": [_compliance(c) for c in ctx.compliance],
+    }
+
+
+def _summary(summary: Summary) -> dict[str, Any]:
+    return {
+        "by_severity": {s.value: summary.by_severity[s] for s in SEVERITIES},
+        "by_status": {s.value: summary.by_status[s] for s in STATUSES},
+        "by_area": {
+            area: {"fail": c.failed, "excepted": c.excepted, "error": c.errors, "pass": c.passed}
+            for area, c in summary.by_area.items()
+        },
+        "resources_scanned": summary.resources_scanned,
+        "passed": summary.passed,
+        "failed": summary.failed,
+        "excepted": summary.excepted,
+        "errors": summary.errors,
+        "blocking": summary.blocking,
+    }
+
+
+def _rule(finding: Finding, rule: Rule | None) -> dict[str, Any]:
+    if rule is None:  # a finding from a rule that was not passed in: keep what the finding knows
+        return {
+            "id": finding.rule_id,
+            "name": finding.rule_id.lower(),
+            "title": finding.rule_id,
+            "severity": finding.severity.value,
+            "area": "unknown",
+            "stage": None,
+            "frameworks": {},
+        }
+    return {
+        "id": rule.id,
+        "name": rule.name,
+        "title": rule.title,
+        "severity": finding.severity.value,
+        "area": rule.area,
+        "stage": rule.stage.value,
+        "frameworks": _frameworks(rule.frameworks),
+    }
+
+
+def _frameworks(frameworks: Mapping[str, tuple[str, ...]]) -> dict[str, list[str]]:
+    return {fid: list(ids) for fid, ids in sorted(frameworks.items())}
+
+
+def _finding(finding: Finding, rule: Rule | None) -> dict[str, Any]:
+    ref = finding.resource
+    waiver = finding.waiver
+    return {
+        "rule": _rule(finding, rule),
+        "status": finding.status.value,
+        "resource": {"apiVersion": ref.api_version, "kind": ref.kind, "namespace": ref.namespace, "name": ref.name},
+        "container": finding.container,
+        "location": {"file": finding.location.file, "line": finding.location.line or None},
+        "path": finding.path,
+        "message": finding.message,
+        "remediation": finding.remediation,
+        "fingerprint": finding.fingerprint,
+        "exception": None
+        if waiver is None
+        else {"source": waiver.source, "reason": waiver.reason, "expires": waiver.expires, "expired": waiver.expired},
+    }
+
+
+def _error(error: InputError) -> dict[str, Any]:
+    return {
+        "source": error.source,
+        "line": error.line or None,
+        "object": error.object,
+        "kind": error.kind,
+        "message": error.message,
+    }
+
+
+def _skipped(skipped: SkippedInput) -> dict[str, Any]:
+    return {"source": skipped.source, "line": skipped.line or None, "reason": skipped.reason}
+
+
+def _stale(entry: ExceptionEntry) -> dict[str, Any]:
+    return {
+        "source": entry.source,
+        "rules": list(entry.rules),
+        "namespace": entry.namespace,
+        "kind": entry.kind,
+        "name": entry.name,
+        "container": entry.container,
+        "reason": entry.reason,
+        "owner": entry.owner,
+        "expires": entry.expires.isoformat() if entry.expires else None,
+    }
+
+
+def _compliance(summary: ComplianceSummary) -> dict[str, Any]:
+    framework = summary.framework
+    return {
+        "id": framework.id,
+        "title": framework.title,
+        "url": framework.url,
+        "score": round(summary.score, 2),
+        "controls_passing": summary.controls_passing,
+        "controls_failing": summary.controls_failing,
+        "controls": [
+            {
+                "id": c.control_id,
+                "title": c.title,
+                "status": c.status,
+                "passed": c.passed,
+                "failed": c.failed,
+                "excepted": c.excepted,
+                "errors": c.errors,
+                "rules": list(c.rules),
+                "skipped_rules": list(c.skipped_rules),
+            }
+            for c in summary.controls
+        ],
+    }
