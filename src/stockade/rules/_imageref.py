@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 DEFAULT_REGISTRY = "docker.io"
 # Other spellings of Docker Hub that pull the same images.
@@ -62,6 +63,11 @@ def parse_image(text: object) -> ImageRef | None:
     """Parse an image reference; None when it is not one (empty, templated, malformed)."""
     if not isinstance(text, str) or not text or len(text) > 4096 or text != text.strip():
         return None
+    return _parse(text)
+
+
+@lru_cache(maxsize=8192)  # a cluster runs few distinct images in many containers
+def _parse(text: str) -> ImageRef | None:
     name, at, digest = text.partition("@")
     if at and not _DIGEST.fullmatch(digest):
         return None

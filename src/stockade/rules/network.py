@@ -34,6 +34,7 @@ class PolicyIndex:
     """What a scan's NetworkPolicies cover, built once per inventory."""
 
     namespaces_with_policy: frozenset[str]
+    policies: Mapping[str, int]  # policies per namespace, whether Stockade can evaluate them or not
     selectors: Mapping[str, tuple[LabelSelector, ...]]  # policies Stockade can evaluate per pod
     unevaluated: Mapping[str, int]  # policies whose selector syntax Stockade does not read (Calico)
     workloads: Mapping[str, int]  # pod templates per namespace
@@ -62,7 +63,7 @@ def _policy_selectors(policy: Resource) -> tuple[LabelSelector, ...] | None:
 
 @per_inventory
 def policy_index(inventory: Inventory) -> PolicyIndex:
-    with_policy: set[str] = set()
+    policies: Counter[str] = Counter()
     selectors: dict[str, list[LabelSelector]] = defaultdict(list)
     unevaluated: Counter[str] = Counter()
     for policy in inventory.of_kind(*POLICY_KINDS):
@@ -71,7 +72,7 @@ def policy_index(inventory: Inventory) -> PolicyIndex:
             continue
         if policy.kind == "NetworkPolicy" and policy.group not in _K8S_POLICY_GROUPS | _CALICO_GROUPS:
             continue  # a CRD of the same name from some other project
-        with_policy.add(namespace)
+        policies[namespace] += 1
         parsed = _policy_selectors(policy)
         if parsed is None:
             unevaluated[namespace] += 1
@@ -83,7 +84,8 @@ def policy_index(inventory: Inventory) -> PolicyIndex:
         if namespace is not None:
             workloads[namespace] += 1
     return PolicyIndex(
-        frozenset(with_policy),
+        frozenset(policies),
+        dict(policies),
         {ns: tuple(items) for ns, items in selectors.items()},
         dict(unevaluated),
         dict(workloads),
@@ -725,13 +727,16 @@ def pod_not_selected_by_network_policy(ctx: RuleContext, pod: PodTemplate) -> It
     labels = _labels(pod)
     if any(selector.matches(labels) for selector in selectors):
         return
-    count = len(selectors) + index.unevaluated.get(namespace, 0)
+    count = index.policies.get(namespace, 0)
     if not count:
         why = f'namespace "{namespace}" has no NetworkPolicy'
+    elif count == 1:
+        why = f'the only NetworkPolicy in namespace "{namespace}" does not select it'
     else:
-        why = f'none of the {_plural(count, "NetworkPolicy", "NetworkPolicies")} in namespace "{namespace}" selects it'
-        if index.unevaluated.get(namespace):
-            why += f" ({_plural(index.unevaluated[namespace], 'Calico policy', 'Calico policies')} not evaluated)"
+        why = f'none of the {count} NetworkPolicies in namespace "{namespace}" selects it'
+    unevaluated = index.unevaluated.get(namespace, 0)
+    if unevaluated:
+        why += f" ({_plural(unevaluated, 'Calico policy', 'Calico policies')} not evaluated)"
     shown = ", ".join(f"{k}={v}" for k, v in list(labels.items())[:5]) or "none"
     yield Violation(
         f"pod is not selected by any NetworkPolicy: {why} (pod labels: {shown})",
