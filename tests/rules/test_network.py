@@ -435,3 +435,8 @@ def test_policy_index_is_built_once_per_inventory() -> None:
     other = inventory_from_raw([deployment("a", "shop")])
     assert policy_index(other) is not policy_index(inventory)
     assert policy_index(other).namespaces_with_policy == frozenset()
+
+
+def test_namespace_without_a_name_is_ignored() -> None:
+    nameless = {"apiVersion": "v1", "kind": "Namespace", "metadata": {}}
+    assert scan("NP-001", nameless).findings == []

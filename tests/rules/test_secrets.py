@@ -147,7 +147,7 @@ def test_aws_keys_are_found_wherever_they_sit(key: str, around: str) -> None:
         ("SERVICE_PRIVATE_KEY", "k", "name looks like a private key", None),
         ("GOOGLE_CREDENTIALS", "{}x", "name looks like credentials", None),
         ("DATABASE_URL", URL_PASSWORD, "value is a URL with an embedded password", None),
-        ("WEBHOOK", "https://api.example.com/hook?api_key=abc123", "looks like an API key", None),
+        ("WEBHOOK", "https://api.example.com/hook?api_key=abc123", "URL with an API key in its query string", None),
         ("SEED", RANDOM, "value has high entropy", Severity.MEDIUM),
     ],
 )

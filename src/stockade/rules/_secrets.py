@@ -129,7 +129,7 @@ def url_credentials(text: str) -> str | None:
         for key, value in parse_qsl(query):
             hint = name_hint(key)
             if hint is not None and value and not _is_reference(value):
-                return f"value is a URL whose query parameter {key!r} looks like {hint}"
+                return f"value is a URL with {hint} in its query string"
     return None
 
 

@@ -215,7 +215,7 @@ def namespace_without_network_policy(ctx: RuleContext) -> Iterator[Outcome]:
     index = policy_index(inventory)
     for namespace in sorted(inventory.namespaces):
         workloads = index.workloads.get(namespace, 0)
-        if namespace in PODLESS_SYSTEM_NAMESPACES and not workloads:
+        if not namespace or (namespace in PODLESS_SYSTEM_NAMESPACES and not workloads):
             continue
         target = _namespace_target(inventory, namespace)
         if target is None:
