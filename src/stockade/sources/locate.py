@@ -3,7 +3,8 @@
 Loading records where each document starts (see :mod:`stockade.sources.documents`); the line of
 a field inside an object is looked up lazily, for the few objects that have findings: the one
 document is composed again with libyaml (node tree with positions, no Python objects built) and
-walked along the path. Files are re-read on demand and the last few files and documents are kept.
+walked along the path. Files are re-read on demand; the last few files and documents are kept
+(a file whose size or modification time changed is read again).
 """
 
 from __future__ import annotations
@@ -157,6 +158,7 @@ class _Source:
     text: str
     json: bool
     segments: tuple[Segment, ...]
+    stamp: tuple[int, int] = (0, 0)  # (mtime in ns, size) of the file when it was read
 
 
 class LineLocator:
@@ -165,7 +167,7 @@ class LineLocator:
     def __init__(self, *, max_files: int = 8, max_documents: int = 32) -> None:
         self._lock = threading.Lock()
         self._registered: dict[str, _Source] = {}
-        self._files: OrderedDict[str, _Source | None] = OrderedDict()
+        self._files: OrderedDict[str, _Source] = OrderedDict()
         self._nodes: OrderedDict[tuple[str, int], yaml.Node | None] = OrderedDict()
         self._max_files = max_files
         self._max_documents = max_documents
@@ -184,7 +186,7 @@ class LineLocator:
             self._nodes.clear()
 
     def invalidate(self, file: str) -> None:
-        """Forget what is cached for ``file`` (it changed on disk)."""
+        """Forget what is cached for ``file`` (changes on disk are also noticed by size and mtime)."""
         with self._lock:
             self._forget(file)
 
@@ -214,10 +216,20 @@ class LineLocator:
         with self._lock:
             if file in self._registered:
                 return self._registered[file]
-            if file in self._files:
+        try:
+            info = os.stat(file)
+        except OSError:
+            return None
+        stamp = (info.st_mtime_ns, info.st_size)
+        with self._lock:
+            cached = self._files.get(file)
+            if cached is not None and cached.stamp == stamp:
                 self._files.move_to_end(file)
-                return self._files[file]
-        source = _read_source(file)
+                return cached
+            self._forget(file)  # changed on disk (or never read): its documents are stale too
+        source = _read_source(file, stamp)
+        if source is None:
+            return None
         with self._lock:
             self._files[file] = source
             while len(self._files) > self._max_files:
@@ -238,13 +250,13 @@ class LineLocator:
         return root
 
 
-def _make_source(text: str, *, json: bool) -> _Source:
+def _make_source(text: str, *, json: bool, stamp: tuple[int, int] = (0, 0)) -> _Source:
     if json:
-        return _Source(text, True, (Segment(0, len(text), 1, 1, False),))
-    return _Source(text, False, tuple(split_documents(text)))
+        return _Source(text, True, (Segment(0, len(text), 1, 1, False),), stamp)
+    return _Source(text, False, tuple(split_documents(text)), stamp)
 
 
-def _read_source(file: str) -> _Source | None:
+def _read_source(file: str, stamp: tuple[int, int]) -> _Source | None:
     limit = ParseLimits().max_file_bytes
     try:
         with open(file, "rb") as handle:
@@ -257,7 +269,7 @@ def _read_source(file: str) -> _Source | None:
         text = decode_bytes(data)
     except DecodeProblem:
         return None
-    return _make_source(text, json=os.path.splitext(file)[1].lower() == ".json")
+    return _make_source(text, json=os.path.splitext(file)[1].lower() == ".json", stamp=stamp)
 
 
 _LOCATOR = LineLocator()
