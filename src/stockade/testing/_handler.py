@@ -79,6 +79,7 @@ class ApiHTTPServer(ThreadingHTTPServer):
 class ApiHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "stockade-fake-apiserver"
+    disable_nagle_algorithm = True  # headers and body go out in separate writes
     timeout = 120
     server: ApiHTTPServer
 

@@ -1,0 +1,588 @@
+"""Live clusters: every listable object, read through the official ``kubernetes`` client.
+
+``collect_cluster`` connects the way kubectl does — an explicit kubeconfig file, else
+``$KUBECONFIG``, else ``~/.kube/config``, else the pod's service account when running inside a
+cluster — and then:
+
+1. reads ``/version`` and discovers every served group at its preferred version (CRDs included);
+2. lists every resource that supports ``list`` (subresources and create-only review APIs are
+   skipped), cluster-wide, in pages of ``page_size`` with ``continue`` tokens, at most
+   ``workers`` requests in flight;
+3. retries 429 (after the server's Retry-After), 5xx and broken connections with exponential
+   backoff, and restarts a list whose continue token expired (410 Gone);
+4. reports every kind it could not list as an :class:`InputError` naming the missing RBAC
+   permission and carries on — a forbidden kind never reads as "no objects".
+
+Skipped by default, because they churn constantly and hold nothing posture rules read: core and
+``events.k8s.io`` Events, ``coordination.k8s.io`` Leases (node heartbeats, leader locks) and the
+``metrics.k8s.io`` group (live usage samples). Naming them in ``kinds`` lists them anyway.
+
+Secrets are read for their metadata, type and key names only: every ``data`` / ``stringData``
+value becomes :data:`REDACTED` and the ``last-applied-configuration`` annotation (which repeats
+the values) is dropped before the object leaves this module.
+"""
+
+from __future__ import annotations
+
+import datetime
+import email.utils
+import os
+import random
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+import orjson
+import urllib3
+import yaml
+from kubernetes import client as k8s_client
+from kubernetes import config as k8s_config
+from kubernetes.config.incluster_config import InClusterConfigLoader
+
+from stockade.model.finding import InputError, SkippedInput
+from stockade.model.resource import Origin, Resource, resource_from_raw
+from stockade.sources.base import SourceResult
+
+# The config loaders carry no annotations; keep their untyped surface in one place.
+_kubeconfig_api: Any = k8s_config
+_in_cluster_loader: Any = InClusterConfigLoader
+
+REDACTED = ""
+LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+SERVICE_ACCOUNT_DIR = Path("/var/run/secrets/kubernetes.io/serviceaccount")
+
+# (group, plural) pairs and whole groups left out unless selected by name (see the module docstring).
+NOISY_RESOURCES: frozenset[tuple[str, str]] = frozenset(
+    {("", "events"), ("events.k8s.io", "events"), ("coordination.k8s.io", "leases")}
+)
+NOISY_GROUPS: frozenset[str] = frozenset({"metrics.k8s.io"})
+# Resources served twice: the second name is another view of the first's objects.
+_ALIASES: dict[tuple[str, str], tuple[str, str]] = {
+    ("events.k8s.io", "events"): ("", "events"),
+    ("extensions", "deployments"): ("apps", "deployments"),
+    ("extensions", "daemonsets"): ("apps", "daemonsets"),
+    ("extensions", "replicasets"): ("apps", "replicasets"),
+    ("extensions", "ingresses"): ("networking.k8s.io", "ingresses"),
+    ("extensions", "networkpolicies"): ("networking.k8s.io", "networkpolicies"),
+    ("extensions", "podsecuritypolicies"): ("policy", "podsecuritypolicies"),
+}
+_RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+_MAX_LIST_RESTARTS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How often and how patiently a request is retried.
+
+    ``attempts`` counts the first try. Waits grow from ``base_delay`` by doubling up to
+    ``max_delay`` (with jitter); a Retry-After header is obeyed up to ``max_retry_after``.
+    """
+
+    attempts: int = 6
+    base_delay: float = 0.2
+    max_delay: float = 8.0
+    max_retry_after: float = 60.0
+
+    def backoff(self, attempt: int) -> float:
+        delay = min(self.max_delay, self.base_delay * 2.0**attempt)
+        return delay * random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not cryptography
+
+
+@dataclass(frozen=True, slots=True)
+class ServedResource:
+    """One listable resource from discovery, at its group's preferred version."""
+
+    group: str
+    version: str
+    name: str  # plural
+    kind: str
+    namespaced: bool
+    verbs: frozenset[str]
+    singular: str = ""
+    short_names: tuple[str, ...] = ()
+
+    @property
+    def api_version(self) -> str:
+        return f"{self.group}/{self.version}" if self.group else self.version
+
+    @property
+    def list_path(self) -> str:
+        return f"/apis/{self.group}/{self.version}/{self.name}" if self.group else f"/api/{self.version}/{self.name}"
+
+    @property
+    def display(self) -> str:
+        """``deployments.apps`` / ``pods`` — the name kubectl and RBAC use."""
+        return f"{self.name}.{self.group}" if self.group else self.name
+
+    def matches(self, token: str) -> bool:
+        """Whether a selection token (kind, plural, singular or short name; ``.group`` optional) fits."""
+        token = token.strip().lower()
+        names = {self.name, self.kind.lower(), self.singular.lower(), *(s.lower() for s in self.short_names)}
+        names.discard("")
+        if token in names:
+            return True
+        head, _, group = token.partition(".")
+        return bool(group) and head in names and group == self.group.lower()
+
+
+class ApiError(Exception):
+    """The API server answered with a failure ``status`` (0: no usable answer at all)."""
+
+    def __init__(self, status: int, message: str, reason: str = "", attempts: int = 1) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.reason = reason
+        self.attempts = attempts
+
+
+def redact_secret(raw: dict[str, Any]) -> dict[str, Any]:
+    """Blank every Secret value in place (key names stay) and drop last-applied-configuration."""
+    for section in ("data", "stringData"):
+        values = raw.get(section)
+        if isinstance(values, dict):
+            raw[section] = dict.fromkeys(values, REDACTED)
+        elif values is not None:
+            raw[section] = {}
+    meta = raw.get("metadata")
+    annotations = meta.get("annotations") if isinstance(meta, dict) else None
+    if isinstance(annotations, dict):
+        annotations.pop(LAST_APPLIED, None)
+    return raw
+
+
+# -- talking to the API server -------------------------------------------------------------
+class _Session:
+    """GETs through the official client's ApiClient (auth, TLS, proxies, exec plugins), with retries."""
+
+    def __init__(self, api: Any, retry: RetryPolicy, timeout: float) -> None:
+        self.api = api
+        self.retry = retry
+        self.timeout = timeout
+
+    def get(self, path: str, query: Sequence[tuple[str, str]] = ()) -> dict[str, Any]:
+        last: ApiError | None = None
+        for attempt in range(max(1, self.retry.attempts)):
+            delay: float | None
+            try:
+                status, data, headers = self._get_once(path, query)
+            except (urllib3.exceptions.HTTPError, OSError) as exc:
+                last = ApiError(0, f"connection failed: {_short(exc)}", attempts=attempt + 1)
+                delay = self.retry.backoff(attempt)
+            except k8s_client.ApiException as exc:  # the client turns TLS failures into status 0
+                last = ApiError(exc.status or 0, f"connection failed: {_short(exc)}", attempts=attempt + 1)
+                delay = self.retry.backoff(attempt)
+            else:
+                if 200 <= status < 300:
+                    try:
+                        body = orjson.loads(data)
+                    except orjson.JSONDecodeError:
+                        raise ApiError(status, f"the server sent invalid JSON for {path}") from None
+                    if not isinstance(body, dict):
+                        raise ApiError(status, f"the server sent a {type(body).__name__} for {path}")
+                    return body
+                last = _status_error(status, data, attempt + 1)
+                if status not in _RETRY_STATUSES:
+                    raise last
+                delay = _retry_after(headers, self.retry.max_retry_after)
+                if delay is None:
+                    delay = self.retry.backoff(attempt)
+            if attempt + 1 < self.retry.attempts:
+                time.sleep(delay)
+        assert last is not None
+        raise last
+
+    def _get_once(self, path: str, query: Sequence[tuple[str, str]]) -> tuple[int, bytes, Mapping[str, str]]:
+        method, url, headers, body, post = self.api.param_serialize(
+            method="GET",
+            resource_path=path,
+            query_params=list(query),
+            header_params={"Accept": "application/json"},
+            auth_settings=["BearerToken"],
+        )
+        response = self.api.call_api(method, url, headers, body, post, _request_timeout=self.timeout)
+        try:
+            data = response.read()
+        except BaseException:
+            response.response.close()  # a half-read connection must not go back to the pool
+            raise
+        response.response.release_conn()
+        return int(response.status), bytes(data), response.headers
+
+
+def _short(exc: BaseException) -> str:
+    text = str(getattr(exc, "reason", None) or exc).strip().splitlines()
+    return text[0][:200] if text else type(exc).__name__
+
+
+def _status_error(status: int, data: bytes, attempts: int) -> ApiError:
+    message, reason = f"HTTP {status}", ""
+    try:
+        body = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        body = None
+    if isinstance(body, dict):
+        message = str(body.get("message") or message)
+        reason = str(body.get("reason") or "")
+    return ApiError(status, message, reason, attempts)
+
+
+def _retry_after(headers: Mapping[str, str], cap: float) -> float | None:
+    value = headers.get("Retry-After") if headers else None
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        when = email.utils.parsedate_to_datetime(value) if value else None
+        if when is None:
+            return None
+        seconds = (when - datetime.datetime.now(datetime.UTC)).total_seconds()
+    return min(max(0.0, seconds), cap)
+
+
+# -- connecting ----------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class _Connection:
+    api: Any
+    context: str
+
+
+class _ConfigProblem(Exception):
+    pass
+
+
+def _connect(context: str | None, kubeconfig: str | None, workers: int, service_account_dir: Path) -> _Connection:
+    configuration = k8s_client.Configuration()
+    files = kubeconfig or os.environ.get("KUBECONFIG") or ""
+    if not files and Path("~/.kube/config").expanduser().is_file():
+        files = str(Path("~/.kube/config").expanduser())
+    try:
+        if files:
+            paths = [p for p in files.split(os.pathsep) if p]
+            missing = [p for p in paths if not Path(p).expanduser().is_file()]
+            if kubeconfig and missing:
+                raise _ConfigProblem(f"kubeconfig {missing[0]} does not exist")
+            contexts, current = _kubeconfig_api.list_kube_config_contexts(config_file=files)
+            names = [c.get("name") for c in contexts or []]
+            chosen = context or (current or {}).get("name")
+            if chosen not in names:
+                which = f"context {chosen!r}" if chosen else "a current context"
+                raise _ConfigProblem(f"{which} not found in {files} (contexts: {', '.join(map(str, names)) or 'none'})")
+            _kubeconfig_api.load_kube_config(
+                config_file=files, context=chosen, client_configuration=configuration, persist_config=False
+            )
+            active = str(chosen)
+        elif os.environ.get("KUBERNETES_SERVICE_HOST"):
+            if context:
+                raise _ConfigProblem(f"context {context!r} asked for, but there is no kubeconfig (running in-cluster)")
+            _in_cluster_loader(
+                token_filename=str(service_account_dir / "token"),
+                cert_filename=str(service_account_dir / "ca.crt"),
+            ).load_and_set(configuration)
+            active = "in-cluster"
+        else:
+            raise _ConfigProblem(
+                "no kubeconfig found (none given, no $KUBECONFIG, no ~/.kube/config) and not in a cluster"
+            )
+    except k8s_config.ConfigException as exc:
+        raise _ConfigProblem(f"invalid cluster configuration: {exc}") from None
+    except (OSError, ValueError, yaml.YAMLError) as exc:  # unreadable file, bad YAML or base64
+        raise _ConfigProblem(f"cannot read the cluster configuration: {_short(exc)}") from None
+    # Stockade retries itself (see RetryPolicy); urllib3's silent retries would blur the count.
+    configuration.retries = 0
+    configuration.connection_pool_maxsize = max(workers, 1)
+    return _Connection(k8s_client.ApiClient(configuration), active)
+
+
+# -- discovery -----------------------------------------------------------------------------
+def _served(group: str, version: str, entries: object) -> list[ServedResource]:
+    resources: list[ServedResource] = []
+    for entry in entries if isinstance(entries, list) else []:
+        if not isinstance(entry, dict):
+            continue
+        name, kind, verbs = entry.get("name"), entry.get("kind"), entry.get("verbs")
+        if not isinstance(name, str) or "/" in name or not isinstance(kind, str):
+            continue  # subresources (pods/log, deployments/scale) are not objects
+        short = entry.get("shortNames")
+        resources.append(
+            ServedResource(
+                group=group,
+                version=version,
+                name=name,
+                kind=kind,
+                namespaced=bool(entry.get("namespaced")),
+                verbs=frozenset(v for v in verbs if isinstance(v, str)) if isinstance(verbs, list) else frozenset(),
+                singular=str(entry.get("singularName") or ""),
+                short_names=tuple(s for s in short if isinstance(s, str)) if isinstance(short, list) else (),
+            )
+        )
+    return resources
+
+
+def _discover(
+    session: _Session, pool: ThreadPoolExecutor, wanted_group: Callable[[str], bool]
+) -> tuple[list[ServedResource], list[tuple[str, ApiError]]]:
+    """Every resource served at its group's preferred version, and the groups that failed."""
+    core = session.get("/api")
+    versions = core.get("versions")
+    core_version = versions[0] if isinstance(versions, list) and versions else "v1"
+    resources = _served("", core_version, session.get(f"/api/{core_version}").get("resources"))
+    groups = session.get("/apis").get("groups")
+    preferred: list[tuple[str, str]] = []
+    for group in groups if isinstance(groups, list) else []:
+        if not isinstance(group, dict) or not isinstance(group.get("name"), str):
+            continue
+        pref = group.get("preferredVersion")
+        if not isinstance(pref, dict):
+            listed = group.get("versions")
+            pref = listed[0] if isinstance(listed, list) and listed and isinstance(listed[0], dict) else {}
+        version = pref.get("version")
+        if isinstance(version, str) and wanted_group(group["name"]):
+            preferred.append((group["name"], version))
+
+    def one(group: str, version: str) -> list[ServedResource] | ApiError:
+        try:
+            return _served(group, version, session.get(f"/apis/{group}/{version}").get("resources"))
+        except ApiError as exc:
+            return exc
+
+    failed: list[tuple[str, ApiError]] = []
+    for (group, _), outcome in zip(preferred, pool.map(lambda gv: one(*gv), preferred), strict=True):
+        if isinstance(outcome, ApiError):
+            failed.append((group, outcome))
+        else:
+            resources.extend(outcome)
+    return resources, failed
+
+
+def _select(
+    served: list[ServedResource], kinds: Sequence[str] | None, include_noisy: bool
+) -> tuple[list[ServedResource], list[str]]:
+    """Resources to list, and selection tokens that matched nothing listable."""
+    listable = [r for r in served if "list" in r.verbs]
+    if kinds is None:
+        chosen = [
+            r
+            for r in listable
+            if include_noisy or ((r.group, r.name) not in NOISY_RESOURCES and r.group not in NOISY_GROUPS)
+        ]
+        unmatched: list[str] = []
+    else:
+        chosen, unmatched = [], []
+        for token in kinds:
+            hits = [r for r in listable if r.matches(token)]
+            if not hits:
+                unmatched.append(token)
+            chosen.extend(r for r in hits if r not in chosen)
+    present = {(r.group, r.name) for r in chosen}
+    chosen = [r for r in chosen if _ALIASES.get((r.group, r.name)) not in present]
+    return chosen, unmatched
+
+
+# -- listing -------------------------------------------------------------------------------
+@dataclass(slots=True)
+class _Listed:
+    resource: ServedResource
+    items: list[dict[str, Any]] = field(default_factory=list)
+    error: ApiError | None = None
+    restarts: int = 0
+
+
+def _list_all(session: _Session, resource: ServedResource, page_size: int) -> _Listed:
+    """Every object of one resource, restarting the list when its continue token expires."""
+    outcome = _Listed(resource)
+    while True:
+        items: list[dict[str, Any]] = []
+        token: str | None = None
+        try:
+            while True:
+                query = [("limit", str(page_size))]
+                if token:
+                    query.append(("continue", token))
+                body = session.get(resource.list_path, query)
+                page = body.get("items")
+                if page is None:
+                    page = []
+                if not isinstance(page, list):
+                    raise ApiError(200, f"the list of {resource.display} has no items array")
+                items.extend(i for i in page if isinstance(i, dict))
+                meta = body.get("metadata")
+                token = meta.get("continue") if isinstance(meta, dict) else None
+                if not token:
+                    outcome.items = items
+                    return outcome
+        except ApiError as exc:
+            if exc.status == 410 and token and outcome.restarts < _MAX_LIST_RESTARTS:
+                outcome.restarts += 1  # the snapshot behind the token was compacted: start over
+                continue
+            outcome.error = exc
+            return outcome
+
+
+def _describe_failure(resource: ServedResource, error: ApiError) -> str:
+    if error.status == 403:
+        return f'cannot list {resource.display} (missing RBAC: list on {resource.name} in API group "{resource.group}")'
+    if error.status == 401:
+        return f"cannot list {resource.display}: the cluster rejected the credentials (401 Unauthorized)"
+    if error.status == 410:
+        return f"cannot list {resource.display}: the list kept expiring ({error.message})"
+    tries = f" after {error.attempts} attempts" if error.attempts > 1 else ""
+    code = f"HTTP {error.status}: " if error.status else ""
+    return f"cannot list {resource.display}{tries}: {code}{error.message}"
+
+
+# -- progress ------------------------------------------------------------------------------
+class _Progress:
+    """One overwritten status line on a terminal; nothing when stderr is not one."""
+
+    def __init__(self, enabled: bool, stream: TextIO) -> None:
+        self.enabled = enabled
+        self.stream = stream
+        self.total = 0
+        self.done = 0
+        self.objects = 0
+        self._lock = threading.Lock()
+
+    def step(self, listed: _Listed) -> None:
+        if not self.enabled:
+            return
+        with self._lock:
+            self.done += 1
+            self.objects += len(listed.items)
+            state = "forbidden" if listed.error and listed.error.status == 403 else (
+                "failed" if listed.error else f"{len(listed.items)} objects"
+            )  # fmt: skip
+            line = f"stockade: [{self.done}/{self.total}] {listed.resource.display}: {state}"
+            self.stream.write(f"\r\x1b[K{line}")
+            self.stream.flush()
+
+    def finish(self) -> None:
+        if self.enabled:
+            with self._lock:
+                self.stream.write(f"\r\x1b[Kstockade: listed {self.objects} objects of {self.total} kinds\n")
+                self.stream.flush()
+
+
+# -- the source ----------------------------------------------------------------------------
+def collect_cluster(
+    context: str | None = None,
+    kubeconfig: str | None = None,
+    kinds: Iterable[str] | None = None,
+    *,
+    workers: int = 8,
+    page_size: int = 500,
+    include_noisy: bool = False,
+    retry: RetryPolicy | None = None,
+    request_timeout: float = 60.0,
+    progress: bool | None = None,
+    service_account_dir: str | os.PathLike[str] | None = None,
+) -> SourceResult:
+    """Read every listable object of a live cluster (or the ``kinds`` selected) into a SourceResult.
+
+    ``kinds`` entries name resources the way kubectl does: ``Deployment``, ``deployments``,
+    ``deploy`` or ``deployments.apps``; None or empty means every listable kind. ``progress`` None means "when stderr is a terminal".
+    Objects get ``Origin(file="cluster:<context or 'current'>", line=0)``.
+    Facts: ``server_version``, ``collected_at`` (UTC, ISO 8601), ``context`` (the one used).
+    """
+    source = f"cluster:{context or 'current'}"
+    origin = Origin(file=source)
+    result = SourceResult()
+    result.facts["collected_at"] = datetime.datetime.now(datetime.UTC).isoformat().replace("+00:00", "Z")
+    selection = [k for k in kinds if k.strip()] if kinds is not None else None
+    selection = selection or None  # an empty selection means everything, as no selection does
+    try:
+        connection = _connect(
+            context,
+            kubeconfig,
+            workers,
+            Path(service_account_dir) if service_account_dir else SERVICE_ACCOUNT_DIR,
+        )
+    except _ConfigProblem as exc:
+        result.errors.append(InputError(source, str(exc), kind="config"))
+        return result
+    result.facts["context"] = connection.context
+    show = sys.stderr.isatty() if progress is None else progress
+    meter = _Progress(show, sys.stderr)
+    session = _Session(connection.api, retry or RetryPolicy(), request_timeout)
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="stockade-list") as pool:
+            _collect(session, pool, source, origin, selection, page_size, include_noisy, meter, result)
+    finally:
+        connection.api.close()
+    return result
+
+
+def _collect(
+    session: _Session,
+    pool: ThreadPoolExecutor,
+    source: str,
+    origin: Origin,
+    selection: list[str] | None,
+    page_size: int,
+    include_noisy: bool,
+    meter: _Progress,
+    result: SourceResult,
+) -> None:
+    try:
+        version = session.get("/version")
+        result.facts["server_version"] = str(version.get("gitVersion") or "")
+    except ApiError as exc:
+        result.errors.append(InputError(source, _unreachable(exc)))
+        return
+
+    def wanted_group(group: str) -> bool:
+        # Skipped groups are not even discovered: aggregated APIs like metrics.k8s.io are often down.
+        return include_noisy or selection is not None or group not in NOISY_GROUPS
+
+    try:
+        served, failed_groups = _discover(session, pool, wanted_group)
+    except ApiError as exc:
+        result.errors.append(InputError(source, _unreachable(exc)))
+        return
+    for group, error in failed_groups:
+        result.errors.append(InputError(source, f"cannot discover API group {group}: {error.message}"))
+    chosen, unmatched = _select(served, selection, include_noisy)
+    for token in unmatched:
+        result.errors.append(
+            InputError(source, f"the cluster serves no listable resource named {token!r}", kind="config")
+        )
+    meter.total = len(chosen)
+
+    def job(resource: ServedResource) -> _Listed:
+        listed = _list_all(session, resource, max(1, page_size))
+        meter.step(listed)
+        return listed
+
+    for listed in pool.map(job, chosen):
+        resource = listed.resource
+        if listed.error is not None:
+            if listed.error.status == 404:
+                result.skipped.append(SkippedInput(source, f"{resource.display} is no longer served"))
+            else:
+                result.errors.append(InputError(source, _describe_failure(resource, listed.error)))
+            continue
+        for item in listed.items:
+            item.setdefault("apiVersion", resource.api_version)
+            item.setdefault("kind", resource.kind)
+            if resource.group == "" and resource.kind == "Secret":
+                redact_secret(item)
+            made = resource_from_raw(item, origin)
+            if isinstance(made, Resource):
+                result.resources.append(made)
+            else:
+                result.errors.append(InputError(source, f"{resource.display}: {made}", kind="parse"))
+    meter.finish()
+
+
+def _unreachable(error: ApiError) -> str:
+    if error.status == 401:
+        return "the cluster rejected the credentials (401 Unauthorized)"
+    if error.status == 0:
+        return f"cannot reach the cluster: {error.message}"
+    return f"cannot read the cluster's API discovery (HTTP {error.status}): {error.message}"
