@@ -486,7 +486,8 @@ def collect_cluster(
     """Read every listable object of a live cluster (or the ``kinds`` selected) into a SourceResult.
 
     ``kinds`` entries name resources the way kubectl does: ``Deployment``, ``deployments``,
-    ``deploy`` or ``deployments.apps``; None or empty means every listable kind. ``progress`` None means "when stderr is a terminal".
+    ``deploy`` or ``deployments.apps``; None or empty means every listable kind.
+    ``progress`` None means "when stderr is a terminal".
     Objects get ``Origin(file="cluster:<context or 'current'>", line=0)``.
     Facts: ``server_version``, ``collected_at`` (UTC, ISO 8601), ``context`` (the one used).
     """
