@@ -37,7 +37,7 @@ def document(ctx: ReportContext) -> dict[str, Any]:
         "targets": list(ctx.targets),
         "fail_on": ctx.fail_on,
         "summary": _summary(summarize(result, ctx.fail_on)),
-        "findings": [_finding(f, rules.get(f.rule_id)) for f in result.findings],
+        "findings": _findings(result.findings, rules),
         "errors": [_error(e) for e in result.errors],
         "skipped_inputs": [_skipped(s) for s in result.skipped_inputs],
         "skipped_rules": [{"id": rid, "reason": why} for rid, why in sorted(result.skipped_rules.items())],
@@ -90,11 +90,24 @@ def _frameworks(frameworks: Mapping[str, tuple[str, ...]]) -> dict[str, list[str
     return {fid: list(ids) for fid, ids in sorted(frameworks.items())}
 
 
-def _finding(finding: Finding, rule: Rule | None) -> dict[str, Any]:
+def _findings(findings: list[Finding], rules: Mapping[str, Rule]) -> list[dict[str, Any]]:
+    # The rule block repeats for every finding of a rule: build it once per (rule, severity).
+    rule_blocks: dict[tuple[str, str], dict[str, Any]] = {}
+    out = []
+    for finding in findings:
+        key = (finding.rule_id, finding.severity.value)
+        block = rule_blocks.get(key)
+        if block is None:
+            block = rule_blocks[key] = _rule(finding, rules.get(finding.rule_id))
+        out.append(_finding(finding, block))
+    return out
+
+
+def _finding(finding: Finding, rule_block: dict[str, Any]) -> dict[str, Any]:
     ref = finding.resource
     waiver = finding.waiver
     return {
-        "rule": _rule(finding, rule),
+        "rule": rule_block,
         "status": finding.status.value,
         "resource": {"apiVersion": ref.api_version, "kind": ref.kind, "namespace": ref.namespace, "name": ref.name},
         "container": finding.container,
