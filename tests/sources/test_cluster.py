@@ -11,6 +11,7 @@ from typing import Any
 
 import orjson
 import pytest
+import yaml
 
 from stockade.model.resource import Origin
 from stockade.sources.base import SourceResult
@@ -352,3 +353,33 @@ def test_redact_secret_handles_odd_shapes() -> None:
     assert redact_secret(odd) == {"data": {}, "stringData": None, "metadata": {"annotations": None}}
     plain: dict[str, Any] = {"metadata": {"name": "x"}}
     assert redact_secret(plain) == {"metadata": {"name": "x"}}
+
+
+def _with_exec_plugin(path: Path, script: Path) -> None:
+    config = yaml.safe_load(path.read_text())
+    config["users"][0]["user"] = {
+        "exec": {"apiVersion": "client.authentication.k8s.io/v1beta1", "command": str(script), "args": []}
+    }
+    path.write_text(yaml.safe_dump(config))
+
+
+def test_exec_credential_plugins(servers: list[FakeApiServer], tmp_path: Path) -> None:
+    server = serve(servers, [pod("p")], tls=True, token="from-plugin")
+    path = server.kubeconfig(tmp_path / "config", token="unused")
+    plugin = tmp_path / "plugin.sh"
+    credential = {"apiVersion": "client.authentication.k8s.io/v1beta1", "kind": "ExecCredential"}
+    credential["status"] = {"token": "from-plugin"}
+    plugin.write_text(f"#!/bin/sh\necho '{orjson.dumps(credential).decode()}'\n")
+    plugin.chmod(0o700)
+    _with_exec_plugin(path, plugin)
+    result = collect_cluster(kubeconfig=str(path), kinds=["pods"])
+    assert result.errors == []
+    assert [r.name for r in result.resources] == ["p"]
+    failing = tmp_path / "failing.sh"
+    failing.write_text("#!/bin/sh\necho 'no credentials for you' >&2\nexit 1\n")
+    failing.chmod(0o700)
+    _with_exec_plugin(path, failing)
+    broken = collect_cluster(kubeconfig=str(path), kinds=["pods"])
+    assert broken.resources == []
+    # The client logs the plugin's failure and goes on without a token; the server says no.
+    assert [e.message for e in broken.errors] == ["the cluster rejected the credentials (401 Unauthorized)"]

@@ -174,6 +174,8 @@ class _Session:
             except (urllib3.exceptions.HTTPError, OSError) as exc:
                 last = ApiError(0, f"connection failed: {_short(exc)}", attempts=attempt + 1)
                 delay = self.retry.backoff(attempt)
+            except k8s_config.ConfigException as exc:  # an exec/OIDC credential plugin failed
+                raise ApiError(0, f"cannot get credentials: {_short(exc)}") from None
             except k8s_client.ApiException as exc:  # the client turns TLS failures into status 0
                 last = ApiError(exc.status or 0, f"connection failed: {_short(exc)}", attempts=attempt + 1)
                 delay = self.retry.backoff(attempt)
