@@ -67,6 +67,13 @@ def _add_scan(sub: argparse._SubParsersAction[_Parser]) -> None:
         metavar="LIST",
         help="comma-separated registries (host or host/path prefix) images may come from",
     )
+    scan.add_argument(
+        "--secret-entropy-threshold",
+        type=float,
+        default=3.5,
+        metavar="BITS",
+        help="Shannon entropy (bits per character) above which a literal value looks like a secret (default 3.5)",
+    )
     scan.add_argument("--no-color", action="store_true", help="plain text output")
 
 

@@ -52,7 +52,10 @@ def rule_config(args: argparse.Namespace) -> RuleConfig:
         registries = tuple(r.strip() for r in args.allowed_registries.split(",") if r.strip())
         if not registries:
             fatal("--allowed-registries is empty")
-    return RuleConfig(allowed_registries=registries)
+    threshold = args.secret_entropy_threshold
+    if not 0.0 < threshold <= 8.0:
+        fatal("--secret-entropy-threshold must be between 0 and 8 bits per character")
+    return RuleConfig(allowed_registries=registries, secret_entropy_threshold=threshold)
 
 
 def exit_code(result: ScanResult, fail_on: str) -> int:
