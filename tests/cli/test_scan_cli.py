@@ -163,7 +163,7 @@ def test_json_compliance_summary_for_framework(capsys: pytest.CaptureFixture[str
     assert code == 1
 
 
-def RULE_IN_CIS(rule: dict[str, object]) -> bool:  # noqa: N802 - reads like a predicate in the assert
+def RULE_IN_CIS(rule: dict[str, object]) -> bool:
     frameworks = rule["frameworks"]
     assert isinstance(frameworks, dict)
     return "cis-1.10" in frameworks
