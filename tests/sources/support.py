@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from stockade.model.finding import InputError, SkippedInput
@@ -20,7 +21,7 @@ spec:
 """
 
 
-def write(root: Path, files: dict[str, str | bytes]) -> None:
+def write(root: Path, files: Mapping[str, str | bytes]) -> None:
     for name, content in files.items():
         path = root / name
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -30,7 +31,7 @@ def write(root: Path, files: dict[str, str | bytes]) -> None:
             path.write_text(content, encoding="utf-8")
 
 
-def scan_with_good(root: Path, files: dict[str, str | bytes], *, limits: ParseLimits | None = None) -> SourceResult:
+def scan_with_good(root: Path, files: Mapping[str, str | bytes], *, limits: ParseLimits | None = None) -> SourceResult:
     """Scan ``files`` plus a good manifest in one call; the good object must always come through."""
     write(root, {**files, "zz-good.yaml": GOOD})
     names = [str(root / name) for name in sorted(files)] + [str(root / "zz-good.yaml")]

@@ -252,7 +252,7 @@ def test_file_that_vanishes_between_listing_and_reading(tmp_path: Path) -> None:
     found = list(discover([str(tmp_path)]))
     (tmp_path / "a.yaml").unlink()
     errors: list[InputError] = []
-    names = []
+    names: list[str] = []
     for item in found:
         assert not isinstance(item, InputError)
         result = read_input(item)

@@ -179,8 +179,8 @@ def test_locate_line_finds_every_generated_key(
     tmp_path: Path, data: dict[str, Any], indent: int, preamble: list[str]
 ) -> None:
     emitter = _Emitter(indent)
-    for line in preamble:
-        emitter.lines.extend(line.split("\n"))
+    for chunk in preamble:
+        emitter.lines.extend(chunk.split("\n"))
     if preamble:
         emitter.lines.append("---")
     emitter.lines.extend(["apiVersion: v1", "kind: ConfigMap", "metadata:", f"{' ' * indent}name: generated"])

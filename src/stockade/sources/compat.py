@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from stockade.sources.locate import PathStep, compose
+from stockade.sources.locate import PathStep, compose, is_plain
 
 # A leading-zero integer ending where a plain scalar ends. The regex starts with a literal, so
 # the search skips through text quickly; the few hits are then checked by hand.
@@ -70,7 +70,7 @@ def _plain_octals(root: yaml.Node) -> list[tuple[tuple[PathStep, ...], str]]:
     while stack:
         node, path = stack.pop()
         if isinstance(node, yaml.ScalarNode):
-            if node.style is None and _OCTAL.fullmatch(node.value):
+            if is_plain(node) and _OCTAL.fullmatch(node.value):
                 found.append((path, node.value))
         elif isinstance(node, yaml.SequenceNode):
             stack.extend((item, (*path, index)) for index, item in enumerate(node.value))

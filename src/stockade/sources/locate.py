@@ -121,11 +121,14 @@ def _mappings(root: yaml.Node) -> Iterable[yaml.MappingNode]:
             stack.extend(node.value)
 
 
+def is_plain(node: yaml.ScalarNode) -> bool:
+    """Whether a scalar was written unquoted (libyaml says '' where pure-Python PyYAML says None)."""
+    return not node.style
+
+
 def _key_identity(key: yaml.ScalarNode) -> object:
     value: str = key.value
-    if key.style is not None:
-        return value
-    return _core_value(value)
+    return _core_value(value) if is_plain(key) else value
 
 
 def _core_value(value: str) -> object:

@@ -76,7 +76,7 @@ class _Builder:
         for index, item in enumerate(items):
             item_where = f"{where} item {index}"
             if not isinstance(item, dict):
-                self._skip(f"{item_where}: {_describe(item)}, not a Kubernetes object")
+                self._skip(f"{item_where}: {_describe(item)}, not a Kubernetes object", ("items", index))
                 continue
             if item_kind is not None and ("kind" not in item or "apiVersion" not in item):
                 # The API server leaves kind and apiVersion out of the items of a typed list.
@@ -89,20 +89,26 @@ class _Builder:
         if isinstance(built, Resource):
             self.result.resources.append(built)
         elif built in _NOT_AN_OBJECT:
-            self._skip(f"{where}: {built} (not a Kubernetes object)")
+            self._skip(f"{where}: {built} (not a Kubernetes object)", prefix)
         else:
             path = (*prefix, *_FIELD_OF_REASON.get(built, ()))
             self._error(f"{where}: {built}", path, _display(raw))
 
-    def _skip(self, reason: str) -> None:
-        self.result.skipped.append(SkippedInput(self.source, reason, None if self.rendered else self.line))
+    def _skip(self, reason: str, path: tuple[PathStep, ...] = ()) -> None:
+        self.result.skipped.append(SkippedInput(self.source, reason, self._line(path)))
 
     def _error(self, message: str, path: tuple[PathStep, ...], obj: str) -> None:
-        line: int | None = None
-        if not self.rendered:
-            document = self.document
-            line = line_in_text(document.text, document.first_line, path, json=document.json) or document.line
-        self.result.errors.append(InputError(self.source, message, line, object=obj, kind="parse"))
+        self.result.errors.append(InputError(self.source, message, self._line(path), object=obj, kind="parse"))
+
+    def _line(self, path: tuple[PathStep, ...]) -> int | None:
+        """The line of ``path`` (looked up only for the rare document that is skipped or wrong)."""
+        if self.rendered:
+            return None
+        if not path:
+            return self.line
+        document = self.document
+        found = line_in_text(document.text, document.first_line, path, json=document.json)
+        return found or document.line
 
 
 def _describe(value: Any) -> str:
