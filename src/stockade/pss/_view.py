@@ -8,7 +8,7 @@ through). ``None`` (YAML ``null``) always means "unset", as it does for the API 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final, TypeGuard
 
 import orjson
@@ -30,7 +30,7 @@ def is_list(value: object) -> TypeGuard[Sequence[Any]]:
 class Ctr:
     """One container, init container or ephemeral container, in visiting order."""
 
-    __slots__ = ("bad", "data", "index", "kind", "name", "named", "sc", "sc_bad")
+    __slots__ = ("_path", "bad", "data", "index", "kind", "name", "named", "sc", "sc_bad")
 
     def __init__(self, kind: str, index: int, item: object) -> None:
         self.kind = kind
@@ -44,10 +44,14 @@ class Ctr:
         sc = self.data.get("securityContext")
         self.sc_bad = self.bad or not (sc is None or is_map(sc))
         self.sc: Mapping[str, Any] | None = sc if (sc is not None and not self.sc_bad) else None
+        self._path: str | None = None
 
     @property
     def path(self) -> str:
-        return f"spec.{self.kind}[{self.index}]" if self.index >= 0 else f"spec.{self.kind}"
+        path = self._path
+        if path is None:
+            path = self._path = f"spec.{self.kind}[{self.index}]" if self.index >= 0 else f"spec.{self.kind}"
+        return path
 
     def sc_problem(self) -> tuple[str, str]:
         """The malformed value that hides this container's securityContext."""
@@ -127,74 +131,108 @@ def describe(value: object) -> str:
 
 
 class Patch:
-    """Builds a strategic-merge patch for the pod: containers merge by name, volumes by name,
-    ports by containerPort, ``null`` deletes a field and ``{"$patch": "delete"}`` drops a list item."""
+    """A strategic-merge patch for the pod: containers merge by name, volumes by name, ports by
+    containerPort, ``null`` deletes a field and ``{"$patch": "delete"}`` drops a list item.
 
-    __slots__ = ("_root",)
+    Checks only record what to set; the nested patch is built and serialised when the remediation
+    is first read (most callers never read it).
+    """
+
+    __slots__ = ("_ops",)
 
     def __init__(self) -> None:
-        self._root: dict[str, Any] = {}
-
-    @staticmethod
-    def _put(target: dict[str, Any], keys: Sequence[str], value: object) -> None:
-        for key in keys[:-1]:
-            nxt = target.get(key)
-            if not isinstance(nxt, dict):
-                nxt = target[key] = {}
-            target = nxt
-        target[keys[-1]] = value
+        self._ops: list[tuple[Any, ...]] = []
 
     def spec(self, keys: Sequence[str], value: object) -> None:
-        self._put(self._root, ("spec", *keys), value)
+        self._ops.append((_SPEC, keys, value))
 
     def annotation(self, key: str, value: object) -> None:
-        self._put(self._root, ("metadata", "annotations", key), value)
+        self._ops.append((_ANNOTATION, key, value))
 
     def ctr(self, ctr: Ctr, keys: Sequence[str], value: object) -> None:
         if ctr.bad or not ctr.named:
             return  # no merge key to address it by
-        self._put(self._list_item(ctr.kind, "name", ctr.name), keys, value)
+        self._ops.append((_CTR, ctr.kind, ctr.name, keys, value))
 
-    def ctr_item(self, ctr: Ctr, list_key: str, merge_key: str, merge_value: object) -> dict[str, Any] | None:
-        """The patch entry for one keyed list item inside a container (e.g. a port)."""
+    def ctr_item(self, ctr: Ctr, list_key: str, merge_key: str, merge_value: object, key: str, value: object) -> None:
+        """Set ``key`` on one keyed list item inside a container (e.g. a port by containerPort)."""
         if ctr.bad or not ctr.named:
-            return None
-        entry = self._list_item(ctr.kind, "name", ctr.name)
-        items = entry.setdefault(list_key, [])
-        for item in items:
-            if item.get(merge_key) == merge_value:
-                return item  # type: ignore[no-any-return]
-        item = {merge_key: merge_value}
-        items.append(item)
-        return item
+            return
+        self._ops.append((_CTR_ITEM, ctr.kind, ctr.name, list_key, merge_key, merge_value, key, value))
 
     def delete_volume(self, name: str) -> None:
-        self._list_item("volumes", "name", name)["$patch"] = "delete"
+        self._ops.append((_DELETE_VOLUME, name))
 
-    def _list_item(self, list_key: str, merge_key: str, merge_value: str) -> dict[str, Any]:
-        spec = self._root.setdefault("spec", {})
-        items: list[dict[str, Any]] = spec.setdefault(list_key, [])
-        for item in items:
-            if item.get(merge_key) == merge_value:
-                return item
-        item = {merge_key: merge_value}
-        items.append(item)
-        return item
+    def build(self) -> dict[str, Any]:
+        root: dict[str, Any] = {}
+        for op in self._ops:
+            tag = op[0]
+            if tag == _SPEC:
+                _put(root, ("spec", *op[1]), op[2])
+            elif tag == _ANNOTATION:
+                _put(root, ("metadata", "annotations", op[1]), op[2])
+            elif tag == _CTR:
+                _put(_list_item(root, op[1], "name", op[2]), op[3], op[4])
+            elif tag == _CTR_ITEM:
+                entry = _list_item(root, op[1], "name", op[2])
+                items: list[dict[str, Any]] = entry.setdefault(op[3], [])
+                item = next((i for i in items if i.get(op[4]) == op[5]), None)
+                if item is None:
+                    item = {op[4]: op[5]}
+                    items.append(item)
+                item[op[6]] = op[7]
+            else:
+                _list_item(root, "volumes", "name", op[1])["$patch"] = "delete"
+        return root
 
     def dumps(self) -> str:
-        return orjson.dumps(self._root).decode() if self._root else ""
+        return orjson.dumps(self.build()).decode() if self._ops else ""
+
+
+_SPEC, _ANNOTATION, _CTR, _CTR_ITEM, _DELETE_VOLUME = range(5)
+
+
+def _put(target: dict[str, Any], keys: Sequence[str], value: object) -> None:
+    for key in keys[:-1]:
+        nxt = target.get(key)
+        if not isinstance(nxt, dict):
+            nxt = target[key] = {}
+        target = nxt
+    target[keys[-1]] = value
+
+
+def _list_item(root: dict[str, Any], list_key: str, merge_key: str, merge_value: str) -> dict[str, Any]:
+    spec = root.setdefault("spec", {})
+    items: list[dict[str, Any]] = spec.setdefault(list_key, [])
+    for item in items:
+        if item.get(merge_key) == merge_value:
+            return item
+    item = {merge_key: merge_value}
+    items.append(item)
+    return item
+
+
+Detail = str | Callable[[], str]
 
 
 class Hits:
-    """What one check found while it ran; created only once something is wrong."""
+    """What one check found while it ran; created only once something is wrong.
 
-    __slots__ = ("containers", "fields", "malformed", "patch")
+    It is also the violation's deferred text: the message (``reason (detail; malformed: …)``) and
+    the remediation are rendered from it on first use and then kept.
+    """
+
+    __slots__ = ("_message", "_remediation", "containers", "detail", "fields", "malformed", "patch", "reason")
 
     def __init__(self) -> None:
         self.containers: list[str] = []
         self.fields: list[str] = []
-        self.malformed: list[str] = []
+        self.malformed: list[str] | None = None
         self.patch = Patch()
+        self.reason = ""
+        self.detail: Detail = ""
+        self._message: str | None = None
+        self._remediation: str | None = None
 
     def ctr(self, ctr: Ctr) -> None:
         if ctr.name not in self.containers:
@@ -208,16 +246,28 @@ class Hits:
         """Record a malformed value: it denies, and the message says what was expected."""
         self.field(path)
         shown = "" if value is None else f", not {describe(value)}"
+        if self.malformed is None:
+            self.malformed = []
         self.malformed.append(f"{path} must be {expected}{shown}")
 
-    def violation(self, check: str, reason: str, detail: str) -> CheckViolation:
-        parts = [detail] if detail else []
-        if self.malformed:
-            parts.append("malformed: " + "; ".join(self.malformed))
-        return CheckViolation(
-            check=check,
-            message=f"{reason} ({'; '.join(parts)})",
-            containers=tuple(self.containers),
-            fields=tuple(self.fields),
-            remediation=self.patch.dumps(),
-        )
+    def violation(self, check: str, reason: str, detail: Detail) -> CheckViolation:
+        """``detail`` may be a function: it then runs only if the message is read."""
+        self.reason = reason
+        self.detail = detail
+        return CheckViolation.deferred(check, tuple(self.containers), tuple(self.fields), self)
+
+    def message(self) -> str:
+        text = self._message
+        if text is None:
+            detail = self.detail if isinstance(self.detail, str) else self.detail()
+            parts = [detail] if detail else []
+            if self.malformed:
+                parts.append("malformed: " + "; ".join(self.malformed))
+            text = self._message = f"{self.reason} ({'; '.join(parts)})"
+        return text
+
+    def remediation(self) -> str:
+        text = self._remediation
+        if text is None:
+            text = self._remediation = self.patch.dumps()
+        return text

@@ -84,9 +84,12 @@ def windows_host_process_1_0(p: PodView) -> CheckViolation | None:
         h.patch.ctr(c, ("securityContext", "windowsOptions", "hostProcess"), False)
     if h is None:
         return None
-    detail = ""
-    if pod_bad or names:
-        detail = f"{setters_phrase(pod_bad, names)} must not set securityContext.windowsOptions.hostProcess=true"
+
+    def detail() -> str:
+        if not (pod_bad or names):
+            return ""
+        return f"{setters_phrase(pod_bad, names)} must not set securityContext.windowsOptions.hostProcess=true"
+
     return h.violation("windowsHostProcess", "hostProcess", detail)
 
 
@@ -110,7 +113,7 @@ def host_namespaces_1_0(p: PodView) -> CheckViolation | None:
         h.patch.spec((key,), False)
     if h is None:
         return None
-    return h.violation("hostNamespaces", "host namespaces", ", ".join(found))
+    return h.violation("hostNamespaces", "host namespaces", lambda: ", ".join(found))
 
 
 # --- privileged ---------------------------------------------------------------------------------
@@ -143,8 +146,11 @@ def privileged_1_0(p: PodView) -> CheckViolation | None:
         h.patch.ctr(c, ("securityContext", "privileged"), False)
     if h is None:
         return None
-    detail = f"{containers_phrase(names)} must not set securityContext.privileged=true" if names else ""
-    return h.violation("privileged", "privileged", detail)
+    return h.violation(
+        "privileged",
+        "privileged",
+        lambda: f"{containers_phrase(names)} must not set securityContext.privileged=true" if names else "",
+    )
 
 
 # --- capabilities_baseline ----------------------------------------------------------------------
@@ -221,12 +227,15 @@ def capabilities_baseline_1_0(p: PodView) -> CheckViolation | None:
             h.patch.ctr(c, ("securityContext", "capabilities", "add"), kept or None)
     if h is None:
         return None
-    detail = ""
-    if names:
-        detail = (
+
+    def detail() -> str:
+        if not names:
+            return ""
+        return (
             f"{containers_phrase(names)} must not include {join_quote(sorted(forbidden))} "
             "in securityContext.capabilities.add"
         )
+
     return h.violation("capabilities_baseline", "non-default capabilities", detail)
 
 
@@ -263,8 +272,11 @@ def host_path_volumes_1_0(p: PodView) -> CheckViolation | None:
             h.patch.delete_volume(name)
     if h is None:
         return None
-    detail = f"{pluralize('volume', 'volumes', len(names))} {join_quote(names)}" if names else ""
-    return h.violation("hostPathVolumes", "hostPath volumes", detail)
+    return h.violation(
+        "hostPathVolumes",
+        "hostPath volumes",
+        lambda: f"{pluralize('volume', 'volumes', len(names))} {join_quote(names)}" if names else "",
+    )
 
 
 # --- hostPorts ----------------------------------------------------------------------------------
@@ -309,20 +321,21 @@ def host_ports_1_0(p: PodView) -> CheckViolation | None:
                 h.bad(path + ".hostPort", "an integer", hp)
             cp = port.get("containerPort")
             if type(cp) is int:
-                item = h.patch.ctr_item(c, "ports", "containerPort", cp)
-                if item is not None:
-                    item["hostPort"] = None
+                h.patch.ctr_item(c, "ports", "containerPort", cp, "hostPort", None)
         if uses:
             names.append(c.name)
     if h is None:
         return None
-    detail = ""
-    if names:
+
+    def detail() -> str:
+        if not names:
+            return ""
         shown = ", ".join(str(x) for x in sorted(ports_found, key=str))
-        detail = (
+        return (
             f"{containers_phrase(names)} {pluralize('uses', 'use', len(names))} "
             f"{pluralize('hostPort', 'hostPorts', len(ports_found))} {shown}"
         )
+
     return h.violation("hostPorts", "hostPort", detail)
 
 
@@ -440,17 +453,21 @@ def app_armor_profile_1_0(p: PodView) -> CheckViolation | None:
         h.patch.annotation(key, "runtime/default")
     if h is None:
         return None
-    details: list[str] = []
-    if pod_bad or names:
-        details.append(
-            f"{setters_phrase(pod_bad, names)} must not set AppArmor profile type to {join_quote(sorted(bad_types))}"
-        )
-    if bad_annotations:
-        bad_annotations.sort()
-        details.append(f"annotations must not set AppArmor profile type to {join_quote(bad_annotations)}")
+
+    def detail() -> str:
+        details: list[str] = []
+        if pod_bad or names:
+            details.append(
+                f"{setters_phrase(pod_bad, names)} must not set AppArmor profile type to "
+                f"{join_quote(sorted(bad_types))}"
+            )
+        if bad_annotations:
+            details.append(f"annotations must not set AppArmor profile type to {join_quote(sorted(bad_annotations))}")
+        return "; ".join(details)
+
     count = len(bad_types) + len(bad_annotations)
-    reason = pluralize("forbidden AppArmor profile", "forbidden AppArmor profiles", max(count, 1))
-    return h.violation("appArmorProfile", reason, "; ".join(details))
+    reason = "forbidden AppArmor profiles" if count > 1 else "forbidden AppArmor profile"
+    return h.violation("appArmorProfile", reason, detail)
 
 
 # --- seLinuxOptions -----------------------------------------------------------------------------
@@ -553,8 +570,10 @@ def make_selinux_options(allowed: frozenset[str]) -> CheckFn:
                 names.append(c.name)
         if h is None:
             return None
-        detail = ""
-        if pod_bad or names:
+
+        def detail() -> str:
+            if not (pod_bad or names):
+                return ""
             data: list[str] = []
             if bad_types:
                 data.append(f"{pluralize('type', 'types', len(bad_types))} {join_quote(sorted(bad_types))}")
@@ -563,7 +582,8 @@ def make_selinux_options(allowed: frozenset[str]) -> CheckFn:
             if flags[1]:
                 data.append("role may not be set")
             setters = setters_phrase(pod_bad, names)
-            detail = f"{setters} set forbidden securityContext.seLinuxOptions: {'; '.join(data)}"
+            return f"{setters} set forbidden securityContext.seLinuxOptions: {'; '.join(data)}"
+
         return h.violation("seLinuxOptions", "seLinuxOptions", detail)
 
     return se_linux_options
@@ -603,10 +623,12 @@ def make_proc_mount(check_id: str, relax_for_user_namespaces: bool) -> CheckFn:
             h.patch.ctr(c, ("securityContext", "procMount"), "Default")
         if h is None:
             return None
-        detail = ""
-        if names:
-            shown = join_quote(sorted(values))
-            detail = f"{containers_phrase(names)} must not set securityContext.procMount to {shown}"
+
+        def detail() -> str:
+            if not names:
+                return ""
+            return f"{containers_phrase(names)} must not set securityContext.procMount to {join_quote(sorted(values))}"
+
         return h.violation(check_id, "procMount", detail)
 
     return proc_mount
@@ -657,10 +679,12 @@ def seccomp_profile_baseline_1_0(p: PodView) -> CheckViolation | None:
         h.patch.annotation(key, "runtime/default")
     if h is None:
         return None
-    forbidden.sort()
-    detail = ""
-    if forbidden:
-        detail = f"forbidden {pluralize('annotation', 'annotations', len(forbidden))} {', '.join(forbidden)}"
+
+    def detail() -> str:
+        if not forbidden:
+            return ""
+        return f"forbidden {pluralize('annotation', 'annotations', len(forbidden))} {', '.join(sorted(forbidden))}"
+
     return h.violation("seccompProfile_baseline", "seccompProfile", detail)
 
 
@@ -714,12 +738,15 @@ def seccomp_profile_baseline_1_19(p: PodView) -> CheckViolation | None:
             names.append(c.name)
     if h is None:
         return None
-    detail = ""
-    if pod_bad or names:
-        detail = (
+
+    def detail() -> str:
+        if not (pod_bad or names):
+            return ""
+        return (
             f"{setters_phrase(pod_bad, names)} must not set securityContext.seccompProfile.type to "
             f"{join_quote(sorted(bad_types))}"
         )
+
     return h.violation("seccompProfile_baseline", "seccompProfile", detail)
 
 
@@ -781,7 +808,7 @@ def make_sysctls(allowed: frozenset[str]) -> CheckFn:
             return None
         kept = [x for x in items if is_map(x) and isinstance(x.get("name"), str) and x["name"] in allowed]
         hits.patch.spec(("securityContext", "sysctls"), kept or None)
-        return hits.violation("sysctls", "forbidden sysctls", ", ".join(forbidden))
+        return hits.violation("sysctls", "forbidden sysctls", lambda: ", ".join(forbidden))
 
     return sysctls
 
@@ -864,11 +891,14 @@ def host_probes_and_host_lifecycle_1_34(p: PodView) -> CheckViolation | None:
             names.append(c.name)
     if h is None:
         return None
-    detail = ""
-    if names:
-        detail = (
+
+    def detail() -> str:
+        if not names:
+            return ""
+        return (
             f"{containers_phrase(names)} {pluralize('uses', 'use', len(names))} "
             f"{pluralize('probe or lifecycle host', 'probe or lifecycle hosts', len(hosts))} "
             f"{join_quote(sorted(hosts))}"
         )
+
     return h.violation("hostProbesAndHostLifecycle", "probe or lifecycle host", detail)

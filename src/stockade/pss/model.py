@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Final, Literal, Protocol
 
 Level = Literal["privileged", "baseline", "restricted"]
 LEVELS: Final[tuple[Level, ...]] = ("privileged", "baseline", "restricted")
@@ -57,22 +58,113 @@ def parse_version(text: str) -> PolicyVersion:
     return PolicyVersion(int(match.group(1)))
 
 
+class ViolationText(Protocol):
+    """Where a violation's message and remediation come from: built on first use, then kept."""
+
+    def message(self) -> str: ...
+
+    def remediation(self) -> str: ...
+
+
 @dataclass(frozen=True, slots=True)
+class _Given:
+    """Text that was given up front (a violation built by hand, unpickled or renamed)."""
+
+    message_text: str
+    remediation_text: str
+
+    def message(self) -> str:
+        return self.message_text
+
+    def remediation(self) -> str:
+        return self.remediation_text
+
+
+@dataclass(frozen=True, slots=True, init=False, eq=False, repr=False)
 class CheckViolation:
     """One check that denies the pod.
 
     ``check`` is the upstream check id (``"capabilities_restricted"``); ``message`` reads like the
-    admission plugin's ``reason (detail)``; ``fields`` are dotted paths from the pod root
-    (``spec.containers[0].securityContext.privileged``); ``remediation`` is a strategic-merge patch
-    for the pod, as compact JSON, that clears this check — empty when the pod is too malformed for a
-    patch to say it (for instance a container that is not an object).
+    admission plugin's ``reason (detail)``; ``containers`` names the containers at fault;
+    ``fields`` are dotted paths from the pod root (``spec.containers[0].securityContext.privileged``);
+    ``remediation`` is a strategic-merge patch for the pod, as compact JSON, that clears this check,
+    or empty when the pod is too malformed for a patch to say it (a container that is not an object).
+
+    ``message`` and ``remediation`` are built the first time they are read: an admission decision or
+    a compliance count needs only the check ids, and a denied pod's text costs more than its verdict.
+    Equality, hashing, ``repr`` and pickling use the rendered values, as for a plain record.
     """
 
     check: str
-    message: str
     containers: tuple[str, ...]
     fields: tuple[str, ...]
-    remediation: str
+    _text: ViolationText
+
+    def __init__(
+        self, check: str, message: str, containers: tuple[str, ...], fields: tuple[str, ...], remediation: str
+    ) -> None:
+        _set_check(self, check)
+        _set_containers(self, containers)
+        _set_fields(self, fields)
+        _set_text(self, _Given(message, remediation))
+
+    @classmethod
+    def deferred(
+        cls, check: str, containers: tuple[str, ...], fields: tuple[str, ...], text: ViolationText
+    ) -> CheckViolation:
+        """A violation whose message and remediation ``text`` renders on first use."""
+        self = _new(cls)
+        _set_check(self, check)
+        _set_containers(self, containers)
+        _set_fields(self, fields)
+        _set_text(self, text)
+        return self
+
+    @property
+    def message(self) -> str:
+        return self._text.message()
+
+    @property
+    def remediation(self) -> str:
+        return self._text.remediation()
+
+    def renamed(self, check: str) -> CheckViolation:
+        """The same finding reported under another check id (a restricted check standing in)."""
+        return CheckViolation.deferred(check, self.containers, self.fields, self._text)
+
+    def _key(self) -> tuple[str, str, tuple[str, ...], tuple[str, ...], str]:
+        return (self.check, self.message, self.containers, self.fields, self.remediation)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, CheckViolation):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return (
+            f"CheckViolation(check={self.check!r}, message={self.message!r}, containers={self.containers!r}, "
+            f"fields={self.fields!r}, remediation={self.remediation!r})"
+        )
+
+    def __reduce__(self) -> tuple[type[CheckViolation], tuple[str, str, tuple[str, ...], tuple[str, ...], str]]:
+        return (CheckViolation, self._key())
+
+
+# The slots' own setters: a frozen dataclass refuses plain assignment, and object.__setattr__ per
+# field is the slow part of building one on the hot path.
+def _slot_setter(name: str) -> Callable[[CheckViolation, object], None]:
+    setter: Callable[[CheckViolation, object], None] = vars(CheckViolation)[name].__set__
+    return setter
+
+
+_new = object.__new__
+_set_check = _slot_setter("check")
+_set_containers = _slot_setter("containers")
+_set_fields = _slot_setter("fields")
+_set_text = _slot_setter("_text")
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,6 @@ Linux-only fields on Windows pods, so this changes no verdict for a valid pod, a
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import Any, Final
 
 from stockade.pss._view import (
@@ -99,14 +98,17 @@ def restricted_volumes_1_0(p: PodView) -> CheckViolation | None:
             h.patch.delete_volume(name)
     if h is None:
         return None
-    detail = ""
-    if names:
-        detail = (
+
+    def detail() -> str:
+        if not names:
+            return ""
+        return (
             f"{'volume' if len(names) == 1 else 'volumes'} {join_quote(names)} "
             f"{'uses' if len(names) == 1 else 'use'} "
             f"{'restricted volume type' if len(types) == 1 else 'restricted volume types'} "
             f"{join_quote(sorted(types))}"
         )
+
     return h.violation("restrictedVolumes", "restricted volume types", detail)
 
 
@@ -137,8 +139,11 @@ def allow_privilege_escalation_1_8(p: PodView) -> CheckViolation | None:
         h.patch.ctr(c, ("securityContext", "allowPrivilegeEscalation"), False)
     if h is None:
         return None
-    detail = f"{containers_phrase(names)} must set securityContext.allowPrivilegeEscalation=false" if names else ""
-    return h.violation("allowPrivilegeEscalation", "allowPrivilegeEscalation != false", detail)
+    return h.violation(
+        "allowPrivilegeEscalation",
+        "allowPrivilegeEscalation != false",
+        lambda: f"{containers_phrase(names)} must set securityContext.allowPrivilegeEscalation=false" if names else "",
+    )
 
 
 def allow_privilege_escalation_1_25(p: PodView) -> CheckViolation | None:
@@ -198,12 +203,16 @@ def run_as_non_root_1_0(p: PodView) -> CheckViolation | None:
     if not pod_true:
         # One pod-level setting covers every container that leaves the field unset.
         h.patch.spec(("securityContext", "runAsNonRoot"), True)
-    details: list[str] = []
-    if pod_false or explicit:
-        details.append(f"{setters_phrase(pod_false, explicit)} must not set securityContext.runAsNonRoot=false")
-    if implicit:
-        details.append(f"pod or {containers_phrase(implicit)} must set securityContext.runAsNonRoot=true")
-    return h.violation("runAsNonRoot", "runAsNonRoot != true", "; ".join(details))
+
+    def detail() -> str:
+        details: list[str] = []
+        if pod_false or explicit:
+            details.append(f"{setters_phrase(pod_false, explicit)} must not set securityContext.runAsNonRoot=false")
+        if implicit:
+            details.append(f"pod or {containers_phrase(implicit)} must set securityContext.runAsNonRoot=true")
+        return "; ".join(details)
+
+    return h.violation("runAsNonRoot", "runAsNonRoot != true", detail)
 
 
 def run_as_non_root_1_35(p: PodView) -> CheckViolation | None:
@@ -259,8 +268,11 @@ def run_as_user_1_23(p: PodView) -> CheckViolation | None:
             h.patch.ctr(c, ("securityContext", "runAsUser"), None)
     if h is None:
         return None
-    detail = f"{setters_phrase(pod_zero, names)} must not set runAsUser=0" if (pod_zero or names) else ""
-    return h.violation("runAsUser", "runAsUser=0", detail)
+    return h.violation(
+        "runAsUser",
+        "runAsUser=0",
+        lambda: f"{setters_phrase(pod_zero, names)} must not set runAsUser=0" if (pod_zero or names) else "",
+    )
 
 
 def run_as_user_1_35(p: PodView) -> CheckViolation | None:
@@ -344,22 +356,26 @@ def seccomp_profile_restricted_1_19(p: PodView) -> CheckViolation | None:
         return None
     if not pod_set:
         h.patch.spec(("securityContext", "seccompProfile"), _seccomp_fix(p.pod_sc.get("seccompProfile")))
-    details: list[str] = []
-    if pod_bad or explicit:
-        details.append(
-            f"{setters_phrase(pod_bad, explicit)} must not set securityContext.seccompProfile.type to "
-            f"{join_quote(sorted(bad_values))}"
-        )
-    if implicit:
-        details.append(
-            f"pod or {containers_phrase(implicit)} must set securityContext.seccompProfile.type to "
-            '"RuntimeDefault" or "Localhost"'
-        )
-    return h.violation("seccompProfile_restricted", "seccompProfile", "; ".join(details))
+
+    def detail() -> str:
+        details: list[str] = []
+        if pod_bad or explicit:
+            details.append(
+                f"{setters_phrase(pod_bad, explicit)} must not set securityContext.seccompProfile.type to "
+                f"{join_quote(sorted(bad_values))}"
+            )
+        if implicit:
+            details.append(
+                f"pod or {containers_phrase(implicit)} must set securityContext.seccompProfile.type to "
+                '"RuntimeDefault" or "Localhost"'
+            )
+        return "; ".join(details)
+
+    return h.violation("seccompProfile_restricted", "seccompProfile", detail)
 
 
 def _as(check: str, violation: CheckViolation | None) -> CheckViolation | None:
-    return None if violation is None else replace(violation, check=check)
+    return None if violation is None else violation.renamed(check)
 
 
 def seccomp_profile_restricted_1_25(p: PodView) -> CheckViolation | None:
@@ -454,15 +470,19 @@ def capabilities_restricted_1_22(p: PodView) -> CheckViolation | None:
         h = _restricted_caps(h, c, missing, adding, added)
     if h is None:
         return None
-    details: list[str] = []
-    if missing:
-        details.append(f'{containers_phrase(missing)} must set securityContext.capabilities.drop=["ALL"]')
-    if adding:
-        details.append(
-            f"{containers_phrase(adding)} must not include {join_quote(sorted(added))} "
-            "in securityContext.capabilities.add"
-        )
-    return h.violation("capabilities_restricted", "unrestricted capabilities", "; ".join(details))
+
+    def detail() -> str:
+        details: list[str] = []
+        if missing:
+            details.append(f'{containers_phrase(missing)} must set securityContext.capabilities.drop=["ALL"]')
+        if adding:
+            details.append(
+                f"{containers_phrase(adding)} must not include {join_quote(sorted(added))} "
+                "in securityContext.capabilities.add"
+            )
+        return "; ".join(details)
+
+    return h.violation("capabilities_restricted", "unrestricted capabilities", detail)
 
 
 def capabilities_restricted_1_25(p: PodView) -> CheckViolation | None:
