@@ -145,6 +145,16 @@ def test_configuration_problems_are_input_errors(
     assert [(e.kind, e.message) for e in unknown.errors] == [
         ("config", f"context 'prod' not found in {path} (contexts: only)")
     ]
+    # A context can be chosen from a kubeconfig that names no current one.
+    config = yaml.safe_load(path.read_text())
+    del config["current-context"]
+    path.write_text(yaml.safe_dump(config))
+    chosen = collect_cluster(context="only", kubeconfig=str(path), kinds=["pods"])
+    assert [r.name for r in chosen.resources] == ["p"]
+    unchosen = collect_cluster(kubeconfig=str(path))
+    assert [e.kind for e in unchosen.errors] == ["config"]
+    assert unchosen.errors[0].message.startswith("invalid cluster configuration: ")
+    assert "current-context" in unchosen.errors[0].message
     missing = collect_cluster(kubeconfig=str(tmp_path / "nope"))
     assert [e.message for e in missing.errors] == [f"kubeconfig {tmp_path / 'nope'} does not exist"]
     garbage = tmp_path / "garbage"

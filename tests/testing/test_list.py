@@ -139,3 +139,24 @@ def test_paged_list_is_the_first_page_snapshot(count: int, limit: int, changes: 
     store.compact()
     with pytest.raises(Gone):
         store.list_page("", "Pod", None, lambda _o: True, limit, "eyJydiI6MX0")
+
+
+def test_object_methods(make_server: MakeServer) -> None:
+    server = make_server([pod("a"), obj("v1", "Node", "n1")])
+    stored = server.get("v1", "Pod", "a")
+    assert stored is not None and stored["metadata"]["namespace"] == "default"
+    assert server.get("v1", "Node", "n1") is not None
+    assert server.get("v1", "Pod", "missing") is None
+    with pytest.raises(ValueError, match="already exists"):
+        server.create(pod("a"))
+    with pytest.raises(ValueError, match="not found"):
+        server.update(pod("b"))
+    with pytest.raises(ValueError, match="not found"):
+        server.delete("v1", "Pod", "b", "default")
+    with pytest.raises(ValueError, match=r"metadata\.name"):
+        server.create({"apiVersion": "v1", "kind": "Pod", "metadata": {}})
+    before = server.resource_version
+    updated = server.apply(pod("a", tier="web"))
+    assert int(updated["metadata"]["resourceVersion"]) == before + 1
+    assert updated["metadata"]["uid"] == stored["metadata"]["uid"]
+    assert sorted(o["metadata"]["name"] for o in server.objects()) == ["a", "n1"]

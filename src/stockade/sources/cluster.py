@@ -270,16 +270,13 @@ def _connect(context: str | None, kubeconfig: str | None, workers: int, service_
             missing = [p for p in paths if not Path(p).expanduser().is_file()]
             if kubeconfig and missing:
                 raise _ConfigProblem(f"kubeconfig {missing[0]} does not exist")
-            contexts, current = _kubeconfig_api.list_kube_config_contexts(config_file=files)
-            names = [c.get("name") for c in contexts or []]
-            chosen = context or (current or {}).get("name")
-            if chosen not in names:
-                which = f"context {chosen!r}" if chosen else "a current context"
-                raise _ConfigProblem(f"{which} not found in {files} (contexts: {', '.join(map(str, names)) or 'none'})")
-            _kubeconfig_api.load_kube_config(
-                config_file=files, context=chosen, client_configuration=configuration, persist_config=False
-            )
-            active = str(chosen)
+            try:
+                _kubeconfig_api.load_kube_config(
+                    config_file=files, context=context, client_configuration=configuration, persist_config=False
+                )
+            except k8s_config.ConfigException as exc:
+                raise _ConfigProblem(_explain(files, context, exc)) from None
+            active = context or _current_context(files)
         elif os.environ.get("KUBERNETES_SERVICE_HOST"):
             if context:
                 raise _ConfigProblem(f"context {context!r} asked for, but there is no kubeconfig (running in-cluster)")
@@ -300,6 +297,24 @@ def _connect(context: str | None, kubeconfig: str | None, workers: int, service_
     configuration.retries = 0
     configuration.connection_pool_maxsize = max(workers, 1)
     return _Connection(k8s_client.ApiClient(configuration), active)
+
+
+def _current_context(files: str) -> str:
+    _, current = _kubeconfig_api.list_kube_config_contexts(config_file=files)
+    return str((current or {}).get("name") or "current")
+
+
+def _explain(files: str, context: str | None, error: Exception) -> str:
+    """Say which context is missing when that is the trouble; else pass the loader's message on."""
+    if context:
+        try:
+            contexts, _ = _kubeconfig_api.list_kube_config_contexts(config_file=files)
+        except (k8s_config.ConfigException, OSError, ValueError, yaml.YAMLError):
+            contexts = None
+        names = [str(c.get("name")) for c in contexts or [] if isinstance(c, dict)]
+        if contexts is not None and context not in names:
+            return f"context {context!r} not found in {files} (contexts: {', '.join(names) or 'none'})"
+    return f"invalid cluster configuration: {_short(error)}"
 
 
 # -- discovery -----------------------------------------------------------------------------

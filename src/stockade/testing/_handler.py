@@ -113,7 +113,7 @@ class ApiHandler(BaseHTTPRequestHandler):
             self._code = 0
             self._log_request()
             self._cut()
-        except (BrokenPipeError, ConnectionResetError, ssl.SSLError, TimeoutError):
+        except OSError:  # the client went away (or the server is stopping) mid-answer
             self.close_connection = True
         finally:
             self._log_request()

@@ -101,6 +101,13 @@ class Store:
         with self._cond:
             return self._objects.get((group, kind), {}).get((namespace, name))
 
+    def find(self, api_version: str, kind: str, name: str, namespace: str | None) -> Obj | None:
+        """A copy of one object, ``namespace`` defaulted the way it was when stored."""
+        with self._cond:
+            group, _ = split_api_version(api_version)
+            found = self.get(group, kind, self._namespace_for(group, kind, namespace), name)
+            return copy.deepcopy(found) if found is not None else None
+
     def all_objects(self) -> list[Obj]:
         with self._cond:
             return [copy.deepcopy(o) for bucket in self._objects.values() for o in bucket.values()]

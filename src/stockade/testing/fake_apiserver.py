@@ -14,7 +14,6 @@ from typing import Any
 
 import yaml
 
-from stockade.testing._catalog import split_api_version
 from stockade.testing._handler import ApiHTTPServer
 from stockade.testing._state import Drop, Fault, RequestRecord, ServerState, parse_resource_names
 from stockade.testing._store import Store
@@ -188,11 +187,8 @@ class FakeApiServer:
         return self._state.store.delete(api_version, kind, name, namespace)
 
     def get(self, api_version: str, kind: str, name: str, namespace: str | None = None) -> dict[str, Any] | None:
-        group, _ = split_api_version(api_version)
-        obj = self._state.store.get(group, kind, namespace or "", name)
-        if obj is None and namespace is None:
-            obj = self._state.store.get(group, kind, "default", name)
-        return dict(obj) if obj is not None else None
+        """A copy of a stored object (Secrets with their values), or None."""
+        return self._state.store.find(api_version, kind, name, namespace)
 
     def objects(self) -> list[dict[str, Any]]:
         """Copies of every stored object."""
