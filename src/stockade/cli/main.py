@@ -94,6 +94,18 @@ def _add_rules(sub: argparse._SubParsersAction[_Parser]) -> None:
     docs.add_argument("--check", action="store_true", help="exit 1 when the files on disk are stale")
 
 
+def _add_snapshot(sub: argparse._SubParsersAction[_Parser]) -> None:
+    snapshot = sub.add_parser(
+        "snapshot",
+        help="save a cluster (or files) to one file to scan later",
+        description="Collect objects (from a live cluster, files or other snapshots) into one snapshot file "
+        "(gzip JSON when FILE ends in .gz) that every command accepts with --snapshot. Secret values are "
+        "never stored: only key names.",
+    )
+    add_source_options(snapshot)
+    snapshot.add_argument("-o", "--output", required=True, metavar="FILE", help="snapshot file to write (0600)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="stockade",
@@ -105,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     _add_scan(sub)
     _add_rules(sub)
+    _add_snapshot(sub)
     return parser
 
 
@@ -115,6 +128,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from stockade.cli.scan import run_scan
 
             return run_scan(args)
+        if args.command == "snapshot":
+            from stockade.cli.snapshot_cmd import run_snapshot
+
+            return run_snapshot(args)
         if args.command == "rules":
             from stockade.cli.rules_cmd import run_rules
 

@@ -1,0 +1,32 @@
+"""``stockade snapshot``: save what the sources read, to scan later without cluster access."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from stockade.cli.errors import EXIT_CLEAN, EXIT_UNREADABLE, fatal
+from stockade.cli.inputs import collect_sources
+from stockade.cli.progress import Progress
+
+
+def run_snapshot(args: argparse.Namespace) -> int:
+    from stockade.sources.snapshot import write_snapshot
+
+    progress = Progress(enabled=not args.no_progress and sys.stderr.isatty())
+    source = collect_sources(args, progress)
+    try:
+        path = write_snapshot(source, args.output)
+    except OSError as exc:
+        fatal(f"cannot write {args.output}: {exc.strerror or exc}")
+    for error in source.errors:
+        where = f"{error.source}:{error.line}" if error.line else error.source
+        sys.stderr.write(f"stockade: warning: {where}: {error.message}\n")
+    version = source.facts.get("server_version")
+    sys.stderr.write(
+        f"stockade: wrote {len(source.resources)} objects to {path}"
+        + (f" (server {version})" if version else "")
+        + (f"; {len(source.errors)} could not be read (kept in the snapshot)" if source.errors else "")
+        + "\n"
+    )
+    return EXIT_UNREADABLE if source.errors else EXIT_CLEAN
