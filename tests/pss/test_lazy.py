@@ -33,7 +33,7 @@ def test_deferred_text_equals_a_violation_built_from_the_same_values() -> None:
 def test_pickle_and_copy_keep_the_rendered_values() -> None:
     violations = evaluate(_violating(), "baseline").violations
     assert [v.check for v in violations] == ["hostNamespaces", "privileged", "capabilities_baseline", "hostPathVolumes"]
-    restored = pickle.loads(pickle.dumps(violations))  # noqa: S301 - our own bytes
+    restored = pickle.loads(pickle.dumps(violations))
     assert restored == violations
     assert copy.deepcopy(violations) == violations
     assert json.loads(restored[1].remediation) == {

@@ -13,6 +13,7 @@ from typing import Any, Final, TypeGuard
 
 import orjson
 
+from stockade.pss.facts import user_namespace, windows_pod
 from stockade.pss.model import CheckViolation
 
 CONTAINER_KINDS: Final = ("initContainers", "containers", "ephemeralContainers")
@@ -99,10 +100,8 @@ class PodView:
             else:
                 ctrs.append(Ctr(kind, -1, items))
         self.ctrs = ctrs
-        # Only an explicit boolean false counts: a malformed hostUsers earns no relaxation.
-        self.user_ns = spec.get("hostUsers") is False
-        os_ = spec.get("os")
-        self.windows = is_map(os_) and os_.get("name") == "windows"
+        self.user_ns = user_namespace(spec)
+        self.windows = windows_pod(spec)
 
 
 def pluralize(singular: str, plural: str, count: int) -> str:

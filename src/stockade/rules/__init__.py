@@ -14,6 +14,7 @@ FAMILY_MODULES = (
     "stockade.rules.identity",
     "stockade.rules.secrets",
     "stockade.rules.network",
+    "stockade.rules.pss",
 )
 
 

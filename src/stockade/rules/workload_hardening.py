@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from stockade.model.finding import Severity, Stage
 from stockade.model.podspec import ContainerRef
+from stockade.pss.facts import windows_pod
 from stockade.rules._pod import container_patch, effective, mapping
 from stockade.rules.base import Scope, Violation, rule
 
@@ -37,7 +38,9 @@ def seccomp_unconfined(ctx: object, container: ContainerRef) -> Iterator[Violati
 
     ## What it does
     Flags containers whose effective seccomp profile (container, then pod `securityContext`, then
-    the legacy annotations) is unset or `Unconfined`. Unconfined is high severity.
+    the legacy annotations) is unset or `Unconfined`. Unconfined is high severity. Windows pods
+    need no profile (seccomp is Linux-only, and Pod Security restricted exempts them), but an
+    explicit `Unconfined` is flagged on them too.
 
     ## Why is this bad?
     Without seccomp every system call reaches the kernel, including the rarely used ones that most
@@ -86,6 +89,8 @@ def seccomp_unconfined(ctx: object, container: ContainerRef) -> Iterator[Violati
         if isinstance(legacy, str):
             kind = "Unconfined" if legacy == "unconfined" else "RuntimeDefault"
     if kind in ("RuntimeDefault", "Localhost"):
+        return
+    if kind != "Unconfined" and windows_pod(container.pod.spec):
         return
     fix = container_patch(container, {"securityContext": {"seccompProfile": {"type": "RuntimeDefault"}}})
     if kind == "Unconfined":

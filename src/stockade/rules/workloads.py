@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from stockade.model.finding import Severity, Stage
 from stockade.model.podspec import ContainerRef, PodTemplate
+from stockade.pss.facts import user_namespace, windows_pod
 from stockade.rules._pod import capabilities, container_patch, effective, mapping, pod_patch
 from stockade.rules.base import Scope, Violation, is_false, is_true, rule
 
@@ -103,7 +104,8 @@ def privilege_escalation_allowed(ctx: object, container: ContainerRef) -> Iterat
     """Container may gain more privileges than its parent process.
 
     ## What it does
-    Flags containers that do not set `securityContext.allowPrivilegeEscalation: false`.
+    Flags containers that do not set `securityContext.allowPrivilegeEscalation: false`. Windows pods
+    (`spec.os.name: windows`) are exempt: the field is Linux-only, as Pod Security restricted says.
 
     ## Why is this bad?
     Unless it is set to false, a process can gain privileges through setuid binaries or file
@@ -147,6 +149,8 @@ def privilege_escalation_allowed(ctx: object, container: ContainerRef) -> Iterat
     ## References
     - https://kubernetes.io/docs/tasks/configure-pod-container/security-context/
     """
+    if windows_pod(container.pod.spec):
+        return
     value = container.security_context.get("allowPrivilegeEscalation")
     if not is_false(value):
         where = (
@@ -183,6 +187,8 @@ def runs_as_root(ctx: object, container: ContainerRef) -> Iterator[Violation]:
     Flags containers that run as UID 0 (`runAsUser: 0`, high severity) or that neither set
     `runAsNonRoot: true` nor a non-zero `runAsUser` (medium: the image decides, and most images run
     as root). The container's securityContext wins over the pod's, as the kubelet applies them.
+    Pods in a user namespace (`spec.hostUsers: false`) pass: their root is an unprivileged user on
+    the node, and Pod Security restricted allows it from policy v1.35.
 
     ## Why is this bad?
     Root in a container is root on the node's kernel. Together with any other weakness (a writable
@@ -223,6 +229,8 @@ def runs_as_root(ctx: object, container: ContainerRef) -> Iterator[Violation]:
     ## References
     - https://kubernetes.io/docs/concepts/security/pod-security-standards/#restricted
     """
+    if user_namespace(container.pod.spec):
+        return
     user, user_from = effective(container, "runAsUser")
     if user == 0 and not isinstance(user, bool):
         path = (
@@ -247,6 +255,8 @@ def runs_as_root(ctx: object, container: ContainerRef) -> Iterator[Violation]:
     )
 
 
+# Only capabilities outside the Pod Security baseline set (MKNOD, SETFCAP… are runtime defaults
+# that baseline lets a container add back); tests/pss/test_agreement.py keeps the lists apart.
 DANGEROUS_CAPABILITIES = {
     "ALL": Severity.CRITICAL,
     "SYS_ADMIN": Severity.CRITICAL,
@@ -260,8 +270,6 @@ DANGEROUS_CAPABILITIES = {
     "SYS_BOOT": Severity.HIGH,
     "SYS_TIME": Severity.MEDIUM,
     "NET_RAW": Severity.MEDIUM,
-    "MKNOD": Severity.MEDIUM,
-    "SETFCAP": Severity.MEDIUM,
 }
 
 
@@ -699,9 +707,10 @@ def host_path_volume(ctx: object, pod: PodTemplate) -> Iterator[Violation]:
     if not isinstance(volumes, list):
         return
     for index, volume in enumerate(volumes):
-        host_path = mapping(mapping(volume).get("hostPath"))
-        if not host_path:
+        source = mapping(volume).get("hostPath")
+        if source is None:  # `hostPath: {}` still mounts a node path (Pod Security baseline agrees)
             continue
+        host_path = mapping(source)
         path = host_path.get("path")
         path_text = path if isinstance(path, str) else "?"
         yield Violation(
