@@ -23,9 +23,12 @@ class DecodeProblem(Exception):
         self.line = line
 
 
-# Bytes that may appear in a UTF-8 YAML stream: tab, LF, CR, printable ASCII and every byte of a
-# multi-byte sequence. Deleting them leaves exactly the ASCII control characters.
-_ALLOWED_BYTES = bytes([0x09, 0x0A, 0x0D, *range(0x20, 0x7F), *range(0x80, 0x100)])
+# For scan_text: indentation and block indicators become spaces, ASCII control characters NUL,
+# every other byte (multi-byte UTF-8 sequences included) stays itself.
+_SCAN_TABLE = bytes(
+    0x20 if byte in b" \t?:-" else 0x00 if (byte < 0x20 and byte not in b"\n\r") or byte == 0x7F else byte
+    for byte in range(256)
+)
 
 # The YAML 1.2 printable set, inverted (surrogates cannot survive decoding, so they are not listed).
 _CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ufffe\uffff]")
@@ -80,16 +83,21 @@ def _decode(data: bytes, encoding: str, *, offset: int, whole: bytes) -> str:
         raise DecodeProblem(f"not valid {name}: byte 0x{bad} at line {line}, column {column}", line) from None
 
 
-def has_control_characters(text: str) -> bool:
-    """Whether ``text`` holds a character YAML does not allow unescaped (cheap: mostly C loops)."""
-    if text.isascii():
-        return bool(text.encode("ascii").translate(None, _ALLOWED_BYTES))
-    encoded = text.encode("utf-8", "surrogatepass")
-    if encoded.translate(None, _ALLOWED_BYTES):
-        return True
-    if b"\xc2" in encoded and _C1_BYTES_RE.search(encoded):
-        return True
-    return "\ufffe" in text or "\uffff" in text
+def scan_text(text: str, deep_width: int) -> tuple[bool, bool]:
+    """Two cheap questions about ``text``, answered in one byte-translation pass:
+
+    * does it hold a character YAML does not allow unescaped?
+    * does some line start with ``deep_width`` or more spaces, tabs or ``-``/``?``/``:``
+      indicators (the only way block collections nest, so the only way to nest deep)?
+    """
+    data = text.encode("utf-8", "surrogatepass")
+    scanned = data.translate(_SCAN_TABLE)
+    controls = b"\x00" in scanned
+    if not controls and not text.isascii():
+        controls = bool(b"\xc2" in data and _C1_BYTES_RE.search(data)) or "\ufffe" in text or "\uffff" in text
+    run = b" " * deep_width
+    deep = (b"\n" + run) in scanned or scanned.startswith(run)
+    return controls, deep
 
 
 def find_control_character(text: str, start: int = 0, end: int | None = None) -> int | None:

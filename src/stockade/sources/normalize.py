@@ -11,7 +11,7 @@ Three jobs, all cheap for ordinary documents:
 
 The fast path serialises the document once with orjson (native code): that fails on any
 non-string key and its indented output shows the nesting depth. Only documents that fail it, or
-that mention ``<<``, are walked in Python (iteratively: no recursion, whatever the depth).
+whose text has ``<<``, are walked in Python (iteratively: no recursion, whatever the depth).
 """
 
 from __future__ import annotations
@@ -37,12 +37,26 @@ class ShapeProblem:
 
 
 def normalize(value: Any, max_depth: int, *, merges: bool) -> tuple[Any, ShapeProblem | None]:
-    """``value`` made safe (possibly a new object), or the first problem found in document order."""
+    """``value`` made safe (possibly a new object), or the first problem found in document order.
+
+    ``merges``: the text may hold ``<<`` merge keys (see :func:`has_merge_key`), so apply them.
+    """
     if not isinstance(value, dict | list):
         return value, None
     if not merges and _quick_ok(value, max_depth):
         return value, None
     return _walk(value, max_depth, merges=merges)
+
+
+def has_merge_key(text: str) -> bool:
+    """Whether ``text`` may use a YAML merge key: ``<<`` anywhere (``<`` is rare, so the search
+    mostly runs in memchr)."""
+    found = text.find("<")
+    while found >= 0:
+        if text.startswith("<", found + 1):
+            return True
+        found = text.find("<", found + 2)
+    return False
 
 
 def _quick_ok(value: Any, max_depth: int) -> bool:

@@ -35,11 +35,11 @@ import yaml_rs
 
 from stockade.model.finding import InputError
 from stockade.sources.compat import fix_octal, has_octal_candidate
-from stockade.sources.decode import find_control_character, has_control_characters
+from stockade.sources.decode import find_control_character, scan_text
 from stockade.sources.documents import Segment, split_documents
 from stockade.sources.limits import ParseLimits
 from stockade.sources.locate import duplicate_key_line, line_in_text
-from stockade.sources.normalize import normalize
+from stockade.sources.normalize import has_merge_key, normalize
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _POSITION = re.compile(r"at line (\d+), column (\d+)")
@@ -131,12 +131,10 @@ class _Context:
         self.source = source
         self.limits = limits
         self.depth = limits.depth
-        self.alias_limits = yaml_rs.AliasLimits(max_total_replayed_events=limits.max_alias_events)
-        self.controls = has_control_characters(text)
-        self.deep_lines = _deep_line(text, self.depth)
-        self.merges = "<<" in text
+        self.alias_limits = _alias_limits(limits.max_alias_events)
+        self.controls, self.deep_lines = scan_text(text, _deep_width(self.depth))
         self.octals = has_octal_candidate(text)
-        self.templates = "{{" in text
+        self.merges = has_merge_key(text)
 
     def error(self, message: str, line: int | None, kind: str = "parse") -> InputError:
         return InputError(self.source, message, line, kind=kind)
@@ -163,11 +161,11 @@ class _Context:
             )
         except Exception as exc:  # any parser failure becomes an InputError, never a traceback
             return self._parse_error(exc, body, segment)
-        value, shape = normalize(value, self.depth, merges=self.merges and "<<" in body)
+        value, shape = normalize(value, self.depth, merges=self.merges)
         if shape is not None:
             line = line_in_text(body, segment.first_line, shape.path) or segment.line
             message = shape.message
-            if self.templates and "{{" in body and "key is itself" in message:
+            if "key is itself" in message and "{{" in body:
                 message = _TEMPLATE_HINT + message
             return self.error(message, line, shape.kind)
         if self.octals and has_octal_candidate(text, segment.start, segment.end):
@@ -189,7 +187,7 @@ class _Context:
         message = str(exc).strip()
         lines = message.splitlines() or [type(exc).__name__]
         head, reason = lines[0], lines[-1].strip()
-        template = self.templates and "{{" in body
+        template = "{{" in body
         position = _POSITION.search(head)
         if isinstance(exc, RecursionError) or reason == "recursion limit exceeded":
             line = segment.first_line + int(position[1]) - 1 if position else segment.line
@@ -217,20 +215,25 @@ class _Context:
 
 
 @functools.lru_cache(maxsize=8)
+def _alias_limits(events: int) -> Any:
+    return yaml_rs.AliasLimits(max_total_replayed_events=events)
+
+
+def _deep_width(depth: int) -> int:
+    """Every block nesting level costs at least one character of indentation or of ``- ``/``? ``
+    indicators at the start of a line; lines shorter than this cannot reach past ``depth`` levels,
+    so when no line starts with this many, the native parser's recursion stays within bounds."""
+    return 2 * depth + 2
+
+
+@functools.lru_cache(maxsize=8)
 def _deep_prefix(width: int) -> re.Pattern[str]:
-    return re.compile(f"\n[ \t?:-]{{{width}}}")
+    return re.compile(f"(?:\\A|\n)[ \t?:-]{{{width}}}")
 
 
 def _deep_line(text: str, depth: int) -> bool:
-    """Whether some line starts with enough indentation or ``- ``/``? ``/``: `` indicators to
-    nest deeper than ``depth`` block collections. Every block level costs at least one such
-    character, so when this is false the native parser's recursion stays within bounds."""
-    width = 2 * depth + 2
-    pattern = _deep_prefix(width)
-    if pattern.search(text) is not None:
-        return True
-    head = text[:width]
-    return len(head) == width and not head.strip(" \t?:-")
+    """Whether a line of ``text`` starts deep enough to need the exact (event stream) depth check."""
+    return _deep_prefix(_deep_width(depth)).search(text) is not None
 
 
 def _event_depth_problem(text: str, depth: int) -> tuple[int, str, str] | None:
