@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from stockade.model.finding import InputError
-from stockade.sources.files import collect_paths, discover, read_input
+from stockade.sources.files import Input, collect_paths, discover, read_input
 from stockade.sources.limits import ParseLimits
 from tests.sources.support import GOOD, only_error, scan_with_good, skipped_for, write
 
@@ -254,7 +254,7 @@ def test_file_that_vanishes_between_listing_and_reading(tmp_path: Path) -> None:
     errors: list[InputError] = []
     names: list[str] = []
     for item in found:
-        assert not isinstance(item, InputError)
+        assert isinstance(item, Input)
         result = read_input(item)
         errors.extend(result.errors)
         names.extend(r.name for r in result.resources)
@@ -417,3 +417,13 @@ def test_directives_before_a_document_are_fine(tmp_path: Path, directive: str) -
     result = scan_with_good(tmp_path, {"directive.yaml": directive + GOOD.replace("good", "directed")})
     assert result.errors == []
     assert "directed" in [r.name for r in result.resources]
+
+
+def test_named_pipe_in_a_directory_is_skipped_not_opened(tmp_path: Path) -> None:
+    write(tmp_path, {"tree/ok.yaml": GOOD})
+    os.mkfifo(tmp_path / "tree" / "pipe.yaml")
+    result = collect_paths([str(tmp_path / "tree")])  # opening the pipe would block forever
+    assert [(s.source, s.reason) for s in result.skipped] == [
+        (str(tmp_path / "tree" / "pipe.yaml"), "not a regular file (a pipe, socket or device)")
+    ]
+    assert [r.name for r in result.resources] == ["good"]

@@ -60,6 +60,8 @@ def collect_paths(
         for found in discover(paths):
             if isinstance(found, InputError):
                 result.errors.append(found)
+            elif isinstance(found, SkippedInput):
+                result.skipped.append(found)
             else:
                 result.extend(read_input(found, limits, stdin=stdin, seen=seen))
     return result
@@ -82,8 +84,9 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def discover(paths: Sequence[str]) -> Iterator[Input | InputError]:
-    """The inputs under ``paths`` in a deterministic order, and errors for paths that cannot be read."""
+def discover(paths: Sequence[str]) -> Iterator[Input | InputError | SkippedInput]:
+    """The inputs under ``paths`` in a deterministic order, errors for paths that cannot be read and
+    skipped entries (a named pipe inside a directory would block the scan)."""
     for path in paths:
         if path == "-":
             yield Input("stdin", "-", STDIN)
@@ -99,7 +102,7 @@ def discover(paths: Sequence[str]) -> Iterator[Input | InputError]:
             yield Input("file", path, path)
 
 
-def _walk(root: str) -> Iterator[Input | InputError]:
+def _walk(root: str) -> Iterator[Input | InputError | SkippedInput]:
     """Depth-first, sorted, without recursion (directory trees can be deeper than Python's stack)."""
     # (path on disk, display path, (device, inode) of the directories above it)
     stack: list[tuple[str, str, frozenset[tuple[int, int]]]] = [(root, root, frozenset())]
@@ -136,8 +139,21 @@ def _walk(root: str) -> Iterator[Input | InputError]:
                 subdirectories.append((entry.path, child, below))
             elif entry.name.lower().endswith(MANIFEST_SUFFIXES):
                 # Files before subdirectories, each group sorted by name.
-                yield Input("file", entry.path, child)
+                if _is_special(entry):
+                    yield SkippedInput(child, "not a regular file (a pipe, socket or device)")
+                else:
+                    yield Input("file", entry.path, child)
         stack.extend(reversed(subdirectories))
+
+
+def _is_special(entry: os.DirEntry[str]) -> bool:
+    """A pipe, socket or device: opening it could block or never end. (Broken links are not
+    special: reading them says what is wrong.)"""
+    try:
+        mode = entry.stat().st_mode
+    except OSError:
+        return False
+    return not stat.S_ISREG(mode)
 
 
 def _is_directory(entry: os.DirEntry[str]) -> bool:

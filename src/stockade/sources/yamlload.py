@@ -105,7 +105,7 @@ def load_json(text: str, source: str, limits: ParseLimits) -> Loaded:
         value = orjson.loads(text)
     except orjson.JSONDecodeError as exc:
         message = exc.msg
-        if "recursion" in message.lower():
+        if "recursion" in message.lower() or "depth" in message.lower():
             loaded.errors.append(
                 InputError(source, "JSON nested deeper than the parser allows", exc.lineno, kind="limit")
             )
