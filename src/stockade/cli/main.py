@@ -106,6 +106,26 @@ def _add_snapshot(sub: argparse._SubParsersAction[_Parser]) -> None:
     snapshot.add_argument("-o", "--output", required=True, metavar="FILE", help="snapshot file to write (0600)")
 
 
+def _add_pss(sub: argparse._SubParsersAction[_Parser]) -> None:
+    from stockade.cli.pss_cmd import add_pss_evaluate_options
+
+    pss = sub.add_parser(
+        "pss",
+        help="evaluate pods against the Pod Security Standards",
+        description="Evaluate pods and pod templates against the Pod Security Standards, as admission would.",
+    )
+    pss_sub = pss.add_subparsers(dest="pss_command", required=True, parser_class=_Parser)
+    evaluate = pss_sub.add_parser(
+        "evaluate",
+        help="evaluate every pod at a level, or at its namespace's enforced level",
+        description="Evaluate every Pod and pod template (any workload kind) at --level/--version, or at the "
+        "level its namespace enforces (pod-security.kubernetes.io labels of the Namespace objects in the input). "
+        "Exit codes: 0 all allowed, 1 some denied, 2 usage error, 3 some input could not be read.",
+    )
+    add_source_options(evaluate)
+    add_pss_evaluate_options(evaluate)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="stockade",
@@ -118,6 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_scan(sub)
     _add_rules(sub)
     _add_snapshot(sub)
+    _add_pss(sub)
     return parser
 
 
@@ -136,6 +157,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from stockade.cli.rules_cmd import run_rules
 
             return run_rules(args)
+        if args.command == "pss":
+            from stockade.cli.pss_cmd import run_pss
+
+            return run_pss(args)
     except KeyboardInterrupt:
         sys.stderr.write("stockade: interrupted\n")
         return 130
