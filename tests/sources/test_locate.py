@@ -194,3 +194,14 @@ def test_locate_line_finds_every_generated_key(
     for where, line in emitter.where.items():
         assert locate_line(origin, where) == line, where
         assert locate_line(origin, (*where, "no-such-key", 3)) == line
+
+
+def test_small_cache_budget_still_gives_exact_lines(tmp_path: Path) -> None:
+    from stockade.sources.locate import LineLocator
+
+    origins = _origins(tmp_path, DEPLOYMENT)
+    locator = LineLocator(max_files=1, node_budget=5)
+    containers = ("spec", "template", "spec", "containers")
+    for _ in range(3):  # every question evicts the other document
+        assert locator.locate(origins["web"], (*containers, 1, "image")) == 15
+        assert locator.locate(origins["second"], ("data", "key")) == 29

@@ -1,10 +1,10 @@
 """Exact line numbers, found only when someone asks for them.
 
 Loading records where each document starts (see :mod:`stockade.sources.documents`); the line of
-a field inside an object is looked up lazily, for the few objects that have findings: the one
-document is composed again with libyaml (node tree with positions, no Python objects built) and
-walked along the path. Files are re-read on demand; the last few files and documents are kept
-(a file whose size or modification time changed is read again).
+a field inside an object is looked up lazily, for the objects that have findings: that one
+document is composed again with libyaml (positions only, no values built) and turned into a
+compact line index, kept for the next question about the same document. Files are re-read on
+demand; one whose size or modification time changed is read again.
 """
 
 from __future__ import annotations
@@ -44,44 +44,13 @@ def compose(text: str, *, json: bool = False) -> yaml.Node | None:
     return node
 
 
-def node_line(root: yaml.Node, path: Sequence[PathStep]) -> int:
-    """0-based line of the deepest node along ``path`` (a mapping key's line for mapping steps)."""
-    node = root
-    line: int = root.start_mark.line
-    for step in path:
-        found = _child(node, step)
-        if found is None:
-            break
-        line, node = found
-    return line
-
-
-def _child(node: yaml.Node, step: PathStep) -> tuple[int, yaml.Node] | None:
-    if isinstance(node, yaml.MappingNode) and isinstance(step, str):
-        for key, value in node.value:
-            if isinstance(key, yaml.ScalarNode) and key.value == step and key.tag != _MERGE_TAG:
-                return key.start_mark.line, value
-        # Keys brought in by a YAML merge key ("<<: *defaults") live in the merged mappings.
-        for key, value in node.value:
-            if isinstance(key, yaml.ScalarNode) and key.tag == _MERGE_TAG:
-                sources = value.value if isinstance(value, yaml.SequenceNode) else [value]
-                for source in sources:
-                    found = _child(source, step)
-                    if found is not None:
-                        return found
-        return None
-    if isinstance(node, yaml.SequenceNode) and isinstance(step, int) and 0 <= step < len(node.value):
-        item: yaml.Node = node.value[step]
-        return item.start_mark.line, item
-    return None
-
-
 def line_in_text(text: str, first_line: int, path: Sequence[PathStep], *, json: bool = False) -> int | None:
     """1-based file line of ``path`` in the document ``text`` that starts at ``first_line``."""
     root = compose(text, json=json)
     if root is None:
         return None
-    return first_line + node_line(root, path)
+    children, size = index_document(root)
+    return _DocumentIndex((0, 0), first_line, root.start_mark.line, children, size).line(path)
 
 
 def duplicate_key_line(text: str) -> int | None:
@@ -164,16 +133,103 @@ class _Source:
     stamp: tuple[int, int] = (0, 0)  # (mtime in ns, size) of the file when it was read
 
 
-class LineLocator:
-    """Finds field lines in files (re-read on demand) and in registered in-memory inputs."""
+# A document's line index: for each mapping, key -> (line of the key, index of its value); for
+# each sequence, [(line of the item, index of the item)]; None for scalars. Keys brought in by
+# merge keys are found through _MERGED. A few tuples per node instead of libyaml's node objects
+# with their marks, so many documents fit in the cache.
+_Children = dict[object, Any] | list[tuple[int, Any]] | None
+_MERGED = ("<<",)  # not a str, so never a real key
 
-    def __init__(self, *, max_files: int = 8, max_documents: int = 32) -> None:
+
+@dataclass(frozen=True, slots=True)
+class _DocumentIndex:
+    stamp: tuple[int, int]
+    first_line: int
+    root_line: int
+    children: _Children
+    size: int  # nodes, for the cache budget
+
+    def line(self, path: Sequence[PathStep]) -> int:
+        line, children = self.root_line, self.children
+        for step in path:
+            found = _lookup(children, step)
+            if found is None:
+                break
+            line, children = found
+        return self.first_line + line
+
+
+def _lookup(children: _Children, step: PathStep) -> tuple[int, _Children] | None:
+    if isinstance(children, dict) and isinstance(step, str):
+        found: tuple[int, _Children] | None = children.get(step)
+        if found is None:
+            for source in children.get(_MERGED, ()):
+                found = _lookup(source, step)
+                if found is not None:
+                    break
+        return found
+    if isinstance(children, list) and isinstance(step, int) and 0 <= step < len(children):
+        item: tuple[int, _Children] = children[step]
+        return item
+    return None
+
+
+def index_document(root: yaml.Node) -> tuple[_Children, int]:
+    """The line index of a composed document and its size in nodes (built bottom-up without
+    recursion; nodes shared through aliases are indexed once)."""
+    built: dict[int, _Children] = {}
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, ready = stack.pop()
+        if id(node) in built:
+            continue
+        if isinstance(node, yaml.ScalarNode):
+            built[id(node)] = None
+        elif not ready:
+            stack.append((node, True))
+            if isinstance(node, yaml.SequenceNode):
+                stack.extend((item, False) for item in node.value)
+            else:
+                stack.extend((value, False) for _, value in node.value)
+        elif isinstance(node, yaml.SequenceNode):
+            built[id(node)] = [(item.start_mark.line, built[id(item)]) for item in node.value]
+        elif isinstance(node, yaml.MappingNode):
+            built[id(node)] = _mapping_children(node, built)
+    return built[id(root)], len(built)
+
+
+def _mapping_children(node: yaml.MappingNode, built: dict[int, _Children]) -> _Children:
+    children: dict[object, Any] = {}
+    merged: list[_Children] = []
+    for key, value in node.value:
+        if not isinstance(key, yaml.ScalarNode):
+            continue
+        if key.tag == _MERGE_TAG:
+            sources = value.value if isinstance(value, yaml.SequenceNode) else [value]
+            merged.extend(built[id(source)] for source in sources)
+        else:
+            children[key.value] = (key.start_mark.line, built[id(value)])
+    if merged:
+        children[_MERGED] = merged
+    return children
+
+
+class LineLocator:
+    """Finds field lines in files (re-read on demand) and in registered in-memory inputs.
+
+    Documents asked about are indexed once and kept while they fit in ``node_budget`` nodes, so
+    asking in any order (rule by rule over every object) does not compose a document again and
+    again. A file that changed on disk (size or modification time) is read again.
+    """
+
+    def __init__(self, *, max_files: int = 8, node_budget: int = 500_000) -> None:
         self._lock = threading.Lock()
         self._registered: dict[str, _Source] = {}
         self._files: OrderedDict[str, _Source] = OrderedDict()
-        self._nodes: OrderedDict[tuple[str, int], yaml.Node | None] = OrderedDict()
+        self._documents: OrderedDict[tuple[str, int], _DocumentIndex | None] = OrderedDict()
+        self._nodes = 0
         self._max_files = max_files
-        self._max_documents = max_documents
+        self._node_budget = node_budget
 
     def register(self, name: str, text: str, *, json: bool) -> None:
         """Keep an input that cannot be re-read (stdin) so its lines can still be found."""
@@ -186,7 +242,8 @@ class LineLocator:
         with self._lock:
             self._registered.clear()
             self._files.clear()
-            self._nodes.clear()
+            self._documents.clear()
+            self._nodes = 0
 
     def invalidate(self, file: str) -> None:
         """Forget what is cached for ``file`` (changes on disk are also noticed by size and mtime)."""
@@ -195,41 +252,73 @@ class LineLocator:
 
     def _forget(self, file: str) -> None:
         self._files.pop(file, None)
-        for key in [key for key in self._nodes if key[0] == file]:
-            del self._nodes[key]
+        for key in [key for key in self._documents if key[0] == file]:
+            self._drop(key)
+
+    def _drop(self, key: tuple[str, int]) -> None:
+        index = self._documents.pop(key)
+        if index is not None:
+            self._nodes -= index.size
 
     def locate(self, origin: Origin, path: Sequence[PathStep]) -> int:
-        if origin.file.endswith(RENDERED_SUFFIXES):
+        if origin.file.endswith(RENDERED_SUFFIXES) or origin.document < 0:
             return origin.line
-        source = self._source(origin.file)
-        if source is None or origin.document >= len(source.segments) or origin.document < 0:
+        if not path and origin.item < 0:
+            return origin.line  # the object itself starts where its document starts
+        index = self._index(origin.file, origin.document)
+        if index is None:
             return origin.line
-        segment = source.segments[origin.document]
-        if segment.empty:
-            return origin.line
-        root = self._node(origin.file, origin.document, source, segment)
-        if root is None:
-            return origin.line
-        full_path: tuple[PathStep, ...] = tuple(path)
         if origin.item >= 0:
-            full_path = ("items", origin.item, *full_path)
-        return segment.first_line + node_line(root, full_path)
+            path = ("items", origin.item, *path)
+        return index.line(path)
 
-    def _source(self, file: str) -> _Source | None:
-        with self._lock:
-            if file in self._registered:
-                return self._registered[file]
+    def _stamp(self, file: str) -> tuple[int, int] | None:
+        if file in self._registered:
+            return (0, 0)
         try:
             info = os.stat(file)
         except OSError:
             return None
-        stamp = (info.st_mtime_ns, info.st_size)
+        return (info.st_mtime_ns, info.st_size)
+
+    def _index(self, file: str, document: int) -> _DocumentIndex | None:
+        stamp = self._stamp(file)
+        if stamp is None:
+            return None
+        key = (file, document)
         with self._lock:
+            if key in self._documents:
+                cached = self._documents[key]
+                if cached is None or cached.stamp == stamp:
+                    self._documents.move_to_end(key)
+                    return cached
+                self._forget(file)  # changed on disk: every document of it is stale
+        source = self._source(file, stamp)
+        if source is None or document >= len(source.segments) or source.segments[document].empty:
+            return None
+        segment = source.segments[document]
+        root = compose(source.text[segment.start : segment.end], json=source.json)
+        index = None
+        if root is not None:
+            children, size = index_document(root)
+            index = _DocumentIndex(stamp, segment.first_line, root.start_mark.line, children, size)
+        with self._lock:
+            if key in self._documents:
+                self._drop(key)
+            self._documents[key] = index
+            self._nodes += index.size if index is not None else 0
+            while self._nodes > self._node_budget and len(self._documents) > 1:
+                self._drop(next(iter(self._documents)))
+        return index
+
+    def _source(self, file: str, stamp: tuple[int, int]) -> _Source | None:
+        with self._lock:
+            if file in self._registered:
+                return self._registered[file]
             cached = self._files.get(file)
             if cached is not None and cached.stamp == stamp:
                 self._files.move_to_end(file)
                 return cached
-            self._forget(file)  # changed on disk (or never read): its documents are stale too
         source = _read_source(file, stamp)
         if source is None:
             return None
@@ -238,19 +327,6 @@ class LineLocator:
             while len(self._files) > self._max_files:
                 self._files.popitem(last=False)
         return source
-
-    def _node(self, file: str, document: int, source: _Source, segment: Segment) -> yaml.Node | None:
-        key = (file, document)
-        with self._lock:
-            if key in self._nodes:
-                self._nodes.move_to_end(key)
-                return self._nodes[key]
-        root = compose(source.text[segment.start : segment.end], json=source.json)
-        with self._lock:
-            self._nodes[key] = root
-            while len(self._nodes) > self._max_documents:
-                self._nodes.popitem(last=False)
-        return root
 
 
 def _make_source(text: str, *, json: bool, stamp: tuple[int, int] = (0, 0)) -> _Source:
