@@ -126,6 +126,12 @@ def _add_pss(sub: argparse._SubParsersAction[_Parser]) -> None:
     add_pss_evaluate_options(evaluate)
 
 
+def _add_rbac(sub: argparse._SubParsersAction[_Parser]) -> None:
+    from stockade.cli.rbac_cmd import add_rbac_parser
+
+    add_rbac_parser(sub, _Parser)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="stockade",
@@ -139,6 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_rules(sub)
     _add_snapshot(sub)
     _add_pss(sub)
+    _add_rbac(sub)
     return parser
 
 
@@ -161,6 +168,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from stockade.cli.pss_cmd import run_pss
 
             return run_pss(args)
+        if args.command == "rbac":
+            from stockade.cli.rbac_cmd import run_rbac
+
+            return run_rbac(args)
     except KeyboardInterrupt:
         sys.stderr.write("stockade: interrupted\n")
         return 130

@@ -12,7 +12,7 @@ Problems in the RBAC objects (a binding to a missing role, a malformed rule) are
 `RbacIndex.problems`; nothing here raises on bad input.
 """
 
-from stockade.rbac.index import RbacIndex, implicit_groups
+from stockade.rbac.index import IndexedBinding, IndexedRole, RbacIndex, implicit_groups
 from stockade.rbac.match import rule_allows
 from stockade.rbac.model import (
     MASTERS_GROUP,
@@ -33,6 +33,8 @@ __all__ = [
     "MASTERS_GROUP",
     "Decision",
     "Grant",
+    "IndexedBinding",
+    "IndexedRole",
     "ObjectRef",
     "Permission",
     "PolicyRule",

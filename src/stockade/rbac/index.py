@@ -23,8 +23,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from stockade.model.inventory import Inventory
-from stockade.model.resource import Resource
+from stockade.model.resource import Origin, Resource, resource_from_raw
 from stockade.rbac.aggregate import aggregate
+from stockade.rbac.defaults import default_cluster_roles, defaults_to_add
 from stockade.rbac.match import ALL, rule_allows
 from stockade.rbac.model import (
     ANONYMOUS_USER,
@@ -44,23 +45,36 @@ from stockade.rbac.model import (
 )
 from stockade.rbac.parse import BindingDef, RoleDef, RuleInterner, is_rbac, read_binding, read_role
 
+# Where the assumed default ClusterRoles say they come from.
+DEFAULTS_ORIGIN = "<kubernetes defaults>"
+
 # A principal as bindings name it: ("u", username) or ("g", group).
 _Key = tuple[str, str]
 
 
 @dataclass(frozen=True, slots=True)
-class _Role:
+class IndexedRole:
+    """A Role or ClusterRole with its effective rules (aggregation applied)."""
+
     ref: ObjectRef
     rules: tuple[PolicyRule, ...]
     # Per rule, where it is declared; None when the role declares all its rules itself.
     sources: tuple[tuple[ObjectRef, int], ...] | None = None
+    # Per declared rule, its position in the manifest's list; None when no malformed rule was skipped.
+    positions: tuple[int, ...] | None = None
 
     def source(self, index: int) -> tuple[ObjectRef, int]:
         return (self.ref, index) if self.sources is None else self.sources[index]
 
+    def manifest_position(self, index: int) -> int:
+        """Where declared rule ``index`` sits in the manifest's ``rules`` list (for finding paths)."""
+        return index if self.positions is None else self.positions[index]
+
 
 @dataclass(frozen=True, slots=True)
-class _Binding:
+class IndexedBinding:
+    """A binding as indexed: ``role_ref`` None when unusable, ``problems`` its resolution problems."""
+
     ref: ObjectRef
     role_ref: ObjectRef | None
     subjects: tuple[Subject, ...]
@@ -101,9 +115,9 @@ class RbacIndex:
 
     def __init__(self) -> None:
         self.problems: tuple[RbacProblem, ...] = ()
-        self._roles: dict[ObjectRef, _Role] = {}
-        self._crbs: list[_Binding] = []
-        self._rbs: list[_Binding] = []
+        self._roles: dict[ObjectRef, IndexedRole] = {}
+        self._crbs: list[IndexedBinding] = []
+        self._rbs: list[IndexedBinding] = []
         self._crb_by_key: dict[_Key, list[int]] = defaultdict(list)
         self._rb_by_key: dict[_Key, list[int]] = defaultdict(list)
         self._rb_by_ns_key: dict[tuple[str, _Key], list[int]] = defaultdict(list)
@@ -111,18 +125,31 @@ class RbacIndex:
         self._crbs_by_role: dict[str, list[int]] = defaultdict(list)
         self._buckets: dict[tuple[str, str, str], list[tuple[str, int]]] = defaultdict(list)
         self._non_resource: list[tuple[str, int]] = []
+        self.assumed_roles: tuple[ObjectRef, ...] = ()
+        self.unknown_builtin_roles: tuple[ObjectRef, ...] = ()
+        self._assume_defaults = False
 
     # -- building ------------------------------------------------------------------------------
     @classmethod
-    def build(cls, inventory: Inventory, *, recompute_aggregation: bool = True) -> RbacIndex:
+    def build(
+        cls, inventory: Inventory, *, recompute_aggregation: bool = True, assume_defaults: bool = False
+    ) -> RbacIndex:
         """Index the RBAC objects of ``inventory``.
 
         ``recompute_aggregation`` (the default, right for manifests) replaces the rules of every
         aggregated ClusterRole by the union its selectors pick, as the control plane would. Turn
         it off for objects read from a live cluster, whose rules the controller has already
         filled: the rules are then used as read, and aggregation only explains where they came from.
+
+        ``assume_defaults`` adds the ClusterRoles every cluster has (``cluster-admin``, ``admin``,
+        ``edit``, ``view``; see `stockade.rbac.defaults`) when the objects do not declare them, and
+        lists them in ``assumed_roles``. A binding to another absent built-in role (a ``system:``
+        ClusterRole, or a control-plane Role of ``kube-system``/``kube-public``) is then not a
+        problem but listed in ``unknown_builtin_roles``: the role exists on every cluster, what it
+        grants is not known here.
         """
         index = cls()
+        index._assume_defaults = assume_defaults
         problems: list[RbacProblem] = []
         with _collector_paused():
             index._load_roles(inventory, problems, recompute_aggregation)
@@ -135,17 +162,19 @@ class RbacIndex:
         intern = RuleInterner()
         for resource in _rbac_objects(inventory, "Role"):
             role = read_role(resource, inventory.effective_namespace(resource), intern, problems)
-            self._add_role(_Role(role.ref, role.rules), resource, problems)
+            self._add_role(IndexedRole(role.ref, role.rules, positions=role.positions), resource, problems)
         cluster_roles: dict[str, RoleDef] = {}
         for resource in _rbac_objects(inventory, "ClusterRole"):
             role = read_role(resource, None, intern, problems)
             if role.ref.name in cluster_roles:
                 problems.append(_duplicate(role.ref, resource))
             cluster_roles[role.ref.name] = role
+        if self._assume_defaults:
+            self.assumed_roles = _add_defaults(cluster_roles, intern, problems)
         computed = aggregate(cluster_roles)
         for name, role in cluster_roles.items():
             if name not in computed:
-                self._roles[role.ref] = _Role(role.ref, role.rules)
+                self._roles[role.ref] = IndexedRole(role.ref, role.rules, positions=role.positions)
                 continue
             sourced = computed[name]
             if recompute:
@@ -162,13 +191,14 @@ class RbacIndex:
                             role.origin,
                         )
                     )
+                self._roles[role.ref] = IndexedRole(role.ref, rules, sources)
             else:
                 rules = role.rules
                 known = {s.rule: (s.source, s.index) for s in sourced}
                 sources = tuple(known.get(rule, (role.ref, i)) for i, rule in enumerate(rules))
-            self._roles[role.ref] = _Role(role.ref, rules, sources)
+                self._roles[role.ref] = IndexedRole(role.ref, rules, sources, role.positions)
 
-    def _add_role(self, role: _Role, resource: Resource, problems: list[RbacProblem]) -> None:
+    def _add_role(self, role: IndexedRole, resource: Resource, problems: list[RbacProblem]) -> None:
         if role.ref in self._roles:
             problems.append(_duplicate(role.ref, resource))
         self._roles[role.ref] = role
@@ -189,9 +219,13 @@ class RbacIndex:
             problems.extend(binding.problems)
             self._add_binding(binding)
 
-    def _resolve(self, definition: BindingDef) -> _Binding:
+    def _resolve(self, definition: BindingDef) -> IndexedBinding:
         found: tuple[RbacProblem, ...] = ()
-        if definition.role_ref is not None and definition.role_ref not in self._roles:
+        ref = definition.role_ref
+        if self._assume_defaults and ref is not None and ref not in self._roles and _is_builtin_name(ref):
+            if ref not in self.unknown_builtin_roles:
+                self.unknown_builtin_roles = (*self.unknown_builtin_roles, ref)
+        elif ref is not None and ref not in self._roles:
             found = (
                 RbacProblem(
                     "missing-role",
@@ -201,9 +235,9 @@ class RbacIndex:
                 ),
             )
         keys = tuple(_key(s) for s in definition.subjects)
-        return _Binding(definition.ref, definition.role_ref, definition.subjects, keys, found)
+        return IndexedBinding(definition.ref, definition.role_ref, definition.subjects, keys, found)
 
-    def _add_binding(self, binding: _Binding) -> None:
+    def _add_binding(self, binding: IndexedBinding) -> None:
         namespace = binding.ref.namespace
         if namespace is None:
             position = len(self._crbs)
@@ -298,6 +332,35 @@ class RbacIndex:
         found = self._roles.get(role)
         return None if found is None else found.rules
 
+    def role(self, ref: ObjectRef) -> IndexedRole | None:
+        """A role with its effective rules and, per rule, where it is declared; None if absent."""
+        return self._roles.get(ref)
+
+    def roles(self) -> tuple[IndexedRole, ...]:
+        """Every Role and ClusterRole (assumed defaults included), in load order."""
+        return tuple(self._roles.values())
+
+    def bindings(self) -> tuple[IndexedBinding, ...]:
+        """Every binding: ClusterRoleBindings first, then RoleBindings, in load order."""
+        return (*self._crbs, *self._rbs)
+
+    def grants_of(self, binding: IndexedBinding) -> tuple[Grant, ...]:
+        """One Grant per (subject, rule) the binding hands out; none when its role is absent.
+
+        Rules that cannot apply through a RoleBinding (nonResourceURLs) are left out for one.
+        """
+        role = self._roles.get(binding.role_ref) if binding.role_ref is not None else None
+        if role is None:
+            return ()
+        out: list[Grant] = []
+        namespaced = binding.ref.namespace is not None
+        for position, rule in enumerate(role.rules):
+            if namespaced and not rule.resources:
+                continue
+            source, source_index = role.source(position)
+            out.extend(Grant(binding.ref, role.ref, position, rule, s, source, source_index) for s in binding.subjects)
+        return tuple(out)
+
     # -- internals -------------------------------------------------------------------------------
     def _keys(self, subject: Subject, groups: Iterable[str]) -> frozenset[_Key]:
         return frozenset((_key(subject), *(("g", g) for g in groups)))
@@ -306,7 +369,7 @@ class RbacIndex:
         namespace = request.scope
         grants: list[Grant] = []
         problems: list[RbacProblem] = []
-        candidates: list[_Binding] = list(self._bindings(keys, self._crb_by_key, self._crbs))
+        candidates: list[IndexedBinding] = list(self._bindings(keys, self._crb_by_key, self._crbs))
         if namespace is not None:
             positions = sorted({p for key in keys for p in self._rb_by_ns_key.get((namespace, key), ())})
             candidates.extend(self._rbs[p] for p in positions)
@@ -320,12 +383,12 @@ class RbacIndex:
         return Decision(request, superuser or bool(grants), tuple(grants), superuser, tuple(problems))
 
     def _bindings(
-        self, keys: frozenset[_Key], by_key: dict[_Key, list[int]], bindings: list[_Binding]
-    ) -> Iterator[_Binding]:
+        self, keys: frozenset[_Key], by_key: dict[_Key, list[int]], bindings: list[IndexedBinding]
+    ) -> Iterator[IndexedBinding]:
         for position in sorted({p for key in keys for p in by_key.get(key, ())}):
             yield bindings[position]
 
-    def _matching_rules(self, role: _Role | None, request: Request) -> tuple[int, ...]:
+    def _matching_rules(self, role: IndexedRole | None, request: Request) -> tuple[int, ...]:
         if role is None:
             return ()
         return tuple(i for i, rule in enumerate(role.rules) if rule_allows(rule, request))
@@ -355,7 +418,7 @@ class RbacIndex:
         return {name: tuple(sorted(positions)) for name, positions in found.items()}
 
     def _collect(
-        self, binding: _Binding, subjects: Iterable[Subject], rules: tuple[int, ...], out: list[Grant]
+        self, binding: IndexedBinding, subjects: Iterable[Subject], rules: tuple[int, ...], out: list[Grant]
     ) -> None:
         if not rules or binding.role_ref is None:
             return
@@ -366,7 +429,7 @@ class RbacIndex:
                 rule = role.rules[position]
                 out.append(Grant(binding.ref, role.ref, position, rule, subject, source, source_index))
 
-    def _permissions(self, binding: _Binding, keys: frozenset[_Key], out: list[Permission]) -> None:
+    def _permissions(self, binding: IndexedBinding, keys: frozenset[_Key], out: list[Permission]) -> None:
         subject = binding.first_subject(keys)
         role = self._roles.get(binding.role_ref) if binding.role_ref is not None else None
         if role is None or subject is None:
@@ -398,6 +461,33 @@ def _collector_paused() -> Iterator[None]:
 
 def _rbac_objects(inventory: Inventory, kind: str) -> Iterator[Resource]:
     return (r for r in inventory.of_kind(kind) if is_rbac(r))
+
+
+# Roles the control plane creates in its own namespaces (besides ``system:``-prefixed ones).
+_BUILTIN_NAMESPACED_ROLES = frozenset({"extension-apiserver-authentication-reader"})
+
+
+def _is_builtin_name(ref: ObjectRef) -> bool:
+    """A role every cluster has (or every kubeadm cluster), though the scanned objects may omit it."""
+    if ref.kind == "ClusterRole":
+        return ref.name.startswith("system:")
+    if ref.namespace not in ("kube-system", "kube-public"):
+        return False
+    return ref.name.startswith(("system:", "kubeadm:")) or ref.name in _BUILTIN_NAMESPACED_ROLES
+
+
+def _add_defaults(
+    cluster_roles: dict[str, RoleDef], intern: RuleInterner, problems: list[RbacProblem]
+) -> tuple[ObjectRef, ...]:
+    added = []
+    raws = default_cluster_roles()
+    for name in defaults_to_add(set(cluster_roles)):
+        resource = resource_from_raw(raws[name], Origin(DEFAULTS_ORIGIN))
+        assert isinstance(resource, Resource)
+        role = read_role(resource, None, intern, problems)
+        cluster_roles[name] = role
+        added.append(role.ref)
+    return tuple(added)
 
 
 def _duplicate(ref: ObjectRef, resource: Resource) -> RbacProblem:

@@ -37,6 +37,8 @@ class RoleDef:
     labels: Mapping[str, Any]
     aggregation: tuple[LabelSelector, ...] | None
     origin: Origin
+    # Where each rule sits in the manifest's ``rules`` list; None when nothing was dropped.
+    positions: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,27 +77,33 @@ def read_role(
     """``namespace`` is the Role's effective namespace, None for a ClusterRole."""
     ref = ObjectRef(resource.kind, namespace, resource.name)
     report = _reporter(problems, ref, resource.origin)
-    rules = read_rules(resource.raw.get("rules"), intern, report, namespaced=namespace is not None)
+    rules, positions = read_rules(resource.raw.get("rules"), intern, report, namespaced=namespace is not None)
     aggregation = None
     if resource.kind == "ClusterRole" and resource.raw.get("aggregationRule") is not None:
         aggregation = _read_aggregation(resource.raw["aggregationRule"], report)
-    return RoleDef(ref, rules, resource.labels, aggregation, resource.origin)
+    kept = positions if positions != tuple(range(len(rules))) else None
+    return RoleDef(ref, rules, resource.labels, aggregation, resource.origin, kept)
 
 
-def read_rules(raw: object, intern: RuleInterner, report: Report, namespaced: bool) -> tuple[PolicyRule, ...]:
+def read_rules(
+    raw: object, intern: RuleInterner, report: Report, namespaced: bool
+) -> tuple[tuple[PolicyRule, ...], tuple[int, ...]]:
+    """The usable rules, and the position of each in the manifest's list (malformed ones are skipped)."""
     if raw is None:
-        return ()
+        return (), ()
     if not isinstance(raw, list):
         report("malformed-rule", "rules is not a list; the role grants nothing")
-        return ()
+        return (), ()
     rules = []
+    positions = []
     for position, item in enumerate(raw):
         rule = _read_rule(position, item, report)
         if rule is None:
             continue
         _check_rule_shape(position, rule, report, namespaced)
         rules.append(intern(rule))
-    return tuple(rules)
+        positions.append(position)
+    return tuple(rules), tuple(positions)
 
 
 def _read_rule(position: int, raw: object, report: Report) -> PolicyRule | None:

@@ -15,6 +15,7 @@ FAMILY_MODULES = (
     "stockade.rules.secrets",
     "stockade.rules.network",
     "stockade.rules.pss",
+    "stockade.rules.rbac",
 )
 
 
