@@ -205,3 +205,34 @@ def test_small_cache_budget_still_gives_exact_lines(tmp_path: Path) -> None:
     for _ in range(3):  # every question evicts the other document
         assert locator.locate(origins["web"], (*containers, 1, "image")) == 15
         assert locator.locate(origins["second"], ("data", "key")) == 29
+
+
+def test_anchors_complex_keys_and_merge_lists(tmp_path: Path) -> None:
+    text = (
+        "apiVersion: v1\n"  # 1
+        "kind: ConfigMap\n"  # 2
+        "metadata:\n"  # 3
+        "  name: odd\n"  # 4
+        "base: &a {x: 1}\n"  # 5
+        "more: &b\n"  # 6
+        "  y: 2\n"  # 7
+        "data:\n"  # 8
+        "  ? [complex, key]\n"  # 9
+        "  : skipped\n"  # 10
+        "  <<: [*a, *b]\n"  # 11
+        "  z: 3\n"  # 12
+        "copy: *b\n"  # 13
+        "list:\n"  # 14
+        "- *a\n"  # 15
+        "- {x: 9}\n"  # 16
+    )
+    (tmp_path / "odd.yaml").write_text(text, encoding="utf-8")
+    result = collect_paths([str(tmp_path / "odd.yaml")])
+    assert [e.message for e in result.errors] == ["a mapping key is itself a mapping or a list"]
+    origin = Origin(str(tmp_path / "odd.yaml"), 0, 1)
+    assert locate_line(origin, ("data", "x")) == 5  # merged from the anchor, found where it is written
+    assert locate_line(origin, ("data", "y")) == 7
+    assert locate_line(origin, ("data", "z")) == 12
+    assert locate_line(origin, ("copy", "y")) == 7
+    assert locate_line(origin, ("list", 0, "x")) == 5
+    assert locate_line(origin, ("list", 1, "x")) == 16

@@ -2,7 +2,7 @@
 
 Loading records where each document starts (see :mod:`stockade.sources.documents`); the line of
 a field inside an object is looked up lazily, for the objects that have findings: that one
-document is composed again with libyaml (positions only, no values built) and turned into a
+document is read again through libyaml's event stream (positions only, no values built) into a
 compact line index, kept for the next question about the same document. Files are re-read on
 demand; one whose size or modification time changed is read again.
 """
@@ -46,11 +46,11 @@ def compose(text: str, *, json: bool = False) -> yaml.Node | None:
 
 def line_in_text(text: str, first_line: int, path: Sequence[PathStep], *, json: bool = False) -> int | None:
     """1-based file line of ``path`` in the document ``text`` that starts at ``first_line``."""
-    root = compose(text, json=json)
-    if root is None:
+    indexed = index_document(text, json=json)
+    if indexed is None:
         return None
-    children, size = index_document(root)
-    return _DocumentIndex((0, 0), first_line, root.start_mark.line, children, size).line(path)
+    root_line, children, size = indexed
+    return _DocumentIndex((0, 0), first_line, root_line, children, size).line(path)
 
 
 def duplicate_key_line(text: str) -> int | None:
@@ -174,44 +174,119 @@ def _lookup(children: _Children, step: PathStep) -> tuple[int, _Children] | None
     return None
 
 
-def index_document(root: yaml.Node) -> tuple[_Children, int]:
-    """The line index of a composed document and its size in nodes (built bottom-up without
-    recursion; nodes shared through aliases are indexed once)."""
-    built: dict[int, _Children] = {}
-    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
-    while stack:
-        node, ready = stack.pop()
-        if id(node) in built:
-            continue
-        if isinstance(node, yaml.ScalarNode):
-            built[id(node)] = None
-        elif not ready:
-            stack.append((node, True))
-            if isinstance(node, yaml.SequenceNode):
-                stack.extend((item, False) for item in node.value)
+@dataclass(slots=True)
+class _Frame:
+    """A collection being read from the event stream."""
+
+    children: dict[object, Any] | list[tuple[int, Any]] | None  # None: a complex key, skipped
+    line: int
+    anchor: str | None
+    key: object = None  # mapping: the key whose value comes next (None: a key comes next)
+    key_line: int = 0
+    merged: list[_Children] | None = None
+
+
+def index_document(text: str, *, json: bool = False) -> tuple[int, _Children, int] | None:
+    """(0-based line of the root, line index, size) of the single document in ``text``, read from
+    libyaml's event stream (cheaper than composing nodes first); None when libyaml cannot read it."""
+    if json:
+        text = text.replace("\t", " ")  # see compose()
+    builder = _IndexBuilder()
+    try:
+        for event in yaml.parse(text, Loader=_Loader):
+            builder.feed(event)
+    except (yaml.YAMLError, ValueError):
+        return None
+    if builder.root is None:
+        return None
+    line, children = builder.root
+    return line, children, builder.size
+
+
+class _IndexBuilder:
+    def __init__(self) -> None:
+        self.stack: list[_Frame] = []
+        self.anchors: dict[str, _Children] = {}
+        self.root: tuple[int, _Children] | None = None
+        self.size = 0
+
+    def feed(self, event: yaml.Event) -> None:
+        if isinstance(event, yaml.ScalarEvent):
+            self.size += 1
+            if self._starting_key(event):
+                return
+            self._complete(None, _line(event), event.anchor)
+        elif isinstance(event, yaml.AliasEvent):
+            if self._starting_key(None):
+                return
+            self._complete(self.anchors.get(event.anchor or ""), _line(event), None)
+        elif isinstance(event, yaml.CollectionStartEvent):
+            self.size += 1
+            top = self.stack[-1] if self.stack else None
+            skipped = top is not None and (top.children is None or self._starting_key(None))
+            line: int = _line(event)
+            if skipped:
+                children: dict[object, Any] | list[tuple[int, Any]] | None = None
+            elif isinstance(event, yaml.MappingStartEvent):
+                children = {}
             else:
-                stack.extend((value, False) for _, value in node.value)
-        elif isinstance(node, yaml.SequenceNode):
-            built[id(node)] = [(item.start_mark.line, built[id(item)]) for item in node.value]
-        elif isinstance(node, yaml.MappingNode):
-            built[id(node)] = _mapping_children(node, built)
-    return built[id(root)], len(built)
+                children = []
+            self.stack.append(_Frame(children, line, event.anchor))
+        elif isinstance(event, yaml.CollectionEndEvent):
+            frame = self.stack.pop()
+            if frame.children is None:
+                return
+            if frame.merged:
+                assert isinstance(frame.children, dict)
+                frame.children[_MERGED] = frame.merged
+            self._complete(frame.children, frame.line, frame.anchor)
 
-
-def _mapping_children(node: yaml.MappingNode, built: dict[int, _Children]) -> _Children:
-    children: dict[object, Any] = {}
-    merged: list[_Children] = []
-    for key, value in node.value:
-        if not isinstance(key, yaml.ScalarNode):
-            continue
-        if key.tag == _MERGE_TAG:
-            sources = value.value if isinstance(value, yaml.SequenceNode) else [value]
-            merged.extend(built[id(source)] for source in sources)
+    def _starting_key(self, event: yaml.ScalarEvent | None) -> bool:
+        """Whether the node now starting is a mapping key (then it is recorded, or marked for
+        skipping when it is not a plain string: aliases and collections as keys)."""
+        if not self.stack:
+            return False
+        top = self.stack[-1]
+        if top.children is None:
+            return True  # inside a skipped complex key
+        if not isinstance(top.children, dict) or top.key is not None:
+            return False
+        if event is None:
+            top.key = _SKIPPED
         else:
-            children[key.value] = (key.start_mark.line, built[id(value)])
-    if merged:
-        children[_MERGED] = merged
-    return children
+            top.key = _MERGE if event.value == "<<" and event.implicit[0] else event.value
+            top.key_line = _line(event)
+        return True
+
+    def _complete(self, children: _Children, line: int, anchor: str | None) -> None:
+        if anchor is not None:
+            self.anchors[anchor] = children
+        if not self.stack:
+            self.root = (line, children)
+            return
+        top = self.stack[-1]
+        if isinstance(top.children, list):
+            top.children.append((line, children))
+            return
+        assert isinstance(top.children, dict)
+        key, top.key = top.key, None
+        if key is _MERGE:
+            top.merged = top.merged or []
+            if isinstance(children, dict):
+                top.merged.append(children)
+            elif isinstance(children, list):
+                top.merged.extend(item for _, item in children)
+        elif key is not _SKIPPED:
+            top.children[key] = (top.key_line, children)
+
+
+def _line(event: yaml.Event) -> int:
+    mark = event.start_mark
+    return mark.line if mark is not None else 0
+
+
+_MERGE = object()  # the pending key is a merge key
+_SKIPPED = object()  # the pending key was an alias or a collection
 
 
 class LineLocator:
@@ -297,11 +372,11 @@ class LineLocator:
         if source is None or document >= len(source.segments) or source.segments[document].empty:
             return None
         segment = source.segments[document]
-        root = compose(source.text[segment.start : segment.end], json=source.json)
+        indexed = index_document(source.text[segment.start : segment.end], json=source.json)
         index = None
-        if root is not None:
-            children, size = index_document(root)
-            index = _DocumentIndex(stamp, segment.first_line, root.start_mark.line, children, size)
+        if indexed is not None:
+            root_line, children, size = indexed
+            index = _DocumentIndex(stamp, segment.first_line, root_line, children, size)
         with self._lock:
             if key in self._documents:
                 self._drop(key)
