@@ -150,6 +150,8 @@ def _is_special(entry: os.DirEntry[str]) -> bool:
     """A pipe, socket or device: opening it could block or never end. (Broken links are not
     special: reading them says what is wrong.)"""
     try:
+        if entry.is_file():  # from the directory listing itself: no extra system call
+            return False
         mode = entry.stat().st_mode
     except OSError:
         return False

@@ -42,6 +42,7 @@ from stockade.sources.locate import duplicate_key_line, line_in_text
 from stockade.sources.normalize import has_merge_key, normalize
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_NOT_BLANK = re.compile(r"[^ \t\r\n]")
 _POSITION = re.compile(r"at line (\d+), column (\d+)")
 _TAG_VALUE = re.compile(r"for '(![^']*)' tag")
 _TEMPLATE_HINT = "looks like an unrendered template ({{ … }}): render it first (helm template, …); "
@@ -97,10 +98,10 @@ def load_yaml(text: str, source: str, limits: ParseLimits) -> Loaded:
 def load_json(text: str, source: str, limits: ParseLimits) -> Loaded:
     """Parse a JSON input (one value) read from ``source``."""
     loaded = Loaded()
-    start = len(text) - len(text.lstrip())
-    line = text.count("\n", 0, start) + 1
-    if start == len(text):
+    first = _NOT_BLANK.search(text)
+    if first is None:
         return loaded
+    line = text.count("\n", 0, first.start()) + 1
     try:
         value = orjson.loads(text)
     except orjson.JSONDecodeError as exc:
