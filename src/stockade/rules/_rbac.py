@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from functools import cached_property
 
 from stockade.model.finding import Severity
@@ -34,6 +35,24 @@ ROLE_KINDS = ("Role", "ClusterRole")
 BINDING_KINDS = ("ClusterRoleBinding", "RoleBinding")
 
 
+@dataclass(frozen=True, slots=True)
+class DeclaredRule:
+    """A dangerous rule a custom role declares: its index, its place in the manifest, its dangers."""
+
+    position: int
+    manifest_position: int
+    matches: tuple[DangerMatch, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CustomRole:
+    """A role the cluster's owners wrote, with its dangerous declared rules (often none)."""
+
+    ref: ObjectRef
+    resource: Resource
+    declared: tuple[DeclaredRule, ...]
+
+
 class RbacScan:
     """The RBAC analysis of one Inventory, built once and shared by every RB rule."""
 
@@ -44,15 +63,24 @@ class RbacScan:
         self.role_dangers = RoleClassifier(Classifier())
         self.exposures: Exposures = find_exposures(self.index, self.objects, self.role_dangers)
         self.bindings: dict[ObjectRef, IndexedBinding] = {b.ref: b for b in self.index.bindings()}
-        self.custom_roles: tuple[tuple[ObjectRef, Resource], ...] = tuple(
-            (ref, resource)
-            for ref, resource in self.objects.by_ref.items()
-            if ref.kind in ROLE_KINDS and not self.objects.is_stock_role(ref)
-        )
+        self.custom_roles: tuple[CustomRole, ...] = tuple(self._custom_roles())
         self.custom_bindings: tuple[tuple[IndexedBinding, Resource, tuple[Subject, ...]], ...] = tuple(
             self._custom_bindings()
         )
         self._all_access: dict[ObjectRef, bool] = {}
+
+    def _custom_roles(self) -> Iterator[CustomRole]:
+        for ref, resource in self.objects.by_ref.items():
+            if ref.kind not in ROLE_KINDS or self.objects.is_stock_role(ref):
+                continue
+            role = self.index.role(ref)
+            declared = []
+            if role is not None:
+                for position, matches in enumerate(self.role_dangers(role, ref.kind == "Role")):
+                    # Rules of an aggregated role are declared (and reported) in their source roles.
+                    if matches and role.source(position) == (ref, position):
+                        declared.append(DeclaredRule(position, role.manifest_position(position), matches))
+            yield CustomRole(ref, resource, tuple(declared))
 
     def _custom_bindings(self) -> Iterator[tuple[IndexedBinding, Resource, tuple[Subject, ...]]]:
         """Bindings with a subject that is not a stock grant (or no subject at all), and those subjects."""
@@ -182,8 +210,11 @@ def danger_outcomes(
         else:
             by_binding[exposure.binding].append(exposure)
 
-    for ref, resource in scan.custom_roles:
-        yield Outcome(resource, tuple(_role_violations(scan, ref, dangers, by_source, wanted, rated)))
+    for custom in scan.custom_roles:
+        if not custom.declared:
+            yield Outcome(custom.resource)
+            continue
+        yield Outcome(custom.resource, tuple(_role_violations(custom, dangers, by_source, wanted, rated)))
     for binding, resource, _subjects in scan.custom_bindings:
         role = binding.role_ref
         if role is None or scan.index.role(role) is None:
@@ -195,21 +226,17 @@ def danger_outcomes(
 
 
 def _role_violations(
-    scan: RbacScan,
-    ref: ObjectRef,
+    custom: CustomRole,
     dangers: tuple[Danger, ...],
     by_source: dict[tuple[ObjectRef, int], list[Exposure]],
     wanted: Callable[[DangerMatch, str | None, bool], bool],
     rated: Callable[[Exposure], Severity],
 ) -> Iterator[Violation]:
-    role = scan.index.role(ref)
-    if role is None:
-        return
-    for position, declared in enumerate(scan.role_dangers(role, ref.kind == "Role")):
-        if not declared or role.source(position) != (ref, position):
-            continue  # harmless, or an aggregated role whose rules are declared (and reported) elsewhere
-        path: Path = ("rules", role.manifest_position(position))
-        granted = by_source.get((ref, position))
+    ref = custom.ref
+    for declared_rule in custom.declared:
+        declared = declared_rule.matches
+        path: Path = ("rules", declared_rule.manifest_position)
+        granted = by_source.get((ref, declared_rule.position))
         if granted:
             what = describe(e.match for e in granted)
             holders = subjects_of(granted)
