@@ -197,7 +197,7 @@ def test_account_automount(value: object, fires: bool) -> None:
 def test_explicit_default_namespace() -> None:
     [finding] = failures("NS-001", deployment(namespace="default"))
     assert finding.message == "Deployment is in the default namespace"
-    assert finding.path == "metadata.namespace"
+    assert finding.path == "metadata"  # same as a defaulted namespace: one fingerprint for file and cluster
 
 
 def test_unset_namespace() -> None:
