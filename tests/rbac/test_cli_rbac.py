@@ -271,3 +271,30 @@ def test_privileged_nothing_to_judge(capsys: pytest.CaptureFixture[str], tmp_pat
     data = as_json(out)
     assert code == 0 and data["stage"] is None
     assert "nothing to judge" in data["missing"][0]
+
+
+# -- live cluster ------------------------------------------------------------------------------
+def test_live_cluster_answers_like_the_files(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    import yaml
+
+    from stockade.testing import FakeApiServer
+
+    objects = [
+        d
+        for path in sorted(DEMO.rglob("*.yaml"))
+        if path.name != "exceptions.yaml"
+        for d in yaml.safe_load_all(path.read_text())
+        if d
+    ]
+    with FakeApiServer(objects, tls=True, token="t0ken") as server:
+        kubeconfig = str(server.kubeconfig(tmp_path / "kubeconfig"))
+        code, out, _ = stockade(
+            capsys, "who-can", "list", "secrets", "-n", "payments", "--kubeconfig", kubeconfig, "-o", "json"
+        )
+        assert code == 0
+        live = {(s["kind"], s["name"], s["binding"]["name"]) for s in as_json(out)["subjects"]}
+        code, out, _ = stockade(capsys, "privileged", "--kubeconfig", kubeconfig, "-o", "json")
+        assert code == 0 and as_json(out)["stage"] == "crawl"
+    _, out, _ = stockade(capsys, "who-can", "list", "secrets", "-n", "payments", str(DEMO), "-o", "json")
+    assert live == {(s["kind"], s["name"], s["binding"]["name"]) for s in as_json(out)["subjects"]}
+    assert ("ServiceAccount", "deployer", "payments-deployer-admin") in live
