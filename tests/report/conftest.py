@@ -25,6 +25,7 @@ FAMILIES = frozenset({"WL", "IM", "SA", "NS", "SC", "NP"})
 def report_rules() -> dict[str, Rule]:
     return {rid: rule for rid, rule in load_rules().items() if rule.family in FAMILIES}
 
+
 GENERATED_AT = "2026-11-23T08:00:00Z"
 
 MANIFESTS = """\

@@ -144,7 +144,7 @@ def test_pod_true_wins_over_account_false() -> None:
     [finding] = failures("SA-002", pod(serviceAccountName="api", automountServiceAccountToken=True), account)
     assert "sets automountServiceAccountToken: true" in finding.message
     assert finding.path == "spec.automountServiceAccountToken"
-    assert '"automountServiceAccountToken": false' in finding.remediation
+    assert '"automountServiceAccountToken":false' in finding.remediation
 
 
 def test_account_false_covers_pods_that_leave_it_unset() -> None:

@@ -284,7 +284,7 @@ def test_pull_policy_defaults() -> None:
     [tagged] = failures("IM-004", container("registry.example.com/a:1.0"))
     assert "IfNotPresent (the default" in tagged.message
     assert tagged.path == "spec.containers[0].image"
-    assert '"imagePullPolicy": "Always"' in tagged.remediation
+    assert '"imagePullPolicy":"Always"' in tagged.remediation
     assert failures("IM-004", container("registry.example.com/a:latest")) == [], "latest defaults to Always"
     assert failures("IM-004", container("registry.example.com/a")) == [], "no tag defaults to Always"
 

@@ -125,7 +125,20 @@ def test_classify_never_raises_and_never_echoes(name: str, value: str) -> None:
 
 
 # Every reason classify() can give, with its variable parts removed.
-_PHRASES = ["name", "looks", "like", "a", "password", "secret", "token", "key", "credential", "private", "access", "api"]
+_PHRASES = [
+    "name",
+    "looks",
+    "like",
+    "a",
+    "password",
+    "secret",
+    "token",
+    "key",
+    "credential",
+    "private",
+    "access",
+    "api",
+]
 
 
 @given(st.from_regex(r"(AKIA|ASIA)[A-Z0-9]{16}", fullmatch=True), st.text(alphabet=" =:\"'\n", max_size=3))

@@ -149,8 +149,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Commands that read everything, report and exit. They build large trees of dicts that hold no
+# reference cycles worth collecting; the cyclic collector re-walking them cost a third of a
+# 10,000-object scan. Long-running commands keep the collector.
+BATCH_COMMANDS = frozenset({"scan", "pss", "rbac", "snapshot", "rules"})
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command in BATCH_COMMANDS and argv is None:
+        import gc
+
+        gc.disable()
     try:
         if args.command == "scan":
             from stockade.cli.scan import run_scan

@@ -11,7 +11,7 @@ import hashlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from stockade.engine.exceptions import ExceptionBook, ExceptionEntry, annotation_waiver
+from stockade.engine.exceptions import AnnotationWaiver, ExceptionBook, ExceptionEntry, annotation_waiver
 from stockade.model.finding import (
     Finding,
     InputError,
@@ -24,7 +24,7 @@ from stockade.model.finding import (
 )
 from stockade.model.inventory import Inventory
 from stockade.model.podspec import ContainerRef, PodTemplate
-from stockade.model.resource import Origin, Resource
+from stockade.model.resource import EMPTY, Origin, Resource
 from stockade.rules.base import (
     Outcome,
     Path,
@@ -88,6 +88,7 @@ class _Evaluator:
         self.locate = locate
         self.result = ScanResult(rules=list(rules), resources_scanned=len(inventory))
         self._refs: dict[int, ResourceRef] = {}
+        self._annotation_waivers: dict[int, AnnotationWaiver | None] = {}
 
     def ref(self, resource: Resource) -> ResourceRef:
         key = id(resource)
@@ -169,8 +170,8 @@ class _Evaluator:
         template_annotations: Mapping[str, object] | None,
         message: str,
     ) -> tuple[Status, Waiver | None, str]:
-        for carried in (resource.annotations, template_annotations or {}):
-            annotated = annotation_waiver(carried, self.rule_aliases)
+        for carried in (resource.annotations, template_annotations or EMPTY):
+            annotated = self.annotation_waiver(carried)
             if annotated is None or rule.id not in annotated.rules:
                 continue
             if annotated.reason is None:
@@ -187,6 +188,13 @@ class _Evaluator:
         if waiver.expired:
             return Status.FAIL, waiver, f"{message} (exception {entry.source} expired on {waiver.expires})"
         return Status.EXCEPTED, waiver, message
+
+    def annotation_waiver(self, annotations: Mapping[str, object]) -> AnnotationWaiver | None:
+        # Parsed once per annotations mapping: an object with twenty findings asks twenty times.
+        key = id(annotations)
+        if key not in self._annotation_waivers:
+            self._annotation_waivers[key] = annotation_waiver(annotations, self.rule_aliases)
+        return self._annotation_waivers[key]
 
     def error(self, rule: Rule, resource: Resource, exc: Exception) -> None:
         ref = self.ref(resource)

@@ -10,7 +10,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from stockade.model.resource import Resource
+from stockade.model.resource import EMPTY, Resource
 
 # Path (in keys) from the object root to the pod *template* (the object with metadata + spec).
 # A bare Pod is its own template: the empty path.
@@ -64,7 +64,7 @@ class PodTemplate:
     @property
     def annotations(self) -> Mapping[str, Any]:
         annotations = self.metadata.get("annotations")
-        return annotations if isinstance(annotations, Mapping) else {}
+        return annotations if isinstance(annotations, Mapping) else EMPTY
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +88,7 @@ class ContainerRef:
     @property
     def security_context(self) -> Mapping[str, Any]:
         sc = self.spec.get("securityContext")
-        return sc if isinstance(sc, Mapping) else {}
+        return sc if isinstance(sc, Mapping) else EMPTY
 
 
 def template_path_for(
@@ -119,7 +119,7 @@ def find_pod_template(
     if not isinstance(spec, Mapping):
         return None
     metadata = node.get("metadata")
-    return PodTemplate(resource, path, metadata if isinstance(metadata, Mapping) else {}, spec)
+    return PodTemplate(resource, path, metadata if isinstance(metadata, Mapping) else EMPTY, spec)
 
 
 def parse_template_path_option(value: str) -> tuple[tuple[str, str], tuple[str, ...]]:

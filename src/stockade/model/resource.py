@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 RawObject = Mapping[str, Any]
+# One shared empty mapping: callers may cache by identity, so "no labels" must not be a new dict.
+EMPTY: Mapping[str, Any] = MappingProxyType({})
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,17 +47,17 @@ class Resource:
     @property
     def metadata(self) -> Mapping[str, Any]:
         meta = self.raw.get("metadata")
-        return meta if isinstance(meta, Mapping) else {}
+        return meta if isinstance(meta, Mapping) else EMPTY
 
     @property
     def labels(self) -> Mapping[str, str]:
         labels = self.metadata.get("labels")
-        return labels if isinstance(labels, Mapping) else {}
+        return labels if isinstance(labels, Mapping) else EMPTY
 
     @property
     def annotations(self) -> Mapping[str, str]:
         annotations = self.metadata.get("annotations")
-        return annotations if isinstance(annotations, Mapping) else {}
+        return annotations if isinstance(annotations, Mapping) else EMPTY
 
     @property
     def display(self) -> str:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
+
+import orjson
 
 from stockade.model.podspec import ContainerRef, PodTemplate
 
@@ -48,13 +49,13 @@ def container_patch(container: ContainerRef, fields: Mapping[str, Any]) -> str:
     """A ``kubectl patch`` (strategic merge, containers merge by name) that sets ``fields`` on the container."""
     leaf = {"spec": {container.list_name: [{"name": container.name, **fields}]}}
     patch = _nest(tuple(str(p) for p in container.pod.path), leaf)
-    return f"kubectl patch {_kubectl_target(container.pod)} --type=strategic -p '{json.dumps(patch)}'"
+    return f"kubectl patch {_kubectl_target(container.pod)} --type=strategic -p '{orjson.dumps(patch).decode()}'"
 
 
 def pod_patch(pod: PodTemplate, fields: Mapping[str, Any]) -> str:
     """A ``kubectl patch`` that sets ``fields`` on the pod spec."""
     patch = _nest(tuple(str(p) for p in pod.path), {"spec": dict(fields)})
-    return f"kubectl patch {_kubectl_target(pod)} --type=strategic -p '{json.dumps(patch)}'"
+    return f"kubectl patch {_kubectl_target(pod)} --type=strategic -p '{orjson.dumps(patch).decode()}'"
 
 
 def capabilities(container: ContainerRef) -> tuple[list[str], list[str]]:
