@@ -160,7 +160,7 @@ def test_kinds_selection_limits_the_collection(
 ) -> None:
     server, kubeconfig = cluster
     server.reset_stats()
-    code, out, _ = run(
+    _, out, _ = run(
         capsys, "scan", "--no-progress", "--kubeconfig", kubeconfig, "--kinds", "deploy,svc", "-f", "json"
     )
     kinds = {f["resource"]["kind"] for f in json.loads(out)["findings"]}
