@@ -2,7 +2,7 @@
 
 Run: ``python benchmarks/bench_rule_families.py [--resources 10000] [--repeat 3]`` from the
 repository root, with the project venv. The corpus is the generated one of ``gen_corpus.py``
-(kept in benchmarks/.corpus/generated-<N>); reading it is not timed. Each rule is evaluated alone
+(kept in benchmarks/corpus-generated/generated-<N>); reading it is not timed. Each rule is evaluated alone
 over a fresh Inventory (so per-inventory indexes are built inside the timing), then every family
 together. Figures go to stdout as a Markdown table (median of ``--repeat`` runs).
 """
@@ -49,7 +49,7 @@ def main() -> None:
     parser.add_argument("--resources", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    corpus = HERE / ".corpus" / f"generated-{args.resources // 1000}k"
+    corpus = HERE / "corpus-generated" / f"generated-{args.resources // 1000}k"
     if not corpus.exists():
         generate(args.resources, corpus)
     resources = collect_paths([str(corpus)]).resources

@@ -20,7 +20,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-CORPUS = HERE / ".corpus"
+CORPUS = HERE / "corpus-generated"  # not hidden: Checkov skips dot-directories
 WORK = HERE / ".work"
 CHECKOV_VENV = WORK / "checkov-venv"
 CHECKOV_VERSION = "3.3.30"
@@ -45,6 +45,7 @@ def checkov_bin() -> Path:
 
 
 def ensure_corpora() -> dict[str, Path]:
+    sys.path.insert(0, str(ROOT))
     from benchmarks.gen_corpus import generate, replicate_realworld
 
     paths = {

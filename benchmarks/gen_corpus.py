@@ -8,8 +8,8 @@ and some bad, written as one multi-document YAML file per namespace.
 replicated into N namespaces (``metadata.namespace`` renamed), read in place and written to a work
 directory.
 
-    python benchmarks/gen_corpus.py generated 500 benchmarks/.corpus/generated-500
-    python benchmarks/gen_corpus.py realworld 20 benchmarks/.corpus/realworld-x20
+    python benchmarks/gen_corpus.py generated 500 benchmarks/corpus-generated/generated-500
+    python benchmarks/gen_corpus.py realworld 20 benchmarks/corpus-generated/realworld-x20
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+import yaml_rs
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "real-world"
 REALWORLD_SOURCES = ("kube-prometheus", "microservices-demo/kubernetes-manifests")
@@ -230,7 +231,8 @@ def replicate_realworld(copies: int, out: Path) -> int:
         for path in sorted((SHARED / source).rglob("*.yaml")):
             if path.name == "kustomization.yaml":
                 continue
-            for doc in yaml.load_all(path.read_text(), Loader=yaml.CSafeLoader):
+            loaded = yaml_rs.loads(path.read_text(), parse_datetime=False)
+            for doc in loaded if isinstance(loaded, list) else [loaded]:
                 if isinstance(doc, dict) and "kind" in doc:
                     documents.append((path.stem, doc))
     out.mkdir(parents=True, exist_ok=True)

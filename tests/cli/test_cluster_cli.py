@@ -160,9 +160,7 @@ def test_kinds_selection_limits_the_collection(
 ) -> None:
     server, kubeconfig = cluster
     server.reset_stats()
-    _, out, _ = run(
-        capsys, "scan", "--no-progress", "--kubeconfig", kubeconfig, "--kinds", "deploy,svc", "-f", "json"
-    )
+    _, out, _ = run(capsys, "scan", "--no-progress", "--kubeconfig", kubeconfig, "--kinds", "deploy,svc", "-f", "json")
     kinds = {f["resource"]["kind"] for f in json.loads(out)["findings"]}
     assert kinds <= {"Deployment", "Service", "Namespace"}
     assert "Deployment" in kinds and "Service" in kinds

@@ -264,3 +264,16 @@ spec:
 """
     result = evaluate(inventory_from_yaml(text), [ROOT])
     assert [(f.container, f.severity.value) for f in result.failed] == [("root", "high")]
+
+
+def test_progress_reaches_the_total() -> None:
+    pods = "".join(
+        f"---\napiVersion: v1\nkind: Pod\nmetadata: {{name: p{i}, namespace: n}}\nspec: {{containers: [{{name: c, image: x}}]}}\n"
+        for i in range(450)
+    )
+    seen: list[tuple[int, int]] = []
+    rules = [RULES["WL-001"], RULES["NP-002"], RULES["NP-001"]]  # container, object and inventory scopes
+    evaluate(inventory_from_yaml(pods), rules, progress=lambda done, total: seen.append((done, total)))
+    assert seen[0] == (200, 452)
+    assert seen[-1] == (452, 452)
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)

@@ -98,7 +98,7 @@ def run_scan(args: argparse.Namespace) -> int:
     from stockade.rules import rule_aliases
     from stockade.sources.locate import locate_line
 
-    with progress.phase(f"checking {len(source.resources)} objects against {len(selected)} rules"):
+    with progress.bar(f"checking {len(source.resources)} objects against {len(selected)} rules") as update:
         result = evaluate(
             inventory,
             selected,
@@ -107,6 +107,7 @@ def run_scan(args: argparse.Namespace) -> int:
             rule_aliases=rule_aliases(all_rules),
             include_passed=args.include_passed,
             locate=locate_line,
+            progress=update,
         )
     result.errors[:0] = source.errors
     result.skipped_inputs.extend(source.skipped)

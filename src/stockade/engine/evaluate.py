@@ -38,6 +38,8 @@ from stockade.rules.base import (
 )
 
 Locate = Callable[[Origin, Path], int]
+# Told (done, total) as the evaluation advances; units are pod templates plus one per other rule.
+ProgressCallback = Callable[[int, int], None]
 
 
 @dataclass(slots=True)
@@ -78,6 +80,7 @@ class _Evaluator:
         today: dt.date,
         include_passed: bool,
         locate: Locate | None,
+        progress: ProgressCallback | None = None,
     ) -> None:
         self.inventory = inventory
         self.ctx = RuleContext(inventory, config)
@@ -86,6 +89,7 @@ class _Evaluator:
         self.today = today
         self.include_passed = include_passed
         self.locate = locate
+        self.progress = progress
         self.result = ScanResult(rules=list(rules), resources_scanned=len(inventory))
         self._refs: dict[int, ResourceRef] = {}
         self._annotation_waivers: dict[int, AnnotationWaiver | None] = {}
@@ -215,18 +219,28 @@ class _Evaluator:
         by_scope: dict[Scope, list[Rule]] = {scope: [] for scope in Scope}
         for rule in self.result.rules:
             by_scope[rule.scope].append(rule)
-        if by_scope[Scope.CONTAINER] or by_scope[Scope.POD]:
-            for pod in self.inventory.pod_templates:
-                self.run_pod(pod, by_scope[Scope.POD], by_scope[Scope.CONTAINER])
+        pods = self.inventory.pod_templates if by_scope[Scope.CONTAINER] or by_scope[Scope.POD] else ()
         object_rules = by_scope[Scope.OBJECT]
+        total = len(pods) + len(object_rules) + len(by_scope[Scope.INVENTORY])
+        done = 0
+        for done, pod in enumerate(pods, start=1):
+            self.run_pod(pod, by_scope[Scope.POD], by_scope[Scope.CONTAINER])
+            if self.progress is not None and done % 200 == 0:
+                self.progress(done, total)
         for rule in object_rules:
             assert rule.kinds is not None
             for resource in self.inventory.of_kind(*sorted(rule.kinds)):
                 if rule.id in self.result.skipped_rules:
                     break
                 self.call(rule, resource, None, None, rule.check, self.ctx, resource)
+            done += 1
+            if self.progress is not None:
+                self.progress(done, total)
         for rule in by_scope[Scope.INVENTORY]:
             self.run_inventory_rule(rule)
+            done += 1
+            if self.progress is not None:
+                self.progress(done, total)
         self.result.stale_exceptions = self.exceptions.stale()
         return self.result
 
@@ -287,6 +301,7 @@ def evaluate(
     today: dt.date | None = None,
     include_passed: bool = False,
     locate: Locate | None = None,
+    progress: ProgressCallback | None = None,
 ) -> ScanResult:
     """Run ``rules`` over ``inventory``. Findings come back sorted for stable output."""
     aliases = rule_aliases if rule_aliases is not None else {r.id: r.id for r in rules} | {r.name: r.id for r in rules}
@@ -299,6 +314,7 @@ def evaluate(
         today or dt.date.today(),
         include_passed,
         locate,
+        progress,
     )
     result = evaluator.run()
     result.findings.sort(
