@@ -213,3 +213,24 @@ def test_rules_list_and_explain(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exc:
         main(["rules", "explain", "WL-999"])
     assert exc.value.code == 2
+
+
+def test_console_script_flushes_everything_before_its_fast_exit(tmp_path: Path) -> None:
+    """The installed command skips interpreter teardown; its output must still be complete."""
+    bad = write(
+        tmp_path,
+        "bad.yaml",
+        PRIVILEGED * 1 + "".join(f"---\n{PRIVILEGED.replace('bad', f'bad{i}')}" for i in range(300)),
+    )
+    stockade = str(Path(sys.executable).parent / "stockade")
+    piped = subprocess.run([stockade, "scan", bad, "-f", "json"], capture_output=True, text=True, check=False)
+    assert piped.returncode == 1
+    assert len(json.loads(piped.stdout)["findings"]) > 300
+    output = tmp_path / "report.sarif"
+    to_file = subprocess.run(
+        [stockade, "scan", bad, "-f", "sarif", "-o", str(output)], capture_output=True, check=False
+    )
+    assert to_file.returncode == 1
+    assert json.loads(output.read_text())["version"] == "2.1.0"
+    broken = subprocess.run([stockade, "scan", str(tmp_path / "missing.yaml")], capture_output=True, check=False)
+    assert broken.returncode == 3
