@@ -174,13 +174,12 @@ def _exit_now(code: int) -> NoReturn:
     certificate and key files it wrote from a kubeconfig there.
     """
     import atexit
+    import contextlib
     import os
 
     for stream in (sys.stdout, sys.stderr):
-        try:
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe has nothing left to flush
             stream.flush()
-        except (OSError, ValueError):
-            pass
     atexit._run_exitfuncs()
     os._exit(code)
 
