@@ -90,7 +90,9 @@ def main() -> None:
         path = corpora[name]
         resources = count_resources(path)
         repeat = 10 if name == "small" else args.repeat
-        s_wall, s_rss = median_wall([*STOCKADE, "scan", str(path), "-f", "json", "-o", os.devnull], repeat)
+        s_wall, s_rss = median_wall(
+            [*STOCKADE, "scan", str(path), "--rules", "all", "-f", "json", "-o", os.devnull], repeat
+        )
         row = {"corpus": name, "resources": resources, "stockade_s": s_wall, "stockade_mb": s_rss}
         if not args.no_checkov:
             checkov = checkov_bin()

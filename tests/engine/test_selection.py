@@ -16,8 +16,20 @@ def ids(selection: Selection) -> set[str]:
     return {r.id for r in select_rules(RULES, selection, framework_ids())}
 
 
-def test_default_selects_everything() -> None:
-    assert ids(Selection()) == set(RULES)
+def test_default_selects_the_default_rules_and_all_selects_everything() -> None:
+    default = ids(Selection())
+    assert default == {r.id for r in RULES.values() if r.default}
+    assert "WL-001" in default and "PSS-002" not in default  # PSS checks restate WL: opt-in
+    assert "PSS-020" in default  # namespace rules are not restatements
+    assert ids(Selection(include=("all",))) == set(RULES)
+
+
+def test_naming_opt_in_rules_brings_them_in() -> None:
+    assert ids(Selection(include=("PSS",))) == {r for r in RULES if r.startswith("PSS-")}
+    assert "PSS-002" in ids(Selection(include=("pss-privileged",)))
+    restricted = ids(Selection(frameworks=("pss-restricted",)))
+    assert "PSS-015" in restricted
+    assert ids(Selection(exclude=("WL",))) == {r.id for r in RULES.values() if r.default and r.family != "WL"}
 
 
 def test_by_id_name_family_and_area() -> None:

@@ -19,6 +19,8 @@ def run_rules(args: argparse.Namespace) -> int:
         from stockade.cli.scan import choose_rules
 
         args.skip_rules = []
+        if not args.rules and not args.framework:
+            args.rules = ["all"]  # the listing shows opt-in rules too (marked)
         selected, _ = choose_rules(args)
         if args.format == "json":
             payload = [
@@ -29,6 +31,7 @@ def run_rules(args: argparse.Namespace) -> int:
                     "severity": r.severity.value,
                     "area": r.area,
                     "stage": r.stage.value,
+                    "default": r.default,
                     "frameworks": {k: list(v) for k, v in r.frameworks.items()},
                 }
                 for r in selected
@@ -37,9 +40,10 @@ def run_rules(args: argparse.Namespace) -> int:
         else:
             width = max(len(r.name) for r in selected)
             for r in selected:
+                opt_in = "" if r.default else "  (opt-in)"
                 sys.stdout.write(
                     f"{r.id:<8} {r.name:<{width}}  {r.severity.value:<8} {r.stage.value:<5}  "
-                    f"{AREAS[r.area]:<24} {r.title}\n"
+                    f"{AREAS[r.area]:<24} {r.title}{opt_in}\n"
                 )
         return EXIT_CLEAN
     if args.rules_command == "explain":

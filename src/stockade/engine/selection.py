@@ -24,6 +24,8 @@ class Selection:
 def _matcher(token: str, rules: Mapping[str, Rule]) -> set[str]:
     """Rule ids a token names; raises SelectionError for a token that names nothing."""
     wanted = token.strip()
+    if wanted.lower() == "all":
+        return set(rules)
     upper = wanted.upper()
     if upper in rules:
         return {upper}
@@ -34,7 +36,7 @@ def _matcher(token: str, rules: Mapping[str, Rule]) -> set[str]:
         return {r.id for r in rules.values() if r.family == upper}
     if wanted.lower() in AREAS:
         return {r.id for r in rules.values() if r.area == wanted.lower()}
-    raise SelectionError(f"{token!r} is not a rule id, rule name, family or area (see `stockade rules list`)")
+    raise SelectionError(f"{token!r} is not a rule id, rule name, family, area or 'all' (see `stockade rules list`)")
 
 
 def split_tokens(values: Iterable[str]) -> tuple[str, ...]:
@@ -43,7 +45,10 @@ def split_tokens(values: Iterable[str]) -> tuple[str, ...]:
 
 
 def select_rules(rules: Mapping[str, Rule], selection: Selection, known_frameworks: Sequence[str]) -> list[Rule]:
-    chosen = set(rules)
+    """The rules to run. Without --rules or --framework, the rules that run by default; naming a
+    rule, family, area or framework (or `all`) also brings in the opt-in rules it covers."""
+    explicit = bool(selection.include or selection.frameworks)
+    chosen = set(rules) if explicit else {rid for rid, rule in rules.items() if rule.default}
     if selection.include:
         chosen = set().union(*(_matcher(t, rules) for t in selection.include))
     for token in selection.exclude:

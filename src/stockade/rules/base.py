@@ -133,6 +133,9 @@ class Rule:
     doc: RuleDoc
     check: Callable[..., Iterable[Any]]
     kinds: frozenset[str] | None = None  # OBJECT scope: the kinds it looks at
+    # False: runs only when selected (by id, name, family, area, framework or `all`), e.g. the PSS
+    # check rules, which restate what the WL rules report unless a PSS compliance view is wanted.
+    default: bool = True
 
     @property
     def family(self) -> str:
@@ -195,6 +198,7 @@ def rule(
     frameworks: Mapping[str, Iterable[str]] | None = None,
     remediation: str,
     kinds: Iterable[str] | None = None,
+    default: bool = True,
 ) -> Callable[[Callable[..., Iterable[Any]]], Callable[..., Iterable[Any]]]:
     """Register a rule. Metadata lives here; the docstring holds the prose and the examples."""
     if not _RULE_ID.match(id) or id.split("-")[0] not in FAMILIES:
@@ -224,6 +228,7 @@ def rule(
             doc=parse_doc(id, func.__doc__),
             check=func,
             kinds=frozenset(kinds) if kinds else None,
+            default=default,
         )
         return func
 

@@ -57,6 +57,7 @@ def _check(ctx: RuleContext, pod: PodTemplate, check: str, level: Level) -> Iter
     scope=Scope.POD,
     frameworks=_both("hostNamespaces"),
     remediation="Remove spec.hostNetwork, spec.hostPID and spec.hostIPC (or set them to false).",
+    default=False,
 )
 def pss_host_namespaces(ctx: RuleContext, pod: PodTemplate) -> Iterator[Violation]:
     """Pod shares a host namespace (Pod Security baseline).
@@ -118,6 +119,7 @@ def pss_host_namespaces(ctx: RuleContext, pod: PodTemplate) -> Iterator[Violatio
     scope=Scope.POD,
     frameworks=_both("privileged"),
     remediation="Set securityContext.privileged: false (or remove it) on every container.",
+    default=False,
 )
 def pss_privileged(ctx: RuleContext, pod: PodTemplate) -> Iterator[Violation]:
     """Container runs privileged (Pod Security baseline).
@@ -181,6 +183,7 @@ def pss_privileged(ctx: RuleContext, pod: PodTemplate) -> Iterator[Violation]:
     scope=Scope.POD,
     frameworks={"pss-baseline": ["capabilities_baseline"]},
     remediation="Remove capabilities outside the runtime's default set from securityContext.capabilities.add.",
+    default=False,
 )
 def pss_capabilities_baseline(ctx: RuleContext, pod: PodTemplate) -> Iterator[Violation]:
     """Container adds a capability outside the default set (Pod Security baseline).
@@ -240,6 +243,7 @@ def pss_capabilities_baseline(ctx: RuleContext, pod: PodTemplate) -> Iterator[Vi
     scope=Scope.POD,
     frameworks={"pss-baseline": ["hostPathVolumes"]},
     remediation="Replace hostPath volumes with emptyDir, a PersistentVolumeClaim, ConfigMap, Secret or CSI volume.",
+    default=False,
 )
 def pss_host_path_volumes(ctx: RuleContext, pod: PodTemplate) -> Iterator[Violation]:
     """Pod mounts a hostPath volume (Pod Security baseline).
@@ -301,6 +305,7 @@ def pss_host_path_volumes(ctx: RuleContext, pod: PodTemplate) -> Iterator[Violat
     scope=Scope.POD,
     frameworks=_both("hostPorts"),
     remediation="Remove ports[].hostPort (or set it to 0) and publish the port with a Service.",
+    default=False,
 )
 def pss_host_ports(ctx: RuleContext, pod: PodTemplate) -> Iterator[Violation]:
     """Container uses a host port (Pod Security baseline).
@@ -356,6 +361,7 @@ def pss_host_ports(ctx: RuleContext, pod: PodTemplate) -> Iterator[Violation]:
     scope=Scope.POD,
     frameworks=_both("appArmorProfile"),
     remediation="Set securityContext.appArmorProfile.type to RuntimeDefault or Localhost (annotation: runtime/default).",
+    default=False,
 )
 def pss_apparmor(ctx: RuleContext, pod: PodTemplate) -> Iterator[Violation]:
     """Pod or container turns AppArmor off (Pod Security baseline).
@@ -415,6 +421,7 @@ def pss_apparmor(ctx: RuleContext, pod: PodTemplate) -> Iterator[Violation]:
     scope=Scope.POD,
     frameworks=_both("seLinuxOptions"),
     remediation="Remove seLinuxOptions.user and .role; use a container_* SELinux type or none.",
+    default=False,
 )
 def pss_selinux(ctx: RuleContext, pod: PodTemplate) -> Iterator[Violation]:
     """Pod or container sets a custom SELinux type, user or role (Pod Security baseline).
@@ -471,6 +478,7 @@ def pss_selinux(ctx: RuleContext, pod: PodTemplate) -> Iterator[Violation]:
     scope=Scope.POD,
     frameworks={"pss-baseline": ["procMount"]},
     remediation="Remove securityContext.procMount or set it to Default.",
+    default=False,
 )
 def pss_proc_mount(ctx: RuleContext, pod: PodTemplate) -> Iterator[Violation]:
     """Container unmasks /proc (Pod Security baseline).
@@ -527,6 +535,7 @@ def pss_proc_mount(ctx: RuleContext, pod: PodTemplate) -> Iterator[Violation]:
     scope=Scope.POD,
     frameworks={"pss-baseline": ["seccompProfile_baseline"]},
     remediation="Set securityContext.seccompProfile.type to RuntimeDefault or Localhost (never Unconfined).",
+    default=False,
 )
 def pss_seccomp_baseline(ctx: RuleContext, pod: PodTemplate) -> Iterator[Violation]:
     """Pod or container turns seccomp off (Pod Security baseline).
@@ -595,6 +604,7 @@ def pss_seccomp_baseline(ctx: RuleContext, pod: PodTemplate) -> Iterator[Violati
     scope=Scope.POD,
     frameworks=_both("sysctls"),
     remediation="Remove sysctls outside the safe, namespaced set from spec.securityContext.sysctls.",
+    default=False,
 )
 def pss_sysctls(ctx: RuleContext, pod: PodTemplate) -> Iterator[Violation]:
     """Pod sets an unsafe sysctl (Pod Security baseline).
@@ -653,6 +663,7 @@ def pss_sysctls(ctx: RuleContext, pod: PodTemplate) -> Iterator[Violation]:
     scope=Scope.POD,
     frameworks=_both("windowsHostProcess"),
     remediation="Remove securityContext.windowsOptions.hostProcess (pod and containers) or set it to false.",
+    default=False,
 )
 def pss_windows_host_process(ctx: RuleContext, pod: PodTemplate) -> Iterator[Violation]:
     """Windows pod runs a HostProcess container (Pod Security baseline).
@@ -709,6 +720,7 @@ def pss_windows_host_process(ctx: RuleContext, pod: PodTemplate) -> Iterator[Vio
     scope=Scope.POD,
     frameworks=_both("hostProbesAndHostLifecycle"),
     remediation="Remove httpGet.host and tcpSocket.host from probes and lifecycle hooks.",
+    default=False,
 )
 def pss_host_probes(ctx: RuleContext, pod: PodTemplate) -> Iterator[Violation]:
     """Probe or lifecycle hook targets another host (Pod Security baseline).
@@ -770,6 +782,7 @@ def pss_host_probes(ctx: RuleContext, pod: PodTemplate) -> Iterator[Violation]:
     scope=Scope.POD,
     frameworks={"pss-restricted": ["restrictedVolumes"]},
     remediation="Use only configMap, csi, downwardAPI, emptyDir, ephemeral, image, persistentVolumeClaim, projected or secret volumes.",
+    default=False,
 )
 def pss_restricted_volumes(ctx: RuleContext, pod: PodTemplate) -> Iterator[Violation]:
     """Pod uses a volume type outside the restricted set (Pod Security restricted).
@@ -842,6 +855,7 @@ def pss_restricted_volumes(ctx: RuleContext, pod: PodTemplate) -> Iterator[Viola
     scope=Scope.POD,
     frameworks={"pss-restricted": ["allowPrivilegeEscalation"]},
     remediation="Set securityContext.allowPrivilegeEscalation: false on every container.",
+    default=False,
 )
 def pss_privilege_escalation(ctx: RuleContext, pod: PodTemplate) -> Iterator[Violation]:
     """Container does not forbid privilege escalation (Pod Security restricted).
@@ -895,6 +909,7 @@ def pss_privilege_escalation(ctx: RuleContext, pod: PodTemplate) -> Iterator[Vio
     scope=Scope.POD,
     frameworks={"pss-restricted": ["runAsNonRoot"]},
     remediation="Set spec.securityContext.runAsNonRoot: true (and no container may set it to false).",
+    default=False,
 )
 def pss_run_as_non_root(ctx: RuleContext, pod: PodTemplate) -> Iterator[Violation]:
     """Pod does not require a non-root user (Pod Security restricted).
@@ -948,6 +963,7 @@ def pss_run_as_non_root(ctx: RuleContext, pod: PodTemplate) -> Iterator[Violatio
     scope=Scope.POD,
     frameworks={"pss-restricted": ["runAsUser"]},
     remediation="Remove runAsUser: 0 from the pod and container securityContexts (use a non-zero UID).",
+    default=False,
 )
 def pss_run_as_user_root(ctx: RuleContext, pod: PodTemplate) -> Iterator[Violation]:
     """Pod or container sets runAsUser 0 (Pod Security restricted).
@@ -1006,6 +1022,7 @@ def pss_run_as_user_root(ctx: RuleContext, pod: PodTemplate) -> Iterator[Violati
     scope=Scope.POD,
     frameworks={"pss-restricted": ["seccompProfile_restricted"]},
     remediation="Set spec.securityContext.seccompProfile.type: RuntimeDefault (or Localhost).",
+    default=False,
 )
 def pss_seccomp_restricted(ctx: RuleContext, pod: PodTemplate) -> Iterator[Violation]:
     """Pod does not set a seccomp profile (Pod Security restricted).
@@ -1060,6 +1077,7 @@ def pss_seccomp_restricted(ctx: RuleContext, pod: PodTemplate) -> Iterator[Viola
     scope=Scope.POD,
     frameworks={"pss-restricted": ["capabilities_restricted"]},
     remediation='Set securityContext.capabilities.drop: ["ALL"] and add back only NET_BIND_SERVICE.',
+    default=False,
 )
 def pss_capabilities_restricted(ctx: RuleContext, pod: PodTemplate) -> Iterator[Violation]:
     """Container does not drop ALL capabilities (Pod Security restricted).
@@ -1115,6 +1133,7 @@ def pss_capabilities_restricted(ctx: RuleContext, pod: PodTemplate) -> Iterator[
     scope=Scope.POD,
     frameworks={"pss-restricted": ["procMount_restricted"]},
     remediation="Remove securityContext.procMount or set it to Default.",
+    default=False,
 )
 def pss_proc_mount_restricted(ctx: RuleContext, pod: PodTemplate) -> Iterator[Violation]:
     """Container unmasks /proc, even in a user namespace (Pod Security restricted).
