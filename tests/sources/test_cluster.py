@@ -393,3 +393,35 @@ def test_exec_credential_plugins(servers: list[FakeApiServer], tmp_path: Path) -
     assert broken.resources == []
     # The client logs the plugin's failure and goes on without a token; the server says no.
     assert [e.message for e in broken.errors] == ["the cluster rejected the credentials (401 Unauthorized)"]
+
+
+def _jwt(claims: dict[str, Any]) -> str:
+    import base64
+
+    def part(data: dict[str, Any]) -> str:
+        return base64.urlsafe_b64encode(orjson.dumps(data)).rstrip(b"=").decode()
+
+    return f"{part({'alg': 'RS256', 'typ': 'JWT'})}.{part(claims)}.c2lnbmF0dXJl"
+
+
+def test_oidc_auth_provider_id_token(servers: list[FakeApiServer], tmp_path: Path) -> None:
+    """kubectl's `auth-provider: oidc` with a current id-token: the client sends it as the bearer."""
+    token = _jwt({"iss": "https://issuer.example", "sub": "alice", "exp": 4102444800})  # year 2100
+    server = serve(servers, [pod("p")], tls=True, token=token)
+    path = server.kubeconfig(tmp_path / "config", token="unused")
+    config = yaml.safe_load(path.read_text())
+    config["users"][0]["user"] = {
+        "auth-provider": {
+            "name": "oidc",
+            "config": {"client-id": "stockade", "idp-issuer-url": "https://issuer.example", "id-token": token},
+        }
+    }
+    path.write_text(yaml.safe_dump(config))
+    result = collect_cluster(kubeconfig=str(path), kinds=["pods"])
+    assert result.errors == []
+    assert [r.name for r in result.resources] == ["p"]
+    wrong = _jwt({"iss": "https://issuer.example", "sub": "mallory", "exp": 4102444800})
+    config["users"][0]["user"]["auth-provider"]["config"]["id-token"] = wrong
+    path.write_text(yaml.safe_dump(config))
+    rejected = collect_cluster(kubeconfig=str(path), kinds=["pods"])
+    assert [e.message for e in rejected.errors] == ["the cluster rejected the credentials (401 Unauthorized)"]
