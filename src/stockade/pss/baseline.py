@@ -386,7 +386,9 @@ def _check_profile_field(
     return h, False
 
 
-def app_armor_profile_1_0(p: PodView) -> CheckViolation | None:
+def _profile_fields(p: PodView, field: str, allowed: frozenset[str]) -> tuple[Hits | None, bool, list[str], set[str]]:
+    """The ``field`` profile (seccompProfile, appArmorProfile) of the pod and of every container:
+    hits, whether the pod-level one is bad, the containers whose own one is bad, the bad types."""
     h: Hits | None = None
     pod_bad = False
     names: list[str] = []
@@ -398,42 +400,33 @@ def app_armor_profile_1_0(p: PodView) -> CheckViolation | None:
     else:
 
         def fix_pod(hits: Hits, value: object) -> None:
-            hits.patch.spec(("securityContext", "appArmorProfile"), value)
+            hits.patch.spec(("securityContext", field), value)
 
         h, pod_bad = _check_profile_field(
-            h,
-            p.pod_sc,
-            "appArmorProfile",
-            "spec.securityContext.appArmorProfile",
-            _APPARMOR_TYPES,
-            bad_types,
-            fix_pod,
+            h, p.pod_sc, field, f"spec.securityContext.{field}", allowed, bad_types, fix_pod
         )
     for c in p.ctrs:
         if c.sc_bad:
             h = h or Hits()
             h.ctr(c)
             h.bad(*c.sc_problem())
-            h.patch.ctr(c, ("securityContext", "appArmorProfile"), {"type": "RuntimeDefault"})
+            h.patch.ctr(c, ("securityContext", field), {"type": "RuntimeDefault"})
             continue
-        if c.sc is None or c.sc.get("appArmorProfile") is None:
+        if c.sc is None or c.sc.get(field) is None:
             continue
 
         def fix_ctr(hits: Hits, value: object, c: Ctr = c) -> None:
             hits.ctr(c)
-            hits.patch.ctr(c, ("securityContext", "appArmorProfile"), value)
+            hits.patch.ctr(c, ("securityContext", field), value)
 
-        h, bad = _check_profile_field(
-            h,
-            c.sc,
-            "appArmorProfile",
-            c.path + ".securityContext.appArmorProfile",
-            _APPARMOR_TYPES,
-            bad_types,
-            fix_ctr,
-        )
+        h, bad = _check_profile_field(h, c.sc, field, c.path + f".securityContext.{field}", allowed, bad_types, fix_ctr)
         if bad:
             names.append(c.name)
+    return h, pod_bad, names, bad_types
+
+
+def app_armor_profile_1_0(p: PodView) -> CheckViolation | None:
+    h, pod_bad, names, bad_types = _profile_fields(p, "appArmorProfile", _APPARMOR_TYPES)
     bad_annotations: list[str] = []
     if p.annotations_bad:
         h = h or Hits()
@@ -689,53 +682,7 @@ def seccomp_profile_baseline_1_0(p: PodView) -> CheckViolation | None:
 
 
 def seccomp_profile_baseline_1_19(p: PodView) -> CheckViolation | None:
-    h: Hits | None = None
-    pod_bad = False
-    names: list[str] = []
-    bad_types: set[str] = set()
-    if p.pod_sc_bad:
-        h = Hits()
-        h.bad("spec.securityContext", OBJECT)
-        h.patch.spec(("securityContext",), {})
-    else:
-
-        def fix_pod(hits: Hits, value: object) -> None:
-            hits.patch.spec(("securityContext", "seccompProfile"), value)
-
-        h, pod_bad = _check_profile_field(
-            h,
-            p.pod_sc,
-            "seccompProfile",
-            "spec.securityContext.seccompProfile",
-            SECCOMP_TYPES,
-            bad_types,
-            fix_pod,
-        )
-    for c in p.ctrs:
-        if c.sc_bad:
-            h = h or Hits()
-            h.ctr(c)
-            h.bad(*c.sc_problem())
-            h.patch.ctr(c, ("securityContext", "seccompProfile"), {"type": "RuntimeDefault"})
-            continue
-        if c.sc is None or c.sc.get("seccompProfile") is None:
-            continue
-
-        def fix_ctr(hits: Hits, value: object, c: Ctr = c) -> None:
-            hits.ctr(c)
-            hits.patch.ctr(c, ("securityContext", "seccompProfile"), value)
-
-        h, bad = _check_profile_field(
-            h,
-            c.sc,
-            "seccompProfile",
-            c.path + ".securityContext.seccompProfile",
-            SECCOMP_TYPES,
-            bad_types,
-            fix_ctr,
-        )
-        if bad:
-            names.append(c.name)
+    h, pod_bad, names, bad_types = _profile_fields(p, "seccompProfile", SECCOMP_TYPES)
     if h is None:
         return None
 
