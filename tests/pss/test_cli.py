@@ -319,3 +319,28 @@ spec:
     code, records, _ = run(capsys, str(tmp_path / "app"))
     assert code == 1
     assert [r["name"] for r in records] == ["web"]  # the owner stands for the pods it creates
+
+
+def test_audit_and_warn_labels_are_reported_without_changing_the_verdict(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    files = [
+        write(tmp_path, "ns.yaml", NAMESPACES),
+        write(tmp_path, "debug.yaml", DEBUG),
+        write(tmp_path, "web.yaml", WEB),
+    ]
+    code, records, _ = run(capsys, *files)
+    debug, web = by_name(records)["debug"], by_name(records)["web"]
+    # tools: no enforce label (privileged, allowed), audit at baseline records the privileged container.
+    assert debug["allowed"] is True
+    assert debug["warn"] is None
+    assert debug["audit"]["level"] == "baseline" and debug["audit"]["allowed"] is False
+    assert [v["check"] for v in debug["audit"]["violations"]] == ["privileged"]
+    # storefront: warn at restricted (latest) alongside enforce restricted v1.30.
+    assert web["warn"]["level"] == "restricted" and web["warn"]["version"] == "latest"
+    assert web["warn"]["allowed"] is web["allowed"] is False
+    assert web["audit"] is None
+    assert code == 1  # web is denied by its enforce level; audit/warn never change the exit code
+    code, records, _ = run(capsys, "--level", "privileged", *files)
+    assert all(r["audit"] is None and r["warn"] is None for r in records)  # --level: one fixed policy
+    assert code == 0

@@ -72,6 +72,9 @@ class Verdict:
     namespace: str | None
     policy: Policy
     result: PssResult
+    # What the namespace's audit and warn labels would record or print (PSA evaluates each mode
+    # at its own level and version); only for labelled modes, and not with --level.
+    modes: tuple[tuple[str, Policy, PssResult], ...] = ()
 
 
 def _version(text: str, option: str) -> PolicyVersion:
@@ -118,6 +121,17 @@ class PolicyChooser:
             return Policy(enforce.level, enforce.version, f"{default}: no enforce label)")
         return Policy(enforce.level, enforce.version, f"namespace {namespace} label")
 
+    def other_modes(self, namespace: str | None) -> list[tuple[str, Policy]]:
+        """The audit and warn policies a namespace labels (none with --level)."""
+        if self.fixed is not None or namespace is None or namespace not in self.policies:
+            return []
+        policy = self.policies[namespace]
+        return [
+            (mode.mode, Policy(mode.level, mode.version, f"namespace {namespace} label"))
+            for mode in (policy.audit, policy.warn)
+            if mode.labelled
+        ]
+
 
 def evaluate_all(inventory: Inventory, chooser: PolicyChooser) -> list[Verdict]:
     from stockade.pss import evaluate_pod
@@ -127,8 +141,23 @@ def evaluate_all(inventory: Inventory, chooser: PolicyChooser) -> list[Verdict]:
         namespace = inventory.effective_namespace(pod.carrier)
         policy = chooser.choose(namespace)
         result = evaluate_pod(pod.metadata, pod.spec, policy.level, policy.version)
-        verdicts.append(Verdict(pod, namespace, policy, result))
+        modes = tuple(
+            (mode, other, evaluate_pod(pod.metadata, pod.spec, other.level, other.version))
+            for mode, other in chooser.other_modes(namespace)
+        )
+        verdicts.append(Verdict(pod, namespace, policy, result, modes))
     return verdicts
+
+
+def _mode_json(policy: Policy, result: PssResult) -> dict[str, Any]:
+    return {
+        "level": policy.level,
+        "version": str(policy.version),
+        "allowed": result.allowed,
+        "violations": [
+            {"check": v.check, "message": v.message, "containers": list(v.containers)} for v in result.violations
+        ],
+    }
 
 
 def as_json(verdict: Verdict) -> dict[str, Any]:
@@ -148,6 +177,9 @@ def as_json(verdict: Verdict) -> dict[str, Any]:
         ],
         "file": carrier.origin.file,
         "line": carrier.origin.line,
+        # What the namespace's audit / warn labels would record or print; null when unlabelled.
+        **{mode: None for mode in ("audit", "warn")},
+        **{mode: _mode_json(policy, result) for mode, policy, result in verdict.modes},
     }
 
 
@@ -170,6 +202,10 @@ def render_table(verdicts: Sequence[Verdict]) -> str:
         lines.append("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + "  " + row[-1])
         for violation in verdict.result.violations if verdict is not None else ():
             lines.append(f"    {violation.check}: {violation.message}")
+        for mode, policy, result in verdict.modes if verdict is not None else ():
+            if not result.allowed:
+                checks = ", ".join(x.check for x in result.violations)
+                lines.append(f"    {mode} ({policy.level}:{policy.version}) would report: {checks}")
     denied = sum(1 for v in verdicts if not v.result.allowed)
     lines.append("")
     lines.append(f"{len(verdicts)} pods evaluated: {len(verdicts) - denied} allowed, {denied} denied")
