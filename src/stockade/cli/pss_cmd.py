@@ -178,7 +178,7 @@ def as_json(verdict: Verdict) -> dict[str, Any]:
         "file": carrier.origin.file,
         "line": carrier.origin.line,
         # What the namespace's audit / warn labels would record or print; null when unlabelled.
-        **{mode: None for mode in ("audit", "warn")},
+        **dict.fromkeys(("audit", "warn")),
         **{mode: _mode_json(policy, result) for mode, policy, result in verdict.modes},
     }
 
