@@ -166,3 +166,41 @@ def test_kinds_selection_limits_the_collection(
     assert "Deployment" in kinds and "Service" in kinds
     listed = {r.path for r in server.requests if r.method == "GET"}
     assert not any(p.endswith("/secrets") for p in listed)
+
+
+def test_namespace_scoped_access_with_namespaces(
+    cluster: tuple[FakeApiServer, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A user whose RBAC is a RoleBinding in one namespace: cluster-wide reads fail, --namespaces works."""
+    server, kubeconfig = cluster
+    server.confine("storefront")
+    code, out, _ = run(capsys, "scan", "--no-progress", "--kubeconfig", kubeconfig, "-f", "json")
+    report = json.loads(out)
+    assert code == 3 and not report["findings"]
+    assert any("missing RBAC: list on pods" in e["message"] for e in report["errors"])
+
+    code, out, _ = run(
+        capsys, "scan", "--no-progress", "--kubeconfig", kubeconfig, "--namespaces", "storefront", "-f", "json"
+    )
+    report = json.loads(out)
+    assert not report["errors"], report["errors"]
+    assert {f["resource"]["namespace"] for f in report["findings"]} == {"storefront"}
+    assert "api" in {f["resource"]["name"] for f in report["findings"]}
+    assert any("cluster-scoped kinds are not read" in s["reason"] for s in report["skipped_inputs"])
+    _, files, _ = run(capsys, "scan", "--no-progress", str(DEMO / "storefront"), str(DEMO / "namespaces"), "-f", "json")
+    expected = {f["fingerprint"] for f in json.loads(files)["findings"] if f["resource"]["namespace"] == "storefront"}
+    assert fingerprints(report) == expected
+
+    code, out, _ = run(
+        capsys, "scan", "--no-progress", "--kubeconfig", kubeconfig, "--namespaces", "storefront,payments", "-f", "json"
+    )
+    messages = [e["message"] for e in json.loads(out)["errors"]]
+    assert code == 3
+    assert any("in namespace payments" in m and "missing RBAC" in m for m in messages)
+    assert any(m == 'cannot get namespace payments (missing RBAC: get on namespaces in API group "")' for m in messages)
+
+
+def test_namespaces_needs_a_cluster(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["scan", str(DEMO), "--namespaces", "shop"])
+    assert exc.value.code == 2

@@ -40,6 +40,14 @@ def add_source_options(parser: argparse.ArgumentParser) -> None:
         help="only these kinds from the cluster, kubectl style (deploy,secrets,roles.rbac.authorization.k8s.io)",
     )
     cluster.add_argument(
+        "--namespaces",
+        action="append",
+        default=[],
+        metavar="LIST",
+        help="read namespaced kinds inside these namespaces only (for RBAC that covers only them); "
+        "cluster-scoped kinds are then not read",
+    )
+    cluster.add_argument(
         "--snapshot", action="append", default=[], metavar="FILE", help="read a snapshot written by `stockade snapshot`"
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress display on stderr")
@@ -85,12 +93,16 @@ def collect_sources(args: argparse.Namespace, progress: Progress) -> SourceResul
         from stockade.sources.cluster import collect_cluster
 
         kinds = [k.strip() for value in args.kinds for k in value.split(",") if k.strip()]
-        cluster = collect_cluster(args.context, args.kubeconfig, kinds or None, progress=progress.enabled)
+        namespaces = [n.strip() for value in args.namespaces for n in value.split(",") if n.strip()]
+        cluster = collect_cluster(
+            args.context, args.kubeconfig, kinds or None, progress=progress.enabled, namespaces=namespaces or None
+        )
         if not cluster.resources and any(e.kind == "config" for e in cluster.errors):
             fatal("; ".join(e.message for e in cluster.errors if e.kind == "config"))
         source.extend(cluster)
-    elif args.kinds:
-        fatal("--kinds selects kinds of a live cluster: add --cluster, --context or --kubeconfig")
+    elif args.kinds or args.namespaces:
+        option = "--kinds" if args.kinds else "--namespaces"
+        fatal(f"{option} selects what to read from a live cluster: add --cluster, --context or --kubeconfig")
     for snapshot in args.snapshot:
         from stockade.sources.snapshot import collect_snapshot
 

@@ -114,6 +114,13 @@ class ServedResource:
     def list_path(self) -> str:
         return f"/apis/{self.group}/{self.version}/{self.name}" if self.group else f"/api/{self.version}/{self.name}"
 
+    def list_path_in(self, namespace: str | None) -> str:
+        """The list path, cluster-wide or inside one namespace."""
+        if namespace is None:
+            return self.list_path
+        base = f"/apis/{self.group}/{self.version}" if self.group else f"/api/{self.version}"
+        return f"{base}/namespaces/{namespace}/{self.name}"
+
     @property
     def display(self) -> str:
         """``deployments.apps`` / ``pods`` — the name kubectl and RBAC use."""
@@ -409,11 +416,13 @@ class _Listed:
     items: list[dict[str, Any]] = field(default_factory=list)
     error: ApiError | None = None
     restarts: int = 0
+    namespace: str | None = None  # listed inside this namespace only (--namespaces)
 
 
-def _list_all(session: _Session, resource: ServedResource, page_size: int) -> _Listed:
-    """Every object of one resource, restarting the list when its continue token expires."""
-    outcome = _Listed(resource)
+def _list_all(session: _Session, resource: ServedResource, page_size: int, namespace: str | None = None) -> _Listed:
+    """Every object of one resource (in one namespace, when given), restarting the list when its
+    continue token expires."""
+    outcome = _Listed(resource, namespace=namespace)
     while True:
         items: list[dict[str, Any]] = []
         token: str | None = None
@@ -422,7 +431,7 @@ def _list_all(session: _Session, resource: ServedResource, page_size: int) -> _L
                 query = [("limit", str(page_size))]
                 if token:
                     query.append(("continue", token))
-                body = session.get(resource.list_path, query)
+                body = session.get(resource.list_path_in(namespace), query)
                 page = body.get("items")
                 if page is None:
                     page = []
@@ -442,16 +451,36 @@ def _list_all(session: _Session, resource: ServedResource, page_size: int) -> _L
             return outcome
 
 
-def _describe_failure(resource: ServedResource, error: ApiError) -> str:
+def _describe_failure(resource: ServedResource, error: ApiError, namespace: str | None = None) -> str:
+    what = f"{resource.display} in namespace {namespace}" if namespace else resource.display
+    where = f" in namespace {namespace}" if namespace else ""
     if error.status == 403:
-        return f'cannot list {resource.display} (missing RBAC: list on {resource.name} in API group "{resource.group}")'
+        return f'cannot list {what} (missing RBAC: list on {resource.name} in API group "{resource.group}"{where})'
     if error.status == 401:
-        return f"cannot list {resource.display}: the cluster rejected the credentials (401 Unauthorized)"
+        return f"cannot list {what}: the cluster rejected the credentials (401 Unauthorized)"
     if error.status == 410:
-        return f"cannot list {resource.display}: the list kept expiring ({error.message})"
+        return f"cannot list {what}: the list kept expiring ({error.message})"
     tries = f" after {error.attempts} attempts" if error.attempts > 1 else ""
     code = f"HTTP {error.status}: " if error.status else ""
-    return f"cannot list {resource.display}{tries}: {code}{error.message}"
+    return f"cannot list {what}{tries}: {code}{error.message}"
+
+
+def _get_namespace(session: _Session, resource: ServedResource, namespace: str) -> _Listed:
+    """The Namespace object itself (its labels carry the Pod Security levels)."""
+    outcome = _Listed(resource, namespace=namespace)
+    try:
+        outcome.items = [session.get(f"{resource.list_path}/{namespace}")]
+    except ApiError as exc:
+        outcome.error = exc
+    return outcome
+
+
+def _namespace_failure(namespace: str, error: ApiError) -> str:
+    if error.status == 404:
+        return f"namespace {namespace} does not exist"
+    if error.status == 403:
+        return f'cannot get namespace {namespace} (missing RBAC: get on namespaces in API group "")'
+    return f"cannot get namespace {namespace}: HTTP {error.status}: {error.message}"
 
 
 # -- progress ------------------------------------------------------------------------------
@@ -499,8 +528,13 @@ def collect_cluster(
     request_timeout: float = 60.0,
     progress: bool | None = None,
     service_account_dir: str | os.PathLike[str] | None = None,
+    namespaces: Iterable[str] | None = None,
 ) -> SourceResult:
     """Read every listable object of a live cluster (or the ``kinds`` selected) into a SourceResult.
+
+    ``namespaces`` reads namespaced kinds inside those namespaces only (what a user whose RBAC is a
+    RoleBinding per namespace can list) and gets the Namespace objects; cluster-scoped kinds are
+    then not read, and the result says so.
 
     ``kinds`` entries name resources the way kubectl does: ``Deployment``, ``deployments``,
     ``deploy`` or ``deployments.apps``; None or empty means every listable kind.
@@ -530,7 +564,8 @@ def collect_cluster(
     session = _Session(connection.api, retry or RetryPolicy(), request_timeout)
     try:
         with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="stockade-list") as pool:
-            _collect(session, pool, source, origin, selection, page_size, include_noisy, meter, result)
+            scope = sorted({n.strip() for n in namespaces if n.strip()}) if namespaces is not None else None
+            _collect(session, pool, source, origin, selection, page_size, include_noisy, meter, result, scope)
     finally:
         connection.api.close()
     return result
@@ -546,6 +581,7 @@ def _collect(
     include_noisy: bool,
     meter: _Progress,
     result: SourceResult,
+    scope: list[str] | None = None,
 ) -> None:
     try:
         version = session.get("/version")
@@ -570,20 +606,35 @@ def _collect(
         result.errors.append(
             InputError(source, f"the cluster serves no listable resource named {token!r}", kind="config")
         )
-    meter.total = len(chosen)
+    jobs: list[tuple[ServedResource, str | None]] = [(r, None) for r in chosen]
+    if scope is not None:
+        jobs = [(r, ns) for r in chosen if r.namespaced for ns in scope]
+        jobs += [(r, ns) for r in chosen if r.group == "" and r.name == "namespaces" for ns in scope]
+        left_out = sorted(r.display for r in chosen if not r.namespaced and r.name != "namespaces")
+        if left_out:
+            result.skipped.append(
+                SkippedInput(source, "cluster-scoped kinds are not read with --namespaces: " + ", ".join(left_out))
+            )
+    meter.total = len(jobs)
 
-    def job(resource: ServedResource) -> _Listed:
-        listed = _list_all(session, resource, max(1, page_size))
+    def job(work: tuple[ServedResource, str | None]) -> _Listed:
+        resource, namespace = work
+        if namespace is not None and not resource.namespaced:
+            listed = _get_namespace(session, resource, namespace)
+        else:
+            listed = _list_all(session, resource, max(1, page_size), namespace)
         meter.step(listed)
         return listed
 
-    for listed in pool.map(job, chosen):
+    for listed in pool.map(job, jobs):
         resource = listed.resource
         if listed.error is not None:
-            if listed.error.status == 404:
+            if not resource.namespaced and listed.namespace is not None:
+                result.errors.append(InputError(source, _namespace_failure(listed.namespace, listed.error)))
+            elif listed.error.status == 404:
                 result.skipped.append(SkippedInput(source, f"{resource.display} is no longer served"))
             else:
-                result.errors.append(InputError(source, _describe_failure(resource, listed.error)))
+                result.errors.append(InputError(source, _describe_failure(resource, listed.error, listed.namespace)))
             continue
         for item in listed.items:
             item.setdefault("apiVersion", resource.api_version)

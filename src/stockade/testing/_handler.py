@@ -257,7 +257,7 @@ class ApiHandler(BaseHTTPRequestHandler):
         if verb not in resource.verbs:
             self._not_allowed()
             return
-        if (resource.name, resource.group) in state.forbidden:
+        if (resource.name, resource.group) in state.forbidden or not self._within(state, resource, target):
             self._json(403, self._forbidden(state, resource, target, verb), drop_mid)
             return
         try:
@@ -271,6 +271,16 @@ class ApiHandler(BaseHTTPRequestHandler):
             self._watch(state, resource, target, params, selector, drop_mid)
         else:
             self._list(state, resource, target, params, selector, drop_mid)
+
+    @staticmethod
+    def _within(state: ServerState, resource: ResourceType, target: ResourcePath) -> bool:
+        """Whether a namespace-confined user may read this (always, when not confined)."""
+        confined = state.confined
+        if confined is None:
+            return True
+        if resource.namespaced:
+            return target.namespace in confined
+        return resource.group == "" and resource.name == "namespaces" and target.name in confined
 
     @staticmethod
     def _forbidden(state: ServerState, resource: ResourceType, target: ResourcePath, verb: str) -> dict[str, Any]:

@@ -96,6 +96,9 @@ class ServerState:
     bookmark_interval: float
     watch_timeout: float
     forbidden: set[tuple[str, str]] = field(default_factory=set)
+    # When set, the user holds Roles in these namespaces only: cluster-wide lists and cluster-scoped
+    # kinds are forbidden, except getting those Namespace objects themselves.
+    confined: frozenset[str] | None = None
     faults: list[Fault] = field(default_factory=list)
     # (arrival number, record): a request is logged when it ends but ordered by when it arrived.
     records: list[tuple[int, RequestRecord]] = field(default_factory=list)

@@ -244,6 +244,17 @@ class FakeApiServer:
         with self._state.lock:
             self._state.forbidden -= parse_resource_names(resources)
 
+    def confine(self, *namespaces: str) -> None:
+        """Act as a user whose RBAC covers only ``namespaces`` (RoleBindings there, no ClusterRole):
+        cluster-wide lists and cluster-scoped kinds get 403, except getting those Namespace
+        objects. ``confine()`` with no namespace forbids everything; see :meth:`unconfine`."""
+        with self._state.lock:
+            self._state.confined = frozenset(namespaces)
+
+    def unconfine(self) -> None:
+        with self._state.lock:
+            self._state.confined = None
+
     # -- what happened ---------------------------------------------------------------------
     @property
     def requests(self) -> list[RequestRecord]:
