@@ -5,7 +5,8 @@ HTTP or HTTPS with the real protocol — discovery (``/version``, ``/api``, ``/a
 lists with scope, kind and verbs, CRD-declared kinds), get, list with ``limit``/``continue``
 paging, chunked watch streams with bookmarks and 410 Gone — so the official ``kubernetes``
 client (and Stockade's cluster source) runs against it unchanged. Tests steer it: change objects
-while a watch is open, forbid resources (403 with the API server's message), and inject faults
+while a watch is open, forbid resources (403 with the API server's message) or confine the user to
+some namespaces (as a RoleBinding per namespace would), and inject faults
 (delays, dropped connections, 429 with Retry-After, 500) into chosen requests.
 
 Usage::
