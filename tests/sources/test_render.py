@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
+import json
 import os
 import shutil
 from pathlib import Path
@@ -9,6 +12,7 @@ from pathlib import Path
 import pytest
 import yaml_rs
 
+from stockade.cli.main import main
 from stockade.sources.files import collect_paths
 from stockade.sources.render import brief_stderr
 from tests.sources.support import GOOD, write
@@ -20,8 +24,8 @@ KUSTOMIZE_DIR = f"{DEMO}/kubernetes-manifests"
 def test_kustomization_is_rendered_and_its_files_are_not_read_again() -> None:
     result = collect_paths([DEMO])
     assert result.errors == []
-    rendered = [r for r in result.resources if r.origin.file == f"{KUSTOMIZE_DIR} (kustomize)"]
-    plain_files = sorted({r.origin.file for r in result.resources} - {f"{KUSTOMIZE_DIR} (kustomize)"})
+    rendered = [r for r in result.resources if r.origin.file.startswith(f"{KUSTOMIZE_DIR}/")]
+    plain_files = sorted({r.origin.file for r in result.resources} - {r.origin.file for r in rendered})
     assert all(name.startswith(f"{DEMO}/istio-manifests/") for name in plain_files)
     # Every object of the files the kustomization lists (loadgenerator.yaml is not one), once each.
     with open(f"{KUSTOMIZE_DIR}/kustomization.yaml", "rb") as handle:
@@ -33,8 +37,10 @@ def test_kustomization_is_rendered_and_its_files_are_not_read_again() -> None:
     one_by_one = collect_paths(files)
     assert sorted(r.display for r in rendered) == sorted(r.display for r in one_by_one.resources)
     assert len(rendered) == len({r.display for r in rendered}) > 30
-    assert {(r.origin.line, r.origin.item) for r in rendered} == {(0, -1)}
-    assert [r.origin.document for r in rendered] == list(range(len(rendered)))
+    # kustomize's origin annotations lead each object back to its file, document and line: the
+    # same origin as reading that file directly; the annotation itself is gone.
+    assert {r.display: r.origin for r in rendered} == {r.display: r.origin for r in one_by_one.resources}
+    assert not any("config.kubernetes.io/origin" in str(r.raw.get("metadata")) for r in rendered)
 
 
 @pytest.mark.parametrize("name", ["kustomization.yaml", "kustomization.yml", "Kustomization"])
@@ -42,8 +48,9 @@ def test_every_kustomization_file_name(tmp_path: Path, name: str) -> None:
     write(tmp_path, {f"app/{name}": "resources:\n- deploy.yaml\nnamePrefix: prod-\n", "app/deploy.yaml": GOOD})
     result = collect_paths([str(tmp_path)])
     assert result.errors == []
-    assert [(r.display, r.origin.file) for r in result.resources] == [
-        ("Deployment/shop/prod-good", f"{tmp_path}/app (kustomize)")
+    # Renamed by the prefix, but still the only Deployment of its file: found there.
+    assert [(r.display, r.origin.file, r.origin.line) for r in result.resources] == [
+        ("Deployment/shop/prod-good", f"{tmp_path}/app/deploy.yaml", 1)
     ]
 
 
@@ -138,3 +145,54 @@ def test_brief_stderr_keeps_the_gist_of_klog_lines() -> None:
 def test_kubectl_is_on_this_machine() -> None:
     # The kustomize tests above need the real kubectl; say so plainly if it is missing.
     assert shutil.which("kubectl"), "kubectl is required for the kustomize tests"
+
+
+PRIVILEGED_POD = """\
+apiVersion: v1
+kind: Pod
+metadata: {name: debug, namespace: shop}
+spec:
+  containers:
+    - name: sh
+      image: busybox
+      securityContext:
+        privileged: true
+"""
+
+
+def test_overlay_objects_point_at_their_base_file_and_generated_ones_at_the_directory(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "base/kustomization.yaml": "resources:\n- deploy.yaml\n- pod.yaml\n",
+            "base/deploy.yaml": GOOD,
+            "base/pod.yaml": "# a comment first\n" + PRIVILEGED_POD,
+            "overlay/kustomization.yaml": (
+                "resources:\n- ../base\nnamePrefix: prod-\n"
+                "configMapGenerator:\n- name: settings\n  literals: [LOG_LEVEL=info]\n"
+            ),
+        },
+    )
+    overlay = str(tmp_path / "overlay")
+    result = collect_paths([overlay])
+    assert result.errors == []
+    origins = {r.display: r.origin for r in result.resources}
+    assert origins["Pod/shop/prod-debug"].file == os.path.normpath(f"{overlay}/../base/pod.yaml")
+    assert origins["Pod/shop/prod-debug"].line == 2  # after the comment
+    assert origins["Deployment/shop/prod-good"].file.endswith("/base/deploy.yaml")
+    generated = [r for r in result.resources if r.kind == "ConfigMap"]
+    assert [r.origin.file for r in generated] == [f"{overlay} (kustomize)"]
+    assert all(
+        "config.kubernetes.io/origin" not in (r.raw.get("metadata") or {}).get("annotations", {})
+        for r in result.resources
+    )
+
+
+def test_a_finding_in_a_kustomization_points_at_the_offending_line(tmp_path: Path) -> None:
+    write(tmp_path, {"app/kustomization.yaml": "resources:\n- pod.yaml\n", "app/pod.yaml": PRIVILEGED_POD})
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = main(["scan", "--no-progress", str(tmp_path / "app"), "--rules", "WL-001", "-f", "json"])
+    [finding] = json.loads(out.getvalue())["findings"]
+    assert code == 1
+    assert finding["location"] == {"file": str(tmp_path / "app" / "pod.yaml"), "line": 9}
