@@ -112,8 +112,39 @@ def test_chart_rendered_by_helm_template(tmp_path: Path, monkeypatch: pytest.Mon
     monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
     result = collect_paths([str(tmp_path / "chart")])
     assert result.errors == []
+    # No templates/sa.yaml in this chart: the object keeps the chart directory.
     assert [(r.display, r.origin.file, r.origin.line) for r in result.resources] == [
         ("ServiceAccount/chart", f"{tmp_path}/chart (helm)", 0)
+    ]
+
+
+def test_chart_objects_point_at_their_template(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write(
+        tmp_path,
+        {
+            "web/Chart.yaml": "apiVersion: v2\nname: storefront\nversion: 0.1.0\n",
+            "web/templates/sa.yaml": "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: {{ .Release.Name }}}\n",
+            "web/charts/db/templates/pod.yaml": "# rendered by the subchart\n",
+        },
+    )
+    _stand_in_helm(
+        tmp_path / "bin",
+        'test "$1" = template || exit 9\n'
+        "printf -- '---\\n# Source: storefront/templates/sa.yaml\\napiVersion: v1\\nkind: ServiceAccount\\n"
+        "metadata:\\n  name: web\\n"
+        "---\\n# Source: storefront/charts/db/templates/pod.yaml\\napiVersion: v1\\nkind: Pod\\n"
+        "metadata:\\n  name: db\\nspec: {containers: [{name: c, image: x}]}\\n"
+        "---\\n# Source: storefront/templates/gone.yaml\\napiVersion: v1\\nkind: ConfigMap\\n"
+        "metadata:\\n  name: c\\n'\n",
+    )
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
+    chart = str(tmp_path / "web")
+    result = collect_paths([chart])
+    assert result.errors == []
+    assert [(r.display, r.origin.file, r.origin.line) for r in result.resources] == [
+        ("ServiceAccount/web", f"{chart}/templates/sa.yaml", 0),
+        ("Pod/db", f"{chart}/charts/db/templates/pod.yaml", 0),
+        ("ConfigMap/c", f"{chart} (helm)", 0),  # the comment names no file of this chart
     ]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from stockade.model.finding import InputError
 from stockade.sources.base import SourceResult
@@ -30,8 +30,11 @@ def render(
     missing: str,
     limits: ParseLimits,
     timeout: float = RENDER_TIMEOUT,
+    trace: Callable[[SourceResult, str], None] | None = None,
 ) -> SourceResult:
     """Run ``tool arguments`` and read its standard output as a YAML stream.
+
+    ``trace`` is handed the result and the rendered text, to lead objects back to their sources.
 
     Objects get the origin file ``"<directory> (<label>)"``. A missing tool, a failure, a
     timeout or oversized output gives one ``render`` error for ``directory``.
@@ -77,6 +80,8 @@ def render(
     loaded = load_yaml(text, source, limits)
     result.errors.extend(_without_lines(loaded.errors))
     add_documents(result, loaded.documents, source, rendered=True)
+    if trace is not None:
+        trace(result, text)
     return result
 
 
