@@ -270,3 +270,13 @@ class Hits:
         if text is None:
             text = self._remediation = self.patch.dumps()
         return text
+
+
+def malformed_context(h: Hits | None, c: Ctr, key: str, fix: object) -> Hits:
+    """A container whose securityContext is not an object: every check that reads ``key`` from it
+    reports it as malformed, and its patch sets ``key`` to ``fix``."""
+    h = h or Hits()
+    h.ctr(c)
+    h.bad(*c.sc_problem())
+    h.patch.ctr(c, ("securityContext", key), fix)
+    return h

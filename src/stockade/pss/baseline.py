@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from stockade.pss._view import (
+    malformed_context,
     Ctr,
     Hits,
     PodView,
@@ -124,10 +125,7 @@ def privileged_1_0(p: PodView) -> CheckViolation | None:
     names: list[str] = []
     for c in p.ctrs:
         if c.sc_bad:
-            h = h or Hits()
-            h.ctr(c)
-            h.bad(*c.sc_problem())
-            h.patch.ctr(c, ("securityContext", "privileged"), False)
+            h = malformed_context(h, c, "privileged", False)
             continue
         sc = c.sc
         if sc is None:
@@ -180,10 +178,7 @@ def capabilities_baseline_1_0(p: PodView) -> CheckViolation | None:
     forbidden: set[str] = set()
     for c in p.ctrs:
         if c.sc_bad:
-            h = h or Hits()
-            h.ctr(c)
-            h.bad(*c.sc_problem())
-            h.patch.ctr(c, ("securityContext", "capabilities"), None)
+            h = malformed_context(h, c, "capabilities", None)
             continue
         sc = c.sc
         if sc is None:
@@ -407,10 +402,7 @@ def _profile_fields(p: PodView, field: str, allowed: frozenset[str]) -> tuple[Hi
         )
     for c in p.ctrs:
         if c.sc_bad:
-            h = h or Hits()
-            h.ctr(c)
-            h.bad(*c.sc_problem())
-            h.patch.ctr(c, ("securityContext", field), {"type": "RuntimeDefault"})
+            h = malformed_context(h, c, field, {"type": "RuntimeDefault"})
             continue
         if c.sc is None or c.sc.get(field) is None:
             continue
@@ -541,10 +533,7 @@ def make_selinux_options(allowed: frozenset[str]) -> CheckFn:
             )
         for c in p.ctrs:
             if c.sc_bad:
-                h = h or Hits()
-                h.ctr(c)
-                h.bad(*c.sc_problem())
-                h.patch.ctr(c, ("securityContext", "seLinuxOptions"), None)
+                h = malformed_context(h, c, "seLinuxOptions", None)
                 continue
             if c.sc is None:
                 continue
@@ -594,10 +583,7 @@ def make_proc_mount(check_id: str, relax_for_user_namespaces: bool) -> CheckFn:
         values: set[str] = set()
         for c in p.ctrs:
             if c.sc_bad:
-                h = h or Hits()
-                h.ctr(c)
-                h.bad(*c.sc_problem())
-                h.patch.ctr(c, ("securityContext", "procMount"), "Default")
+                h = malformed_context(h, c, "procMount", "Default")
                 continue
             if c.sc is None:
                 continue

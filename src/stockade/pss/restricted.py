@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from stockade.pss._view import (
+    malformed_context,
     Ctr,
     Hits,
     PodView,
@@ -120,10 +121,7 @@ def allow_privilege_escalation_1_8(p: PodView) -> CheckViolation | None:
     names: list[str] = []
     for c in p.ctrs:
         if c.sc_bad:
-            h = h or Hits()
-            h.ctr(c)
-            h.bad(*c.sc_problem())
-            h.patch.ctr(c, ("securityContext", "allowPrivilegeEscalation"), False)
+            h = malformed_context(h, c, "allowPrivilegeEscalation", False)
             continue
         v = c.sc.get("allowPrivilegeEscalation") if c.sc is not None else None
         if v is False:
@@ -175,10 +173,7 @@ def run_as_non_root_1_0(p: PodView) -> CheckViolation | None:
     implicit: list[str] = []
     for c in p.ctrs:
         if c.sc_bad:
-            h = h or Hits()
-            h.ctr(c)
-            h.bad(*c.sc_problem())
-            h.patch.ctr(c, ("securityContext", "runAsNonRoot"), True)
+            h = malformed_context(h, c, "runAsNonRoot", True)
             continue
         v = c.sc.get("runAsNonRoot") if c.sc is not None else None
         if v is True:
@@ -252,10 +247,7 @@ def run_as_user_1_23(p: PodView) -> CheckViolation | None:
     names: list[str] = []
     for c in p.ctrs:
         if c.sc_bad:
-            h = h or Hits()
-            h.ctr(c)
-            h.bad(*c.sc_problem())
-            h.patch.ctr(c, ("securityContext", "runAsUser"), None)
+            h = malformed_context(h, c, "runAsUser", None)
             continue
         if c.sc is None:
             continue
@@ -326,10 +318,7 @@ def seccomp_profile_restricted_1_19(p: PodView) -> CheckViolation | None:
     implicit: list[str] = []
     for c in p.ctrs:
         if c.sc_bad:
-            h = h or Hits()
-            h.ctr(c)
-            h.bad(*c.sc_problem())
-            h.patch.ctr(c, ("securityContext", "seccompProfile"), {"type": "RuntimeDefault"})
+            h = malformed_context(h, c, "seccompProfile", {"type": "RuntimeDefault"})
             continue
         prof = c.sc.get("seccompProfile") if c.sc is not None else None
         state = _seccomp_state(prof)
@@ -462,10 +451,7 @@ def capabilities_restricted_1_22(p: PodView) -> CheckViolation | None:
     added: set[str] = set()
     for c in p.ctrs:
         if c.sc_bad:
-            h = h or Hits()
-            h.ctr(c)
-            h.bad(*c.sc_problem())
-            h.patch.ctr(c, ("securityContext", "capabilities"), {"drop": ["ALL"]})
+            h = malformed_context(h, c, "capabilities", {"drop": ["ALL"]})
             continue
         h = _restricted_caps(h, c, missing, adding, added)
     if h is None:
