@@ -10,7 +10,6 @@ from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from stockade.pss._view import (
-    malformed_context,
     Ctr,
     Hits,
     PodView,
@@ -18,6 +17,7 @@ from stockade.pss._view import (
     is_list,
     is_map,
     join_quote,
+    malformed_context,
     pluralize,
     setters_phrase,
 )

@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from stockade.pss._view import (
-    malformed_context,
     Ctr,
     Hits,
     PodView,
@@ -21,6 +20,7 @@ from stockade.pss._view import (
     is_list,
     is_map,
     join_quote,
+    malformed_context,
     setters_phrase,
 )
 from stockade.pss.baseline import (
