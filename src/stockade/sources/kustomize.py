@@ -36,6 +36,18 @@ def render_kustomization(directory: str, limits: ParseLimits, *, timeout: float 
     missing = (
         f"kubectl is not installed; cannot render kustomization {directory}: install kubectl or scan rendered manifests"
     )
+
+    def kustomize(target: str) -> SourceResult:
+        return render(
+            "kubectl",
+            ["kustomize", target],
+            directory=directory,
+            label="kustomize",
+            missing=missing,
+            limits=limits,
+            timeout=timeout,
+        )
+
     with tempfile.TemporaryDirectory(prefix="stockade-kustomize-") as wrapper:
         try:
             target = os.path.relpath(os.path.abspath(directory), wrapper)
@@ -44,29 +56,13 @@ def render_kustomization(directory: str, limits: ParseLimits, *, timeout: float 
         if target is not None:
             with open(os.path.join(wrapper, "kustomization.yaml"), "w", encoding="utf-8") as handle:
                 handle.write(f"resources:\n- {_yaml_string(target)}\nbuildMetadata: [originAnnotations]\n")
-            result = render(
-                "kubectl",
-                ["kustomize", wrapper],
-                directory=directory,
-                label="kustomize",
-                missing=missing,
-                limits=limits,
-                timeout=timeout,
-            )
+            result = kustomize(wrapper)
             if not result.errors:
                 _trace_origins(result, directory, wrapper)
                 return result
     # The wrapper failed (or could not be made): render the directory itself, so any error is
     # reported exactly as kustomize gives it for the user's own kustomization.
-    return render(
-        "kubectl",
-        ["kustomize", directory],
-        directory=directory,
-        label="kustomize",
-        missing=missing,
-        limits=limits,
-        timeout=timeout,
-    )
+    return kustomize(directory)
 
 
 def _yaml_string(text: str) -> str:
