@@ -16,12 +16,11 @@ are few per namespace and are read directly.
 
 from __future__ import annotations
 
-import gc
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 
+from stockade._gc import collector_paused
 from stockade.model.inventory import Inventory
 from stockade.model.resource import Origin, Resource, resource_from_raw
 from stockade.rbac.aggregate import aggregate
@@ -151,7 +150,7 @@ class RbacIndex:
         index = cls()
         index._assume_defaults = assume_defaults
         problems: list[RbacProblem] = []
-        with _collector_paused():
+        with collector_paused():
             index._load_roles(inventory, problems, recompute_aggregation)
             index._load_bindings(inventory, problems)
             index._bucket_cluster_roles()
@@ -441,22 +440,6 @@ class RbacIndex:
             source, source_index = role.source(position)
             grant = Grant(binding.ref, role.ref, position, rule, subject, source, source_index)
             out.append(Permission(namespace, rule, grant))
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while building.
-
-    The build allocates about a million small objects and no reference cycles; left on, the
-    collector keeps re-scanning the whole Inventory and takes twice as long as the build itself.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _rbac_objects(inventory: Inventory, kind: str) -> Iterator[Resource]:
