@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from stockade.engine.evaluate import evaluate, fingerprint
-from stockade.engine.exceptions import ExceptionsFileError, parse_exceptions
+from stockade.engine.waivers import WaiversFileError, parse_waivers
 from stockade.model.finding import ResourceRef, Status
 from stockade.model.inventory import Inventory
 from stockade.model.podspec import parse_template_path_option
@@ -95,7 +95,7 @@ def test_annotation_waiver_without_reason_stays_open_and_says_why() -> None:
 
 
 def _entries(items: list[dict[str, object]]) -> list[object]:
-    return list(parse_exceptions({"exceptions": items}, "ex.yaml", ALIASES))
+    return list(parse_waivers({"exceptions": items}, "ex.yaml", ALIASES))
 
 
 def test_exceptions_file_waives_until_expiry_then_reopens() -> None:
@@ -142,8 +142,8 @@ def test_container_scoped_exception_only_waives_that_container() -> None:
     ],
 )
 def test_malformed_exceptions_are_config_errors(item: object, message: str) -> None:
-    with pytest.raises(ExceptionsFileError, match=message):
-        parse_exceptions({"exceptions": [item]}, "ex.yaml", ALIASES)
+    with pytest.raises(WaiversFileError, match=message):
+        parse_waivers({"exceptions": [item]}, "ex.yaml", ALIASES)
 
 
 def test_rule_crash_is_an_error_finding_not_a_pass() -> None:

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from stockade.rbac import ObjectRef, PolicyRule, Request, Subject, rule_allows
 from stockade.rbac.danger import DANGERS, Classifier, Danger, classify
-from stockade.rbac.resources import ResourceSyntaxError, parse_resource
+from stockade.rbac.resources import RbacQueryError, parse_resource
 from tests.rbac.builders import cluster_role, cluster_role_binding, group, index, role_binding, rule
 
 RBAC_GROUP = "rbac.authorization.k8s.io"
@@ -193,5 +193,5 @@ def test_parse_resource(text: str, group: str | None, expected: tuple[str, str, 
 def test_parse_non_resource_and_bad_input() -> None:
     assert parse_resource("/healthz").non_resource_url == "/healthz"
     for text in ("", "  "):
-        with pytest.raises(ResourceSyntaxError):
+        with pytest.raises(RbacQueryError):
             parse_resource(text)

@@ -7,10 +7,11 @@ import datetime as dt
 import pytest
 
 from stockade.engine.compliance import summarize
-from stockade.engine.evaluate import ScanResult, evaluate
-from stockade.engine.exceptions import ExceptionEntry
+from stockade.engine.evaluate import evaluate
+from stockade.engine.waivers import WaiverEntry
 from stockade.frameworks import load_framework
-from stockade.model.finding import InputError, SkippedInput
+from stockade.model.finding import InputProblem, SkippedInput
+from stockade.model.result import ScanResult
 from stockade.report import ReportContext
 from stockade.rules import load_rules, rule_aliases
 from stockade.rules.base import Rule, RuleConfig
@@ -87,7 +88,7 @@ spec:
 """
 
 EXCEPTIONS = (
-    ExceptionEntry(
+    WaiverEntry(
         rules=("WL-003",),
         reason="legacy debug image runs as root",
         source="exceptions.yaml#1",
@@ -96,7 +97,7 @@ EXCEPTIONS = (
         owner="platform-team",
         expires=dt.date(2027, 3, 31),
     ),
-    ExceptionEntry(
+    WaiverEntry(
         rules=("WL-008",),
         reason="needs the node network for a packet capture",
         source="exceptions.yaml#2",
@@ -105,7 +106,7 @@ EXCEPTIONS = (
         name="debug",
         expires=dt.date(2026, 1, 31),  # expired: the finding is open again
     ),
-    ExceptionEntry(
+    WaiverEntry(
         rules=("WL-001",),
         reason="old workload, since deleted",
         source="exceptions.yaml#3",
@@ -117,7 +118,7 @@ EXCEPTIONS = (
 
 
 def scan(
-    text: str = MANIFESTS, exceptions: tuple[ExceptionEntry, ...] = EXCEPTIONS, *, include_passed: bool = False
+    text: str = MANIFESTS, exceptions: tuple[WaiverEntry, ...] = EXCEPTIONS, *, include_passed: bool = False
 ) -> ScanResult:
     rules = report_rules()
     result = evaluate(
@@ -131,8 +132,8 @@ def scan(
     )
     # What the file source adds to a scan (as the CLI does): unreadable and skipped inputs.
     result.errors[:0] = [
-        InputError("broken/deploy.yaml", "mapping values are not allowed here", line=7, kind="parse"),
-        InputError("charts/web", "helm template failed: exit status 1", object="Deployment/shop/web", kind="render"),
+        InputProblem("broken/deploy.yaml", "mapping values are not allowed here", line=7, kind="parse"),
+        InputProblem("charts/web", "helm template failed: exit status 1", object="Deployment/shop/web", kind="render"),
     ]
     result.skipped_inputs.extend(
         SkippedInput(f"compose/docker-compose-{n}.yml", "a docker-compose file, not Kubernetes") for n in range(12)
@@ -191,6 +192,6 @@ spec:
 def hostile_ctx() -> ReportContext:
     result = scan(HOSTILE, ())
     result.errors.append(
-        InputError('bad"<file>|.yaml', "value </script><script>alert(3)</script>", line=3, object="Pod/x/<y>")
+        InputProblem('bad"<file>|.yaml', "value </script><script>alert(3)</script>", line=3, object="Pod/x/<y>")
     )
     return context(result)

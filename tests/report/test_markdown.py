@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from stockade.engine.evaluate import ScanResult
 from stockade.model.finding import Finding, Location, ResourceRef, Severity, Status
+from stockade.model.result import ScanResult
 from stockade.report import ReportContext, render
 from stockade.report.markdown_report import MAX_ROWS, code, md
 from tests.report.conftest import context, scan

@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 
-from stockade.engine.evaluate import ScanResult, evaluate
+from stockade.engine.evaluate import evaluate
 from stockade.model.finding import Finding, Severity, Status
+from stockade.model.result import ScanResult
 from stockade.rules import load_rules
 from tests.helpers import inventory_from_raw
 

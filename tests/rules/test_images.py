@@ -8,8 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from stockade.engine.evaluate import ScanResult, evaluate
+from stockade.engine.evaluate import evaluate
 from stockade.model.finding import Finding, Severity, Status
+from stockade.model.result import ScanResult
 from stockade.rules import load_rules
 from stockade.rules._imageref import ImageRef, parse_image, parse_registry_pattern
 from stockade.rules.base import RuleConfig

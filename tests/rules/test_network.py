@@ -8,8 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from stockade.engine.evaluate import ScanResult, evaluate
+from stockade.engine.evaluate import evaluate
 from stockade.model.finding import Finding, Severity, Status
+from stockade.model.result import ScanResult
 from stockade.rules import load_rules
 from stockade.rules._selectors import LabelSelector, Operator, Requirement, parse_selector
 from tests.helpers import inventory_from_raw
@@ -428,13 +429,14 @@ def test_pod_without_labels() -> None:
 
 
 def test_policy_index_is_built_once_per_inventory() -> None:
+    from stockade.rules.base import RuleContext
     from stockade.rules.network import policy_index
 
-    inventory = inventory_from_raw([policy("all", "shop", {"podSelector": {}}), deployment("a", "shop")])
-    assert policy_index(inventory) is policy_index(inventory)
-    other = inventory_from_raw([deployment("a", "shop")])
-    assert policy_index(other) is not policy_index(inventory)
-    assert policy_index(other).namespaces_with_policy == frozenset()
+    ctx = RuleContext.of(inventory_from_raw([policy("all", "shop", {"podSelector": {}}), deployment("a", "shop")]))
+    assert ctx.analyses.get(policy_index) is ctx.analyses.get(policy_index)
+    other = RuleContext.of(ctx.inventory)
+    assert other.analyses.get(policy_index) is not ctx.analyses.get(policy_index)
+    assert other.analyses.get(policy_index).namespaces_with_policy == frozenset({"shop"})
 
 
 def test_namespace_without_a_name_is_ignored() -> None:

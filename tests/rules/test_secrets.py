@@ -10,8 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from stockade.engine.evaluate import ScanResult, evaluate
+from stockade.engine.evaluate import evaluate
 from stockade.model.finding import Finding, Severity, Status
+from stockade.model.result import ScanResult
 from stockade.rules import load_rules
 from stockade.rules._secrets import classify, classify_file, looks_random, name_hint, shannon_entropy
 from stockade.rules.base import RuleConfig

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from stockade.model.finding import InputError, SkippedInput
+from stockade.model.finding import InputProblem, SkippedInput
 from stockade.sources.base import SourceResult
 from stockade.sources.files import collect_paths
 from stockade.sources.limits import ParseLimits
@@ -41,7 +41,7 @@ def scan_with_good(root: Path, files: Mapping[str, str | bytes], *, limits: Pars
     return result
 
 
-def only_error(result: SourceResult, source: str) -> InputError:
+def only_error(result: SourceResult, source: str) -> InputProblem:
     errors = [e for e in result.errors if e.source == source]
     assert len(errors) == 1, result.errors
     return errors[0]

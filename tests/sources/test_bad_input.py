@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from stockade.model.finding import InputError
+from stockade.model.finding import InputProblem
 from stockade.sources.files import Input, collect_paths, discover, read_input
 from stockade.sources.limits import ParseLimits
 from tests.sources.support import GOOD, only_error, scan_with_good, skipped_for, write
@@ -251,7 +251,7 @@ def test_file_that_vanishes_between_listing_and_reading(tmp_path: Path) -> None:
     write(tmp_path, {"a.yaml": GOOD.replace("good", "a"), "b.yaml": GOOD})
     found = list(discover([str(tmp_path)]))
     (tmp_path / "a.yaml").unlink()
-    errors: list[InputError] = []
+    errors: list[InputProblem] = []
     names: list[str] = []
     for item in found:
         assert isinstance(item, Input)

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from stockade.cli.errors import EXIT_CLEAN, EXIT_FINDINGS, EXIT_UNREADABLE, fatal
 
 if TYPE_CHECKING:  # the parser is built for every command: the evaluator loads only when run
-    from stockade.model.finding import InputError, SkippedInput
+    from stockade.model.finding import InputProblem, SkippedInput
     from stockade.model.inventory import Inventory
     from stockade.model.podspec import PodTemplate
     from stockade.pss import Level, PolicyVersion, PssResult
@@ -212,7 +212,7 @@ def render_table(verdicts: Sequence[Verdict]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _report_inputs(errors: Sequence[InputError], skipped: Sequence[SkippedInput]) -> None:
+def _report_inputs(errors: Sequence[InputProblem], skipped: Sequence[SkippedInput]) -> None:
     for error in errors:
         where = error.source + (f":{error.line}" if error.line else "")
         about = f" {error.object}:" if error.object else ""

@@ -212,11 +212,12 @@ def _notes(ctx: _Context) -> list[str]:
 
 
 def _resource(args: argparse.Namespace) -> ResourceSpec:
-    from stockade.rbac.resources import ResourceSyntaxError, parse_resource
+    from stockade.errors import RbacQueryError
+    from stockade.rbac.resources import parse_resource
 
     try:
         return parse_resource(args.resource, args.api_group)
-    except ResourceSyntaxError as exc:
+    except RbacQueryError as exc:
         fatal(str(exc))
 
 

@@ -10,13 +10,14 @@ from collections.abc import Mapping
 from stockade import __version__
 from stockade.cli.errors import EXIT_CLEAN, EXIT_FINDINGS, EXIT_UNREADABLE, fatal
 from stockade.cli.inputs import load_inventory
-from stockade.engine.evaluate import ScanResult
 from stockade.model.finding import Severity, Status
+from stockade.model.result import ScanResult
 from stockade.rules.base import Rule, RuleConfig
 
 
 def choose_rules(args: argparse.Namespace) -> tuple[list[Rule], Mapping[str, Rule]]:
-    from stockade.engine.selection import Selection, SelectionError, select_rules, split_tokens
+    from stockade.engine.selection import Selection, select_rules, split_tokens
+    from stockade.errors import SelectionError
     from stockade.frameworks import framework_ids
     from stockade.rules import load_rules
 
@@ -36,13 +37,14 @@ def choose_rules(args: argparse.Namespace) -> tuple[list[Rule], Mapping[str, Rul
 def load_exceptions(path: str | None, rules: Mapping[str, Rule]) -> list[object]:
     if path is None:
         return []
-    from stockade.engine.exceptions import ExceptionsFileError, parse_exceptions
+    from stockade.engine.waivers import parse_waivers
+    from stockade.errors import ConfigFileError, WaiversFileError
     from stockade.rules import rule_aliases
-    from stockade.sources.configfile import ConfigFileError, read_config_file
+    from stockade.sources.configfile import read_config_file
 
     try:
-        return list(parse_exceptions(read_config_file(path), path, rule_aliases(rules)))
-    except (ConfigFileError, ExceptionsFileError) as exc:
+        return list(parse_waivers(read_config_file(path), path, rule_aliases(rules)))
+    except (ConfigFileError, WaiversFileError) as exc:
         fatal(f"exceptions file: {exc}")
 
 

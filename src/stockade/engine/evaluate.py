@@ -9,30 +9,34 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from functools import partial
+from typing import cast
 
-from stockade.engine.exceptions import AnnotationWaiver, ExceptionBook, ExceptionEntry, annotation_waiver
+from stockade.engine.waivers import AnnotationWaiver, WaiverBook, annotation_waiver
 from stockade.model.finding import (
     Finding,
-    InputError,
     Location,
-    PassCounts,
     ResourceRef,
-    SkippedInput,
     Status,
     Waiver,
 )
 from stockade.model.inventory import Inventory
 from stockade.model.podspec import ContainerRef, PodTemplate
 from stockade.model.resource import EMPTY, Origin, Resource
+from stockade.model.result import ScanResult
+from stockade.model.rule import Scope
+from stockade.model.waiver import WaiverEntry
 from stockade.rules.base import (
+    ContainerCheck,
+    InventoryCheck,
+    ObjectCheck,
     Outcome,
     Path,
+    PodCheck,
     Rule,
     RuleConfig,
     RuleContext,
     RuleNotApplicable,
-    Scope,
     Violation,
     format_path,
 )
@@ -40,26 +44,6 @@ from stockade.rules.base import (
 Locate = Callable[[Origin, Path], int]
 # Told (done, total) as the evaluation advances; units are pod templates plus one per other rule.
 ProgressCallback = Callable[[int, int], None]
-
-
-@dataclass(slots=True)
-class ScanResult:
-    """Everything a scan found, for every output format."""
-
-    rules: list[Rule]
-    findings: list[Finding] = field(default_factory=list)
-    passes: PassCounts = field(default_factory=PassCounts)
-    skipped_rules: dict[str, str] = field(default_factory=dict)  # rule id → why it did not apply
-    errors: list[InputError] = field(default_factory=list)
-    skipped_inputs: list[SkippedInput] = field(default_factory=list)
-    stale_exceptions: list[ExceptionEntry] = field(default_factory=list)
-    notices: list[str] = field(default_factory=list)
-    resources_scanned: int = 0
-    facts: dict[str, object] = field(default_factory=dict)
-
-    @property
-    def failed(self) -> list[Finding]:
-        return [f for f in self.findings if f.status is Status.FAIL]
 
 
 def fingerprint(rule_id: str, ref: ResourceRef, container: str | None, path: str) -> str:
@@ -75,7 +59,7 @@ class _Evaluator:
         inventory: Inventory,
         rules: Sequence[Rule],
         config: RuleConfig,
-        exceptions: ExceptionBook,
+        exceptions: WaiverBook,
         rule_aliases: Mapping[str, str],
         today: dt.date,
         include_passed: bool,
@@ -83,14 +67,15 @@ class _Evaluator:
         progress: ProgressCallback | None = None,
     ) -> None:
         self.inventory = inventory
-        self.ctx = RuleContext(inventory, config)
+        self.ctx = RuleContext.of(inventory, config)
         self.exceptions = exceptions
         self.rule_aliases = rule_aliases
         self.today = today
         self.include_passed = include_passed
         self.locate = locate
         self.progress = progress
-        self.result = ScanResult(rules=list(rules), resources_scanned=len(inventory))
+        self.rules = list(rules)
+        self.result = ScanResult(rules=list(rules), resources_scanned=len(inventory), inventory=inventory)
         self._refs: dict[int, ResourceRef] = {}
         self._annotation_waivers: dict[int, AnnotationWaiver | None] = {}
 
@@ -200,16 +185,19 @@ class _Evaluator:
             self._annotation_waivers[key] = annotation_waiver(annotations, self.rule_aliases)
         return self._annotation_waivers[key]
 
-    def error(self, rule: Rule, resource: Resource, exc: Exception) -> None:
-        ref = self.ref(resource)
+    def error(self, rule: Rule, resource: Resource | None, message: str) -> None:
+        """A rule that could not be evaluated: an ``error`` finding (on the object when there is
+        one, else on the scan as a whole), the one channel for every rule failure."""
+        ref = self.ref(resource) if resource is not None else SCAN_TARGET
+        location = Location(resource.origin.file, resource.origin.line) if resource is not None else Location("<scan>")
         self.result.findings.append(
             Finding(
                 rule_id=rule.id,
                 status=Status.ERROR,
                 severity=rule.severity,
                 resource=ref,
-                message=f"could not evaluate: {type(exc).__name__}: {exc}",
-                location=Location(resource.origin.file, resource.origin.line),
+                message=f"could not evaluate: {message}",
+                location=location,
                 fingerprint=fingerprint(rule.id, ref, None, "<error>"),
             )
         )
@@ -217,7 +205,7 @@ class _Evaluator:
     # -- loop ------------------------------------------------------------------------------------
     def run(self) -> ScanResult:
         by_scope: dict[Scope, list[Rule]] = {scope: [] for scope in Scope}
-        for rule in self.result.rules:
+        for rule in self.rules:
             by_scope[rule.scope].append(rule)
         pods = self.inventory.pod_templates if by_scope[Scope.CONTAINER] or by_scope[Scope.POD] else ()
         object_rules = by_scope[Scope.OBJECT]
@@ -229,10 +217,11 @@ class _Evaluator:
                 self.progress(done, total)
         for rule in object_rules:
             assert rule.kinds is not None
+            check = cast(ObjectCheck, rule.check)
             for resource in self.inventory.of_kind(*sorted(rule.kinds)):
                 if rule.id in self.result.skipped_rules:
                     break
-                self.call(rule, resource, None, None, rule.check, self.ctx, resource)
+                self.call(rule, resource, None, None, partial(check, self.ctx, resource))
             done += 1
             if self.progress is not None:
                 self.progress(done, total)
@@ -246,16 +235,25 @@ class _Evaluator:
 
     def run_pod(self, pod: PodTemplate, pod_rules: Sequence[Rule], container_rules: Sequence[Rule]) -> None:
         annotations = pod.annotations
+        ctx = self.ctx
         for rule in pod_rules:
             if rule.id not in self.result.skipped_rules:
-                self.call(rule, pod.carrier, None, annotations, rule.check, self.ctx, pod)
+                pod_check = cast(PodCheck, rule.check)
+                self.call(rule, pod.carrier, None, annotations, partial(pod_check, ctx, pod))
         if container_rules:
             containers: list[ContainerRef] = list(pod.containers())
             for rule in container_rules:
                 if rule.id in self.result.skipped_rules:
                     continue
+                check = cast(ContainerCheck, rule.check)
                 for container in containers:
-                    self.call(rule, pod.carrier, container.name, annotations, rule.check, self.ctx, container)
+                    self.call(
+                        rule,
+                        pod.carrier,
+                        container.name,
+                        annotations,
+                        partial(check, ctx, container),
+                    )
 
     def call(
         self,
@@ -263,32 +261,46 @@ class _Evaluator:
         resource: Resource,
         container: str | None,
         annotations: Mapping[str, object] | None,
-        check: Callable[..., Iterable[object]],
-        *args: object,
+        run: Callable[[], Iterable[object]],
     ) -> None:
         try:
-            violations = [v for v in check(*args) if isinstance(v, Violation)]
+            produced = list(run())
         except RuleNotApplicable as reason:
             self.result.skipped_rules[rule.id] = str(reason)
             return
         except Exception as exc:  # a rule bug or a shape it did not expect: an error result, never a pass
-            self.error(rule, resource, exc)
+            self.error(rule, resource, f"{type(exc).__name__}: {exc}")
             return
-        self.record(rule, resource, violations, container, annotations)
+        wrong = next((item for item in produced if not isinstance(item, Violation)), _NONE)
+        if wrong is not _NONE:
+            self.error(rule, resource, f"the rule yielded {type(wrong).__name__}, not a Violation")
+            return
+        self.record(rule, resource, cast(list[Violation], produced), container, annotations)
 
     def run_inventory_rule(self, rule: Rule) -> None:
+        check = cast(InventoryCheck, rule.check)
         try:
-            outcomes = [o for o in rule.check(self.ctx) if isinstance(o, Outcome)]
+            produced = list(check(self.ctx))
         except RuleNotApplicable as reason:
             self.result.skipped_rules[rule.id] = str(reason)
             return
         except Exception as exc:
-            self.result.errors.append(
-                InputError("<inventory>", f"rule {rule.id} could not be evaluated: {exc}", kind="evaluate")
-            )
+            self.error(rule, None, f"{type(exc).__name__}: {exc}")
             return
-        for outcome in outcomes:
+        for outcome in produced:
+            if not isinstance(outcome, Outcome):
+                self.error(rule, None, f"the rule yielded {type(outcome).__name__}, not an Outcome")
+                continue
+            wrong = next((v for v in outcome.violations if not isinstance(v, Violation)), _NONE)
+            if wrong is not _NONE:
+                self.error(rule, outcome.target, f"the rule's outcome holds {type(wrong).__name__}, not a Violation")
+                continue
             self.record(rule, outcome.target, outcome.violations, outcome.container)
+
+
+_NONE = object()
+# Where a rule failure that concerns no single object is reported.
+SCAN_TARGET = ResourceRef("", "Scan", None, "<all objects>")
 
 
 def evaluate(
@@ -296,7 +308,7 @@ def evaluate(
     rules: Sequence[Rule],
     *,
     config: RuleConfig | None = None,
-    exceptions: Sequence[ExceptionEntry] = (),
+    exceptions: Sequence[WaiverEntry] = (),
     rule_aliases: Mapping[str, str] | None = None,
     today: dt.date | None = None,
     include_passed: bool = False,
@@ -309,7 +321,7 @@ def evaluate(
         inventory,
         rules,
         config or RuleConfig(),
-        ExceptionBook(list(exceptions)),
+        WaiverBook(list(exceptions)),
         aliases,
         today or dt.date.today(),
         include_passed,

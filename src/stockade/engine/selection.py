@@ -5,12 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from stockade.errors import SelectionError
 from stockade.model.finding import Severity
 from stockade.rules.base import AREAS, FAMILIES, Rule
-
-
-class SelectionError(ValueError):
-    """The user's selection is malformed or matches no rule (a usage error, never a green run)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +45,7 @@ def select_rules(rules: Mapping[str, Rule], selection: Selection, known_framewor
     """The rules to run. Without --rules or --framework, the rules that run by default; naming a
     rule, family, area or framework (or `all`) also brings in the opt-in rules it covers."""
     explicit = bool(selection.include or selection.frameworks)
-    chosen = set(rules) if explicit else {rid for rid, rule in rules.items() if rule.default}
+    chosen = set(rules) if explicit else {rid for rid, rule in rules.items() if rule.default and not rule.deprecated}
     if selection.include:
         chosen = set().union(*(_matcher(t, rules) for t in selection.include))
     for token in selection.exclude:

@@ -49,6 +49,48 @@ class Stage(StrEnum):
     RUN = "run"
 
 
+class Area(StrEnum):
+    """The seed areas: rules, posture and reports are organised by these (value = the id users type)."""
+
+    CONTROL_PLANE = "control-plane"
+    AUTHENTICATION = "authentication"
+    RBAC = "rbac"
+    GITOPS = "gitops"
+    CONTAINER_PRIVILEGES = "container-privileges"
+    LOGGING = "logging"
+    MONITORING = "monitoring"
+    ADMISSION = "admission"
+    EAST_WEST = "east-west"
+    NODE_FILES = "node-files"
+    SECRETS = "secrets"
+    SERVICE_ACCOUNTS = "service-accounts"
+    NAMESPACES = "namespaces"
+    REGISTRIES = "registries"
+
+    @property
+    def label(self) -> str:
+        """How people read the area: ``rbac`` → "RBAC least privilege"."""
+        return _AREA_LABELS[self]
+
+
+_AREA_LABELS = {
+    Area.CONTROL_PLANE: "control plane & API access",
+    Area.AUTHENTICATION: "authentication",
+    Area.RBAC: "RBAC least privilege",
+    Area.GITOPS: "GitOps",
+    Area.CONTAINER_PRIVILEGES: "container privileges",
+    Area.LOGGING: "cluster logging",
+    Area.MONITORING: "real-time monitoring",
+    Area.ADMISSION: "admission control",
+    Area.EAST_WEST: "east-west traffic",
+    Area.NODE_FILES: "key configuration files",
+    Area.SECRETS: "secrets",
+    Area.SERVICE_ACCOUNTS: "service accounts",
+    Area.NAMESPACES: "namespaces",
+    Area.REGISTRIES: "trusted registries",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class ResourceRef:
     api_version: str
@@ -95,7 +137,7 @@ class Finding:
 
 
 @dataclass(frozen=True, slots=True)
-class InputError:
+class InputProblem:
     """Something the user gave us that could not be read or evaluated. Always reported."""
 
     source: str  # file path, "<stdin>", "cluster", …

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from stockade.errors import RbacQueryError
 from stockade.rbac.parse import RBAC_GROUP
 
 # kubectl short names of built-in resources.
@@ -126,10 +127,6 @@ class ResourceSpec:
     non_resource_url: str | None = None
 
 
-class ResourceSyntaxError(ValueError):
-    """The resource cannot be read (empty, or a subresource without a resource)."""
-
-
 def parse_resource(text: str, api_group: str | None = None) -> ResourceSpec:
     """``deploy`` / ``deployments.apps`` / ``pods/exec`` / ``widgets.example.com/status`` / ``/healthz``.
 
@@ -140,7 +137,7 @@ def parse_resource(text: str, api_group: str | None = None) -> ResourceSpec:
         return ResourceSpec(non_resource_url=text)
     base, _, subresource = text.partition("/")
     if not base:
-        raise ResourceSyntaxError(f"{text!r} names no resource")
+        raise RbacQueryError(f"{text!r} names no resource")
     resource, _, group = base.partition(".")
     resource = SHORT_NAMES.get(resource.lower(), resource.lower())
     if api_group is not None:

@@ -9,8 +9,8 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass, field
 
-from stockade.engine.compliance import ComplianceSummary
-from stockade.engine.evaluate import ScanResult
+from stockade.model.compliance import ComplianceSummary
+from stockade.model.result import ScanResult
 
 FORMATS = ("table", "json", "sarif", "junit", "markdown", "html")
 

@@ -16,10 +16,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from stockade.engine.evaluate import ScanResult
-from stockade.engine.exceptions import ExceptionEntry
-from stockade.model.finding import Finding, InputError, Severity, Status, Waiver
-from stockade.rules.base import AREAS, Rule
+from stockade.model.finding import Area, Finding, InputProblem, Severity, Status, Waiver
+from stockade.model.result import ScanResult
+from stockade.model.rule import RuleSpec
+from stockade.model.waiver import WaiverEntry
 
 SEVERITIES: tuple[Severity, ...] = tuple(sorted(Severity, key=lambda s: -s.rank))
 STATUSES: tuple[Status, ...] = (Status.FAIL, Status.ERROR, Status.EXCEPTED, Status.PASS, Status.SKIPPED)
@@ -39,7 +39,7 @@ class AreaCounts:
 class Summary:
     by_severity: Mapping[Severity, int]
     by_status: Mapping[Status, int]
-    by_area: Mapping[str, AreaCounts]  # area id → counts, in the order of AREAS
+    by_area: Mapping[str, AreaCounts]  # area id → counts, in the order of Area
     resources_scanned: int
     passed: int
     failed: int
@@ -50,20 +50,23 @@ class Summary:
     blocking: int  # open findings at or above --fail-on (0 when fail_on is "none")
 
 
-def rules_by_id(result: ScanResult) -> dict[str, Rule]:
+def rules_by_id(result: ScanResult) -> dict[str, RuleSpec]:
     return {rule.id: rule for rule in result.rules}
 
 
-def area_of(rules: Mapping[str, Rule], rule_id: str) -> str:
+def area_of(rules: Mapping[str, RuleSpec], rule_id: str) -> str:
     rule = rules.get(rule_id)
-    return rule.area if rule is not None else UNKNOWN_AREA
+    return rule.area.value if rule is not None else UNKNOWN_AREA
 
 
 def area_title(area: str) -> str:
-    return AREAS.get(area, area)
+    return Area(area).label if area in _AREA_IDS else area
 
 
-def title_of(rules: Mapping[str, Rule], rule_id: str) -> str:
+_AREA_IDS = frozenset(a.value for a in Area)
+
+
+def title_of(rules: Mapping[str, RuleSpec], rule_id: str) -> str:
     rule = rules.get(rule_id)
     return rule.title if rule is not None else rule_id
 
@@ -82,7 +85,7 @@ def summarize(result: ScanResult, fail_on: str = "high") -> Summary:
     status = dict.fromkeys(STATUSES, 0)
     areas: dict[str, dict[str, int]] = {}
     for rule in result.rules:
-        areas.setdefault(rule.area, {"failed": 0, "excepted": 0, "errors": 0, "passed": 0})
+        areas.setdefault(rule.area.value, {"failed": 0, "excepted": 0, "errors": 0, "passed": 0})
     for rule_id, count in result.passes.by_rule.items():
         _area_bucket(areas, area_of(rules, rule_id))["passed"] += count
     floor = fail_on_rank(fail_on)
@@ -106,7 +109,7 @@ def summarize(result: ScanResult, fail_on: str = "high") -> Summary:
     passed = sum(result.passes.by_rule.values())
     status[Status.PASS] = passed
     status[Status.SKIPPED] = len(result.skipped_rules)
-    order = {area: index for index, area in enumerate(AREAS)}
+    order: dict[str, int] = {area.value: index for index, area in enumerate(Area)}
     by_area = {
         area: AreaCounts(**counts) for area, counts in sorted(areas.items(), key=lambda kv: order.get(kv[0], 99))
     }
@@ -179,14 +182,14 @@ def waiver_text(waiver: Waiver) -> str:
     return f"{waiver.reason} [{where}]{until}"
 
 
-def error_text(error: InputError) -> str:
+def error_text(error: InputProblem) -> str:
     parts = [location_text(error.source, error.line)]
     if error.object:
         parts.append(error.object)
     return f"{' '.join(parts)}: {error.message} ({error.kind})"
 
 
-def stale_scope(entry: ExceptionEntry) -> str:
+def stale_scope(entry: WaiverEntry) -> str:
     """What a stale exception was meant to match, e.g. ``WL-001 DaemonSet monitoring/node-exporter*``."""
     target = f"{entry.namespace}/{entry.name}" if entry.namespace != "*" else entry.name
     kind = entry.kind if entry.kind != "*" else "any kind"
@@ -194,7 +197,7 @@ def stale_scope(entry: ExceptionEntry) -> str:
     return f"{','.join(entry.rules)} {kind} {target}{container}"
 
 
-def stale_text(entry: ExceptionEntry) -> str:
+def stale_text(entry: WaiverEntry) -> str:
     owner = f", owner {entry.owner}" if entry.owner else ""
     expires = f", expires {entry.expires.isoformat()}" if entry.expires else ""
     return f"{entry.source}: {stale_scope(entry)} matched nothing ({entry.reason}{owner}{expires})"

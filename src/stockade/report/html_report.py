@@ -18,8 +18,9 @@ from html import escape
 
 import orjson
 
-from stockade.engine.compliance import ComplianceSummary
+from stockade.model.compliance import ComplianceSummary
 from stockade.model.finding import Finding, Severity, Status
+from stockade.model.rule import RuleSpec
 from stockade.report import ReportContext
 from stockade.report._summary import (
     SEVERITIES,
@@ -36,7 +37,6 @@ from stockade.report._summary import (
     waiver_text,
     with_status,
 )
-from stockade.rules.base import Rule
 
 SEVERITY_COLOR = {
     Severity.CRITICAL: "#b91c1c",
@@ -304,7 +304,7 @@ def _charts(summary: Summary) -> str:
 # -- findings ------------------------------------------------------------------------------------
 
 
-def _search_text(finding: Finding, rule: Rule | None) -> str:
+def _search_text(finding: Finding, rule: RuleSpec | None) -> str:
     words = [
         finding.rule_id,
         rule.name if rule else "",
@@ -318,7 +318,7 @@ def _search_text(finding: Finding, rule: Rule | None) -> str:
     return " ".join(words).lower()
 
 
-def _filter_data(listed: Iterable[Finding], rules: Mapping[str, Rule]) -> dict[str, object]:
+def _filter_data(listed: Iterable[Finding], rules: Mapping[str, RuleSpec]) -> dict[str, object]:
     return {
         "rows": [
             {"s": f.severity.value, "t": f.status.value, "x": _search_text(f, rules.get(f.rule_id))} for f in listed
@@ -326,7 +326,7 @@ def _filter_data(listed: Iterable[Finding], rules: Mapping[str, Rule]) -> dict[s
     }
 
 
-def _findings(listed: Sequence[Finding], rules: Mapping[str, Rule]) -> str:
+def _findings(listed: Sequence[Finding], rules: Mapping[str, RuleSpec]) -> str:
     severity_options = "".join(f'<option value="{s.value}">{s.value}</option>' for s in SEVERITIES)
     status_options = "".join(f'<option value="{s.value}">{s.value}</option>' for s in TABLE_STATUSES)
     rows = []
@@ -364,7 +364,7 @@ def _findings(listed: Sequence[Finding], rules: Mapping[str, Rule]) -> str:
     )
 
 
-def _remediation(findings: Sequence[Finding], rules: Mapping[str, Rule]) -> str:
+def _remediation(findings: Sequence[Finding], rules: Mapping[str, RuleSpec]) -> str:
     groups = group_by_rule(findings)
     if not groups:
         return ""

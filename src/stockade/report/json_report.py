@@ -11,12 +11,12 @@ from typing import Any
 
 import orjson
 
-from stockade.engine.compliance import ComplianceSummary
-from stockade.engine.exceptions import ExceptionEntry
-from stockade.model.finding import Finding, InputError, SkippedInput
+from stockade.model.compliance import ComplianceSummary
+from stockade.model.finding import Finding, InputProblem, SkippedInput
+from stockade.model.rule import RuleSpec
+from stockade.model.waiver import WaiverEntry
 from stockade.report import ReportContext
 from stockade.report._summary import SEVERITIES, STATUSES, Summary, rules_by_id, summarize
-from stockade.rules.base import Rule
 
 SCHEMA = "stockade.findings/v1"
 SCHEMA_RESOURCE = "schemas/findings-v1.schema.json"  # inside the stockade package
@@ -65,7 +65,7 @@ def _summary(summary: Summary) -> dict[str, Any]:
     }
 
 
-def _rule(finding: Finding, rule: Rule | None) -> dict[str, Any]:
+def _rule(finding: Finding, rule: RuleSpec | None) -> dict[str, Any]:
     if rule is None:  # a finding from a rule that was not passed in: keep what the finding knows
         return {
             "id": finding.rule_id,
@@ -91,7 +91,7 @@ def _frameworks(frameworks: Mapping[str, tuple[str, ...]]) -> dict[str, list[str
     return {fid: list(ids) for fid, ids in sorted(frameworks.items())}
 
 
-def _findings(findings: list[Finding], rules: Mapping[str, Rule]) -> list[dict[str, Any]]:
+def _findings(findings: list[Finding], rules: Mapping[str, RuleSpec]) -> list[dict[str, Any]]:
     # The rule block repeats for every finding of a rule: build it once per (rule, severity).
     rule_blocks: dict[tuple[str, str], dict[str, Any]] = {}
     out = []
@@ -123,7 +123,7 @@ def _finding(finding: Finding, rule_block: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _error(error: InputError) -> dict[str, Any]:
+def _error(error: InputProblem) -> dict[str, Any]:
     return {
         "source": error.source,
         "line": error.line or None,
@@ -137,7 +137,7 @@ def _skipped(skipped: SkippedInput) -> dict[str, Any]:
     return {"source": skipped.source, "line": skipped.line or None, "reason": skipped.reason}
 
 
-def _stale(entry: ExceptionEntry) -> dict[str, Any]:
+def _stale(entry: WaiverEntry) -> dict[str, Any]:
     return {
         "source": entry.source,
         "rules": list(entry.rules),

@@ -14,9 +14,9 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 
 from stockade.model.finding import Finding, Status
+from stockade.model.rule import RuleSpec
 from stockade.report import ReportContext
 from stockade.report._summary import error_text, finding_location, group_by_rule, location_text, waiver_text
-from stockade.rules.base import Rule
 
 # Characters XML 1.0 cannot carry at all (escaping does not help): replaced, never passed through.
 _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
@@ -63,7 +63,7 @@ def _properties(suite: ET.Element, values: Sequence[tuple[str, str]]) -> None:
         ET.SubElement(properties, "property", name=name, value=xml_text(value))
 
 
-def _rule_suite(ctx: ReportContext, rule: Rule | None, findings: Sequence[Finding]) -> ET.Element:
+def _rule_suite(ctx: ReportContext, rule: RuleSpec | None, findings: Sequence[Finding]) -> ET.Element:
     rule_id = rule.id if rule else findings[0].rule_id
     suite = _suite(f"{rule_id} {rule.name}: {rule.title}" if rule else rule_id, ctx)
     if rule is not None:

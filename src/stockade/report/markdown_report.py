@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping, Sequence
 
 from stockade.model.finding import Finding, Severity, Status
+from stockade.model.rule import RuleSpec
 from stockade.report import ReportContext
 from stockade.report._summary import (
     SEVERITIES,
@@ -29,7 +30,6 @@ from stockade.report._summary import (
     waiver_text,
     with_status,
 )
-from stockade.rules.base import Rule
 
 MAX_ROWS = 50
 MAX_LIST = 20  # errors, skipped inputs, excepted findings listed before "… and N more"
@@ -125,7 +125,7 @@ def _errors(ctx: ReportContext, unevaluated: Sequence[Finding]) -> list[str]:
     return [*lines, ""]
 
 
-def _findings_table(failing: Sequence[Finding], rules: Mapping[str, Rule]) -> list[str]:
+def _findings_table(failing: Sequence[Finding], rules: Mapping[str, RuleSpec]) -> list[str]:
     lines = [
         "### Open findings",
         "",
@@ -146,7 +146,7 @@ def _findings_table(failing: Sequence[Finding], rules: Mapping[str, Rule]) -> li
     return [*lines, ""]
 
 
-def _rule_details(failing: Sequence[Finding], rules: Mapping[str, Rule]) -> list[str]:
+def _rule_details(failing: Sequence[Finding], rules: Mapping[str, RuleSpec]) -> list[str]:
     lines = ["### How to fix", ""]
     for rule_id, group in sorted(group_by_rule(failing).items()):
         rule = rules.get(rule_id)
@@ -181,7 +181,7 @@ def _excepted(excepted: Sequence[Finding]) -> list[str]:
     return [*lines, "", "</details>", ""]
 
 
-def _other_sections(ctx: ReportContext, rules: Mapping[str, Rule]) -> list[str]:
+def _other_sections(ctx: ReportContext, rules: Mapping[str, RuleSpec]) -> list[str]:
     result = ctx.result
     lines: list[str] = []
     if result.stale_exceptions:

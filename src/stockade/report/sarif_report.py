@@ -15,8 +15,9 @@ from urllib.parse import quote
 
 import orjson
 
-from stockade.engine.exceptions import ExceptionEntry
-from stockade.model.finding import Finding, InputError, Severity, SkippedInput, Status
+from stockade.model.finding import Finding, InputProblem, Severity, SkippedInput, Status
+from stockade.model.rule import RuleSpec
+from stockade.model.waiver import WaiverEntry
 from stockade.report import ReportContext
 from stockade.report._summary import (
     SEVERITIES,
@@ -26,7 +27,6 @@ from stockade.report._summary import (
     summarize,
     waiver_text,
 )
-from stockade.rules.base import Rule
 
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 FINGERPRINT_KEY = "stockade/v1"
@@ -119,7 +119,7 @@ def information_uri() -> str | None:
 # -- rules ---------------------------------------------------------------------------------------
 
 
-def descriptor(rule: Rule) -> dict[str, Any]:
+def descriptor(rule: RuleSpec) -> dict[str, Any]:
     tags = ["security", rule.area, rule.stage.value, *sorted(rule.frameworks)]
     return {
         "id": rule.id,
@@ -143,11 +143,11 @@ def _one_paragraph(text: str) -> str:
     return " ".join(text.split())
 
 
-def _frameworks_line(rule: Rule) -> str:
+def _frameworks_line(rule: RuleSpec) -> str:
     return "; ".join(f"{fid} {', '.join(ids)}" for fid, ids in sorted(rule.frameworks.items()))
 
 
-def help_text(rule: Rule) -> str:
+def help_text(rule: RuleSpec) -> str:
     doc = rule.doc
     parts = [
         f"{rule.id} {rule.name}: {rule.title}",
@@ -169,7 +169,7 @@ def help_text(rule: Rule) -> str:
     return "\n\n".join(parts)
 
 
-def help_markdown(rule: Rule) -> str:
+def help_markdown(rule: RuleSpec) -> str:
     doc = rule.doc
     parts = [
         f"**{rule.title}** — severity **{rule.severity.value}**, area *{area_title(rule.area)}*, "
@@ -272,7 +272,7 @@ def _result(finding: Finding, index: dict[str, int]) -> dict[str, Any]:
 # -- notifications -------------------------------------------------------------------------------
 
 
-def _input_error(error: InputError) -> dict[str, Any]:
+def _input_error(error: InputProblem) -> dict[str, Any]:
     notification: dict[str, Any] = {
         "level": "error",
         "message": {"text": f"{location_text(error.source, error.line)}: {error.message}"},
@@ -300,7 +300,7 @@ def _skipped_input(skipped: SkippedInput) -> dict[str, Any]:
     return notification
 
 
-def _stale(entry: ExceptionEntry) -> dict[str, Any]:
+def _stale(entry: WaiverEntry) -> dict[str, Any]:
     notification: dict[str, Any] = {"level": "warning", "message": {"text": f"stale exception {stale_text(entry)}"}}
     physical = _physical(entry.source.rpartition("#")[0] or entry.source, None)
     if physical is not None:

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from stockade.engine.compliance import ComplianceSummary
+from stockade.model.compliance import ComplianceSummary
 from stockade.model.finding import Finding, Severity, Status
+from stockade.model.rule import RuleSpec
 from stockade.report import ReportContext
 from stockade.report._summary import (
     SEVERITIES,
@@ -32,7 +33,6 @@ from stockade.report._summary import (
     waiver_text,
     with_status,
 )
-from stockade.rules.base import Rule
 
 SKIPPED_SHOWN = 10  # skipped inputs listed one by one; the rest are counted
 SEVERITY_STYLE = {
@@ -109,7 +109,7 @@ def render(ctx: ReportContext) -> str:
     return out.render(ctx.color)
 
 
-def _findings(out: _Lines, failing: Sequence[Finding], rules: Mapping[str, Rule]) -> None:
+def _findings(out: _Lines, failing: Sequence[Finding], rules: Mapping[str, RuleSpec]) -> None:
     if not failing:
         out.add(("No open findings.", "bold green"))
         out.blank()
@@ -138,7 +138,7 @@ def _subject(finding: Finding) -> list[str | Segment]:
     return parts
 
 
-def _finding(out: _Lines, finding: Finding, rule: Rule | None) -> None:
+def _finding(out: _Lines, finding: Finding, rule: RuleSpec | None) -> None:
     out.add("    - ", *_subject(finding))
     out.add(f"      {clean(finding.message)}")
     if finding.path:
@@ -173,7 +173,7 @@ def _errors(out: _Lines, ctx: ReportContext, unevaluated: Sequence[Finding]) -> 
     out.blank()
 
 
-def _skipped(out: _Lines, ctx: ReportContext, rules: Mapping[str, Rule]) -> None:
+def _skipped(out: _Lines, ctx: ReportContext, rules: Mapping[str, RuleSpec]) -> None:
     skipped = ctx.result.skipped_inputs
     if skipped:
         shown, more = first(skipped, SKIPPED_SHOWN)

@@ -8,40 +8,26 @@ import json
 import shlex
 from collections.abc import Mapping, Sequence
 from typing import Any
-from weakref import WeakKeyDictionary
 
 from stockade.model.inventory import Inventory
 from stockade.model.podspec import PodTemplate
-from stockade.pss import LATEST, CheckViolation, Level, PolicyVersion, PssResult, evaluate_pod
+from stockade.pss import LATEST, CheckViolation, Level, PolicyVersion, PssResult
 from stockade.pss.namespaces import Default, NamespacePolicy, namespace_policies
-from stockade.rules._cache import per_inventory
-from stockade.rules.base import Path
-
-_Key = tuple[int, str, int]
-# One memo per Inventory: (id of the pod spec, level, minor) → (the spec, its result). Keeping the
-# spec alive keeps its id from being reused while the entry exists; the identity check makes a
-# template built outside the inventory safe too.
-_RESULTS: WeakKeyDictionary[Inventory, dict[_Key, tuple[object, PssResult]]] = WeakKeyDictionary()
+from stockade.rules.base import Path, RuleContext
 
 
-def evaluated(inventory: Inventory, pod: PodTemplate, level: Level, version: PolicyVersion = LATEST) -> PssResult:
-    """``evaluate_pod`` for ``pod``, once per level and version within one inventory."""
-    memo = _RESULTS.get(inventory)
-    if memo is None:
-        memo = _RESULTS[inventory] = {}
-    key = (id(pod.spec), level, version.effective_minor)
-    hit = memo.get(key)
-    if hit is not None and hit[0] is pod.spec:
-        return hit[1]
-    result = evaluate_pod(pod.metadata, pod.spec, level, version)
-    memo[key] = (pod.spec, result)
-    return result
+def evaluated(ctx: RuleContext, pod: PodTemplate, level: Level, version: PolicyVersion = LATEST) -> PssResult:
+    """``evaluate_pod`` for ``pod``, once per level and version within one scan."""
+    return ctx.analyses.pss(pod, level, version)
 
 
-@per_inventory
-def policies(inventory: Inventory) -> Mapping[str, NamespacePolicy]:
-    """The Pod Security policy of every Namespace object in the inventory, by name."""
+def _policies(inventory: Inventory) -> Mapping[str, NamespacePolicy]:
     return namespace_policies((ns.name, ns.labels) for ns in inventory.of_kind("Namespace"))
+
+
+def policies(ctx: RuleContext) -> Mapping[str, NamespacePolicy]:
+    """The Pod Security policy of every Namespace object in the scan, by name."""
+    return ctx.analyses.get(_policies)
 
 
 def policies_with_default(inventory: Inventory, default: Default) -> Mapping[str, NamespacePolicy]:

@@ -27,8 +27,7 @@ from stockade.rbac.index import IndexedBinding, RbacIndex
 from stockade.rbac.model import ObjectRef, Subject
 from stockade.rbac.objects import RbacObjects
 from stockade.rbac.review import PrivilegedReview, review_privileged
-from stockade.rules._cache import per_inventory
-from stockade.rules.base import Outcome, Path, Violation
+from stockade.rules.base import Outcome, Path, RuleContext, Violation
 
 SHOWN = 3  # subjects or bindings named in a message before "and N more"
 ROLE_KINDS = ("Role", "ClusterRole")
@@ -122,9 +121,9 @@ class RbacScan:
         return info.namespaced or Severity.LOW
 
 
-@per_inventory
-def rbac_scan(inventory: Inventory) -> RbacScan:
-    return RbacScan(inventory)
+def rbac_scan(ctx: RuleContext) -> RbacScan:
+    """The RBAC analysis of the scan, built once."""
+    return ctx.analyses.get(RbacScan)
 
 
 # -- messages --------------------------------------------------------------------------------

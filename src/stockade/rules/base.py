@@ -1,59 +1,45 @@
-"""How a rule is declared: metadata in the ``@rule`` decorator, prose in the docstring.
+"""How a rule is declared: metadata in a decorator, prose in the docstring.
 
-A rule is a pure function. Its scope says what it is called with:
+A rule is a pure, typed function. The decorator says what it is called with:
 
-- ``Scope.CONTAINER``: ``(ctx, container: ContainerRef)`` once per container of every pod template;
-- ``Scope.POD``: ``(ctx, pod: PodTemplate)`` once per pod template, whatever kind carries it;
-- ``Scope.OBJECT``: ``(ctx, resource: Resource)`` once per object of the rule's ``kinds``;
-- ``Scope.INVENTORY``: ``(ctx)`` once, yielding ``Outcome`` values (a target and its violations) so
-  that passes are counted too.
+- ``@container_rule``: ``(ctx, container: ContainerRef)`` once per container of every pod template;
+- ``@pod_rule``: ``(ctx, pod: PodTemplate)`` once per pod template, whatever kind carries it;
+- ``@object_rule(kinds=…)``: ``(ctx, resource: Resource)`` once per object of those kinds;
+- ``@inventory_rule``: ``(ctx)`` once, yielding :class:`Outcome` values (a target and its
+  violations) so that passes are counted too.
 
-It returns (or yields) :class:`Violation` values; none means pass. It raises :class:`RuleNotApplicable`
-when the whole rule cannot apply (e.g. no registry allow-list configured): that rule is then
-``skipped`` with the reason, never silently green.
+Per-object rules yield :class:`Violation` values; none means pass. A rule raises
+:class:`RuleNotApplicable` when the whole rule cannot apply (e.g. no registry allow-list configured):
+it is then ``skipped`` with the reason, never silently green. A rule that raises anything else, or
+yields a value of the wrong type, gives an ``error`` finding: a broken rule never reads as a pass.
+
+The decorator does not register anything: it attaches the :class:`Rule` to the function, and
+:mod:`stockade.rules.registry` discovers the rules of every module in the package.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
-from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Final, TypedDict, TypeVar, Unpack
 
-from stockade.model.finding import Severity, Stage
+from stockade.model.finding import Area, Severity, Stage
+from stockade.model.rule import RuleDoc, RuleSpec
+from stockade.model.rule import Scope as Scope  # re-exported: rules name their scope through the decorators
 
 if TYPE_CHECKING:
     from stockade.model.inventory import Inventory
+    from stockade.model.podspec import ContainerRef, PodTemplate
     from stockade.model.resource import Resource
+    from stockade.rules.analyses import Analyses
 
 PathPart = str | int
 Path = tuple[PathPart, ...]
 
 
-class Scope(StrEnum):
-    CONTAINER = "container"
-    POD = "pod"
-    OBJECT = "object"
-    INVENTORY = "inventory"
-
-
-AREAS: Mapping[str, str] = {
-    "control-plane": "control plane & API access",
-    "authentication": "authentication",
-    "rbac": "RBAC least privilege",
-    "gitops": "GitOps",
-    "container-privileges": "container privileges",
-    "logging": "cluster logging",
-    "monitoring": "real-time monitoring",
-    "admission": "admission control",
-    "east-west": "east-west traffic",
-    "node-files": "key configuration files",
-    "secrets": "secrets",
-    "service-accounts": "service accounts",
-    "namespaces": "namespaces",
-    "registries": "trusted registries",
-}
+# Area id → how people read it; the order is the order reports list areas in.
+AREAS: Mapping[str, str] = {area.value: area.label for area in Area}
 
 FAMILIES: Mapping[str, str] = {
     "WL": "workloads",
@@ -86,7 +72,7 @@ class Violation:
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """What an inventory-scope rule says about one target: violations, or none for a pass."""
+    """What an inventory rule says about one target: violations, or none for a pass."""
 
     target: Resource
     violations: tuple[Violation, ...] = ()
@@ -103,46 +89,33 @@ class RuleConfig:
 
 @dataclass(frozen=True, slots=True)
 class RuleContext:
+    """What every rule is called with: the scan's objects, the user's settings, and the analyses
+    (RBAC, network policies, Pod Security results) built once per scan and shared by rules."""
+
     inventory: Inventory
-    config: RuleConfig = field(default_factory=RuleConfig)
+    config: RuleConfig
+    analyses: Analyses
+
+    @classmethod
+    def of(cls, inventory: Inventory, config: RuleConfig | None = None) -> RuleContext:
+        from stockade.rules.analyses import Analyses
+
+        return cls(inventory, config or RuleConfig(), Analyses(inventory))
 
 
-@dataclass(frozen=True, slots=True)
-class RuleDoc:
-    """The docstring, split into its sections."""
-
-    what: str
-    why: str
-    example: str
-    use_instead: str
-    remediation: str
-    references: tuple[str, ...]
+ContainerCheck = Callable[["RuleContext", "ContainerRef"], Iterable[Violation]]
+PodCheck = Callable[["RuleContext", "PodTemplate"], Iterable[Violation]]
+ObjectCheck = Callable[["RuleContext", "Resource"], Iterable[Violation]]
+InventoryCheck = Callable[["RuleContext"], Iterable[Outcome]]
+Check = ContainerCheck | PodCheck | ObjectCheck | InventoryCheck
 
 
-@dataclass(frozen=True, slots=True)
-class Rule:
-    id: str
-    name: str
-    title: str
-    severity: Severity
-    area: str
-    stage: Stage
-    scope: Scope
-    frameworks: Mapping[str, tuple[str, ...]]
-    remediation: str
-    doc: RuleDoc
-    check: Callable[..., Iterable[Any]]
-    kinds: frozenset[str] | None = None  # OBJECT scope: the kinds it looks at
-    # False: runs only when selected (by id, name, family, area, framework or `all`), e.g. the PSS
-    # check rules, which restate what the WL rules report unless a PSS compliance view is wanted.
-    default: bool = True
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Rule(RuleSpec):
+    """A rule's metadata and its check function."""
 
-    @property
-    def family(self) -> str:
-        return self.id.split("-", 1)[0]
+    check: Check
 
-
-_REGISTRY: dict[str, Rule] = {}
 
 _SECTION = re.compile(r"^## (.+?)\s*$", re.MULTILINE)
 _FENCE = re.compile(r"```(?:yaml)?\n(.*?)```", re.DOTALL)
@@ -186,57 +159,113 @@ def _dedent(docstring: str) -> str:
     return "\n".join([lines[0].strip(), *(line[indent:] for line in lines[1:])])
 
 
+class RuleMeta(TypedDict, total=False):
+    """The decorator's keywords (``remediation``: the generic fix; violations may carry their own)."""
+
+    id: str
+    name: str
+    title: str
+    severity: Severity
+    area: Area
+    stage: Stage
+    frameworks: Mapping[str, Iterable[str]]
+    remediation: str
+    default: bool
+    since: str
+    deprecated: str | None
+
+
+_REQUIRED: Final = ("id", "name", "title", "severity", "area", "stage", "remediation")
+RULE_ATTRIBUTE: Final = "__stockade_rule__"
+
+F = TypeVar("F", bound=Callable[..., object])
+
+
+def make_rule(
+    check: Check, scope: Scope, meta: RuleMeta, kinds: Iterable[str] | None = None, doc: str | None = None
+) -> Rule:
+    """Validate the metadata and build the :class:`Rule` (used by the decorators and by rule tables)."""
+    missing = [key for key in _REQUIRED if key not in meta]
+    if missing:
+        raise ValueError(f"rule {meta.get('id', '?')}: missing {missing}")
+    rule_id, name, title = meta["id"], meta["name"], meta["title"]
+    if not _RULE_ID.match(rule_id) or rule_id.split("-")[0] not in FAMILIES:
+        raise ValueError(f"bad rule id {rule_id!r}")
+    if not _RULE_NAME.match(name):
+        raise ValueError(f"{rule_id}: rule name must be kebab-case, got {name!r}")
+    if not isinstance(meta["area"], Area):
+        raise ValueError(f"{rule_id}: area must be an Area, got {meta['area']!r}")
+    if title.lower().startswith("ensure"):
+        raise ValueError(f"{rule_id}: titles say what is wrong, not 'Ensure…'")
+    if scope is Scope.OBJECT and not kinds:
+        raise ValueError(f"{rule_id}: object rules name their kinds")
+    frameworks = {key: tuple(ids) for key, ids in (meta.get("frameworks") or {}).items()}
+    for key, ids in frameworks.items():
+        if not ids or any(not isinstance(i, str) or not i for i in ids):
+            raise ValueError(f"{rule_id}: framework {key!r} needs a list of control ids")
+    return Rule(
+        id=rule_id,
+        name=name,
+        title=title,
+        severity=meta["severity"],
+        area=meta["area"],
+        stage=meta["stage"],
+        scope=scope,
+        frameworks=frameworks,
+        remediation=meta["remediation"],
+        doc=parse_doc(rule_id, doc if doc is not None else getattr(check, "__doc__", None)),
+        check=check,
+        kinds=frozenset(kinds) if kinds else None,
+        default=meta.get("default", True),
+        since=meta.get("since", "0.1.0"),
+        deprecated=meta.get("deprecated"),
+    )
+
+
+def _attach(scope: Scope, meta: RuleMeta, kinds: Iterable[str] | None = None) -> Callable[[F], F]:
+    def attach(check: F) -> F:
+        setattr(check, RULE_ATTRIBUTE, make_rule(check, scope, meta, kinds))  # type: ignore[arg-type]
+        return check
+
+    return attach
+
+
+def container_rule(**meta: Unpack[RuleMeta]) -> Callable[[ContainerCheck], ContainerCheck]:
+    """A rule called once per container (init, regular and ephemeral) of every pod template."""
+    return _attach(Scope.CONTAINER, meta)
+
+
+def pod_rule(**meta: Unpack[RuleMeta]) -> Callable[[PodCheck], PodCheck]:
+    """A rule called once per pod template, whatever kind carries it."""
+    return _attach(Scope.POD, meta)
+
+
+def object_rule(*, kinds: Iterable[str], **meta: Unpack[RuleMeta]) -> Callable[[ObjectCheck], ObjectCheck]:
+    """A rule called once per object of ``kinds``."""
+    return _attach(Scope.OBJECT, meta, kinds)
+
+
+def inventory_rule(**meta: Unpack[RuleMeta]) -> Callable[[InventoryCheck], InventoryCheck]:
+    """A rule called once per scan, yielding an :class:`Outcome` per target it judged."""
+    return _attach(Scope.INVENTORY, meta)
+
+
+def rule_of(obj: object) -> Rule | None:
+    """The rule a decorated function carries, if any."""
+    found = getattr(obj, RULE_ATTRIBUTE, None)
+    return found if isinstance(found, Rule) else None
+
+
 def rule(
     *,
-    id: str,
-    name: str,
-    title: str,
-    severity: Severity,
-    area: str,
-    stage: Stage,
     scope: Scope,
-    frameworks: Mapping[str, Iterable[str]] | None = None,
-    remediation: str,
     kinds: Iterable[str] | None = None,
-    default: bool = True,
-) -> Callable[[Callable[..., Iterable[Any]]], Callable[..., Iterable[Any]]]:
-    """Register a rule. Metadata lives here; the docstring holds the prose and the examples."""
-    if not _RULE_ID.match(id) or id.split("-")[0] not in FAMILIES:
-        raise ValueError(f"bad rule id {id!r}")
-    if not _RULE_NAME.match(name):
-        raise ValueError(f"{id}: rule name must be kebab-case, got {name!r}")
-    if area not in AREAS:
-        raise ValueError(f"{id}: unknown area {area!r}")
-    if title.lower().startswith("ensure"):
-        raise ValueError(f"{id}: titles say what is wrong, not 'Ensure…'")
-    if scope is Scope.OBJECT and not kinds:
-        raise ValueError(f"{id}: object-scope rules name their kinds")
-
-    def register(func: Callable[..., Iterable[Any]]) -> Callable[..., Iterable[Any]]:
-        if id in _REGISTRY or any(r.name == name for r in _REGISTRY.values()):
-            raise ValueError(f"{id}/{name}: registered twice")
-        _REGISTRY[id] = Rule(
-            id=id,
-            name=name,
-            title=title,
-            severity=severity,
-            area=area,
-            stage=stage,
-            scope=scope,
-            frameworks={k: tuple(v) for k, v in (frameworks or {}).items()},
-            remediation=remediation,
-            doc=parse_doc(id, func.__doc__),
-            check=func,
-            kinds=frozenset(kinds) if kinds else None,
-            default=default,
-        )
-        return func
-
-    return register
-
-
-def registered_rules() -> Mapping[str, Rule]:
-    return _REGISTRY
+    area: str | Area,
+    **meta: object,
+) -> Callable[[F], F]:
+    """Transitional form of the scope decorators (``scope=`` spelled out); new rules use those."""
+    full = dict(meta, area=Area(area))
+    return _attach(scope, full, kinds)  # type: ignore[arg-type]
 
 
 def format_path(path: Path) -> str:

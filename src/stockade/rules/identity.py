@@ -10,7 +10,6 @@ from stockade.model.finding import Severity, Stage
 from stockade.model.inventory import DEFAULT_NAMESPACE, Inventory
 from stockade.model.podspec import PodTemplate
 from stockade.model.resource import Resource
-from stockade.rules._cache import per_inventory
 from stockade.rules._pod import mapping, pod_patch
 from stockade.rules.base import RuleContext, Scope, Violation, is_false, is_true, rule
 
@@ -26,7 +25,6 @@ def service_account_name(pod: PodTemplate) -> str:
     return DEFAULT_SA
 
 
-@per_inventory
 def _default_sa_bindings(inventory: Inventory) -> Mapping[str, tuple[str, ...]]:
     """Namespace → the bindings in the inventory that grant something to its default ServiceAccount."""
     found: dict[str, list[str]] = defaultdict(list)
@@ -134,7 +132,7 @@ def default_service_account(ctx: RuleContext, pod: PodTemplate) -> Iterator[Viol
     fix = f"kubectl create serviceaccount {carrier} -n {namespace} && " + pod_patch(
         pod, {"serviceAccountName": carrier}
     )
-    bindings = _default_sa_bindings(ctx.inventory).get(namespace, ())
+    bindings = ctx.analyses.get(_default_sa_bindings).get(namespace, ())
     if bindings:
         shown = ", ".join(bindings[:3]) + (f" and {len(bindings) - 3} more" if len(bindings) > 3 else "")
         yield Violation(

@@ -13,7 +13,6 @@ from stockade.model.finding import Severity, Stage
 from stockade.model.inventory import Inventory
 from stockade.model.podspec import PodTemplate
 from stockade.model.resource import Resource, resource_from_raw
-from stockade.rules._cache import per_inventory
 from stockade.rules._pod import mapping
 from stockade.rules._selectors import LabelSelector, parse_selector
 from stockade.rules.base import Outcome, RuleContext, Scope, Violation, is_false, is_true, rule
@@ -61,7 +60,6 @@ def _policy_selectors(policy: Resource) -> tuple[LabelSelector, ...] | None:
     return (selector,) if selector is not None else ()
 
 
-@per_inventory
 def policy_index(inventory: Inventory) -> PolicyIndex:
     policies: Counter[str] = Counter()
     selectors: dict[str, list[LabelSelector]] = defaultdict(list)
@@ -212,7 +210,7 @@ def namespace_without_network_policy(ctx: RuleContext) -> Iterator[Outcome]:
     - https://kubernetes.io/docs/concepts/services-networking/network-policies/#default-policies
     """
     inventory = ctx.inventory
-    index = policy_index(inventory)
+    index = ctx.analyses.get(policy_index)
     for namespace in sorted(inventory.namespaces):
         workloads = index.workloads.get(namespace, 0)
         if not namespace or (namespace in PODLESS_SYSTEM_NAMESPACES and not workloads):
@@ -722,7 +720,7 @@ def pod_not_selected_by_network_policy(ctx: RuleContext, pod: PodTemplate) -> It
     namespace = ctx.inventory.effective_namespace(pod.carrier)
     if namespace is None:
         return
-    index = policy_index(ctx.inventory)
+    index = ctx.analyses.get(policy_index)
     selectors = index.selectors.get(namespace, ())
     labels = _labels(pod)
     if any(selector.matches(labels) for selector in selectors):

@@ -35,7 +35,7 @@ def _both(check: str) -> dict[str, list[str]]:
 
 
 def _check(ctx: RuleContext, pod: PodTemplate, check: str, level: Level) -> Iterator[Violation]:
-    for found in evaluated(ctx.inventory, pod, level).violations:
+    for found in evaluated(ctx, pod, level).violations:
         if found.check == check:
             yield Violation(
                 f"Pod Security {level}: {found.message}",
@@ -1407,11 +1407,11 @@ def pss_workload_rejected_by_namespace(ctx: RuleContext, pod: PodTemplate) -> It
     - https://kubernetes.io/docs/concepts/security/pod-security-admission/#workload-resources-and-pod-templates
     """
     namespace = ctx.inventory.effective_namespace(pod.carrier)
-    policy = policies(ctx.inventory).get(namespace) if namespace is not None else None
+    policy = policies(ctx).get(namespace) if namespace is not None else None
     if policy is None or not policy.enforce.labelled or policy.enforce.level == "privileged":
         return
     enforce = policy.enforce
-    result = evaluated(ctx.inventory, pod, enforce.level, enforce.version)
+    result = evaluated(ctx, pod, enforce.level, enforce.version)
     if result.allowed:
         return
     checks = ", ".join(v.check for v in result.violations)

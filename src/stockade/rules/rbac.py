@@ -114,7 +114,7 @@ def cluster_admin_binding(ctx: RuleContext) -> Iterator[Outcome]:
     - https://kubernetes.io/docs/concepts/security/rbac-good-practices/#least-privilege
     - https://kubernetes.io/docs/reference/access-authn-authz/rbac/#user-facing-roles
     """
-    scan = rbac_scan(ctx.inventory)
+    scan = rbac_scan(ctx)
     for binding, resource, subjects in scan.custom_bindings:
         role = binding.role_ref
         if role is None or role.kind != "ClusterRole" or not subjects or not scan.grants_everything(role):
@@ -209,7 +209,7 @@ def wildcard_rbac_rule(ctx: RuleContext) -> Iterator[Outcome]:
     - https://kubernetes.io/docs/concepts/security/rbac-good-practices/#least-privilege
     - https://kubernetes.io/docs/reference/access-authn-authz/rbac/#referring-to-resources
     """
-    scan = rbac_scan(ctx.inventory)
+    scan = rbac_scan(ctx)
     for outcome in danger_outcomes(scan, (Danger.ALL_ACCESS, Danger.WILDCARD), include_all_access=True):
         # Kubernetes' own wildcard roles are RB-001's business when bound; only custom roles here.
         if outcome.target.kind in ("Role", "ClusterRole"):
@@ -288,7 +288,7 @@ def read_secrets(ctx: RuleContext) -> Iterator[Outcome]:
     - https://kubernetes.io/docs/concepts/security/rbac-good-practices/#listing-secrets
     - https://kubernetes.io/docs/concepts/configuration/secret/#information-security-for-secrets
     """
-    yield from danger_outcomes(rbac_scan(ctx.inventory), (Danger.READ_SECRETS,))
+    yield from danger_outcomes(rbac_scan(ctx), (Danger.READ_SECRETS,))
 
 
 @rule(
@@ -361,7 +361,7 @@ def exec_into_pods(ctx: RuleContext) -> Iterator[Outcome]:
     - https://kubernetes.io/docs/concepts/security/rbac-good-practices/#workload-creation
     - https://kubernetes.io/docs/reference/access-authn-authz/authorization/#determine-the-request-verb
     """
-    yield from danger_outcomes(rbac_scan(ctx.inventory), (Danger.EXEC_PODS,))
+    yield from danger_outcomes(rbac_scan(ctx), (Danger.EXEC_PODS,))
 
 
 @rule(
@@ -436,7 +436,7 @@ def create_workloads(ctx: RuleContext) -> Iterator[Outcome]:
     ## References
     - https://kubernetes.io/docs/concepts/security/rbac-good-practices/#workload-creation
     """
-    yield from danger_outcomes(rbac_scan(ctx.inventory), (Danger.CREATE_WORKLOADS,))
+    yield from danger_outcomes(rbac_scan(ctx), (Danger.CREATE_WORKLOADS,))
 
 
 def _bind_rate(scan: RbacScan, exposure: Exposure) -> Severity:
@@ -525,7 +525,7 @@ def escalate_or_bind_roles(ctx: RuleContext) -> Iterator[Outcome]:
     - https://kubernetes.io/docs/reference/access-authn-authz/rbac/#privilege-escalation-prevention-and-bootstrapping
     - https://kubernetes.io/docs/concepts/security/rbac-good-practices/#escalate-verb
     """
-    yield from danger_outcomes(rbac_scan(ctx.inventory), (Danger.ESCALATE, Danger.BIND), rate=_bind_rate)
+    yield from danger_outcomes(rbac_scan(ctx), (Danger.ESCALATE, Danger.BIND), rate=_bind_rate)
 
 
 def _impersonate_rate(scan: RbacScan, exposure: Exposure) -> Severity:
@@ -608,7 +608,7 @@ def impersonate_identities(ctx: RuleContext) -> Iterator[Outcome]:
     - https://kubernetes.io/docs/reference/access-authn-authz/authentication/#user-impersonation
     - https://kubernetes.io/docs/concepts/security/rbac-good-practices/#impersonate-verb
     """
-    yield from danger_outcomes(rbac_scan(ctx.inventory), (Danger.IMPERSONATE,), rate=_impersonate_rate)
+    yield from danger_outcomes(rbac_scan(ctx), (Danger.IMPERSONATE,), rate=_impersonate_rate)
 
 
 @rule(
@@ -678,7 +678,7 @@ def create_service_account_tokens(ctx: RuleContext) -> Iterator[Outcome]:
     - https://kubernetes.io/docs/concepts/security/rbac-good-practices/#token-request
     - https://kubernetes.io/docs/reference/kubernetes-api/authentication-resources/token-request-v1/
     """
-    yield from danger_outcomes(rbac_scan(ctx.inventory), (Danger.CREATE_TOKENS,))
+    yield from danger_outcomes(rbac_scan(ctx), (Danger.CREATE_TOKENS,))
 
 
 @rule(
@@ -748,7 +748,7 @@ def nodes_proxy_access(ctx: RuleContext) -> Iterator[Outcome]:
     - https://kubernetes.io/docs/concepts/security/rbac-good-practices/#access-to-proxy-subresource-of-nodes
     - https://kubernetes.io/docs/reference/access-authn-authz/kubelet-authn-authz/
     """
-    yield from danger_outcomes(rbac_scan(ctx.inventory), (Danger.NODES_PROXY,))
+    yield from danger_outcomes(rbac_scan(ctx), (Danger.NODES_PROXY,))
 
 
 def _csr_rate(scan: RbacScan, exposure: Exposure) -> Severity:
@@ -837,7 +837,7 @@ def approve_certificate_requests(ctx: RuleContext) -> Iterator[Outcome]:
     - https://kubernetes.io/docs/reference/access-authn-authz/certificate-signing-requests/#authorization
     """
     dangers = (Danger.APPROVE_CSRS, Danger.APPROVE_SIGNERS)
-    yield from danger_outcomes(rbac_scan(ctx.inventory), dangers, rate=_csr_rate)
+    yield from danger_outcomes(rbac_scan(ctx), dangers, rate=_csr_rate)
 
 
 @rule(
@@ -909,7 +909,7 @@ def change_admission_webhooks(ctx: RuleContext) -> Iterator[Outcome]:
     - https://kubernetes.io/docs/concepts/security/rbac-good-practices/#control-admission-webhooks
     - https://kubernetes.io/docs/reference/access-authn-authz/extensible-admission-controllers/
     """
-    yield from danger_outcomes(rbac_scan(ctx.inventory), (Danger.ADMISSION_CONFIG,))
+    yield from danger_outcomes(rbac_scan(ctx), (Danger.ADMISSION_CONFIG,))
 
 
 @rule(
@@ -977,7 +977,7 @@ def create_persistent_volumes(ctx: RuleContext) -> Iterator[Outcome]:
     ## References
     - https://kubernetes.io/docs/concepts/security/rbac-good-practices/#persistent-volume-creation
     """
-    yield from danger_outcomes(rbac_scan(ctx.inventory), (Danger.CREATE_PERSISTENT_VOLUMES,))
+    yield from danger_outcomes(rbac_scan(ctx), (Danger.CREATE_PERSISTENT_VOLUMES,))
 
 
 def _mapped_to_masters(raw: object) -> list[str]:
@@ -1063,7 +1063,7 @@ def system_masters_group(ctx: RuleContext) -> Iterator[Outcome]:
     - https://kubernetes.io/docs/concepts/security/rbac-good-practices/#least-privilege
     - https://docs.aws.amazon.com/eks/latest/userguide/auth-configmap.html
     """
-    scan = rbac_scan(ctx.inventory)
+    scan = rbac_scan(ctx)
     aws_auth = ctx.inventory.get("ConfigMap", "kube-system", "aws-auth")
     if aws_auth is not None:
         violations = []
@@ -1170,7 +1170,7 @@ def grant_to_all_users(ctx: RuleContext) -> Iterator[Outcome]:
     - https://kubernetes.io/docs/concepts/security/rbac-good-practices/#periodic-review
     - https://kubernetes.io/docs/reference/access-authn-authz/rbac/#discovery-roles
     """
-    scan = rbac_scan(ctx.inventory)
+    scan = rbac_scan(ctx)
     for binding, resource, subjects in scan.custom_bindings:
         broad = [s for s in subjects if s in _EVERYONE]
         if not broad:
@@ -1264,7 +1264,7 @@ def default_service_account_granted(ctx: RuleContext) -> Iterator[Outcome]:
     - https://kubernetes.io/docs/concepts/security/service-accounts/#default-service-accounts
     - https://kubernetes.io/docs/tasks/configure-pod-container/configure-service-account/
     """
-    scan = rbac_scan(ctx.inventory)
+    scan = rbac_scan(ctx)
     prefix = f"{SERVICE_ACCOUNTS_GROUP}:"
     for binding, resource, subjects in scan.custom_bindings:
         hit = [
@@ -1357,7 +1357,7 @@ def binding_to_missing_role(ctx: RuleContext) -> Iterator[Outcome]:
     ## References
     - https://kubernetes.io/docs/reference/access-authn-authz/rbac/#rolebinding-and-clusterrolebinding
     """
-    scan = rbac_scan(ctx.inventory)
+    scan = rbac_scan(ctx)
     unknown = set(scan.index.unknown_builtin_roles)
     for binding, resource, _subjects in scan.custom_bindings:
         role = binding.role_ref
@@ -1452,7 +1452,7 @@ def cluster_admin_equivalent_service_account(ctx: RuleContext) -> Iterator[Outco
     - https://kubernetes.io/docs/concepts/security/rbac-good-practices/#least-privilege
     - https://kubernetes.io/docs/concepts/security/service-accounts/
     """
-    scan = rbac_scan(ctx.inventory)
+    scan = rbac_scan(ctx)
     holders = {h.subject: h for h in scan.review.holders if h.subject.kind == "ServiceAccount" and not h.system}
     reported: set[Subject] = set()
     for account in ctx.inventory.of_kind("ServiceAccount"):

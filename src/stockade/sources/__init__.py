@@ -1,5 +1,5 @@
 """Sources turn the outside world (files, kustomize, helm, clusters, snapshots) into Resources.
 
 Nothing else in Stockade reads files or talks to an API server. A source that fails says so with an
-:class:`~stockade.model.finding.InputError`; it never returns "no objects" for a failed read.
+:class:`~stockade.model.finding.InputProblem`; it never returns "no objects" for a failed read.
 """

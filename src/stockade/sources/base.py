@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from stockade.model.finding import InputError, SkippedInput
+from stockade.model.finding import InputProblem, SkippedInput
 from stockade.model.resource import Resource
 
 
@@ -13,7 +13,7 @@ class SourceResult:
     """Objects read, inputs that could not be read, and inputs that held nothing to scan."""
 
     resources: list[Resource] = field(default_factory=list)
-    errors: list[InputError] = field(default_factory=list)
+    errors: list[InputProblem] = field(default_factory=list)
     skipped: list[SkippedInput] = field(default_factory=list)
     # Facts about where the objects came from (cluster version, collection time, …).
     facts: dict[str, object] = field(default_factory=dict)

@@ -10,7 +10,7 @@ cluster — and then:
    ``workers`` requests in flight;
 3. retries 429 (after the server's Retry-After), 5xx and broken connections with exponential
    backoff, and restarts a list whose continue token expired (410 Gone);
-4. reports every kind it could not list as an :class:`InputError` naming the missing RBAC
+4. reports every kind it could not list as an :class:`InputProblem` naming the missing RBAC
    permission and carries on — a forbidden kind never reads as "no objects".
 
 Skipped by default, because they churn constantly and hold nothing posture rules read: core and
@@ -44,7 +44,7 @@ from kubernetes import client as k8s_client
 from kubernetes import config as k8s_config
 from kubernetes.config.incluster_config import InClusterConfigLoader
 
-from stockade.model.finding import InputError, SkippedInput
+from stockade.model.finding import InputProblem, SkippedInput
 from stockade.model.resource import Origin, Resource, resource_from_raw
 from stockade.sources.base import SourceResult
 
@@ -556,7 +556,7 @@ def collect_cluster(
             Path(service_account_dir) if service_account_dir else SERVICE_ACCOUNT_DIR,
         )
     except _ConfigProblem as exc:
-        result.errors.append(InputError(source, str(exc), kind="config"))
+        result.errors.append(InputProblem(source, str(exc), kind="config"))
         return result
     result.facts["context"] = connection.context
     show = sys.stderr.isatty() if progress is None else progress
@@ -587,7 +587,7 @@ def _collect(
         version = session.get("/version")
         result.facts["server_version"] = str(version.get("gitVersion") or "")
     except ApiError as exc:
-        result.errors.append(InputError(source, _unreachable(exc)))
+        result.errors.append(InputProblem(source, _unreachable(exc)))
         return
 
     def wanted_group(group: str) -> bool:
@@ -597,14 +597,14 @@ def _collect(
     try:
         served, failed_groups = _discover(session, pool, wanted_group)
     except ApiError as exc:
-        result.errors.append(InputError(source, _unreachable(exc)))
+        result.errors.append(InputProblem(source, _unreachable(exc)))
         return
     for group, error in failed_groups:
-        result.errors.append(InputError(source, f"cannot discover API group {group}: {error.message}"))
+        result.errors.append(InputProblem(source, f"cannot discover API group {group}: {error.message}"))
     chosen, unmatched = _select(served, selection, include_noisy)
     for token in unmatched:
         result.errors.append(
-            InputError(source, f"the cluster serves no listable resource named {token!r}", kind="config")
+            InputProblem(source, f"the cluster serves no listable resource named {token!r}", kind="config")
         )
     jobs: list[tuple[ServedResource, str | None]] = [(r, None) for r in chosen]
     if scope is not None:
@@ -630,11 +630,11 @@ def _collect(
         resource = listed.resource
         if listed.error is not None:
             if not resource.namespaced and listed.namespace is not None:
-                result.errors.append(InputError(source, _namespace_failure(listed.namespace, listed.error)))
+                result.errors.append(InputProblem(source, _namespace_failure(listed.namespace, listed.error)))
             elif listed.error.status == 404:
                 result.skipped.append(SkippedInput(source, f"{resource.display} is no longer served"))
             else:
-                result.errors.append(InputError(source, _describe_failure(resource, listed.error, listed.namespace)))
+                result.errors.append(InputProblem(source, _describe_failure(resource, listed.error, listed.namespace)))
             continue
         for item in listed.items:
             item.setdefault("apiVersion", resource.api_version)
@@ -645,7 +645,7 @@ def _collect(
             if isinstance(made, Resource):
                 result.resources.append(made)
             else:
-                result.errors.append(InputError(source, f"{resource.display}: {made}", kind="parse"))
+                result.errors.append(InputProblem(source, f"{resource.display}: {made}", kind="parse"))
     meter.finish()
 
 

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from stockade.errors import ConfigFileError
+
 MAX_CONFIG_BYTES = 4 * 1024 * 1024
-
-
-class ConfigFileError(ValueError):
-    """A configuration file is missing or malformed (a usage error: exit code 2)."""
 
 
 def read_config_file(path: str) -> object:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import BinaryIO, Literal
 
 from stockade._gc import collector_paused
-from stockade.model.finding import InputError, SkippedInput
+from stockade.model.finding import InputProblem, SkippedInput
 from stockade.sources.base import SourceResult
 from stockade.sources.decode import DecodeProblem, decode_bytes
 from stockade.sources.helm import is_chart, render_chart
@@ -74,7 +74,7 @@ def collect_paths(
         found = list(discover(paths))
         outcomes = _read_all(found, limits, stdin, parallel)
         for outcome in outcomes:
-            if isinstance(outcome, InputError):
+            if isinstance(outcome, InputProblem):
                 result.errors.append(outcome)
             elif isinstance(outcome, SkippedInput):
                 result.skipped.append(outcome)
@@ -83,11 +83,11 @@ def collect_paths(
     return result
 
 
-Outcome = SourceResult | InputError | SkippedInput
+Outcome = SourceResult | InputProblem | SkippedInput
 
 
 def _read_all(
-    found: list[Input | InputError | SkippedInput],
+    found: list[Input | InputProblem | SkippedInput],
     limits: ParseLimits,
     stdin: BinaryIO | None,
     parallel: bool | None,
@@ -197,13 +197,13 @@ def _decode_share(blob: bytes) -> Iterator[tuple[int, SourceResult]]:
             assert isinstance(resource, Resource)  # it was one in the worker
             result.resources.append(resource)
         result.errors.extend(
-            InputError(source, message, line, obj, kind) for source, message, line, obj, kind in errors
+            InputProblem(source, message, line, obj, kind) for source, message, line, obj, kind in errors
         )
         result.skipped.extend(SkippedInput(source, reason, line) for source, reason, line in skipped)
         yield index, result
 
 
-def discover(paths: Sequence[str]) -> Iterator[Input | InputError | SkippedInput]:
+def discover(paths: Sequence[str]) -> Iterator[Input | InputProblem | SkippedInput]:
     """The inputs under ``paths`` in a deterministic order, errors for paths that cannot be read and
     skipped entries (a named pipe inside a directory would block the scan)."""
     for path in paths:
@@ -221,7 +221,7 @@ def discover(paths: Sequence[str]) -> Iterator[Input | InputError | SkippedInput
             yield Input("file", path, path)
 
 
-def _walk(root: str) -> Iterator[Input | InputError | SkippedInput]:
+def _walk(root: str) -> Iterator[Input | InputProblem | SkippedInput]:
     """Depth-first, sorted, without recursion (directory trees can be deeper than Python's stack)."""
     # (path on disk, display path, (device, inode) of the directories above it)
     stack: list[tuple[str, str, frozenset[tuple[int, int]]]] = [(root, root, frozenset())]
@@ -234,7 +234,7 @@ def _walk(root: str) -> Iterator[Input | InputError | SkippedInput]:
             continue
         key = (info.st_dev, info.st_ino)
         if key in above:
-            yield InputError(display, "symbolic link loop: this directory contains itself", kind="read")
+            yield InputProblem(display, "symbolic link loop: this directory contains itself", kind="read")
             continue
         if is_kustomization(path):
             yield Input("kustomize", path, display)
@@ -246,7 +246,7 @@ def _walk(root: str) -> Iterator[Input | InputError | SkippedInput]:
             with os.scandir(path) as listing:
                 entries = sorted(listing, key=lambda entry: entry.name)
         except OSError as exc:
-            yield InputError(display, f"cannot read directory: {_reason(exc)}", kind="read")
+            yield InputProblem(display, f"cannot read directory: {_reason(exc)}", kind="read")
             continue
         below = above | {key}
         subdirectories: list[tuple[str, str, frozenset[tuple[int, int]]]] = []
@@ -302,12 +302,12 @@ def read_input(
         try:
             data = stream.read(limits.max_file_bytes + 1)
         except OSError as exc:
-            result.errors.append(InputError(STDIN, f"cannot read: {_reason(exc)}", kind="read"))
+            result.errors.append(InputProblem(STDIN, f"cannot read: {_reason(exc)}", kind="read"))
             return result
     else:
         read = _read_file(found, limits, seen)
-        if isinstance(read, InputError | SkippedInput):
-            if isinstance(read, InputError):
+        if isinstance(read, InputProblem | SkippedInput):
+            if isinstance(read, InputProblem):
                 result.errors.append(read)
             else:
                 result.skipped.append(read)
@@ -319,7 +319,7 @@ def read_input(
     try:
         text = decode_bytes(data)
     except DecodeProblem as problem:
-        result.errors.append(InputError(found.display, problem.message, problem.line, kind="parse"))
+        result.errors.append(InputProblem(found.display, problem.message, problem.line, kind="parse"))
         return result
     json = _is_json(found, text)
     loaded: Loaded = load_json(text, found.display, limits) if json else load_yaml(text, found.display, limits)
@@ -337,7 +337,7 @@ def read_input(
 
 def _read_file(
     found: Input, limits: ParseLimits, seen: dict[tuple[int, int], str] | None
-) -> bytes | InputError | SkippedInput:
+) -> bytes | InputProblem | SkippedInput:
     try:
         with open(found.path, "rb") as handle:
             info = os.fstat(handle.fileno())
@@ -352,10 +352,10 @@ def _read_file(
             return handle.read(limits.max_file_bytes + 1)
     except FileNotFoundError:
         if os.path.lexists(found.path):
-            return InputError(found.display, "broken symbolic link", kind="read")
-        return InputError(found.display, "file vanished before it could be read", kind="read")
+            return InputProblem(found.display, "broken symbolic link", kind="read")
+        return InputProblem(found.display, "file vanished before it could be read", kind="read")
     except OSError as exc:
-        return InputError(found.display, f"cannot read: {_reason(exc)}", kind="read")
+        return InputProblem(found.display, f"cannot read: {_reason(exc)}", kind="read")
 
 
 def _is_json(found: Input, text: str) -> bool:
@@ -364,16 +364,16 @@ def _is_json(found: Input, text: str) -> bool:
     return found.path.lower().endswith(".json")
 
 
-def _too_big(display: str, size: int, limits: ParseLimits, *, more: bool = False) -> InputError:
+def _too_big(display: str, size: int, limits: ParseLimits, *, more: bool = False) -> InputProblem:
     amount = f"more than {limits.max_file_bytes}" if more else str(size)
-    return InputError(display, f"input is {amount} bytes, over the {limits.max_file_bytes}-byte limit", kind="limit")
+    return InputProblem(display, f"input is {amount} bytes, over the {limits.max_file_bytes}-byte limit", kind="limit")
 
 
-def _stat_error(path: str, display: str, exc: OSError) -> InputError:
+def _stat_error(path: str, display: str, exc: OSError) -> InputProblem:
     if exc.errno == errno.ENOENT:
         broken = os.path.islink(path)
-        return InputError(display, "broken symbolic link" if broken else "no such file or directory", kind="read")
-    return InputError(display, f"cannot read: {_reason(exc)}", kind="read")
+        return InputProblem(display, "broken symbolic link" if broken else "no such file or directory", kind="read")
+    return InputProblem(display, f"cannot read: {_reason(exc)}", kind="read")
 
 
 def _reason(exc: OSError) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from stockade.model.finding import InputError, SkippedInput
+from stockade.model.finding import InputProblem, SkippedInput
 from stockade.model.resource import Origin, Resource, resource_from_raw
 from stockade.sources.base import SourceResult
 from stockade.sources.locate import PathStep, line_in_text
@@ -98,7 +98,7 @@ class _Builder:
         self.result.skipped.append(SkippedInput(self.source, reason, self._line(path)))
 
     def _error(self, message: str, path: tuple[PathStep, ...], obj: str) -> None:
-        self.result.errors.append(InputError(self.source, message, self._line(path), object=obj, kind="parse"))
+        self.result.errors.append(InputProblem(self.source, message, self._line(path), object=obj, kind="parse"))
 
     def _line(self, path: tuple[PathStep, ...]) -> int | None:
         """The line of ``path`` (looked up only for the rare document that is skipped or wrong)."""

@@ -7,7 +7,7 @@ import shutil
 import subprocess
 from collections.abc import Callable, Sequence
 
-from stockade.model.finding import InputError
+from stockade.model.finding import InputProblem
 from stockade.sources.base import SourceResult
 from stockade.sources.decode import DecodeProblem, decode_bytes
 from stockade.sources.limits import ParseLimits
@@ -42,7 +42,7 @@ def render(
     result = SourceResult()
     executable = shutil.which(tool)
     if executable is None:
-        result.errors.append(InputError(directory, missing, kind="render"))
+        result.errors.append(InputProblem(directory, missing, kind="render"))
         return result
     argv = [executable, *arguments]
     try:
@@ -52,20 +52,20 @@ def render(
         )
     except subprocess.TimeoutExpired:
         result.errors.append(
-            InputError(directory, f"{tool} {arguments[0]} did not finish within {timeout:g}s", kind="render")
+            InputProblem(directory, f"{tool} {arguments[0]} did not finish within {timeout:g}s", kind="render")
         )
         return result
     except OSError as exc:
-        result.errors.append(InputError(directory, f"cannot run {tool}: {exc.strerror}", kind="render"))
+        result.errors.append(InputProblem(directory, f"cannot run {tool}: {exc.strerror}", kind="render"))
         return result
     if proc.returncode != 0:
         detail = brief_stderr(proc.stderr) or f"exit status {proc.returncode}"
-        result.errors.append(InputError(directory, f"{tool} {arguments[0]} failed: {detail}", kind="render"))
+        result.errors.append(InputProblem(directory, f"{tool} {arguments[0]} failed: {detail}", kind="render"))
         return result
     source = f"{directory} ({label})"
     if len(proc.stdout) > limits.max_file_bytes:
         result.errors.append(
-            InputError(
+            InputProblem(
                 source,
                 f"rendered output is {len(proc.stdout)} bytes, over the {limits.max_file_bytes}-byte limit",
                 kind="limit",
@@ -75,7 +75,7 @@ def render(
     try:
         text = decode_bytes(proc.stdout)
     except DecodeProblem as problem:
-        result.errors.append(InputError(source, problem.message, kind="render"))
+        result.errors.append(InputProblem(source, problem.message, kind="render"))
         return result
     loaded = load_yaml(text, source, limits)
     result.errors.extend(_without_lines(loaded.errors))
@@ -100,6 +100,6 @@ def brief_stderr(data: bytes) -> str:
     return gist if len(gist) <= _MAX_STDERR else gist[: _MAX_STDERR - 1] + "…"
 
 
-def _without_lines(errors: list[InputError]) -> list[InputError]:
+def _without_lines(errors: list[InputProblem]) -> list[InputProblem]:
     # Line numbers in rendered output point at nothing a user can open.
-    return [InputError(e.source, e.message, None, e.object, e.kind) for e in errors]
+    return [InputProblem(e.source, e.message, None, e.object, e.kind) for e in errors]

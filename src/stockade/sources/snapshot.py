@@ -25,7 +25,7 @@ from typing import Any
 
 import orjson
 
-from stockade.model.finding import InputError, SkippedInput
+from stockade.model.finding import InputProblem, SkippedInput
 from stockade.model.resource import Origin, Resource, resource_from_raw
 from stockade.sources.base import SourceResult
 from stockade.sources.cluster import redact_secret
@@ -88,20 +88,20 @@ def collect_snapshot(path: str | os.PathLike[str]) -> SourceResult:
             data = gzip.decompress(data)
         document = orjson.loads(data)
     except OSError as exc:
-        result.errors.append(InputError(source, f"cannot read snapshot: {exc.strerror or exc}"))
+        result.errors.append(InputProblem(source, f"cannot read snapshot: {exc.strerror or exc}"))
         return result
     except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
-        result.errors.append(InputError(source, f"snapshot is not valid gzip: {exc}", kind="parse"))
+        result.errors.append(InputProblem(source, f"snapshot is not valid gzip: {exc}", kind="parse"))
         return result
     except orjson.JSONDecodeError as exc:
-        result.errors.append(InputError(source, f"snapshot is not valid JSON: {exc}", kind="parse"))
+        result.errors.append(InputProblem(source, f"snapshot is not valid JSON: {exc}", kind="parse"))
         return result
     if not isinstance(document, dict) or document.get("kind") != KIND:
-        result.errors.append(InputError(source, f"not a Stockade snapshot (expected kind: {KIND})", kind="parse"))
+        result.errors.append(InputProblem(source, f"not a Stockade snapshot (expected kind: {KIND})", kind="parse"))
         return result
     if document.get("apiVersion") != API_VERSION:
         message = f"unsupported snapshot apiVersion {document.get('apiVersion')!r} (this Stockade reads {API_VERSION})"
-        result.errors.append(InputError(source, message, kind="parse"))
+        result.errors.append(InputProblem(source, message, kind="parse"))
         return result
     meta = document.get("metadata")
     facts = meta.get("facts") if isinstance(meta, Mapping) else None
@@ -109,12 +109,12 @@ def collect_snapshot(path: str | os.PathLike[str]) -> SourceResult:
         result.facts.update(facts)
     items = document.get("items")
     if not isinstance(items, list):
-        result.errors.append(InputError(source, "snapshot has no items list", kind="parse"))
+        result.errors.append(InputProblem(source, "snapshot has no items list", kind="parse"))
         items = []
     for index, item in enumerate(items):
         origin = Origin(file=source, item=index)
         if not isinstance(item, dict):
-            result.errors.append(InputError(source, f"item {index} is not an object", kind="parse"))
+            result.errors.append(InputProblem(source, f"item {index} is not an object", kind="parse"))
             continue
         if item.get("kind") == "Secret" and item.get("apiVersion") == "v1":
             redact_secret(item)
@@ -122,13 +122,13 @@ def collect_snapshot(path: str | os.PathLike[str]) -> SourceResult:
         if isinstance(made, Resource):
             result.resources.append(made)
         else:
-            result.errors.append(InputError(source, f"item {index}: {made}", kind="parse"))
+            result.errors.append(InputProblem(source, f"item {index}: {made}", kind="parse"))
     for entry in _entries(document.get("errors")):
         text = _text(entry.get("message"))
         if text is not None:
             recorded = _text(entry.get("source")) or source
             result.errors.append(
-                InputError(
+                InputProblem(
                     f"{source} ({recorded})",
                     text,
                     line=_line(entry.get("line")),

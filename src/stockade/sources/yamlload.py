@@ -33,7 +33,7 @@ import orjson
 import yaml
 import yaml_rs
 
-from stockade.model.finding import InputError
+from stockade.model.finding import InputProblem
 from stockade.sources.compat import fix_octal, has_octal_candidate
 from stockade.sources.decode import find_control_character, scan_text
 from stockade.sources.documents import Segment, split_documents
@@ -65,7 +65,7 @@ class Loaded:
     """The documents read from one input and the errors met on the way."""
 
     documents: list[Document] = field(default_factory=list)
-    errors: list[InputError] = field(default_factory=list)
+    errors: list[InputProblem] = field(default_factory=list)
 
 
 def load_yaml(text: str, source: str, limits: ParseLimits) -> Loaded:
@@ -75,7 +75,7 @@ def load_yaml(text: str, source: str, limits: ParseLimits) -> Loaded:
     if len(segments) > limits.max_documents:
         cut = segments[limits.max_documents]
         loaded.errors.append(
-            InputError(
+            InputProblem(
                 source,
                 f"more than {limits.max_documents} documents; the rest were not read",
                 line=cut.line,
@@ -88,7 +88,7 @@ def load_yaml(text: str, source: str, limits: ParseLimits) -> Loaded:
         if segment.empty:
             continue
         document = context.parse(index, segment)
-        if isinstance(document, InputError):
+        if isinstance(document, InputProblem):
             loaded.errors.append(document)
         else:
             loaded.documents.append(document)
@@ -108,17 +108,17 @@ def load_json(text: str, source: str, limits: ParseLimits) -> Loaded:
         message = exc.msg
         if "recursion" in message.lower() or "depth" in message.lower():
             loaded.errors.append(
-                InputError(source, "JSON nested deeper than the parser allows", exc.lineno, kind="limit")
+                InputProblem(source, "JSON nested deeper than the parser allows", exc.lineno, kind="limit")
             )
         else:
             loaded.errors.append(
-                InputError(source, f"JSON syntax error: {message} (column {exc.colno})", exc.lineno, kind="parse")
+                InputProblem(source, f"JSON syntax error: {message} (column {exc.colno})", exc.lineno, kind="parse")
             )
         return loaded
     value, problem = normalize(value, limits.depth, merges=False)
     if problem is not None:
         where = line_in_text(text, 1, problem.path, json=True)
-        loaded.errors.append(InputError(source, problem.message, where or line, kind=problem.kind))
+        loaded.errors.append(InputProblem(source, problem.message, where or line, kind=problem.kind))
         return loaded
     loaded.documents.append(Document(0, line, value, text, 1, json=True))
     return loaded
@@ -137,10 +137,10 @@ class _Context:
         self.octals = has_octal_candidate(text)
         self.merges = has_merge_key(text)
 
-    def error(self, message: str, line: int | None, kind: str = "parse") -> InputError:
-        return InputError(self.source, message, line, kind=kind)
+    def error(self, message: str, line: int | None, kind: str = "parse") -> InputProblem:
+        return InputProblem(self.source, message, line, kind=kind)
 
-    def parse(self, index: int, segment: Segment) -> Document | InputError:
+    def parse(self, index: int, segment: Segment) -> Document | InputProblem:
         text = self.text
         whole = segment.start == 0 and segment.end == len(text)
         body = text if whole else text[segment.start : segment.end]
@@ -160,7 +160,7 @@ class _Context:
                 alias_limits=self.alias_limits,
                 duplicate_key_policy=yaml_rs.DuplicateKeyPolicy.Error,
             )
-        except Exception as exc:  # any parser failure becomes an InputError, never a traceback
+        except Exception as exc:  # any parser failure becomes an InputProblem, never a traceback
             return self._parse_error(exc, body, segment)
         value, shape = normalize(value, self.depth, merges=self.merges)
         if shape is not None:
@@ -173,7 +173,7 @@ class _Context:
             value = fix_octal(value, body)
         return Document(index, segment.line, value, body, segment.first_line)
 
-    def _control_error(self, offset: int) -> InputError:
+    def _control_error(self, offset: int) -> InputProblem:
         text = self.text
         line = text.count("\n", 0, offset) + 1
         column = offset - (text.rfind("\n", 0, offset) + 1) + 1
@@ -184,7 +184,7 @@ class _Context:
             line,
         )
 
-    def _parse_error(self, exc: Exception, body: str, segment: Segment) -> InputError:
+    def _parse_error(self, exc: Exception, body: str, segment: Segment) -> InputProblem:
         message = str(exc).strip()
         lines = message.splitlines() or [type(exc).__name__]
         head, reason = lines[0], lines[-1].strip()

@@ -23,69 +23,31 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from fnmatch import fnmatchcase
 
-from stockade.model.finding import Waiver
+from stockade.errors import WaiversFileError
+from stockade.model.waiver import WaiverEntry
 
 IGNORE_ANNOTATION = "stockade.io/ignore"
 REASON_ANNOTATION = "stockade.io/ignore-reason"
 
 
-class ExceptionsFileError(ValueError):
-    """The exceptions file is malformed (a configuration error, exit code 2)."""
-
-
-@dataclass(frozen=True, slots=True)
-class ExceptionEntry:
-    rules: tuple[str, ...]  # rule ids (names are resolved by the caller)
-    reason: str
-    source: str  # "file.yaml#3"
-    namespace: str = "*"
-    kind: str = "*"
-    name: str = "*"
-    container: str | None = None
-    owner: str | None = None
-    expires: dt.date | None = None
-
-    def matches(self, rule_id: str, kind: str, namespace: str | None, name: str, container: str | None) -> bool:
-        if rule_id not in self.rules:
-            return False
-        if self.kind != "*" and self.kind.lower() != kind.lower():
-            return False
-        if self.namespace != "*" and not fnmatchcase(namespace or "", self.namespace):
-            return False
-        if self.name != "*" and not fnmatchcase(name, self.name):
-            return False
-        return self.container is None or self.container == container
-
-    def waiver(self, today: dt.date) -> Waiver:
-        expired = self.expires is not None and self.expires < today
-        who = f" (accepted by {self.owner})" if self.owner else ""
-        return Waiver(
-            source=self.source,
-            reason=self.reason + who,
-            expires=self.expires.isoformat() if self.expires else None,
-            expired=expired,
-        )
-
-
 @dataclass(slots=True)
-class ExceptionBook:
+class WaiverBook:
     """All exceptions of a scan, and which of them were used."""
 
-    entries: list[ExceptionEntry] = field(default_factory=list)
+    entries: list[WaiverEntry] = field(default_factory=list)
     used: set[int] = field(default_factory=set)
 
     def find(
         self, rule_id: str, kind: str, namespace: str | None, name: str, container: str | None
-    ) -> ExceptionEntry | None:
+    ) -> WaiverEntry | None:
         for index, entry in enumerate(self.entries):
             if entry.matches(rule_id, kind, namespace, name, container):
                 self.used.add(index)
                 return entry
         return None
 
-    def stale(self) -> list[ExceptionEntry]:
+    def stale(self) -> list[WaiverEntry]:
         return [entry for index, entry in enumerate(self.entries) if index not in self.used]
 
 
@@ -93,10 +55,10 @@ def _text(entry: Mapping[str, object], key: str, where: str, *, required: bool =
     value = entry.get(key)
     if value is None:
         if required:
-            raise ExceptionsFileError(f"{where}: '{key}' is required")
+            raise WaiversFileError(f"{where}: '{key}' is required")
         return None
     if not isinstance(value, str | int) or isinstance(value, bool):
-        raise ExceptionsFileError(f"{where}: '{key}' must be a string")
+        raise WaiversFileError(f"{where}: '{key}' must be a string")
     return str(value)
 
 
@@ -110,24 +72,24 @@ def _date(value: object, where: str) -> dt.date | None:
             return dt.date.fromisoformat(value.strip())
         except ValueError:
             pass
-    raise ExceptionsFileError(f"{where}: 'expires' must be a date like 2027-03-31, got {value!r}")
+    raise WaiversFileError(f"{where}: 'expires' must be a date like 2027-03-31, got {value!r}")
 
 
-def parse_exceptions(data: object, source: str, resolve_rule: Mapping[str, str]) -> list[ExceptionEntry]:
+def parse_waivers(data: object, source: str, resolve_rule: Mapping[str, str]) -> list[WaiverEntry]:
     """Validate a loaded exceptions document. ``resolve_rule`` maps ids and names to rule ids."""
     if isinstance(data, Mapping):
         items = data.get("exceptions")
         if data.get("kind") not in (None, "ExceptionList"):
-            raise ExceptionsFileError(f"{source}: kind must be ExceptionList")
+            raise WaiversFileError(f"{source}: kind must be ExceptionList")
     else:
         items = data
     if not isinstance(items, list):
-        raise ExceptionsFileError(f"{source}: expected a list under 'exceptions'")
+        raise WaiversFileError(f"{source}: expected a list under 'exceptions'")
     entries = []
     for number, item in enumerate(items, start=1):
         where = f"{source}#{number}"
         if not isinstance(item, Mapping):
-            raise ExceptionsFileError(f"{where}: each exception must be a mapping")
+            raise WaiversFileError(f"{where}: each exception must be a mapping")
         unknown = set(item) - {
             "rule",
             "rules",
@@ -140,23 +102,23 @@ def parse_exceptions(data: object, source: str, resolve_rule: Mapping[str, str])
             "expires",
         }
         if unknown:
-            raise ExceptionsFileError(f"{where}: unknown field(s) {', '.join(sorted(map(str, unknown)))}")
+            raise WaiversFileError(f"{where}: unknown field(s) {', '.join(sorted(map(str, unknown)))}")
         raw_rules = item.get("rules", item.get("rule"))
         names: Sequence[object] = raw_rules if isinstance(raw_rules, list) else [raw_rules]
         rule_ids = []
         for raw in names:
             if not isinstance(raw, str) or not raw:
-                raise ExceptionsFileError(f"{where}: 'rule' must name a rule id or name")
+                raise WaiversFileError(f"{where}: 'rule' must name a rule id or name")
             rid = resolve_rule.get(raw) or resolve_rule.get(raw.upper()) or resolve_rule.get(raw.lower())
             if rid is None:
-                raise ExceptionsFileError(f"{where}: unknown rule {raw!r}")
+                raise WaiversFileError(f"{where}: unknown rule {raw!r}")
             rule_ids.append(rid)
         reason = _text(item, "reason", where, required=True)
         assert reason is not None
         if not reason.strip():
-            raise ExceptionsFileError(f"{where}: 'reason' must not be empty")
+            raise WaiversFileError(f"{where}: 'reason' must not be empty")
         entries.append(
-            ExceptionEntry(
+            WaiverEntry(
                 rules=tuple(rule_ids),
                 reason=reason.strip(),
                 source=where,

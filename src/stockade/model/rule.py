@@ -1,0 +1,56 @@
+"""A rule as data: its metadata and documentation (the check function lives with the rule)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+from stockade.model.finding import Area, Severity, Stage
+
+
+class Scope(StrEnum):
+    """What a rule is called with: a container, a pod template, an object, or the whole inventory."""
+
+    CONTAINER = "container"
+    POD = "pod"
+    OBJECT = "object"
+    INVENTORY = "inventory"
+
+
+@dataclass(frozen=True, slots=True)
+class RuleDoc:
+    """The docstring, split into its sections."""
+
+    what: str
+    why: str
+    example: str
+    use_instead: str
+    remediation: str
+    references: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSpec:
+    """What a report needs to know of a rule: everything but its check function."""
+
+    id: str
+    name: str
+    title: str
+    severity: Severity
+    area: Area
+    stage: Stage
+    scope: Scope
+    frameworks: Mapping[str, tuple[str, ...]]
+    remediation: str
+    doc: RuleDoc
+    kinds: frozenset[str] | None = None  # object rules: the kinds it looks at
+    # False: runs only when selected (by id, name, family, area, framework or `all`), e.g. the PSS
+    # check rules, which restate what the WL rules report unless a PSS compliance view is wanted.
+    default: bool = True
+    since: str = "0.1.0"  # the release that introduced the id; an id never changes meaning
+    deprecated: str | None = None  # why, and what replaces it; a deprecated rule runs only when named
+
+    @property
+    def family(self) -> str:
+        return self.id.split("-", 1)[0]

@@ -1,0 +1,57 @@
+"""Per-scan analyses shared by rules: built on first use, kept for the scan, dropped with it.
+
+Several rules read the same derived view of the inventory (the RBAC index, which pods the network
+policies select, each pod's Pod Security result). Building it once per scan is the point; keeping
+it on the :class:`~stockade.rules.base.RuleContext` (instead of a module-level memo) means two scans,
+two threads or two tests never see each other's results.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar, cast
+
+from stockade.model.inventory import Inventory
+
+if TYPE_CHECKING:
+    from stockade.model.podspec import PodTemplate
+    from stockade.pss import Level, PolicyVersion, PssResult
+
+T = TypeVar("T")
+
+
+class Analyses:
+    """The analyses of one inventory. ``get(build)`` runs ``build(inventory)`` once and keeps it."""
+
+    __slots__ = ("_built", "_inventory", "_pss")
+
+    def __init__(self, inventory: Inventory) -> None:
+        self._inventory = inventory
+        self._built: dict[Callable[[Inventory], object], object] = {}
+        # (id of the pod spec, level, minor) → (the spec, its result). Holding the spec keeps its id
+        # from being reused while the entry lives; the identity check covers templates built elsewhere.
+        self._pss: dict[tuple[int, str, int], tuple[object, PssResult]] = {}
+
+    @property
+    def inventory(self) -> Inventory:
+        return self._inventory
+
+    def get(self, build: Callable[[Inventory], T]) -> T:
+        try:
+            return cast(T, self._built[build])
+        except KeyError:
+            value = self._built[build] = build(self._inventory)
+            return value
+
+    def pss(self, pod: PodTemplate, level: Level, version: PolicyVersion | None = None) -> PssResult:
+        """The Pod Security result of ``pod`` at ``level`` and ``version`` (default: latest)."""
+        from stockade.pss import LATEST, evaluate_pod
+
+        version = version or LATEST
+        key = (id(pod.spec), str(level), version.effective_minor)
+        hit = self._pss.get(key)
+        if hit is not None and hit[0] is pod.spec:
+            return hit[1]
+        result = evaluate_pod(pod.metadata, pod.spec, level, version)
+        self._pss[key] = (pod.spec, result)
+        return result
