@@ -48,7 +48,7 @@ NODE = {
 def test_facts_from_a_live_cluster_and_its_snapshot(tmp_path: Path) -> None:
     with FakeApiServer([APISERVER, NODE], tls=True, server_version="v1.31.4") as server:
         kubeconfig = str(server.kubeconfig(tmp_path / "kubeconfig"))
-        source = collect_cluster(kubeconfig=kubeconfig, progress=False)
+        source = collect_cluster(kubeconfig=kubeconfig)
     assert not source.errors
     live = cluster_facts(Inventory(source.resources), source.facts)
     assert live.version == (1, 31)

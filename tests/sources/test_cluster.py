@@ -344,18 +344,14 @@ def test_a_failing_group_is_reported_and_others_are_read(servers: list[FakeApiSe
     assert identities(result) == {i for i in EXPECTED if i[1] != "Widget"}
 
 
-def test_progress_only_when_asked_or_on_a_terminal(
-    servers: list[FakeApiServer], tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_progress_reports_each_kind_listed(servers: list[FakeApiServer], tmp_path: Path) -> None:
     server = serve(servers, [pod("p"), deployment("d")])
     path = str(server.kubeconfig(tmp_path / "config"))
-    collect_cluster(kubeconfig=path)
-    assert capsys.readouterr().err == ""  # stderr is captured, not a terminal
-    collect_cluster(kubeconfig=path, kinds=["pods", "deployments"], progress=True)
-    err = capsys.readouterr().err
-    assert "pods: 1 objects" in err
-    assert "deployments.apps: 1 objects" in err
-    assert err.endswith("stockade: listed 2 objects of 2 kinds\n")
+    told: list[tuple[str, int, int]] = []
+    collect_cluster(kubeconfig=path, kinds=["pods", "deployments"], progress=lambda *step: told.append(step))
+    assert sorted(what for what, _, _ in told) == ["listing deployments.apps", "listing pods"]
+    assert sorted(done for _, done, _ in told) == [1, 2]
+    assert {total for _, _, total in told} == {2}
 
 
 def test_redact_secret_handles_odd_shapes() -> None:

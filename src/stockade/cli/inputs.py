@@ -1,15 +1,18 @@
-"""Where every command's objects come from: the same source options for scan, rbac and pss."""
+"""Where every command's objects come from: the same source options for scan, rbac, pss and snapshot,
+turned into library :class:`~stockade.sources.base.Source` values."""
 
 from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 
 from stockade.cli.errors import fatal
-from stockade.cli.progress import Progress
-from stockade.model.inventory import Inventory
-from stockade.sources.base import SourceResult
+from stockade.cli.progress import ProgressDisplay
+from stockade.errors import StockadeError
+from stockade.model.result import ScanResult
+from stockade.sources.base import ProgressCallback, Source
 
 
 def add_source_options(parser: argparse.ArgumentParser) -> None:
@@ -53,66 +56,58 @@ def add_source_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-progress", action="store_true", help="no progress display on stderr")
 
 
-def parse_template_paths(values: list[str]) -> dict[tuple[str, str], tuple[str, ...]]:
-    from stockade.model.podspec import DEFAULT_EXTRA_TEMPLATE_PATHS, parse_template_path_option
-
-    paths = dict(DEFAULT_EXTRA_TEMPLATE_PATHS)
-    for value in values:
-        try:
-            key, path = parse_template_path_option(value)
-        except ValueError as exc:
-            fatal(f"--pod-template: {exc}")
-        paths[key] = path
-    return paths
-
-
-@dataclass(frozen=True, slots=True)
-class Loaded:
-    source: SourceResult
-    inventory: Inventory
-    progress: Progress
-
-
 def wants_cluster(args: argparse.Namespace) -> bool:
     return bool(args.cluster or args.context or args.kubeconfig)
 
 
-def collect_sources(args: argparse.Namespace, progress: Progress) -> SourceResult:
-    """Files, the live cluster and snapshots, merged. Source errors are kept, never fatal, except a
-    cluster that cannot even be configured (no kubeconfig, unknown context): a usage error."""
+def _listed(values: list[str]) -> list[str]:
+    return [item.strip() for value in values for item in value.split(",") if item.strip()]
+
+
+def sources_from_args(args: argparse.Namespace) -> list[Source]:
+    """Files, the live cluster and snapshots, in that order, as the user named them."""
     if not args.paths and not wants_cluster(args) and not args.snapshot:
         fatal("nothing to read: give files, directories, '-' for stdin, --cluster/--context or --snapshot")
-    source = SourceResult()
+    sources: list[Source] = []
     if args.paths:
-        from stockade.sources.files import collect_paths
+        from stockade.sources.files import FileSource
 
-        with progress.phase("reading manifests"):
-            stdin = sys.stdin.buffer if "-" in args.paths else None
-            source.extend(collect_paths(args.paths, stdin=stdin))
+        sources.append(FileSource(tuple(args.paths)))
     if wants_cluster(args):
-        from stockade.sources.cluster import collect_cluster
+        from stockade.sources.cluster import ClusterSource
 
-        kinds = [k.strip() for value in args.kinds for k in value.split(",") if k.strip()]
-        namespaces = [n.strip() for value in args.namespaces for n in value.split(",") if n.strip()]
-        cluster = collect_cluster(
-            args.context, args.kubeconfig, kinds or None, progress=progress.enabled, namespaces=namespaces or None
-        )
-        if not cluster.resources and any(e.kind == "config" for e in cluster.errors):
-            fatal("; ".join(e.message for e in cluster.errors if e.kind == "config"))
-        source.extend(cluster)
+        kinds, namespaces = _listed(args.kinds), _listed(args.namespaces)
+        sources.append(ClusterSource(args.context, args.kubeconfig, kinds or None, namespaces or None))
     elif args.kinds or args.namespaces:
         option = "--kinds" if args.kinds else "--namespaces"
         fatal(f"{option} selects what to read from a live cluster: add --cluster, --context or --kubeconfig")
-    for snapshot in args.snapshot:
-        from stockade.sources.snapshot import collect_snapshot
+    for path in args.snapshot:
+        from stockade.sources.snapshot import SnapshotSource
 
-        source.extend(collect_snapshot(snapshot))
-    return source
+        sources.append(SnapshotSource(path))
+    return sources
 
 
-def load_inventory(args: argparse.Namespace) -> Loaded:
-    """Read every source the user named into one Inventory."""
-    template_paths = parse_template_paths(args.pod_template)
-    progress = Progress(enabled=not args.no_progress and sys.stderr.isatty())
-    source = collect_sources(args, progress)
-    return Loaded(source, Inventory(source.resources, template_paths), progress)
+def progress_display(args: argparse.Namespace) -> AbstractContextManager[ProgressCallback | None]:
+    """A progress bar on stderr when it is a terminal and not turned off, else nothing."""
+    if getattr(args, "no_progress", False) or not sys.stderr.isatty():
+        return nullcontext(None)
+    return ProgressDisplay()
+
+
+@contextmanager
+def usage_errors() -> Iterator[None]:
+    """Turn the library's usage and source errors into ``stockade: error: …`` and exit 2."""
+    try:
+        yield
+    except StockadeError as exc:
+        fatal(str(exc))
+
+
+def read_inputs(args: argparse.Namespace) -> ScanResult:
+    """Read and index what the user named, running no rule (for ``rbac`` and ``pss`` questions)."""
+    from stockade.api import ScanOptions, scan
+
+    sources = sources_from_args(args)
+    with usage_errors(), progress_display(args) as progress:
+        return scan(sources, ScanOptions(run_rules=False, pod_templates=args.pod_template, progress=progress))

@@ -1,55 +1,56 @@
 """A progress display on stderr for long scans; silent when stderr is not a terminal.
 
-Reading shows a spinner (files are read in one call); evaluation shows a bar, since the engine
-reports how far it has got.
+The library reports progress through a callback ``(what, done, total)``; this draws it: a spinner
+while the total is unknown (files are read in one call), a bar once the engine says how far it is.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rich.progress import Progress as RichProgress
+    from rich.progress import TaskID
 
 
-class Progress:
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
+class ProgressDisplay:
+    """Callable as a :data:`~stockade.sources.base.ProgressCallback`; use as a context manager."""
+
+    def __init__(self) -> None:
         self.started = time.perf_counter()
+        self._bar: RichProgress | None = None
+        self._task: TaskID | None = None
 
-    @contextmanager
-    def phase(self, label: str) -> Iterator[None]:
-        if not self.enabled:
-            yield
-            return
+    def __enter__(self) -> ProgressDisplay:
         from rich.console import Console
-
-        console = Console(stderr=True)
-        with console.status(f"[bold]stockade[/]: {label}…", spinner="dots"):
-            yield
-        elapsed = time.perf_counter() - self.started
-        console.print(f"[dim]stockade: {label} — done ({elapsed:.1f}s)[/]", highlight=False)
-
-    @contextmanager
-    def bar(self, label: str) -> Iterator[Callable[[int, int], None] | None]:
-        """A bar fed with (done, total); yields None when progress is off (the engine then skips it)."""
-        if not self.enabled:
-            yield None
-            return
-        from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+        from rich.progress import BarColumn, MofNCompleteColumn, SpinnerColumn, TextColumn, TimeElapsedColumn
         from rich.progress import Progress as RichProgress
 
-        with RichProgress(
-            TextColumn(f"[bold]stockade[/]: {label}"),
+        self._bar = RichProgress(
+            SpinnerColumn(),
+            TextColumn("[bold]stockade[/]: {task.description}"),
             BarColumn(),
             MofNCompleteColumn(),
             TimeElapsedColumn(),
             transient=True,
             console=Console(stderr=True),
-        ) as bar:
-            task = bar.add_task(label, total=None)
+        )
+        self._bar.start()
+        self._task = self._bar.add_task("starting", total=None)
+        return self
 
-            def update(done: int, total: int) -> None:
-                bar.update(task, completed=done, total=total)
+    def __call__(self, what: str, done: int, total: int) -> None:
+        if self._bar is None or self._task is None:
+            return
+        from rich.markup import escape
 
-            yield update
+        self._bar.update(self._task, description=escape(what), completed=done, total=total or None)
+
+    def __exit__(
+        self, kind: type[BaseException] | None, value: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None

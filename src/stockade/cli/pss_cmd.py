@@ -225,15 +225,15 @@ def _report_inputs(errors: Sequence[InputProblem], skipped: Sequence[SkippedInpu
 def run_pss(args: argparse.Namespace) -> int:
     import orjson
 
-    from stockade.cli.inputs import load_inventory
+    from stockade.cli.inputs import read_inputs
 
     if args.pss_command != "evaluate":
         raise AssertionError(f"unhandled pss command {args.pss_command}")
-    loaded = load_inventory(args)
-    chooser = PolicyChooser(args, loaded.inventory)
-    with loaded.progress.phase(f"evaluating {len(loaded.inventory.pod_templates)} pods"):
-        verdicts = evaluate_all(loaded.inventory, chooser)
-    _report_inputs(loaded.source.errors, loaded.source.skipped)
+    read = read_inputs(args)
+    assert read.inventory is not None
+    chooser = PolicyChooser(args, read.inventory)
+    verdicts = evaluate_all(read.inventory, chooser)
+    _report_inputs(read.errors, read.skipped_inputs)
     if args.format == "table":
         sys.stdout.write(render_table(verdicts))
     else:
@@ -246,8 +246,8 @@ def run_pss(args: argparse.Namespace) -> int:
             f"at {chooser.default.level}:{chooser.default.version} "
             "(give --level, --default-level, or the Namespace objects)\n"
         )
-    if not verdicts and not loaded.source.errors:
+    if not verdicts and not read.errors:
         sys.stderr.write("stockade: note: no pods or pod templates in the input\n")
-    if loaded.source.errors:
+    if read.errors:
         return EXIT_UNREADABLE
     return EXIT_FINDINGS if any(not v.result.allowed for v in verdicts) else EXIT_CLEAN

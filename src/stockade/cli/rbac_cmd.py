@@ -20,11 +20,11 @@ from stockade.cli.inputs import add_source_options
 
 if TYPE_CHECKING:
     from stockade.model.inventory import Inventory
+    from stockade.model.result import ScanResult
     from stockade.rbac import Grant, ObjectRef, PolicyRule, RbacIndex, Request, Subject
     from stockade.rbac.danger import DangerMatch
     from stockade.rbac.resources import ResourceSpec
     from stockade.rbac.review import PrivilegedReview
-    from stockade.sources.base import SourceResult
 
 MASTERS_NOTE = "Members of group system:masters can too: the API server authorizes them before RBAC."
 
@@ -144,7 +144,7 @@ class _Context:
     args: argparse.Namespace
     inventory: Inventory
     index: RbacIndex
-    source: SourceResult
+    source: ScanResult
 
 
 def run_rbac(args: argparse.Namespace) -> int:
@@ -174,15 +174,15 @@ def run_rbac(args: argparse.Namespace) -> int:
 
 
 def _load(args: argparse.Namespace) -> _Context:
-    from stockade.cli.inputs import load_inventory
+    from stockade.cli.inputs import read_inputs
     from stockade.rbac import RbacIndex
 
-    loaded = load_inventory(args)
+    read = read_inputs(args)
+    assert read.inventory is not None
     # Objects read from a live API server carry rules the aggregation controller already filled.
-    live = "server_version" in loaded.source.facts
-    with loaded.progress.phase("indexing RBAC"):
-        index = RbacIndex.build(loaded.inventory, recompute_aggregation=not live, assume_defaults=True)
-    return _Context(args, loaded.inventory, index, loaded.source)
+    live = "server_version" in read.facts
+    index = RbacIndex.build(read.inventory, recompute_aggregation=not live, assume_defaults=True)
+    return _Context(args, read.inventory, index, read)
 
 
 def _warn(ctx: _Context) -> bool:

@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 from stockade.cli.errors import EXIT_CLEAN, EXIT_FINDINGS, fatal
-from stockade.rules.base import AREAS
 
 
 def run_rules(args: argparse.Namespace) -> int:
@@ -16,12 +15,13 @@ def run_rules(args: argparse.Namespace) -> int:
 
     rules = load_rules()
     if args.rules_command == "list":
-        from stockade.cli.scan import choose_rules
+        from stockade.api import ScanOptions, select
+        from stockade.cli.inputs import usage_errors
 
-        args.skip_rules = []
-        if not args.rules and not args.framework:
-            args.rules = ["all"]  # the listing shows opt-in rules too (marked)
-        selected, _ = choose_rules(args)
+        # The listing shows opt-in rules too (marked).
+        wanted = args.rules if args.rules or args.framework else ["all"]
+        with usage_errors():
+            selected = select(ScanOptions(rules=wanted, frameworks=args.framework, min_severity=args.min_severity))
         if args.format == "json":
             payload = [
                 {
@@ -29,7 +29,7 @@ def run_rules(args: argparse.Namespace) -> int:
                     "name": r.name,
                     "title": r.title,
                     "severity": r.severity.value,
-                    "area": r.area,
+                    "area": r.area.value,
                     "stage": r.stage.value,
                     "default": r.default,
                     "frameworks": {k: list(v) for k, v in r.frameworks.items()},
@@ -43,7 +43,7 @@ def run_rules(args: argparse.Namespace) -> int:
                 opt_in = "" if r.default else "  (opt-in)"
                 sys.stdout.write(
                     f"{r.id:<8} {r.name:<{width}}  {r.severity.value:<8} {r.stage.value:<5}  "
-                    f"{AREAS[r.area]:<24} {r.title}{opt_in}\n"
+                    f"{r.area.label:<24} {r.title}{opt_in}\n"
                 )
         return EXIT_CLEAN
     if args.rules_command == "explain":

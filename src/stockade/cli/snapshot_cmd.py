@@ -6,15 +6,16 @@ import argparse
 import sys
 
 from stockade.cli.errors import EXIT_CLEAN, EXIT_UNREADABLE, fatal
-from stockade.cli.inputs import collect_sources
-from stockade.cli.progress import Progress
+from stockade.cli.inputs import progress_display, sources_from_args, usage_errors
 
 
 def run_snapshot(args: argparse.Namespace) -> int:
+    from stockade.api import collect
     from stockade.sources.snapshot import write_snapshot
 
-    progress = Progress(enabled=not args.no_progress and sys.stderr.isatty())
-    source = collect_sources(args, progress)
+    sources = sources_from_args(args)
+    with usage_errors(), progress_display(args) as progress:
+        source = collect(sources, progress)
     try:
         path = write_snapshot(source, args.output)
     except OSError as exc:

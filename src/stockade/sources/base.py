@@ -1,8 +1,10 @@
-"""The result every source returns."""
+"""What every source is (:class:`Source`) and returns (:class:`SourceResult`)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
 
 from stockade.model.finding import InputProblem, SkippedInput
 from stockade.model.resource import Resource
@@ -23,3 +25,19 @@ class SourceResult:
         self.errors.extend(other.errors)
         self.skipped.extend(other.skipped)
         self.facts.update(other.facts)
+
+
+# Told how a long step advances: (what is happening, done, total); total 0 means "not known yet".
+# Sources and the engine call it; whoever draws progress (the CLI's bar) implements it.
+ProgressCallback = Callable[[str, int, int], None]
+
+
+@runtime_checkable
+class Source(Protocol):
+    """Anything that can be scanned: files, a live cluster, a snapshot, or a caller's own source.
+
+    ``collect`` reads everything it can and reports what it could not read as input problems in the
+    result; it raises :class:`~stockade.errors.SourceError` only when it cannot start at all.
+    """
+
+    def collect(self, progress: ProgressCallback | None = None) -> SourceResult: ...

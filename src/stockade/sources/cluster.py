@@ -28,14 +28,13 @@ import datetime
 import email.utils
 import os
 import random
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 import orjson
 import urllib3
@@ -44,9 +43,10 @@ from kubernetes import client as k8s_client
 from kubernetes import config as k8s_config
 from kubernetes.config.incluster_config import InClusterConfigLoader
 
+from stockade.errors import SourceError
 from stockade.model.finding import InputProblem, SkippedInput
 from stockade.model.resource import Origin, Resource, resource_from_raw
-from stockade.sources.base import SourceResult
+from stockade.sources.base import ProgressCallback, SourceResult
 
 # The config loaders carry no annotations; keep their untyped surface in one place.
 _kubeconfig_api: Any = k8s_config
@@ -484,35 +484,21 @@ def _namespace_failure(namespace: str, error: ApiError) -> str:
 
 
 # -- progress ------------------------------------------------------------------------------
-class _Progress:
-    """One overwritten status line on a terminal; nothing when stderr is not one."""
+class _Meter:
+    """Counts listed kinds for the caller's progress callback (lists finish on several threads)."""
 
-    def __init__(self, enabled: bool, stream: TextIO) -> None:
-        self.enabled = enabled
-        self.stream = stream
+    def __init__(self, report: ProgressCallback | None) -> None:
+        self.report = report
         self.total = 0
         self.done = 0
-        self.objects = 0
         self._lock = threading.Lock()
 
     def step(self, listed: _Listed) -> None:
-        if not self.enabled:
+        if self.report is None:
             return
         with self._lock:
             self.done += 1
-            self.objects += len(listed.items)
-            state = "forbidden" if listed.error and listed.error.status == 403 else (
-                "failed" if listed.error else f"{len(listed.items)} objects"
-            )  # fmt: skip
-            line = f"stockade: [{self.done}/{self.total}] {listed.resource.display}: {state}"
-            self.stream.write(f"\r\x1b[K{line}")
-            self.stream.flush()
-
-    def finish(self) -> None:
-        if self.enabled:
-            with self._lock:
-                self.stream.write(f"\r\x1b[Kstockade: listed {self.objects} objects of {self.total} kinds\n")
-                self.stream.flush()
+            self.report(f"listing {listed.resource.display}", self.done, self.total)
 
 
 # -- the source ----------------------------------------------------------------------------
@@ -526,7 +512,7 @@ def collect_cluster(
     include_noisy: bool = False,
     retry: RetryPolicy | None = None,
     request_timeout: float = 60.0,
-    progress: bool | None = None,
+    progress: ProgressCallback | None = None,
     service_account_dir: str | os.PathLike[str] | None = None,
     namespaces: Iterable[str] | None = None,
 ) -> SourceResult:
@@ -538,7 +524,7 @@ def collect_cluster(
 
     ``kinds`` entries name resources the way kubectl does: ``Deployment``, ``deployments``,
     ``deploy`` or ``deployments.apps``; None or empty means every listable kind.
-    ``progress`` None means "when stderr is a terminal".
+    ``progress`` is told each kind listed.
     Objects get ``Origin(file="cluster:<context or 'current'>", line=0)``.
     Facts: ``server_version``, ``collected_at`` (UTC, ISO 8601), ``context`` (the one used).
     """
@@ -559,8 +545,7 @@ def collect_cluster(
         result.errors.append(InputProblem(source, str(exc), kind="config"))
         return result
     result.facts["context"] = connection.context
-    show = sys.stderr.isatty() if progress is None else progress
-    meter = _Progress(show, sys.stderr)
+    meter = _Meter(progress)
     session = _Session(connection.api, retry or RetryPolicy(), request_timeout)
     try:
         with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="stockade-list") as pool:
@@ -579,7 +564,7 @@ def _collect(
     selection: list[str] | None,
     page_size: int,
     include_noisy: bool,
-    meter: _Progress,
+    meter: _Meter,
     result: SourceResult,
     scope: list[str] | None = None,
 ) -> None:
@@ -646,7 +631,6 @@ def _collect(
                 result.resources.append(made)
             else:
                 result.errors.append(InputProblem(source, f"{resource.display}: {made}", kind="parse"))
-    meter.finish()
 
 
 def _unreachable(error: ApiError) -> str:
@@ -655,3 +639,27 @@ def _unreachable(error: ApiError) -> str:
     if error.status == 0:
         return f"cannot reach the cluster: {error.message}"
     return f"cannot read the cluster's API discovery (HTTP {error.status}): {error.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterSource:
+    """A live cluster through the official client: the current kubeconfig context (in a pod, the
+    in-cluster config), or ``context`` / ``kubeconfig``. ``kinds`` and ``namespaces`` narrow what is
+    read (kubectl-style kind names; namespaced kinds inside those namespaces only)."""
+
+    context: str | None = None
+    kubeconfig: str | None = None
+    kinds: Sequence[str] | None = None
+    namespaces: Sequence[str] | None = None
+
+    def collect(self, progress: ProgressCallback | None = None) -> SourceResult:
+        result = collect_cluster(
+            self.context,
+            self.kubeconfig,
+            self.kinds or None,
+            progress=progress,
+            namespaces=self.namespaces or None,
+        )
+        if not result.resources and any(e.kind == "config" for e in result.errors):
+            raise SourceError("; ".join(e.message for e in result.errors if e.kind == "config"))
+        return result

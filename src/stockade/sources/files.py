@@ -26,7 +26,7 @@ from typing import BinaryIO, Literal
 
 from stockade._gc import collector_paused
 from stockade.model.finding import InputProblem, SkippedInput
-from stockade.sources.base import SourceResult
+from stockade.sources.base import ProgressCallback, SourceResult
 from stockade.sources.decode import DecodeProblem, decode_bytes
 from stockade.sources.helm import is_chart, render_chart
 from stockade.sources.kustomize import is_kustomization, render_kustomization
@@ -382,3 +382,23 @@ def _reason(exc: OSError) -> str:
     if exc.errno in (errno.EACCES, errno.EPERM):
         return "permission denied"
     return exc.strerror or str(exc)
+
+
+@dataclass(frozen=True, slots=True)
+class FileSource:
+    """Files and directories (YAML, JSON, kustomize and helm directories); ``-`` is standard input.
+
+    ``stdin`` replaces the process's standard input for ``-`` (a test or a caller's own stream).
+    """
+
+    paths: Sequence[str]
+    stdin: BinaryIO | None = None
+    limits: ParseLimits = DEFAULT_LIMITS
+
+    def collect(self, progress: ProgressCallback | None = None) -> SourceResult:
+        if progress is not None:
+            progress("reading manifests", 0, 0)
+        stdin = self.stdin
+        if stdin is None and "-" in self.paths:
+            stdin = sys.stdin.buffer
+        return collect_paths(list(self.paths), limits=self.limits, stdin=stdin)

@@ -20,6 +20,7 @@ import os
 import tempfile
 import zlib
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ import orjson
 
 from stockade.model.finding import InputProblem, SkippedInput
 from stockade.model.resource import Origin, Resource, resource_from_raw
-from stockade.sources.base import SourceResult
+from stockade.sources.base import ProgressCallback, SourceResult
 from stockade.sources.cluster import redact_secret
 
 API_VERSION = "stockade.io/v1alpha1"
@@ -146,3 +147,15 @@ def collect_snapshot(path: str | os.PathLike[str]) -> SourceResult:
 
 def _entries(value: Any) -> list[Mapping[str, Any]]:
     return [e for e in value if isinstance(e, Mapping)] if isinstance(value, list) else []
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotSource:
+    """A snapshot written by ``stockade snapshot`` (gzip JSON), read offline."""
+
+    path: str | os.PathLike[str]
+
+    def collect(self, progress: ProgressCallback | None = None) -> SourceResult:
+        if progress is not None:
+            progress("reading snapshot", 0, 0)
+        return collect_snapshot(self.path)

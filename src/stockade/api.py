@@ -1,0 +1,168 @@
+"""The library: ``scan(sources, options) -> ScanResult``. Every command, the watcher and the
+admission webhook call this and nothing below it.
+
+::
+
+    import stockade
+
+    result = stockade.scan([stockade.FileSource(["k8s/"])], stockade.ScanOptions(rules=["WL", "RB"]))
+    for finding in result.failed:
+        print(finding.rule_id, finding.resource.display, finding.message)
+    raise SystemExit(result.gate("high"))  # 3 if anything could not be read, 1 on findings, else 0
+
+A source that cannot be read in part (a malformed file, a forbidden kind) is reported in
+``result.errors`` and the gate fails on it; only what cannot start at all raises (see
+:mod:`stockade.errors`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from stockade.engine.compliance import summarize
+from stockade.engine.evaluate import evaluate
+from stockade.engine.selection import Selection, select_rules
+from stockade.engine.waivers import parse_waivers
+from stockade.errors import ConfigFileError, TemplatePathError, WaiversFileError
+from stockade.frameworks import framework_ids, load_framework
+from stockade.model.compliance import ComplianceSummary
+from stockade.model.finding import Severity
+from stockade.model.inventory import Inventory
+from stockade.model.podspec import DEFAULT_EXTRA_TEMPLATE_PATHS, parse_template_path_option
+from stockade.model.result import ScanResult
+from stockade.model.rule import RuleSpec
+from stockade.model.waiver import WaiverEntry
+from stockade.rules import load_rules, rule_aliases
+from stockade.rules.base import Rule, RuleConfig
+from stockade.sources.base import ProgressCallback, Source, SourceResult
+from stockade.sources.locate import locate_line
+
+TemplatePaths = Mapping[tuple[str, str], tuple[str, ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class ScanOptions:
+    """What to check and how. The defaults are a default ``stockade scan``.
+
+    ``rules`` / ``skip_rules``: ids, names, families (``WL``), areas (``container-privileges``) or
+    ``all``; empty means the rules that run by default. ``frameworks``: keep rules mapped to these.
+    ``waivers``: exception entries, or the path of an exceptions file. ``pod_templates``: extra
+    ``KIND.GROUP=path.to.template`` for CRDs that carry pods. ``run_rules=False`` reads and indexes
+    the sources only (for RBAC and Pod Security questions asked of ``result.inventory``).
+    """
+
+    rules: Sequence[str] = ()
+    skip_rules: Sequence[str] = ()
+    frameworks: Sequence[str] = ()
+    min_severity: Severity | str | None = None
+    waivers: Sequence[WaiverEntry] | str | os.PathLike[str] | None = None
+    config: RuleConfig = field(default_factory=RuleConfig)
+    pod_templates: Sequence[str] = ()
+    include_passed: bool = False
+    run_rules: bool = True
+    today: dt.date | None = None
+    progress: ProgressCallback | None = None
+
+
+def select(options: ScanOptions | None = None) -> list[Rule]:
+    """The rules a scan with ``options`` runs; raises :class:`~stockade.errors.SelectionError` when
+    the selection is malformed or selects nothing."""
+    options = options or ScanOptions()
+    severity = options.min_severity
+    selection = Selection(
+        include=_tokens(options.rules),
+        exclude=_tokens(options.skip_rules),
+        frameworks=_tokens(options.frameworks),
+        min_severity=Severity.parse(severity) if isinstance(severity, str) else severity,
+    )
+    return select_rules(load_rules(), selection, framework_ids())
+
+
+def load_waivers(path: str | os.PathLike[str]) -> list[WaiverEntry]:
+    """Read an exceptions file; raises :class:`~stockade.errors.WaiversFileError` naming the problem."""
+    from stockade.sources.configfile import read_config_file
+
+    try:
+        return parse_waivers(read_config_file(os.fspath(path)), os.fspath(path), rule_aliases(load_rules()))
+    except ConfigFileError as exc:
+        raise WaiversFileError(str(exc)) from exc
+
+
+def template_paths(options: Iterable[str]) -> TemplatePaths:
+    """The built-in CRD pod-template paths plus ``KIND.GROUP=path`` options."""
+    paths = dict(DEFAULT_EXTRA_TEMPLATE_PATHS)
+    for value in options:
+        try:
+            key, path = parse_template_path_option(value)
+        except ValueError as exc:
+            raise TemplatePathError(f"--pod-template: {exc}") from exc
+        paths[key] = path
+    return paths
+
+
+def collect(sources: Source | Sequence[Source], progress: ProgressCallback | None = None) -> SourceResult:
+    """Read every source into one result (objects, input problems, skipped inputs, facts)."""
+    merged = SourceResult()
+    for source in [sources] if isinstance(sources, Source) else sources:
+        merged.extend(source.collect(progress))
+    return merged
+
+
+def scan(sources: Source | Sequence[Source], options: ScanOptions | None = None) -> ScanResult:
+    """Read ``sources``, run the selected rules, and return everything found.
+
+    Usage problems (a selection that selects nothing, a malformed exceptions file, a source that
+    cannot start) raise before anything is read; input problems are in ``result.errors``.
+    """
+    options = options or ScanOptions()
+    rules = select(options) if options.run_rules else []
+    waivers = options.waivers
+    entries = load_waivers(waivers) if isinstance(waivers, str | os.PathLike) else list(waivers or ())
+    paths = template_paths(options.pod_templates)
+    collected = collect(sources, options.progress)
+    inventory = Inventory(collected.resources, paths)
+    result = evaluate(
+        inventory,
+        rules,
+        config=options.config,
+        exceptions=entries,
+        rule_aliases=rule_aliases(load_rules()),
+        today=options.today,
+        include_passed=options.include_passed,
+        locate=locate_line,
+        progress=_evaluation_progress(options.progress),
+    )
+    result.errors[:0] = collected.errors
+    result.skipped_inputs.extend(collected.skipped)
+    result.facts.update(collected.facts)
+    return result
+
+
+def compliance(result: ScanResult, frameworks: Iterable[str]) -> tuple[ComplianceSummary, ...]:
+    """Per-framework compliance of a scan (passes count; excepted counts as accepted)."""
+    return tuple(summarize(result, load_framework(f)) for f in dict.fromkeys(frameworks))
+
+
+def rules(options: ScanOptions | None = None) -> list[RuleSpec]:
+    """The rules a scan with ``options`` would run (metadata and documentation)."""
+    return list(select(options))
+
+
+def _tokens(values: Sequence[str] | str) -> tuple[str, ...]:
+    if isinstance(values, str):
+        values = [values]
+    return tuple(token.strip() for value in values for token in value.split(",") if token.strip())
+
+
+def _evaluation_progress(progress: ProgressCallback | None) -> Callable[[int, int], None] | None:
+    if progress is None:
+        return None
+    report = progress
+
+    def told(done: int, total: int) -> None:
+        report("checking", done, total)
+
+    return told
