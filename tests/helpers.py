@@ -1,25 +1,32 @@
-"""Test helpers: build inventories from YAML text without touching the file source."""
+"""Test helpers. Manifests go through the real loader (yaml_rs, YAML 1.2 as the scan reads it), so
+tests see the values a user's scan sees; scans go through ``stockade.scan()``."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import dataclasses
+import io
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-import yaml
+import orjson
 
+import stockade
 from stockade.model.inventory import Inventory
 from stockade.model.resource import Origin, Resource, resource_from_raw
+from stockade.model.result import ScanResult
+from stockade.rules.base import RuleConfig
+from stockade.sources.files import FileSource
+
+
+def _read(text: str) -> list[Resource]:
+    result = FileSource(["-"], stdin=io.BytesIO(text.encode())).collect()
+    assert result.errors == [], result.errors
+    return result.resources
 
 
 def resources_from_yaml(text: str, file: str = "test.yaml") -> list[Resource]:
-    out = []
-    for index, raw in enumerate(yaml.safe_load_all(text)):
-        if raw is None:
-            continue
-        resource = resource_from_raw(raw, Origin(file, index, 1))
-        assert isinstance(resource, Resource), resource
-        out.append(resource)
-    return out
+    """The objects of a (multi-document) YAML text, read by the file source; origins name ``file``."""
+    return [dataclasses.replace(r, origin=dataclasses.replace(r.origin, file=file)) for r in _read(text)]
 
 
 def inventory_from_yaml(text: str) -> Inventory:
@@ -33,3 +40,31 @@ def inventory_from_raw(raws: Iterable[Mapping[str, Any]]) -> Inventory:
         assert isinstance(resource, Resource), resource
         out.append(resource)
     return Inventory(out)
+
+
+def scan_text(
+    text: str | bytes,
+    rules: Sequence[str] = (),
+    *,
+    config: RuleConfig | None = None,
+    include_passed: bool = False,
+) -> ScanResult:
+    """``stockade.scan()`` of a manifest given as text, read from a stdin stream by the file source."""
+    data = text.encode() if isinstance(text, str) else text
+    return stockade.scan(
+        [FileSource(["-"], stdin=io.BytesIO(data))],
+        stockade.ScanOptions(rules=rules, config=config or RuleConfig(), include_passed=include_passed),
+    )
+
+
+def scan_objects(
+    objects: Iterable[Mapping[str, Any]],
+    rules: Sequence[str] = (),
+    *,
+    config: RuleConfig | None = None,
+    include_passed: bool = False,
+) -> ScanResult:
+    """``stockade.scan()`` of objects given as Python values (sent through the loader as JSON lines
+    of one List, so they take the same path as a user's file)."""
+    listed = {"apiVersion": "v1", "kind": "List", "items": list(objects)}
+    return scan_text(orjson.dumps(listed), rules, config=config, include_passed=include_passed)

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from stockade.api import ScanOptions, collect, compliance, load_waivers, rules, scan, select
+    from stockade.api import ScanOptions, collect, compliance, load_waivers, scan, select
     from stockade.errors import SelectionError, SourceError, StockadeError, UsageError, WaiversFileError
     from stockade.model.finding import Area, Finding, InputProblem, Severity, SkippedInput, Stage, Status
     from stockade.model.inventory import Inventory
@@ -42,7 +42,6 @@ _EXPORTS = {
     "collect": "stockade.api",
     "compliance": "stockade.api",
     "load_waivers": "stockade.api",
-    "rules": "stockade.api",
     "select": "stockade.api",
     "ScanOptions": "stockade.api",
     "StockadeError": "stockade.errors",
@@ -99,7 +98,6 @@ __all__ = [
     "compliance",
     "load_waivers",
     "render",
-    "rules",
     "scan",
     "select",
 ]

@@ -33,7 +33,6 @@ from stockade.model.finding import Severity
 from stockade.model.inventory import Inventory
 from stockade.model.podspec import DEFAULT_EXTRA_TEMPLATE_PATHS, parse_template_path_option
 from stockade.model.result import ScanResult
-from stockade.model.rule import RuleSpec
 from stockade.model.waiver import WaiverEntry
 from stockade.rules import load_rules, rule_aliases
 from stockade.rules.base import Rule, RuleConfig
@@ -144,11 +143,6 @@ def scan(sources: Source | Sequence[Source], options: ScanOptions | None = None)
 def compliance(result: ScanResult, frameworks: Iterable[str]) -> tuple[ComplianceSummary, ...]:
     """Per-framework compliance of a scan (passes count; excepted counts as accepted)."""
     return tuple(summarize(result, load_framework(f)) for f in dict.fromkeys(frameworks))
-
-
-def rules(options: ScanOptions | None = None) -> list[RuleSpec]:
-    """The rules a scan with ``options`` would run (metadata and documentation)."""
-    return list(select(options))
 
 
 def _tokens(values: Sequence[str] | str) -> tuple[str, ...]:
