@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from stockade.model.result import ScanResult
     from stockade.model.rule import RuleSpec
     from stockade.model.waiver import WaiverEntry
-    from stockade.report import render
+    from stockade.report import ReportContext, render
     from stockade.rules.base import RuleConfig
     from stockade.sources.base import Source, SourceResult
     from stockade.sources.cluster import ClusterSource
@@ -61,6 +61,7 @@ _EXPORTS = {
     "RuleSpec": "stockade.model.rule",
     "WaiverEntry": "stockade.model.waiver",
     "render": "stockade.report",
+    "ReportContext": "stockade.report",
     "RuleConfig": "stockade.rules.base",
     "Source": "stockade.sources.base",
     "SourceResult": "stockade.sources.base",
@@ -76,6 +77,7 @@ __all__ = [
     "Finding",
     "InputProblem",
     "Inventory",
+    "ReportContext",
     "RuleConfig",
     "RuleSpec",
     "ScanOptions",

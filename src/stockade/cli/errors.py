@@ -5,10 +5,9 @@ from __future__ import annotations
 import sys
 from typing import NoReturn
 
-EXIT_CLEAN = 0
-EXIT_FINDINGS = 1
-EXIT_USAGE = 2
-EXIT_UNREADABLE = 3
+from stockade.model.result import EXIT_CLEAN, EXIT_FINDINGS, EXIT_UNREADABLE, EXIT_USAGE
+
+__all__ = ["EXIT_CLEAN", "EXIT_FINDINGS", "EXIT_UNREADABLE", "EXIT_USAGE", "fatal"]
 
 
 def fatal(message: str, code: int = EXIT_USAGE) -> NoReturn:
