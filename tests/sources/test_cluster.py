@@ -15,7 +15,7 @@ import yaml
 
 from stockade.model.resource import Origin
 from stockade.sources.base import SourceResult
-from stockade.sources.cluster import RetryPolicy, collect_cluster, redact_secret
+from stockade.sources.cluster import RetryPolicy, collect_cluster
 from stockade.testing import FakeApiServer
 from tests.testing.objects import crd, deployment, obj, pod, secret
 
@@ -352,13 +352,6 @@ def test_progress_reports_each_kind_listed(servers: list[FakeApiServer], tmp_pat
     assert sorted(what for what, _, _ in told) == ["listing deployments.apps", "listing pods"]
     assert sorted(done for _, done, _ in told) == [1, 2]
     assert {total for _, _, total in told} == {2}
-
-
-def test_redact_secret_handles_odd_shapes() -> None:
-    odd: dict[str, Any] = {"data": "not-a-map", "stringData": None, "metadata": {"annotations": None}}
-    assert redact_secret(odd) == {"data": {}, "stringData": None, "metadata": {"annotations": None}}
-    plain: dict[str, Any] = {"metadata": {"name": "x"}}
-    assert redact_secret(plain) == {"metadata": {"name": "x"}}
 
 
 def _with_exec_plugin(path: Path, script: Path) -> None:

@@ -18,8 +18,8 @@ Skipped by default, because they churn constantly and hold nothing posture rules
 ``metrics.k8s.io`` group (live usage samples). Naming them in ``kinds`` lists them anyway.
 
 Secrets are read for their metadata, type and key names only: every ``data`` / ``stringData``
-value becomes :data:`REDACTED` and the ``last-applied-configuration`` annotation (which repeats
-the values) is dropped before the object leaves this module.
+value is blanked and the ``last-applied-configuration`` annotation (which repeats the values) is
+dropped before the object leaves this module (:mod:`stockade.sources.redaction`).
 """
 
 from __future__ import annotations
@@ -47,13 +47,12 @@ from stockade.errors import SourceError
 from stockade.model.finding import InputProblem, SkippedInput
 from stockade.model.resource import Origin, Resource, resource_from_raw
 from stockade.sources.base import ProgressCallback, SourceResult
+from stockade.sources.redaction import redact_secret
 
 # The config loaders carry no annotations; keep their untyped surface in one place.
 _kubeconfig_api: Any = k8s_config
 _in_cluster_loader: Any = InClusterConfigLoader
 
-REDACTED = ""
-LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 SERVICE_ACCOUNT_DIR = Path("/var/run/secrets/kubernetes.io/serviceaccount")
 
 # (group, plural) pairs and whole groups left out unless selected by name (see the module docstring).
@@ -146,21 +145,6 @@ class ApiError(Exception):
         self.message = message
         self.reason = reason
         self.attempts = attempts
-
-
-def redact_secret(raw: dict[str, Any]) -> dict[str, Any]:
-    """Blank every Secret value in place (key names stay) and drop last-applied-configuration."""
-    for section in ("data", "stringData"):
-        values = raw.get(section)
-        if isinstance(values, dict):
-            raw[section] = dict.fromkeys(values, REDACTED)
-        elif values is not None:
-            raw[section] = {}
-    meta = raw.get("metadata")
-    annotations = meta.get("annotations") if isinstance(meta, dict) else None
-    if isinstance(annotations, dict):
-        annotations.pop(LAST_APPLIED, None)
-    return raw
 
 
 # -- talking to the API server -------------------------------------------------------------

@@ -29,7 +29,7 @@ import orjson
 from stockade.model.finding import InputProblem, SkippedInput
 from stockade.model.resource import Origin, Resource, resource_from_raw
 from stockade.sources.base import ProgressCallback, SourceResult
-from stockade.sources.cluster import redact_secret
+from stockade.sources.redaction import redact_secret
 
 API_VERSION = "stockade.io/v1alpha1"
 KIND = "ClusterSnapshot"
