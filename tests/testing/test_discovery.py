@@ -106,3 +106,27 @@ def test_dynamic_client_resolves_and_lists(make_server: MakeServer, make_client:
     assert listed.items[0].spec.size == 3
     pods = dynamic.resources.get(api_version="v1", kind="Pod").get()
     assert [item.metadata.name for item in pods.items] == ["web"]
+
+
+def test_discovery_serves_the_builtin_table(make_server: MakeServer, make_client: MakeClient) -> None:
+    """Every built-in type a fresh cluster serves, with its kind, scope and short names; no others."""
+    from stockade.model.kinds import BUILTIN_TYPES
+
+    api = make_client(make_server())
+    versions = {g.name: [v.group_version for v in g.versions] for g in client.ApisApi(api).get_api_versions().groups}
+    versions[""] = ["v1"]
+    served = {
+        (group, name): entry
+        for group, group_versions in versions.items()
+        for group_version in group_versions
+        for name, entry in resources(api, group_version).items()
+    }
+    for builtin in BUILTIN_TYPES:
+        entry = served.get((builtin.group, builtin.plural))
+        if not builtin.served_by_default:
+            assert entry is None, builtin.plural
+            continue
+        assert entry is not None, builtin.plural
+        assert (entry["kind"], entry["namespaced"]) == (builtin.kind, builtin.namespaced), builtin.plural
+        assert entry.get("shortNames", []) == list(builtin.short_names)
+    assert any(not t.served_by_default for t in BUILTIN_TYPES)

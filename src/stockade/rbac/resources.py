@@ -1,8 +1,9 @@
 """Resource names as people type them (``deploy``, ``deployments.apps``, ``pods/exec``) → authorizer attributes.
 
 Without an API server to ask (kubectl uses discovery), the API group and scope of the built-in
-resources come from the tables below; anything else must carry its group (``widgets.example.com``
-or ``--api-group``) and is taken as namespaced.
+resources come from the built-in table (:mod:`stockade.model.kinds`) and the authorization-only
+resources below; anything else must carry its group (``widgets.example.com`` or ``--api-group``)
+and is taken as namespaced.
 """
 
 from __future__ import annotations
@@ -11,109 +12,29 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from stockade.errors import RbacQueryError
-from stockade.rbac.parse import RBAC_GROUP
+from stockade.model.kinds import BY_PLURAL, SHORT_NAMES
 
-# kubectl short names of built-in resources.
-SHORT_NAMES: Mapping[str, str] = {
-    "po": "pods",
-    "deploy": "deployments",
-    "svc": "services",
-    "cm": "configmaps",
-    "sa": "serviceaccounts",
-    "ns": "namespaces",
-    "no": "nodes",
-    "pv": "persistentvolumes",
-    "pvc": "persistentvolumeclaims",
-    "ds": "daemonsets",
-    "sts": "statefulsets",
-    "rs": "replicasets",
-    "rc": "replicationcontrollers",
-    "cj": "cronjobs",
-    "ing": "ingresses",
-    "netpol": "networkpolicies",
-    "csr": "certificatesigningrequests",
-    "crd": "customresourcedefinitions",
-    "hpa": "horizontalpodautoscalers",
-    "pdb": "poddisruptionbudgets",
-    "sc": "storageclasses",
-    "ep": "endpoints",
-    "ev": "events",
-    "limits": "limitranges",
-    "quota": "resourcequotas",
-    "pc": "priorityclasses",
+# Resources RBAC rules name that are no kind of object: the authorizer checks them for
+# impersonation (users, groups, uids, userextras) and certificate signing (signers).
+AUTHORIZATION_ONLY: Mapping[str, str] = {
+    "users": "",
+    "groups": "",
+    "uids": "authentication.k8s.io",
+    "userextras": "authentication.k8s.io",
+    "signers": "certificates.k8s.io",
 }
 
-GROUPS: Mapping[str, str] = {
-    **dict.fromkeys(("deployments", "daemonsets", "statefulsets", "replicasets", "controllerrevisions"), "apps"),
-    **dict.fromkeys(("jobs", "cronjobs"), "batch"),
-    **dict.fromkeys(("roles", "rolebindings", "clusterroles", "clusterrolebindings"), RBAC_GROUP),
-    **dict.fromkeys(("ingresses", "networkpolicies", "ingressclasses"), "networking.k8s.io"),
-    **dict.fromkeys(("certificatesigningrequests", "signers"), "certificates.k8s.io"),
-    **dict.fromkeys(
-        (
-            "validatingwebhookconfigurations",
-            "mutatingwebhookconfigurations",
-            "validatingadmissionpolicies",
-            "validatingadmissionpolicybindings",
-            "mutatingadmissionpolicies",
-            "mutatingadmissionpolicybindings",
-        ),
-        "admissionregistration.k8s.io",
-    ),
-    "customresourcedefinitions": "apiextensions.k8s.io",
-    "apiservices": "apiregistration.k8s.io",
-    "horizontalpodautoscalers": "autoscaling",
-    "poddisruptionbudgets": "policy",
-    **dict.fromkeys(("storageclasses", "csidrivers", "csinodes", "volumeattachments"), "storage.k8s.io"),
-    "leases": "coordination.k8s.io",
-    "endpointslices": "discovery.k8s.io",
-    "priorityclasses": "scheduling.k8s.io",
-    "runtimeclasses": "node.k8s.io",
-    **dict.fromkeys(("tokenreviews", "uids", "userextras"), "authentication.k8s.io"),
-    **dict.fromkeys(
-        ("subjectaccessreviews", "selfsubjectaccessreviews", "localsubjectaccessreviews", "selfsubjectrulesreviews"),
-        "authorization.k8s.io",
-    ),
-    **dict.fromkeys(("flowschemas", "prioritylevelconfigurations"), "flowcontrol.apiserver.k8s.io"),
-}
-
-CLUSTER_SCOPED = frozenset(
-    {
-        "nodes",
-        "persistentvolumes",
-        "namespaces",
-        "componentstatuses",
-        "clusterroles",
-        "clusterrolebindings",
-        "certificatesigningrequests",
-        "signers",
-        "validatingwebhookconfigurations",
-        "mutatingwebhookconfigurations",
-        "validatingadmissionpolicies",
-        "validatingadmissionpolicybindings",
-        "mutatingadmissionpolicies",
-        "mutatingadmissionpolicybindings",
-        "customresourcedefinitions",
-        "apiservices",
-        "storageclasses",
-        "csidrivers",
-        "csinodes",
-        "volumeattachments",
-        "priorityclasses",
-        "runtimeclasses",
-        "ingressclasses",
-        "tokenreviews",
-        "subjectaccessreviews",
-        "selfsubjectaccessreviews",
-        "selfsubjectrulesreviews",
-        "flowschemas",
-        "prioritylevelconfigurations",
-        "users",
-        "groups",
-        "uids",
-        "userextras",
-    }
+# plural → API group, and the cluster-scoped plurals: the built-in table plus the above.
+GROUPS: Mapping[str, str] = {**{plural: t.group for plural, t in BY_PLURAL.items()}, **AUTHORIZATION_ONLY}
+CLUSTER_SCOPED: frozenset[str] = frozenset(
+    {plural for plural, t in BY_PLURAL.items() if not t.namespaced} | AUTHORIZATION_ONLY.keys()
 )
+
+
+def is_cluster_scoped(group: str, resource: str) -> bool:
+    """Whether ``resource`` (``plural`` or ``plural/subresource``) of ``group`` is a built-in cluster-scoped one."""
+    plural = resource.partition("/")[0]
+    return plural in CLUSTER_SCOPED and GROUPS.get(plural) == group
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +67,4 @@ def parse_resource(text: str, api_group: str | None = None) -> ResourceSpec:
         group = GROUPS.get(resource, "")
     # The same plural can be namespaced in one group and cluster-scoped in another (rare); trust the table
     # only for the group it knows.
-    known_group = GROUPS.get(resource, "")
-    cluster = resource in CLUSTER_SCOPED and group == known_group
-    return ResourceSpec(resource, subresource, group, cluster)
+    return ResourceSpec(resource, subresource, group, is_cluster_scoped(group, resource))

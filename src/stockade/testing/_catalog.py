@@ -1,9 +1,9 @@
 """What the fake API server serves: API groups, versions and resource types.
 
-The catalogue starts from a built-in table shaped like a recent Kubernetes release (including
-subresources and create-only review resources, so clients must skip what they cannot list), then
-adds the kinds found in the stored objects and the custom resources their
-CustomResourceDefinitions declare.
+The catalogue starts from the built-in types a recent Kubernetes release serves by default
+(:mod:`stockade.model.kinds`) and their subresources (these and the create-only review resources
+are what clients must skip, as they cannot be listed), then adds the kinds found in the stored
+objects and the custom resources their CustomResourceDefinitions declare.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-READ_WRITE = ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
-CREATE_ONLY = ("create",)
+from stockade.model.kinds import BUILTIN_TYPES, CREATE_ONLY, READ_WRITE, BuiltinType
+
 GET_ONLY = ("get",)
 STATUS = ("get", "patch", "update")
 
@@ -57,106 +57,51 @@ class _Builtin:
     resource: ResourceType
 
 
-def _b(
-    group: str,
-    versions: str,
-    name: str,
-    kind: str,
-    namespaced: bool,
-    verbs: tuple[str, ...] = READ_WRITE,
-    short: str = "",
-) -> _Builtin:
-    resource = ResourceType(group, name, kind, namespaced, verbs, short_names=tuple(short.split()), builtin=True)
-    return _Builtin(group, tuple(versions.split()), resource)
+def _top_level(builtin: BuiltinType) -> _Builtin:
+    resource = ResourceType(
+        builtin.group,
+        builtin.plural,
+        builtin.kind,
+        builtin.namespaced,
+        builtin.verbs,
+        short_names=builtin.short_names,
+        builtin=True,
+    )
+    return _Builtin(builtin.group, builtin.versions, resource)
 
 
-_NS, _CL = True, False
+def _sub(group: str, name: str, kind: str, verbs: tuple[str, ...]) -> _Builtin:
+    """A subresource of a built-in type: same group, versions and scope as its parent."""
+    plural = name.partition("/")[0]
+    parent = next(t for t in BUILTIN_TYPES if (t.group, t.plural) == (group, plural))
+    resource = ResourceType(group, name, kind, parent.namespaced, verbs, builtin=True)
+    return _Builtin(group, parent.versions, resource)
+
+
+# Subresources a freshly installed cluster serves (the clients under test must skip them).
+SUBRESOURCES: tuple[_Builtin, ...] = (
+    _sub("", "namespaces/finalize", "Namespace", ("update",)),
+    _sub("", "namespaces/status", "Namespace", STATUS),
+    _sub("", "nodes/proxy", "NodeProxyOptions", ("create", "delete", "get", "patch", "update")),
+    _sub("", "nodes/status", "Node", STATUS),
+    _sub("", "pods/attach", "PodAttachOptions", ("create", "get")),
+    _sub("", "pods/eviction", "Eviction", CREATE_ONLY),
+    _sub("", "pods/exec", "PodExecOptions", ("create", "get")),
+    _sub("", "pods/log", "Pod", GET_ONLY),
+    _sub("", "pods/status", "Pod", STATUS),
+    _sub("", "replicationcontrollers/scale", "Scale", STATUS),
+    _sub("", "serviceaccounts/token", "TokenRequest", CREATE_ONLY),
+    _sub("", "services/status", "Service", STATUS),
+    _sub("apps", "deployments/scale", "Scale", STATUS),
+    _sub("apps", "deployments/status", "Deployment", STATUS),
+)
 
 # The default set: what a freshly installed cluster of a recent release serves.
 BUILTIN: tuple[_Builtin, ...] = (
-    _b("", "v1", "bindings", "Binding", _NS, CREATE_ONLY),
-    _b("", "v1", "componentstatuses", "ComponentStatus", _CL, ("get", "list"), "cs"),
-    _b("", "v1", "configmaps", "ConfigMap", _NS, short="cm"),
-    _b("", "v1", "endpoints", "Endpoints", _NS, short="ep"),
-    _b("", "v1", "events", "Event", _NS, short="ev"),
-    _b("", "v1", "limitranges", "LimitRange", _NS, short="limits"),
-    _b("", "v1", "namespaces", "Namespace", _CL, short="ns"),
-    _b("", "v1", "namespaces/finalize", "Namespace", _CL, ("update",)),
-    _b("", "v1", "namespaces/status", "Namespace", _CL, STATUS),
-    _b("", "v1", "nodes", "Node", _CL, short="no"),
-    _b("", "v1", "nodes/proxy", "NodeProxyOptions", _CL, ("create", "delete", "get", "patch", "update")),
-    _b("", "v1", "nodes/status", "Node", _CL, STATUS),
-    _b("", "v1", "persistentvolumeclaims", "PersistentVolumeClaim", _NS, short="pvc"),
-    _b("", "v1", "persistentvolumes", "PersistentVolume", _CL, short="pv"),
-    _b("", "v1", "pods", "Pod", _NS, short="po"),
-    _b("", "v1", "pods/attach", "PodAttachOptions", _NS, ("create", "get")),
-    _b("", "v1", "pods/eviction", "Eviction", _NS, CREATE_ONLY),
-    _b("", "v1", "pods/exec", "PodExecOptions", _NS, ("create", "get")),
-    _b("", "v1", "pods/log", "Pod", _NS, GET_ONLY),
-    _b("", "v1", "pods/status", "Pod", _NS, STATUS),
-    _b("", "v1", "podtemplates", "PodTemplate", _NS),
-    _b("", "v1", "replicationcontrollers", "ReplicationController", _NS, short="rc"),
-    _b("", "v1", "replicationcontrollers/scale", "Scale", _NS, STATUS),
-    _b("", "v1", "resourcequotas", "ResourceQuota", _NS, short="quota"),
-    _b("", "v1", "secrets", "Secret", _NS),
-    _b("", "v1", "serviceaccounts", "ServiceAccount", _NS, short="sa"),
-    _b("", "v1", "serviceaccounts/token", "TokenRequest", _NS, CREATE_ONLY),
-    _b("", "v1", "services", "Service", _NS, short="svc"),
-    _b("", "v1", "services/status", "Service", _NS, STATUS),
-    _b("admissionregistration.k8s.io", "v1", "mutatingwebhookconfigurations",
-       "MutatingWebhookConfiguration", _CL),
-    _b("admissionregistration.k8s.io", "v1", "validatingadmissionpolicies",
-       "ValidatingAdmissionPolicy", _CL),
-    _b("admissionregistration.k8s.io", "v1", "validatingadmissionpolicybindings",
-       "ValidatingAdmissionPolicyBinding", _CL),
-    _b("admissionregistration.k8s.io", "v1", "validatingwebhookconfigurations",
-       "ValidatingWebhookConfiguration", _CL),
-    _b("apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition", _CL,
-       short="crd crds"),
-    _b("apiregistration.k8s.io", "v1", "apiservices", "APIService", _CL),
-    _b("apps", "v1", "controllerrevisions", "ControllerRevision", _NS),
-    _b("apps", "v1", "daemonsets", "DaemonSet", _NS, short="ds"),
-    _b("apps", "v1", "deployments", "Deployment", _NS, short="deploy"),
-    _b("apps", "v1", "deployments/scale", "Scale", _NS, STATUS),
-    _b("apps", "v1", "deployments/status", "Deployment", _NS, STATUS),
-    _b("apps", "v1", "replicasets", "ReplicaSet", _NS, short="rs"),
-    _b("apps", "v1", "statefulsets", "StatefulSet", _NS, short="sts"),
-    _b("authentication.k8s.io", "v1", "selfsubjectreviews", "SelfSubjectReview", _CL, CREATE_ONLY),
-    _b("authentication.k8s.io", "v1", "tokenreviews", "TokenReview", _CL, CREATE_ONLY),
-    _b("authorization.k8s.io", "v1", "localsubjectaccessreviews", "LocalSubjectAccessReview", _NS,
-       CREATE_ONLY),
-    _b("authorization.k8s.io", "v1", "selfsubjectaccessreviews", "SelfSubjectAccessReview", _CL,
-       CREATE_ONLY),
-    _b("authorization.k8s.io", "v1", "selfsubjectrulesreviews", "SelfSubjectRulesReview", _CL,
-       CREATE_ONLY),
-    _b("authorization.k8s.io", "v1", "subjectaccessreviews", "SubjectAccessReview", _CL, CREATE_ONLY),
-    _b("autoscaling", "v2 v1", "horizontalpodautoscalers", "HorizontalPodAutoscaler", _NS,
-       short="hpa"),
-    _b("batch", "v1", "cronjobs", "CronJob", _NS, short="cj"),
-    _b("batch", "v1", "jobs", "Job", _NS),
-    _b("certificates.k8s.io", "v1", "certificatesigningrequests", "CertificateSigningRequest", _CL,
-       short="csr"),
-    _b("coordination.k8s.io", "v1", "leases", "Lease", _NS),
-    _b("discovery.k8s.io", "v1", "endpointslices", "EndpointSlice", _NS),
-    _b("events.k8s.io", "v1", "events", "Event", _NS, short="ev"),
-    _b("flowcontrol.apiserver.k8s.io", "v1", "flowschemas", "FlowSchema", _CL),
-    _b("flowcontrol.apiserver.k8s.io", "v1", "prioritylevelconfigurations",
-       "PriorityLevelConfiguration", _CL),
-    _b("networking.k8s.io", "v1", "ingressclasses", "IngressClass", _CL),
-    _b("networking.k8s.io", "v1", "ingresses", "Ingress", _NS, short="ing"),
-    _b("networking.k8s.io", "v1", "networkpolicies", "NetworkPolicy", _NS, short="netpol"),
-    _b("node.k8s.io", "v1", "runtimeclasses", "RuntimeClass", _CL),
-    _b("policy", "v1", "poddisruptionbudgets", "PodDisruptionBudget", _NS, short="pdb"),
-    _b("rbac.authorization.k8s.io", "v1", "clusterrolebindings", "ClusterRoleBinding", _CL),
-    _b("rbac.authorization.k8s.io", "v1", "clusterroles", "ClusterRole", _CL),
-    _b("rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding", _NS),
-    _b("rbac.authorization.k8s.io", "v1", "roles", "Role", _NS),
-    _b("scheduling.k8s.io", "v1", "priorityclasses", "PriorityClass", _CL, short="pc"),
-    _b("storage.k8s.io", "v1", "csidrivers", "CSIDriver", _CL),
-    _b("storage.k8s.io", "v1", "csinodes", "CSINode", _CL),
-    _b("storage.k8s.io", "v1", "storageclasses", "StorageClass", _CL, short="sc"),
-    _b("storage.k8s.io", "v1", "volumeattachments", "VolumeAttachment", _CL),
-)  # fmt: skip
+    *(_top_level(t) for t in BUILTIN_TYPES if t.served_by_default),
+    *SUBRESOURCES,
+)
+
 
 _VERSION = re.compile(r"^v(\d+)(?:(alpha|beta)(\d+))?$")
 
