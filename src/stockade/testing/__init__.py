@@ -33,7 +33,17 @@ Usage::
 Objects live in memory only; Secrets keep their real values (so a test can plant a value and
 check that it never leaks). Writes go through the server object (``create``, ``update``,
 ``apply``, ``delete``), not through the HTTP API, which answers GET only.
+
+This package needs the ``testing`` extra (``pip install 'stockade[testing]'``), which brings the
+library that makes its TLS certificates.
 """
+
+try:
+    import cryptography  # noqa: F401 - only to fail early with the extra's name
+except ImportError as exc:
+    raise ImportError(
+        "stockade.testing needs the 'testing' extra: pip install 'stockade[testing]' (cryptography is missing)"
+    ) from exc
 
 from stockade.testing._state import Fault, RequestRecord
 from stockade.testing.fake_apiserver import DEFAULT_CONTEXT, FakeApiServer
