@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from stockade.engine.selection import Selection, SelectionError, select_rules, split_tokens
+from stockade.engine.selection import Selection, SelectionError, select_rules
 from stockade.frameworks import framework_ids
 from stockade.model.finding import Severity
 from stockade.rules import load_rules
@@ -62,8 +62,11 @@ def test_selection_that_runs_nothing_is_an_error(selection: Selection) -> None:
         select_rules(RULES, selection, framework_ids())
 
 
-def test_split_tokens_accepts_commas_and_repeats() -> None:
-    assert split_tokens(["a,b", "c", " ,"]) == ("a", "b", "c")
+def test_selections_accept_commas_and_repeats() -> None:
+    from stockade.api import ScanOptions, select
+
+    chosen = select(ScanOptions(rules=["WL-001, WL-002", "WL-003", " ,"], skip_rules="WL-002,"))
+    assert sorted(r.id for r in chosen) == ["WL-001", "WL-003"]
 
 
 def test_every_framework_mapping_names_a_real_control() -> None:

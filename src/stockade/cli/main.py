@@ -9,6 +9,7 @@ from typing import NoReturn
 
 from stockade import __version__
 from stockade.cli.inputs import add_source_options
+from stockade.model.result import FAIL_ON
 
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 
@@ -54,7 +55,7 @@ def _add_scan(sub: argparse._SubParsersAction[_Parser]) -> None:
     scan.add_argument(
         "--fail-on",
         default="high",
-        choices=(*SEVERITIES, "none"),
+        choices=FAIL_ON,
         help="exit 1 when a finding at or above this severity fails (default: high)",
     )
     scan.add_argument(

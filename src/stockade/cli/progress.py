@@ -6,7 +6,6 @@ while the total is unknown (files are read in one call), a bar once the engine s
 
 from __future__ import annotations
 
-import time
 from types import TracebackType
 from typing import TYPE_CHECKING
 
@@ -19,7 +18,6 @@ class ProgressDisplay:
     """Callable as a :data:`~stockade.sources.base.ProgressCallback`; use as a context manager."""
 
     def __init__(self) -> None:
-        self.started = time.perf_counter()
         self._bar: RichProgress | None = None
         self._task: TaskID | None = None
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from stockade.errors import SelectionError
@@ -34,11 +34,6 @@ def _matcher(token: str, rules: Mapping[str, Rule]) -> set[str]:
     if wanted.lower() in AREAS:
         return {r.id for r in rules.values() if r.area == wanted.lower()}
     raise SelectionError(f"{token!r} is not a rule id, rule name, family, area or 'all' (see `stockade rules list`)")
-
-
-def split_tokens(values: Iterable[str]) -> tuple[str, ...]:
-    """Accept both ``--rules A,B`` and repeated ``--rules A --rules B``."""
-    return tuple(token for value in values for token in value.split(",") if token.strip())
 
 
 def select_rules(rules: Mapping[str, Rule], selection: Selection, known_frameworks: Sequence[str]) -> list[Rule]:

@@ -18,7 +18,7 @@ DEFAULT_NAMESPACE = "default"
 
 
 class Inventory:
-    """Objects indexed by kind, namespace, name, labels and owner. Built once, then read-only."""
+    """Objects indexed by kind, namespace and name. Built once, then read-only."""
 
     def __init__(
         self,
@@ -93,44 +93,6 @@ class Inventory:
 
     def get(self, kind: str, namespace: str | None, name: str) -> Resource | None:
         return self._by_name.get((kind, namespace, name))
-
-    @cached_property
-    def _by_label(self) -> Mapping[tuple[str | None, str, str], tuple[Resource, ...]]:
-        index: dict[tuple[str | None, str, str], list[Resource]] = defaultdict(list)
-        for resource in self.resources:
-            namespace = self.effective_namespace(resource)
-            for key, value in resource.labels.items():
-                if isinstance(value, str):
-                    index[(namespace, key, value)].append(resource)
-        return {k: tuple(v) for k, v in index.items()}
-
-    def with_label(self, namespace: str | None, key: str, value: str) -> tuple[Resource, ...]:
-        return self._by_label.get((namespace, key, value), ())
-
-    @cached_property
-    def _by_owner(self) -> Mapping[tuple[str | None, str, str], tuple[Resource, ...]]:
-        index: dict[tuple[str | None, str, str], list[Resource]] = defaultdict(list)
-        for resource in self.resources:
-            owners = resource.metadata.get("ownerReferences")
-            if not isinstance(owners, list):
-                continue
-            for owner in owners:
-                if isinstance(owner, Mapping) and isinstance(owner.get("kind"), str):
-                    name = owner.get("name")
-                    if isinstance(name, str):
-                        index[(self.effective_namespace(resource), owner["kind"], name)].append(resource)
-        return {k: tuple(v) for k, v in index.items()}
-
-    def owned_by(self, owner: Resource) -> tuple[Resource, ...]:
-        """Objects whose ownerReferences name ``owner`` (same namespace, by kind and name)."""
-        return self._by_owner.get((self.effective_namespace(owner), owner.kind, owner.name), ())
-
-    def is_owned(self, resource: Resource) -> bool:
-        """True when a controller owns the object (its findings belong to the owner instead)."""
-        owners = resource.metadata.get("ownerReferences")
-        if not isinstance(owners, list):
-            return False
-        return any(isinstance(o, Mapping) and o.get("controller") is True for o in owners)
 
     # -- pods ------------------------------------------------------------------------------------
     @cached_property

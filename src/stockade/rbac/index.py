@@ -343,23 +343,6 @@ class RbacIndex:
         """Every binding: ClusterRoleBindings first, then RoleBindings, in load order."""
         return (*self._crbs, *self._rbs)
 
-    def grants_of(self, binding: IndexedBinding) -> tuple[Grant, ...]:
-        """One Grant per (subject, rule) the binding hands out; none when its role is absent.
-
-        Rules that cannot apply through a RoleBinding (nonResourceURLs) are left out for one.
-        """
-        role = self._roles.get(binding.role_ref) if binding.role_ref is not None else None
-        if role is None:
-            return ()
-        out: list[Grant] = []
-        namespaced = binding.ref.namespace is not None
-        for position, rule in enumerate(role.rules):
-            if namespaced and not rule.resources:
-                continue
-            source, source_index = role.source(position)
-            out.extend(Grant(binding.ref, role.ref, position, rule, s, source, source_index) for s in binding.subjects)
-        return tuple(out)
-
     # -- internals -------------------------------------------------------------------------------
     def _keys(self, subject: Subject, groups: Iterable[str]) -> frozenset[_Key]:
         return frozenset((_key(subject), *(("g", g) for g in groups)))

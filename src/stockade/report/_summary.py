@@ -66,11 +66,6 @@ def area_title(area: str) -> str:
 _AREA_IDS = frozenset(a.value for a in Area)
 
 
-def title_of(rules: Mapping[str, RuleSpec], rule_id: str) -> str:
-    rule = rules.get(rule_id)
-    return rule.title if rule is not None else rule_id
-
-
 def fail_on_rank(fail_on: str) -> int | None:
     """The lowest severity rank that fails a gate, or None for ``none`` (or anything unknown)."""
     try:

@@ -10,9 +10,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from stockade.model.flags import ParsedFlags, container_argv, parse_flags, parse_version
 from stockade.model.inventory import Inventory
 from stockade.model.resource import Resource
+from stockade.sources.component_flags import ParsedFlags, container_argv, parse_flags, parse_version
 
 CONTROL_PLANE = ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "etcd")
 

@@ -8,7 +8,7 @@ Defaults that matter to security checks are kept per component and version range
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 # Boolean flags per component (only those security checks read; unknown flags are treated as
@@ -162,7 +162,3 @@ def parse_version(text: str) -> tuple[int, int] | None:
         return int(parts[0]), int(minor)
     except ValueError:
         return None
-
-
-def known_components() -> Iterable[str]:
-    return BOOL_FLAGS.keys()
