@@ -273,7 +273,7 @@ def test_unreadable_input_exits_three_and_names_the_file_and_line(
     code, records, err = run(capsys, "--level", "restricted", good, bad)
     assert code == 3
     assert [r["name"] for r in records] == ["db"]  # what could be read is still reported
-    assert f"stockade: error: {bad}:" in err
+    assert f"stockade: warning: {bad}:4: YAML syntax error" in err
     missing = str(tmp_path / "nope.yaml")
     code, records, err = run(capsys, missing)
     assert (code, records) == (3, [])
