@@ -131,7 +131,7 @@ def _add_pss(sub: argparse._SubParsersAction[_Parser]) -> None:
 def _add_rbac(sub: argparse._SubParsersAction[_Parser]) -> None:
     from stockade.cli.rbac_cmd import add_rbac_parser
 
-    add_rbac_parser(sub, _Parser)
+    add_rbac_parser(sub)
 
 
 def build_parser() -> argparse.ArgumentParser:

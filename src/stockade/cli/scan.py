@@ -68,6 +68,7 @@ def run_scan(args: argparse.Namespace) -> int:
 def report_and_exit(args: argparse.Namespace, result: ScanResult) -> int:
     from stockade.api import compliance
     from stockade.report import ReportContext, render
+    from stockade.report.problems import render_problems
 
     color = args.format == "table" and args.output is None and not args.no_color and sys.stdout.isatty()
     ctx = ReportContext(
@@ -80,6 +81,7 @@ def report_and_exit(args: argparse.Namespace, result: ScanResult) -> int:
         fail_on=args.fail_on,
     )
     write_output(render(args.format, ctx), args.output)
+    sys.stderr.write(render_problems(result.errors, result.skipped_inputs))
     return result.gate(args.fail_on)
 
 

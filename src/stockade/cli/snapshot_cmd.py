@@ -11,6 +11,7 @@ from stockade.cli.inputs import progress_display, sources_from_args, usage_error
 
 def run_snapshot(args: argparse.Namespace) -> int:
     from stockade.api import collect
+    from stockade.report.problems import render_problems
     from stockade.sources.snapshot import write_snapshot
 
     sources = sources_from_args(args)
@@ -20,9 +21,7 @@ def run_snapshot(args: argparse.Namespace) -> int:
         path = write_snapshot(source, args.output)
     except OSError as exc:
         fatal(f"cannot write {args.output}: {exc.strerror or exc}")
-    for error in source.errors:
-        where = f"{error.source}:{error.line}" if error.line else error.source
-        sys.stderr.write(f"stockade: warning: {where}: {error.message}\n")
+    sys.stderr.write(render_problems(source.errors, source.skipped))
     version = source.facts.get("server_version")
     sys.stderr.write(
         f"stockade: wrote {len(source.resources)} objects to {path}"

@@ -1,4 +1,4 @@
-"""Resource names as people type them (``deploy``, ``deployments.apps``, ``pods/exec``) → authorizer attributes.
+"""Resources and subjects as people type them (``deploy``, ``pods/exec``, ``sa:ci:deployer``) → authorizer attributes.
 
 Without an API server to ask (kubectl uses discovery), the API group and scope of the built-in
 resources come from the built-in table (:mod:`stockade.model.kinds`) and the authorization-only
@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from stockade.errors import RbacQueryError
 from stockade.model.kinds import BY_PLURAL, SHORT_NAMES
+from stockade.rbac.model import SERVICE_ACCOUNT_USER_PREFIX, Request, Subject
 
 # Resources RBAC rules name that are no kind of object: the authorizer checks them for
 # impersonation (users, groups, uids, userextras) and certificate signing (signers).
@@ -68,3 +69,42 @@ def parse_resource(text: str, api_group: str | None = None) -> ResourceSpec:
     # The same plural can be namespaced in one group and cluster-scoped in another (rare); trust the table
     # only for the group it knows.
     return ResourceSpec(resource, subresource, group, is_cluster_scoped(group, resource))
+
+
+def request_for(spec: ResourceSpec, verb: str, name: str = "", namespace: str | None = None) -> Request:
+    """The request ``verb`` on ``spec`` makes; a cluster-scoped resource ignores ``namespace``."""
+    if spec.non_resource_url is not None:
+        return Request(verb, non_resource_url=spec.non_resource_url)
+    return Request(
+        verb,
+        spec.resource,
+        subresource=spec.subresource,
+        api_group=spec.api_group,
+        name=name,
+        namespace=None if spec.cluster_scoped else namespace,
+    )
+
+
+SUBJECT_FORMS = "user:NAME, group:NAME or sa:NAMESPACE:NAME"
+
+
+def parse_subject(text: str) -> Subject:
+    """``user:jane``, ``group:devs``, ``sa:ci:deployer`` (also ``u:``, ``g:``, ``serviceaccount:``).
+
+    A ServiceAccount's username (``user:system:serviceaccount:NS:NAME``) is that ServiceAccount.
+    """
+    kind, _, rest = text.partition(":")
+    kind = kind.lower()
+    if kind in ("user", "u") and rest:
+        if rest.startswith(SERVICE_ACCOUNT_USER_PREFIX):
+            namespace, _, name = rest.removeprefix(SERVICE_ACCOUNT_USER_PREFIX).partition(":")
+            if namespace and name:
+                return Subject.service_account(namespace, name)
+        return Subject.user(rest)
+    if kind in ("group", "g") and rest:
+        return Subject.group(rest)
+    if kind in ("sa", "serviceaccount"):
+        namespace, _, name = rest.partition(":")
+        if namespace and name and ":" not in name:
+            return Subject.service_account(namespace, name)
+    raise RbacQueryError(f"cannot read subject {text!r}: use {SUBJECT_FORMS}")

@@ -160,6 +160,11 @@ def clean(text: str) -> str:
     return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode(), " ".join(text.split()))
 
 
+def visible(line: str) -> str:
+    """One output line with its spacing kept and every control character (newlines too) made visible."""
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode(), line)
+
+
 def location_text(file: str, line: int | None) -> str:
     return f"{file}:{line}" if line else file
 
