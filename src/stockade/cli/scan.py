@@ -81,7 +81,10 @@ def report_and_exit(args: argparse.Namespace, result: ScanResult) -> int:
         fail_on=args.fail_on,
     )
     write_output(render(args.format, ctx), args.output)
-    sys.stderr.write(render_problems(result.errors, result.skipped_inputs))
+    if args.output is not None or args.format != "table":
+        # The table on the terminal lists them already; a file or a machine format leaves the
+        # person at the terminal without them.
+        sys.stderr.write(render_problems(result.errors, result.skipped_inputs))
     return result.gate(args.fail_on)
 
 
