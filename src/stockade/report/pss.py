@@ -13,7 +13,7 @@ import orjson
 from stockade.pss import PssResult
 from stockade.pss.admission import Evaluation, Policy, Verdict
 from stockade.report._summary import clean, plural
-from stockade.report._text import table
+from stockade.report._table import table_lines
 from stockade.report.problems import note
 
 HEADERS = ("NAMESPACE", "KIND", "NAME", "POLICY", "FROM", "RESULT")
@@ -86,7 +86,7 @@ def render_table(evaluation: Evaluation) -> str:
         )
         for v in verdicts
     ]
-    lines = table(HEADERS, rows)
+    lines = table_lines(HEADERS, rows)
     for verdict in verdicts:
         details = _details(verdict)
         if details:

@@ -15,7 +15,8 @@ from stockade.rbac.explain import Explanation
 from stockade.rbac.matrix import LEGEND, AccessMatrix
 from stockade.rbac.review import PrivilegedReview
 from stockade.report._summary import visible
-from stockade.report._text import json_text, table
+from stockade.report._table import table_lines
+from stockade.report._text import json_text
 from stockade.report.problems import note, warning
 
 MASTERS_NOTE = "Members of group system:masters can too: the API server authorizes them before RBAC."
@@ -70,7 +71,7 @@ def render_who_can(answer: WhoCan, index: RbacIndex, fmt: str, cluster_scoped: b
     lines = [f"Who can {request}:{hint}", ""]
     rows = [_grant_row(g) for g in answer.grants]
     headers = ("KIND", "NAME", "NAMESPACE", "BINDING", "ROLE", "RULE")
-    lines += table(headers, rows) if rows else ["No binding grants it."]
+    lines += table_lines(headers, rows) if rows else ["No binding grants it."]
     lines += ["", MASTERS_NOTE]
     return _text(lines)
 
@@ -180,7 +181,7 @@ def render_matrix(matrix: AccessMatrix, index: RbacIndex, fmt: str) -> str:
     labels = [column.label for column, _ in matrix.columns]
     lines = [f"Access matrix, {where}:", ""]
     body = [(str(s), *(cells[label] or "-" for label in labels)) for s, cells in matrix.rows]
-    lines += table(("SUBJECT", *labels), body) if body else ["No subject holds any of these permissions."]
+    lines += table_lines(("SUBJECT", *labels), body) if body else ["No subject holds any of these permissions."]
     lines += [
         "",
         "Legend: " + ", ".join(f"{k} {v}" for k, v in LEGEND.items()) + ".",
@@ -212,7 +213,7 @@ def render_privileged(review: PrivilegedReview, index: RbacIndex, fmt: str) -> s
         how = "direct" if holder.direct else "one step"
         why = "; ".join(route.detail for route in holder.routes)
         rows.append((subject.kind, subject.name, subject.namespace or "", how, ", ".join(tags) or "-", why))
-    lines += table(("KIND", "NAME", "NAMESPACE", "HOW", "NOTES", "WHY"), rows)
+    lines += table_lines(("KIND", "NAME", "NAMESPACE", "HOW", "NOTES", "WHY"), rows)
     lines.append("")
     for check in review.checks:
         lines.append(f"[{'x' if check.met else ' '}] {check.stage.value}: {check.requirement}")
