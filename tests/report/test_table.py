@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 
 from stockade.report import ReportContext, render
 from stockade.report.table_report import SKIPPED_SHOWN, clean
@@ -25,8 +26,6 @@ def test_colour_adds_styles_but_not_text(full_ctx: ReportContext) -> None:
     plain = render("table", full_ctx)
     coloured = render("table", dataclasses.replace(full_ctx, color=True))
     assert ANSI in coloured
-    import re
-
     assert re.sub(r"\x1b\[[0-9;]*m", "", coloured) == plain
 
 
@@ -64,3 +63,21 @@ def test_terminal_escapes_from_manifests_are_shown_not_obeyed(hostile_ctx: Repor
 def test_empty_scan(empty_ctx: ReportContext) -> None:
     text = render("table", empty_ctx)
     assert "No open findings." in text and "Errors" not in text and "Compliance" not in text
+
+
+def test_area_counts_and_compliance_scores_line_up(full_ctx: ReportContext) -> None:
+    lines = render("table", full_ctx).split("\nSummary\n", 1)[1].splitlines()
+    start = lines.index("  by area:") + 1
+    areas = [re.fullmatch(r"    (\S.*?)  +(\d+ failed, .*)", line) for line in lines[start:]]
+    rows = [m for m in areas[: areas.index(None)] if m is not None]
+    assert len(rows) > 3
+    # Every area's counts start in one column, two spaces after the longest area title.
+    assert {m.start(2) for m in rows} == {4 + max(len(m[1]) for m in rows) + 2}
+    compliance = lines[lines.index("Compliance") + 1 :]
+    assert [line.split("  ")[1] for line in compliance] == [
+        "CIS Kubernetes Benchmark v1.10",
+        "NSA/CISA Kubernetes Hardening Guidance v1.2",
+    ]
+    # Scores right-aligned: each ends where the widest one ends.
+    assert len({line.index("%") for line in compliance}) == 1
+    assert all(re.search(r"\d%  controls: \d+ passing", line) for line in compliance)

@@ -33,6 +33,7 @@ from stockade.report._summary import (
     waiver_text,
     with_status,
 )
+from stockade.report._table import Column, aligned_cells
 
 SKIPPED_SHOWN = 10  # skipped inputs listed one by one; the rest are counted
 SEVERITY_STYLE = {
@@ -44,6 +45,8 @@ SEVERITY_STYLE = {
 }
 
 Segment = tuple[str, str | None]
+AREA_COLUMNS = (Column(), Column())  # area title, "N failed"
+COMPLIANCE_COLUMNS = (Column(), Column(align="right"))  # framework title, score
 
 
 class _Lines:
@@ -216,15 +219,13 @@ def _summary(out: _Lines, summary: Summary, fail_on: str) -> None:
     out.add(*severity_parts)
     if summary.by_area:
         out.add("  by area:")
-        width = max(len(area_title(area)) for area in summary.by_area)
-        for area, counts in summary.by_area.items():
+        areas = list(summary.by_area.items())
+        # Titles aligned; "N failed" is styled by the area's health, and the other counts follow it.
+        rows = [(area_title(area), f"{counts.failed} failed") for area, counts in areas]
+        for (title, failed), (_, counts) in zip(aligned_cells(AREA_COLUMNS, rows, header=False), areas, strict=True):
             style = "red" if counts.failed or counts.errors else "green"
             extra = f", {counts.errors} errors" if counts.errors else ""
-            out.add(
-                f"    {area_title(area).ljust(width)}  ",
-                (f"{counts.failed} failed", style),
-                f", {counts.passed} passed, {counts.excepted} excepted{extra}",
-            )
+            out.add(f"    {title}  ", (failed, style), f", {counts.passed} passed, {counts.excepted} excepted{extra}")
     if summary.expired_exceptions:
         out.add(
             ("  " + plural(summary.expired_exceptions, "finding") + " re-opened by an expired exception", "bold yellow")
@@ -239,13 +240,13 @@ def _compliance(out: _Lines, compliance: Sequence[ComplianceSummary]) -> None:
     if not compliance:
         return
     out.add(("Compliance", "bold"))
-    width = max(len(c.framework.title) for c in compliance)
-    for item in compliance:
+    rows = [(item.framework.title, percent(item.score)) for item in compliance]
+    for (title, score), item in zip(aligned_cells(COMPLIANCE_COLUMNS, rows, header=False), compliance, strict=True):
         not_evaluated = sum(1 for c in item.controls if c.status == "not-evaluated")
         style = "green" if item.score >= 90 else "yellow" if item.score >= 60 else "red"
         out.add(
-            f"  {item.framework.title.ljust(width)}  ",
-            (percent(item.score).rjust(6), style),
+            f"  {title}  ",
+            (score, style),
             f"  controls: {item.controls_passing} passing, {item.controls_failing} failing, "
             f"{not_evaluated} not evaluated",
         )
