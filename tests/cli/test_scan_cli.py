@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +13,7 @@ import jsonschema
 import pytest
 
 from stockade.cli.main import main
+from stockade.rules import load_rules
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "examples" / "demo"
@@ -201,6 +203,22 @@ def test_kubectl_plugin_entry_point_is_installed() -> None:
 
 def test_rules_docs_are_up_to_date(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["rules", "docs", str(ROOT / "docs" / "rules"), "--check"]) == 0, capsys.readouterr().err
+
+
+def test_rules_list_text_is_aligned_and_marks_opt_in_rules(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["rules", "list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    rules = load_rules()
+    assert len(lines) == len(rules)
+    rows = [re.fullmatch(r"(\S+) +(\S+) +(\S+) +(\S+) +(\S.*?)  +(\S.*)", line) for line in lines]
+    assert all(rows), lines
+    # id, name, severity, stage, area and title each start at one place on every line.
+    for group in range(1, 7):
+        assert len({m.start(group) for m in rows if m}) == 1, group
+    wl001 = next(m for m in rows if m and m[1] == "WL-001")
+    assert wl001.groups()[1:5] == ("privileged-container", "critical", "crawl", "container privileges")
+    opt_in = {m[1] for m in rows if m and m[6].endswith(" (opt-in)")}
+    assert opt_in and opt_in == {rule_id for rule_id, rule in rules.items() if not rule.default}
 
 
 def test_rules_list_and_explain(capsys: pytest.CaptureFixture[str]) -> None:

@@ -38,13 +38,21 @@ def run_rules(args: argparse.Namespace) -> int:
             ]
             sys.stdout.write(json.dumps(payload, indent=2) + "\n")
         else:
-            width = max(len(r.name) for r in selected)
-            for r in selected:
-                opt_in = "" if r.default else "  (opt-in)"
-                sys.stdout.write(
-                    f"{r.id:<8} {r.name:<{width}}  {r.severity.value:<8} {r.stage.value:<5}  "
-                    f"{r.area.label:<24} {r.title}{opt_in}\n"
+            from stockade.report._table import table_lines
+
+            rows = [
+                (
+                    r.id,
+                    r.name,
+                    r.severity.value,
+                    r.stage.value,
+                    r.area.label,
+                    r.title + ("" if r.default else " (opt-in)"),
                 )
+                for r in selected
+            ]
+            lines = table_lines(("", "", "", "", "", ""), rows, header=False)
+            sys.stdout.write("".join(line + "\n" for line in lines))
         return EXIT_CLEAN
     if args.rules_command == "explain":
         from stockade.rules import rule_aliases
