@@ -51,6 +51,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_pss.py
 	$(BIN)/python benchmarks/bench_rbac.py
 	$(BIN)/python benchmarks/bench_cluster.py
+	$(BIN)/python benchmarks/bench_tables.py
 
 clean:
 	rm -rf $(VENV) out build *.egg-info
