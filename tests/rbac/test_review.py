@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+import stockade
 from stockade.model.finding import Stage
+from stockade.model.inventory import Inventory
 from stockade.rbac import RbacIndex, Subject
 from stockade.rbac.review import Holder, PrivilegedReview, review_privileged
 from tests.rbac.builders import (
@@ -21,7 +24,9 @@ from tests.rbac.builders import (
     scoped_grant,
     user,
 )
+from tests.rbac.stock import stock_kubeadm_cluster
 
+DEMO = Path(__file__).resolve().parents[2] / "examples" / "demo"
 RBAC_GROUP = "rbac.authorization.k8s.io"
 Raw = dict[str, Any]
 
@@ -210,3 +215,22 @@ def test_group_of_all_service_accounts_of_a_namespace_makes_it_privileged() -> N
     result = review(raws)
     assert "ci" in result.privileged_namespaces
     assert [r.kind for r in holder(result, Subject.user("alice")).routes] == ["create-workloads"]
+
+
+def test_a_stock_cluster_reaches_run_with_only_system_holders() -> None:
+    result = review(stock_kubeadm_cluster())
+    holders = {h.subject: h for h in result.holders}
+    assert Subject.group("kubeadm:cluster-admins") in holders
+    # The aggregation controller can escalate and update ClusterRoles: one step from everything.
+    aggregator = holders[Subject.service_account("kube-system", "clusterrole-aggregation-controller")]
+    assert [r.kind for r in aggregator.routes] == ["escalate"]
+    assert all(h.system for h in result.holders)
+    assert result.stage is Stage.RUN
+
+
+def test_the_demo_deployer_is_a_direct_holder_of_its_own() -> None:
+    demo = Inventory(stockade.FileSource([str(DEMO)]).collect().resources)
+    result = review_privileged(demo, RbacIndex.build(demo, assume_defaults=True))
+    deployer = holder(result, Subject.service_account("payments", "deployer"))
+    assert deployer.direct and not deployer.system
+    assert result.stage is Stage.CRAWL

@@ -1,0 +1,133 @@
+"""The RBAC analysis of one scan, built once through ``ctx.analyses`` and read by every RB rule.
+
+`RbacScan` builds the index (with the default ClusterRoles assumed, so manifests that bind
+``edit`` are judged by what ``edit`` grants), the exposures and, on first use, the privileged
+review. Which rules are dangerous is decided in one place, `stockade.rbac.danger`, which
+``stockade rbac explain`` uses too.
+
+Kubernetes' own roles and bindings (``system:*``, ``kubeadm:*``, ``eks:*`` bound to system
+identities, and ``cluster-admin`` bound to ``system:masters``) are neither failed nor passed: they
+are how the control plane works, and a stock cluster must scan clean. See `stockade.rbac.objects`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cached_property
+
+from stockade.model.finding import Severity
+from stockade.model.inventory import Inventory
+from stockade.model.resource import Resource
+from stockade.rbac.danger import Classifier, DangerMatch
+from stockade.rbac.exposure import Exposure, Exposures, RoleClassifier, find_exposures, is_all_access
+from stockade.rbac.index import IndexedBinding, RbacIndex
+from stockade.rbac.model import ObjectRef, Subject
+from stockade.rbac.objects import RbacObjects
+from stockade.rbac.review import PrivilegedReview, review_privileged
+from stockade.rules.base import RuleContext
+
+ROLE_KINDS = ("Role", "ClusterRole")
+
+
+@dataclass(frozen=True, slots=True)
+class DeclaredRule:
+    """A dangerous rule a custom role declares: its index, its place in the manifest, its dangers."""
+
+    position: int
+    manifest_position: int
+    matches: tuple[DangerMatch, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CustomRole:
+    """A role the cluster's owners wrote, with its dangerous declared rules (often none)."""
+
+    ref: ObjectRef
+    resource: Resource
+    declared: tuple[DeclaredRule, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CustomBinding:
+    """A binding with a subject that is not a stock grant (or no subject at all), and those subjects."""
+
+    binding: IndexedBinding
+    resource: Resource
+    subjects: tuple[Subject, ...]
+
+
+class RbacScan:
+    """The RBAC analysis of one Inventory, built once and shared by every RB rule."""
+
+    def __init__(self, inventory: Inventory) -> None:
+        self.inventory = inventory
+        self.index = RbacIndex.build(inventory, assume_defaults=True)
+        self.objects = RbacObjects(inventory)
+        self.role_dangers = RoleClassifier(Classifier())
+        self.exposures: Exposures = find_exposures(self.index, self.objects, self.role_dangers)
+        self.bindings: dict[ObjectRef, IndexedBinding] = {b.ref: b for b in self.index.bindings()}
+        self.custom_roles: tuple[CustomRole, ...] = tuple(self._custom_roles())
+        self.custom_bindings: tuple[CustomBinding, ...] = tuple(self._custom_bindings())
+        self._all_access: dict[ObjectRef, bool] = {}
+
+    def _custom_roles(self) -> Iterator[CustomRole]:
+        for ref, resource in self.objects.by_ref.items():
+            if ref.kind not in ROLE_KINDS or self.objects.is_stock_role(ref):
+                continue
+            role = self.index.role(ref)
+            declared = []
+            if role is not None:
+                for position, matches in enumerate(self.role_dangers(role, ref.kind == "Role")):
+                    # Rules of an aggregated role are declared (and reported) in their source roles.
+                    if matches and role.source(position) == (ref, position):
+                        declared.append(DeclaredRule(position, role.manifest_position(position), matches))
+            yield CustomRole(ref, resource, tuple(declared))
+
+    def _custom_bindings(self) -> Iterator[CustomBinding]:
+        for ref, resource in self.objects.by_ref.items():
+            binding = self.bindings.get(ref)
+            if binding is None:
+                continue
+            chosen = tuple(s for s in binding.subjects if not self.objects.is_stock_grant(ref, s))
+            if chosen or not binding.subjects:
+                yield CustomBinding(binding, resource, chosen)
+
+    @cached_property
+    def review(self) -> PrivilegedReview:
+        return review_privileged(self.inventory, self.index, self.objects)
+
+    @cached_property
+    def by_binding(self) -> dict[ObjectRef, tuple[Exposure, ...]]:
+        grouped: dict[ObjectRef, list[Exposure]] = defaultdict(list)
+        for exposure in self.exposures.items:
+            grouped[exposure.binding].append(exposure)
+        return {ref: tuple(items) for ref, items in grouped.items()}
+
+    def dangers_through(self, binding: ObjectRef) -> list[DangerMatch]:
+        """The dangerous permissions a binding hands out, each once."""
+        return list(dict.fromkeys(e.match for e in self.by_binding.get(binding, ())))
+
+    def grants_everything(self, ref: ObjectRef) -> bool:
+        """Whether a rule of the role allows every verb on every resource (a cluster-admin copy)."""
+        found = self._all_access.get(ref)
+        if found is None:
+            role = self.index.role(ref)
+            found = role is not None and any(is_all_access(m) for m in self.role_dangers(role, False))
+            self._all_access[ref] = found
+        return found
+
+    def severity(self, match: DangerMatch, namespace: str | None) -> Severity:
+        """How bad holding ``match`` is where it is held (see DangerInfo)."""
+        info = match.info
+        if namespace is None:
+            return info.cluster
+        if info.takes_identities and namespace in self.review.privileged_namespaces:
+            return Severity.CRITICAL
+        return info.namespaced or Severity.LOW
+
+
+def rbac_scan(ctx: RuleContext) -> RbacScan:
+    """The RBAC analysis of the scan, built on first use and kept for the scan."""
+    return ctx.analyses.get(RbacScan)
