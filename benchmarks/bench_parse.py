@@ -1,6 +1,6 @@
 """Manifest loading throughput: Stockade's file source against PyYAML's libyaml loader.
 
-Corpus: kube-prometheus + microservices-demo from ../shared/corpus/real-world (read in place), then
+Corpus: kube-prometheus + microservices-demo vendored in tests/data/corpus/real-world, then
 the same files replicated into 20 namespace copies in a temporary directory (``metadata.namespace``
 renamed, kustomization files left out so every file is read as plain YAML by both sides).
 
@@ -34,7 +34,7 @@ import yaml_rs
 
 from stockade.sources.files import collect_paths
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "real-world"
+CORPUS = Path(__file__).resolve().parents[1] / "tests" / "data" / "corpus" / "real-world"
 SETS = ("kube-prometheus", "microservices-demo")
 _NAMESPACE = re.compile(r"^(\s*namespace:\s*)([A-Za-z0-9.-]+)\s*$", re.M)
 

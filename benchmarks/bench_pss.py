@@ -23,7 +23,7 @@ import yaml_rs
 
 from stockade.pss import Level, evaluate_pod, parse_version
 
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "conformance" / "pod-security"
+FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "data" / "pod-security"
 
 
 def hardened_pod() -> dict[str, Any]:

@@ -4,7 +4,7 @@
 Services, Ingresses, ConfigMaps, Secrets, RBAC, NetworkPolicies) plus a few large CRDs, some good
 and some bad, written as one multi-document YAML file per namespace.
 
-``realworld``: the public manifests in ../shared/corpus (kube-prometheus, microservices-demo),
+``realworld``: the public manifests vendored in tests/data/corpus (kube-prometheus, microservices-demo),
 replicated into N namespaces (``metadata.namespace`` renamed), read in place and written to a work
 directory.
 
@@ -22,7 +22,7 @@ from typing import Any
 import yaml
 import yaml_rs
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "real-world"
+SHARED = Path(__file__).resolve().parents[1] / "tests" / "data" / "corpus" / "real-world"
 REALWORLD_SOURCES = ("kube-prometheus", "microservices-demo/kubernetes-manifests")
 
 

@@ -1,4 +1,4 @@
-"""Loads the upstream Pod Security Admission fixtures in place from the shared conformance tree."""
+"""Loads the upstream Pod Security Admission fixtures vendored in tests/data/pod-security."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from typing import Any, cast
 import yaml_rs
 
 from stockade.pss import Level
+from tests.vendored import POD_SECURITY
 
-CONFORMANCE_ROOT = Path(__file__).resolve().parents[3] / "shared" / "conformance" / "pod-security"
+CONFORMANCE_ROOT = POD_SECURITY
 
 # At the restricted level a stricter check replaces a baseline one from a given minor on; a fail
 # fixture named after the baseline check is then denied by the replacement (PSA OverrideCheckIDs).
@@ -62,4 +63,5 @@ def discover() -> list[Fixture]:
         assert match is not None, path
         assert level in ("baseline", "restricted"), path
         found.append(Fixture(path, cast(Level, level), int(match.group(1)), verdict))
+    assert len(found) > 3000, f"expected the upstream fixture tree under {CONFORMANCE_ROOT}"
     return found

@@ -12,9 +12,10 @@ from hypothesis import strategies as st
 from stockade.sources.blockindex import index_block_document
 from stockade.sources.documents import split_documents
 from stockade.sources.locate import index_events
+from tests.vendored import vendored
 
 ROOT = Path(__file__).resolve().parents[2]
-CORPORA = [ROOT.parent / "shared" / "corpus" / "real-world", ROOT / "examples"]
+CORPORA = [vendored("corpus", "real-world"), ROOT / "examples"]
 
 
 def documents() -> list[tuple[str, str]]:

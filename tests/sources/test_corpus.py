@@ -1,12 +1,13 @@
-"""The real-world corpus (read in place): loads without a traceback, every file accounted for."""
+"""The vendored real-world corpus: loads without a traceback, every file accounted for."""
 
 from __future__ import annotations
 
 import os
 
 from stockade.sources.files import MANIFEST_SUFFIXES, collect_paths
+from tests.vendored import vendored
 
-CORPUS = "/work/shared/corpus/real-world"
+CORPUS = str(vendored("corpus", "real-world"))
 
 
 def _manifest_files(root: str) -> set[str]:

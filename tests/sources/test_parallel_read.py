@@ -6,8 +6,9 @@ import os
 from pathlib import Path
 
 from stockade.sources.files import _worker_share, collect_paths
+from tests.vendored import vendored
 
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "real-world"
+CORPUS = vendored("corpus", "real-world")
 
 
 def test_same_result_in_the_same_order(tmp_path: Path) -> None:

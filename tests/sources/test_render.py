@@ -16,8 +16,9 @@ from stockade.cli.main import main
 from stockade.sources.files import collect_paths
 from stockade.sources.render import brief_stderr
 from tests.sources.support import GOOD, write
+from tests.vendored import vendored
 
-DEMO = "/work/shared/corpus/real-world/microservices-demo"
+DEMO = str(vendored("corpus", "real-world", "microservices-demo"))
 KUSTOMIZE_DIR = f"{DEMO}/kubernetes-manifests"
 
 
