@@ -228,7 +228,7 @@ spec: {{podTemplate: {{spec: {{{spec}}}}}}}
     assert default.failed[0].path.startswith("spec.jobTemplate.spec.template.spec.containers[0]")
 
 
-def test_malformed_pod_specs_do_not_crash_rules() -> None:
+def test_malformed_pod_specs_never_crash_rules() -> None:
     text = """
 apiVersion: v1
 kind: Pod
@@ -245,9 +245,16 @@ spec:
   volumes: "x"
 """
     result = evaluate(inventory_from_yaml(text), list(RULES.values()))
-    assert not [f for f in result.findings if f.status is Status.ERROR], [
-        (f.rule_id, f.message) for f in result.findings if f.status is Status.ERROR
-    ]
+    errors = {(f.resource.name, f.rule_id, f.message) for f in result.findings if f.status is Status.ERROR}
+    # Rules that must read a malformed field say so, naming it; no rule crashes on the shapes.
+    context = "could not evaluate: MalformedField: spec.containers[1].securityContext must be an object, not [1]"
+    ports = "could not evaluate: MalformedField: spec.containers[1].ports must be a list of objects, not {'a': 1}"
+    volumes = "could not evaluate: MalformedField: spec.volumes must be a list of objects, not 'x'"
+    readers = ("WL-001", "WL-002", "WL-003", "WL-004", "WL-005", "WL-011", "WL-012", "WL-013")
+    assert errors == {("q", rule_id, context) for rule_id in readers} | {
+        ("q", "WL-010", ports),
+        ("q", "WL-009", volumes),
+    }
     assert not result.errors
 
 

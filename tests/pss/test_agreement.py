@@ -41,7 +41,7 @@ from stockade.model.finding import Severity, Status
 from stockade.pss import PssResult, evaluate_pod, parse_version
 from stockade.pss.baseline import CAPABILITIES_ALLOWED_1_0
 from stockade.rules import load_rules
-from stockade.rules.workloads import DANGEROUS_CAPABILITIES
+from stockade.rules.wl.wl004_dangerous_capabilities import DANGEROUS_CAPABILITIES
 from tests.helpers import inventory_from_raw
 from tests.pss.fixtures import discover
 

@@ -80,13 +80,13 @@ def test_each_pod_is_evaluated_once_per_level_in_a_scan(monkeypatch: pytest.Monk
     import stockade.pss
 
     calls: list[str] = []
-    real = stockade.pss.evaluate_pod
+    real = stockade.pss.evaluate_view
 
-    def counted(metadata: Any, spec: Any, level: Any, version: Any) -> Any:
+    def counted(view: Any, level: Any, version: Any) -> Any:
         calls.append(level)
-        return real(metadata, spec, level, version)
+        return real(view, level, version)
 
-    monkeypatch.setattr(stockade.pss, "evaluate_pod", counted)
+    monkeypatch.setattr(stockade.pss, "evaluate_view", counted)
     raws = [fixture.load() for fixture in FIXTURES[:20]]
     evaluate(inventory_from_raw(raws), list(CHECK_RULES.values()))
     assert len(calls) == 2 * len(raws)

@@ -1,14 +1,19 @@
-"""Pod-template discovery: every kind that carries a pod spec, seen once, whatever the carrier.
+"""Pod-template discovery, and the one typed view of a pod and its containers.
 
 Rules that look at pods and containers receive :class:`PodTemplate` and :class:`ContainerRef`
 values, so a check written once covers Pods, Deployments, CronJobs and CRDs such as Argo Rollouts.
+
+:class:`PodView` and :class:`ContainerView` read a pod spec once, as plain YAML/JSON values, and
+never raise: a value of the wrong type is recorded as *malformed* instead of being read as unset.
+The Pod Security evaluator and the rules read the same view, so a malformed shape (a
+``securityContext`` written as a list, say) is judged alike by both.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final, TypeGuard
 
 from stockade.model.resource import EMPTY, Resource
 
@@ -36,7 +41,115 @@ DEFAULT_EXTRA_TEMPLATE_PATHS: Mapping[tuple[str, str], tuple[str, ...]] = {
     ("argoproj.io", "Rollout"): ("spec", "template"),
 }
 
-CONTAINER_LISTS = ("initContainers", "containers", "ephemeralContainers")
+CONTAINER_LISTS: Final = ("initContainers", "containers", "ephemeralContainers")
+
+
+def is_map(value: object) -> TypeGuard[Mapping[str, Any]]:
+    return type(value) is dict or isinstance(value, Mapping)
+
+
+def is_list(value: object) -> TypeGuard[Sequence[Any]]:
+    return type(value) is list or isinstance(value, tuple)
+
+
+class ContainerView:
+    """One entry of a pod's container lists, in visiting order (init, regular, ephemeral).
+
+    ``malformed``: the entry is not an object (``index`` is -1 when its whole list is not a list).
+    ``security_context`` is None when unset or malformed; ``security_context_malformed`` says
+    which (it is also true for a malformed entry, whose context cannot be read either).
+    ``name`` is the name as written ("" when missing); ``named`` says whether it is a string.
+    """
+
+    __slots__ = (
+        "_field",
+        "index",
+        "list_name",
+        "malformed",
+        "name",
+        "named",
+        "security_context",
+        "security_context_malformed",
+        "spec",
+    )
+
+    def __init__(self, list_name: str, index: int, item: object) -> None:
+        self.list_name = list_name
+        self.index = index
+        self.malformed = not is_map(item)
+        self.spec: Mapping[str, Any] = EMPTY if self.malformed else item  # type: ignore[assignment]
+        name = self.spec.get("name")
+        self.named = isinstance(name, str)
+        self.name: str = name if isinstance(name, str) else ("" if name is None else str(name))
+        sc = self.spec.get("securityContext")
+        self.security_context_malformed = self.malformed or not (sc is None or is_map(sc))
+        self.security_context: Mapping[str, Any] | None = (
+            sc if (sc is not None and not self.security_context_malformed) else None
+        )
+        self._field: str | None = None
+
+    @property
+    def field(self) -> str:
+        """The entry's dotted path from the pod root: ``spec.containers[0]``."""
+        text = self._field
+        if text is None:
+            index = f"[{self.index}]" if self.index >= 0 else ""
+            text = self._field = f"spec.{self.list_name}{index}"
+        return text
+
+    def security_context_problem(self) -> tuple[str, str]:
+        """The malformed value that hides this container's securityContext, and what it must be."""
+        if self.malformed:
+            return self.field, "a list of objects" if self.index < 0 else "an object"
+        return self.field + ".securityContext", "an object"
+
+
+class PodView:
+    """A pod's annotations, pod securityContext and containers, read once from its metadata and spec.
+
+    ``windows`` (``spec.os.name: windows``) and ``user_namespace`` (``spec.hostUsers: false``) are
+    the facts that relax some checks; only an explicit value counts, a malformed one earns nothing.
+    """
+
+    __slots__ = (
+        "annotations",
+        "annotations_malformed",
+        "containers",
+        "security_context",
+        "security_context_malformed",
+        "spec",
+        "user_namespace",
+        "windows",
+    )
+
+    def __init__(self, metadata: object, spec: Mapping[str, Any]) -> None:
+        self.spec = spec
+        annotations: object = None
+        if is_map(metadata):
+            annotations = metadata.get("annotations")
+            self.annotations_malformed = not (annotations is None or is_map(annotations))
+        else:
+            self.annotations_malformed = metadata is not None
+        self.annotations: Mapping[str, Any] = (
+            annotations if (annotations is not None and not self.annotations_malformed) else EMPTY  # type: ignore[assignment]
+        )
+        sc = spec.get("securityContext")
+        self.security_context_malformed = not (sc is None or is_map(sc))
+        self.security_context: Mapping[str, Any] = EMPTY if (sc is None or self.security_context_malformed) else sc
+        containers: list[ContainerView] = []
+        for list_name in CONTAINER_LISTS:
+            items = spec.get(list_name)
+            if items is None:
+                continue
+            if is_list(items):
+                for index, item in enumerate(items):
+                    containers.append(ContainerView(list_name, index, item))
+            else:
+                containers.append(ContainerView(list_name, -1, items))
+        self.containers = containers
+        self.user_namespace = spec.get("hostUsers") is False
+        os_ = spec.get("os")
+        self.windows = is_map(os_) and os_.get("name") == "windows"
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,48 +160,66 @@ class PodTemplate:
     path: tuple[str, ...]
     metadata: Mapping[str, Any]
     spec: Mapping[str, Any]
+    _view: PodView | None = field(default=None, init=False, repr=False, compare=False)
+
+    @property
+    def view(self) -> PodView:
+        """The typed view of this pod, built on first use and shared by every rule and the evaluator."""
+        view = self._view
+        if view is None:
+            view = PodView(self.metadata, self.spec)
+            object.__setattr__(self, "_view", view)
+        return view
 
     @property
     def spec_path(self) -> tuple[str | int, ...]:
         return (*self.path, "spec")
 
     def containers(self) -> Iterator[ContainerRef]:
-        for list_name in CONTAINER_LISTS:
-            items = self.spec.get(list_name)
-            if not isinstance(items, list):
-                continue
-            for index, container in enumerate(items):
-                if isinstance(container, Mapping):
-                    yield ContainerRef(self, list_name, index, container)
+        """The containers that are objects (a malformed entry has nothing a container rule can read)."""
+        for view in self.view.containers:
+            if not view.malformed:
+                yield ContainerRef(self, view)
 
     @property
     def annotations(self) -> Mapping[str, Any]:
-        annotations = self.metadata.get("annotations")
-        return annotations if isinstance(annotations, Mapping) else EMPTY
+        return self.view.annotations
 
 
 @dataclass(frozen=True, slots=True)
 class ContainerRef:
-    """One container (init, regular or ephemeral) of a pod template."""
+    """One container (init, regular or ephemeral) of a pod template: its view, placed in its carrier."""
 
     pod: PodTemplate
-    list_name: str
-    index: int
-    spec: Mapping[str, Any]
+    view: ContainerView
 
     @property
     def name(self) -> str:
-        name = self.spec.get("name")
-        return name if isinstance(name, str) else f"{self.list_name}[{self.index}]"
+        """The container's name, or its place (``containers[1]``) when it has none."""
+        view = self.view
+        return view.name if view.named else f"{view.list_name}[{view.index}]"
+
+    @property
+    def list_name(self) -> str:
+        return self.view.list_name
+
+    @property
+    def index(self) -> int:
+        return self.view.index
+
+    @property
+    def spec(self) -> Mapping[str, Any]:
+        return self.view.spec
 
     @property
     def path(self) -> tuple[str | int, ...]:
-        return (*self.pod.spec_path, self.list_name, self.index)
+        """The container's path from the carrier's root."""
+        return (*self.pod.spec_path, self.view.list_name, self.view.index)
 
     @property
     def security_context(self) -> Mapping[str, Any]:
-        sc = self.spec.get("securityContext")
-        return sc if isinstance(sc, Mapping) else EMPTY
+        """The container's securityContext; empty when unset *or malformed* (``view`` tells which)."""
+        return self.view.security_context or EMPTY
 
 
 def template_path_for(

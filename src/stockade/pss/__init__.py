@@ -17,11 +17,12 @@ from stockade.pss.model import (
     CheckInfo,
     CheckViolation,
     Level,
+    Malformed,
     PolicyVersion,
     PssResult,
     parse_version,
 )
-from stockade.pss.registry import checks_for, evaluate_pod
+from stockade.pss.registry import checks_for, evaluate_pod, evaluate_view
 
 __all__ = [
     "LATEST",
@@ -30,9 +31,11 @@ __all__ = [
     "CheckInfo",
     "CheckViolation",
     "Level",
+    "Malformed",
     "PolicyVersion",
     "PssResult",
     "checks_for",
     "evaluate_pod",
+    "evaluate_view",
     "parse_version",
 ]

@@ -1,107 +1,20 @@
-"""The per-call view of a pod that every check reads, and the helpers checks report through.
+"""The helpers checks report through: messages, patches, and what was malformed.
 
-Manifests arrive as plain YAML/JSON values, so any field may hold the wrong type. The view never
-raises: a value of the wrong type is *malformed*, and a check that reads a malformed value denies
-the pod (the API server would refuse to decode it, so treating it as unset would let a broken pod
-through). ``None`` (YAML ``null``) always means "unset", as it does for the API server.
+Checks read the typed pod view (:class:`~stockade.model.podspec.PodView`), which never raises: a
+value of the wrong type is *malformed*, and a check that reads a malformed value denies the pod (the
+API server would refuse to decode it, so treating it as unset would let a broken pod through).
+``None`` (YAML ``null``) always means "unset", as it does for the API server.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Final, TypeGuard
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import orjson
 
-from stockade.pss.facts import user_namespace, windows_pod
-from stockade.pss.model import CheckViolation
-
-CONTAINER_KINDS: Final = ("initContainers", "containers", "ephemeralContainers")
-_EMPTY: Final[Mapping[str, Any]] = {}
-
-
-def is_map(value: object) -> TypeGuard[Mapping[str, Any]]:
-    return type(value) is dict or isinstance(value, Mapping)
-
-
-def is_list(value: object) -> TypeGuard[Sequence[Any]]:
-    return type(value) is list or isinstance(value, tuple)
-
-
-class Ctr:
-    """One container, init container or ephemeral container, in visiting order."""
-
-    __slots__ = ("_path", "bad", "data", "index", "kind", "name", "named", "sc", "sc_bad")
-
-    def __init__(self, kind: str, index: int, item: object) -> None:
-        self.kind = kind
-        self.index = index
-        # ``bad``: the entry (or its whole list, index -1) is not an object.
-        self.bad = not is_map(item)
-        self.data: Mapping[str, Any] = _EMPTY if self.bad else item  # type: ignore[assignment]
-        name = self.data.get("name")
-        self.named = isinstance(name, str)
-        self.name: str = name if isinstance(name, str) else ("" if name is None else str(name))
-        sc = self.data.get("securityContext")
-        self.sc_bad = self.bad or not (sc is None or is_map(sc))
-        self.sc: Mapping[str, Any] | None = sc if (sc is not None and not self.sc_bad) else None
-        self._path: str | None = None
-
-    @property
-    def path(self) -> str:
-        path = self._path
-        if path is None:
-            path = self._path = f"spec.{self.kind}[{self.index}]" if self.index >= 0 else f"spec.{self.kind}"
-        return path
-
-    def sc_problem(self) -> tuple[str, str]:
-        """The malformed value that hides this container's securityContext."""
-        if self.bad:
-            return self.path, "a list of objects" if self.index < 0 else "an object"
-        return self.path + ".securityContext", "an object"
-
-
-class PodView:
-    """Normalised access to a pod's annotations, spec, pod securityContext and containers."""
-
-    __slots__ = (
-        "annotations",
-        "annotations_bad",
-        "ctrs",
-        "pod_sc",
-        "pod_sc_bad",
-        "spec",
-        "user_ns",
-        "windows",
-    )
-
-    def __init__(self, metadata: object, spec: Mapping[str, Any]) -> None:
-        self.spec = spec
-        annotations: object = None
-        if is_map(metadata):
-            annotations = metadata.get("annotations")
-            self.annotations_bad = not (annotations is None or is_map(annotations))
-        else:
-            self.annotations_bad = metadata is not None
-        self.annotations: Mapping[str, Any] = (
-            annotations if (annotations is not None and not self.annotations_bad) else _EMPTY  # type: ignore[assignment]
-        )
-        sc = spec.get("securityContext")
-        self.pod_sc_bad = not (sc is None or is_map(sc))
-        self.pod_sc: Mapping[str, Any] = _EMPTY if (sc is None or self.pod_sc_bad) else sc
-        ctrs: list[Ctr] = []
-        for kind in CONTAINER_KINDS:
-            items = spec.get(kind)
-            if items is None:
-                continue
-            if is_list(items):
-                for index, item in enumerate(items):
-                    ctrs.append(Ctr(kind, index, item))
-            else:
-                ctrs.append(Ctr(kind, -1, items))
-        self.ctrs = ctrs
-        self.user_ns = user_namespace(spec)
-        self.windows = windows_pod(spec)
+from stockade.model.podspec import ContainerView
+from stockade.pss.model import CheckViolation, Malformed
 
 
 def pluralize(singular: str, plural: str, count: int) -> str:
@@ -123,12 +36,6 @@ def setters_phrase(pod: bool, names: Sequence[str]) -> str:
     return " and ".join(parts)
 
 
-def describe(value: object) -> str:
-    """A short rendering of a malformed value for messages (never the whole object)."""
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
-
-
 class Patch:
     """A strategic-merge patch for the pod: containers merge by name, volumes by name, ports by
     containerPort, ``null`` deletes a field and ``{"$patch": "delete"}`` drops a list item.
@@ -148,16 +55,18 @@ class Patch:
     def annotation(self, key: str, value: object) -> None:
         self._ops.append((_ANNOTATION, key, value))
 
-    def ctr(self, ctr: Ctr, keys: Sequence[str], value: object) -> None:
-        if ctr.bad or not ctr.named:
+    def ctr(self, ctr: ContainerView, keys: Sequence[str], value: object) -> None:
+        if ctr.malformed or not ctr.named:
             return  # no merge key to address it by
-        self._ops.append((_CTR, ctr.kind, ctr.name, keys, value))
+        self._ops.append((_CTR, ctr.list_name, ctr.name, keys, value))
 
-    def ctr_item(self, ctr: Ctr, list_key: str, merge_key: str, merge_value: object, key: str, value: object) -> None:
+    def ctr_item(
+        self, ctr: ContainerView, list_key: str, merge_key: str, merge_value: object, key: str, value: object
+    ) -> None:
         """Set ``key`` on one keyed list item inside a container (e.g. a port by containerPort)."""
-        if ctr.bad or not ctr.named:
+        if ctr.malformed or not ctr.named:
             return
-        self._ops.append((_CTR_ITEM, ctr.kind, ctr.name, list_key, merge_key, merge_value, key, value))
+        self._ops.append((_CTR_ITEM, ctr.list_name, ctr.name, list_key, merge_key, merge_value, key, value))
 
     def delete_volume(self, name: str) -> None:
         self._ops.append((_DELETE_VOLUME, name))
@@ -226,14 +135,14 @@ class Hits:
     def __init__(self) -> None:
         self.containers: list[str] = []
         self.fields: list[str] = []
-        self.malformed: list[str] | None = None
+        self.malformed: list[Malformed] | None = None
         self.patch = Patch()
         self.reason = ""
         self.detail: Detail = ""
         self._message: str | None = None
         self._remediation: str | None = None
 
-    def ctr(self, ctr: Ctr) -> None:
+    def ctr(self, ctr: ContainerView) -> None:
         if ctr.name not in self.containers:
             self.containers.append(ctr.name)
 
@@ -244,16 +153,16 @@ class Hits:
     def bad(self, path: str, expected: str, value: object = None) -> None:
         """Record a malformed value: it denies, and the message says what was expected."""
         self.field(path)
-        shown = "" if value is None else f", not {describe(value)}"
         if self.malformed is None:
             self.malformed = []
-        self.malformed.append(f"{path} must be {expected}{shown}")
+        self.malformed.append(Malformed.of(path, expected, value))
 
     def violation(self, check: str, reason: str, detail: Detail) -> CheckViolation:
         """``detail`` may be a function: it then runs only if the message is read."""
         self.reason = reason
         self.detail = detail
-        return CheckViolation.deferred(check, tuple(self.containers), tuple(self.fields), self)
+        malformed = tuple(self.malformed) if self.malformed else ()
+        return CheckViolation.deferred(check, tuple(self.containers), tuple(self.fields), self, malformed)
 
     def message(self) -> str:
         text = self._message
@@ -261,7 +170,7 @@ class Hits:
             detail = self.detail if isinstance(self.detail, str) else self.detail()
             parts = [detail] if detail else []
             if self.malformed:
-                parts.append("malformed: " + "; ".join(self.malformed))
+                parts.append("malformed: " + "; ".join(str(m) for m in self.malformed))
             text = self._message = f"{self.reason} ({'; '.join(parts)})"
         return text
 
@@ -272,11 +181,11 @@ class Hits:
         return text
 
 
-def malformed_context(h: Hits | None, c: Ctr, key: str, fix: object) -> Hits:
+def malformed_context(h: Hits | None, c: ContainerView, key: str, fix: object) -> Hits:
     """A container whose securityContext is not an object: every check that reads ``key`` from it
     reports it as malformed, and its patch sets ``key`` to ``fix``."""
     h = h or Hits()
     h.ctr(c)
-    h.bad(*c.sc_problem())
+    h.bad(*c.security_context_problem())
     h.patch.ctr(c, ("securityContext", key), fix)
     return h

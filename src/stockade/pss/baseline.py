@@ -9,13 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
+from stockade.model.podspec import ContainerView, PodView, is_list, is_map
 from stockade.pss._view import (
-    Ctr,
     Hits,
-    PodView,
     containers_phrase,
-    is_list,
-    is_map,
     join_quote,
     malformed_context,
     pluralize,
@@ -47,12 +44,12 @@ def windows_host_process_1_0(p: PodView) -> CheckViolation | None:
     h: Hits | None = None
     pod_bad = False
     names: list[str] = []
-    if p.pod_sc_bad:
+    if p.security_context_malformed:
         h = h or Hits()
         h.bad("spec.securityContext", OBJECT)
         h.patch.spec(("securityContext",), {})
     else:
-        v = _host_process(p.pod_sc)
+        v = _host_process(p.security_context)
         if not (v is None or v is False):
             h = h or Hits()
             path = "spec.securityContext.windowsOptions.hostProcess"
@@ -62,21 +59,21 @@ def windows_host_process_1_0(p: PodView) -> CheckViolation | None:
             else:
                 h.bad(path, BOOL, v)
             h.patch.spec(("securityContext", "windowsOptions", "hostProcess"), False)
-    for c in p.ctrs:
-        if c.sc_bad:
+    for c in p.containers:
+        if c.security_context_malformed:
             h = h or Hits()
             h.ctr(c)
-            h.bad(*c.sc_problem())
+            h.bad(*c.security_context_problem())
             h.patch.ctr(c, ("securityContext", "windowsOptions", "hostProcess"), False)
             continue
-        if c.sc is None:
+        if c.security_context is None:
             continue
-        v = _host_process(c.sc)
+        v = _host_process(c.security_context)
         if v is None or v is False:
             continue
         h = h or Hits()
         h.ctr(c)
-        path = c.path + ".securityContext.windowsOptions.hostProcess"
+        path = c.field + ".securityContext.windowsOptions.hostProcess"
         if v is True:
             names.append(c.name)
             h.field(path)
@@ -123,11 +120,11 @@ def host_namespaces_1_0(p: PodView) -> CheckViolation | None:
 def privileged_1_0(p: PodView) -> CheckViolation | None:
     h: Hits | None = None
     names: list[str] = []
-    for c in p.ctrs:
-        if c.sc_bad:
+    for c in p.containers:
+        if c.security_context_malformed:
             h = malformed_context(h, c, "privileged", False)
             continue
-        sc = c.sc
+        sc = c.security_context
         if sc is None:
             continue
         v = sc.get("privileged")
@@ -135,7 +132,7 @@ def privileged_1_0(p: PodView) -> CheckViolation | None:
             continue
         h = h or Hits()
         h.ctr(c)
-        path = c.path + ".securityContext.privileged"
+        path = c.field + ".securityContext.privileged"
         if v is True:
             names.append(c.name)
             h.field(path)
@@ -176,17 +173,17 @@ def capabilities_baseline_1_0(p: PodView) -> CheckViolation | None:
     h: Hits | None = None
     names: list[str] = []
     forbidden: set[str] = set()
-    for c in p.ctrs:
-        if c.sc_bad:
+    for c in p.containers:
+        if c.security_context_malformed:
             h = malformed_context(h, c, "capabilities", None)
             continue
-        sc = c.sc
+        sc = c.security_context
         if sc is None:
             continue
         caps = sc.get("capabilities")
         if caps is None:
             continue
-        base = c.path + ".securityContext.capabilities"
+        base = c.field + ".securityContext.capabilities"
         if not is_map(caps):
             h = h or Hits()
             h.ctr(c)
@@ -281,23 +278,23 @@ def host_ports_1_0(p: PodView) -> CheckViolation | None:
     h: Hits | None = None
     names: list[str] = []
     ports_found: set[int] = set()
-    for c in p.ctrs:
-        if c.bad:
+    for c in p.containers:
+        if c.malformed:
             h = h or Hits()
             h.ctr(c)
-            h.bad(*c.sc_problem())
+            h.bad(*c.security_context_problem())
             continue
-        ports = c.data.get("ports")
+        ports = c.spec.get("ports")
         if ports is None:
             continue
         if not is_list(ports):
             h = h or Hits()
             h.ctr(c)
-            h.bad(c.path + ".ports", "a list of objects", ports)
+            h.bad(c.field + ".ports", "a list of objects", ports)
             continue
         uses = False
         for i, port in enumerate(ports):
-            path = f"{c.path}.ports[{i}]"
+            path = f"{c.field}.ports[{i}]"
             if not is_map(port):
                 h = h or Hits()
                 h.ctr(c)
@@ -388,7 +385,7 @@ def _profile_fields(p: PodView, field: str, allowed: frozenset[str]) -> tuple[Hi
     pod_bad = False
     names: list[str] = []
     bad_types: set[str] = set()
-    if p.pod_sc_bad:
+    if p.security_context_malformed:
         h = Hits()
         h.bad("spec.securityContext", OBJECT)
         h.patch.spec(("securityContext",), {})
@@ -398,20 +395,22 @@ def _profile_fields(p: PodView, field: str, allowed: frozenset[str]) -> tuple[Hi
             hits.patch.spec(("securityContext", field), value)
 
         h, pod_bad = _check_profile_field(
-            h, p.pod_sc, field, f"spec.securityContext.{field}", allowed, bad_types, fix_pod
+            h, p.security_context, field, f"spec.securityContext.{field}", allowed, bad_types, fix_pod
         )
-    for c in p.ctrs:
-        if c.sc_bad:
+    for c in p.containers:
+        if c.security_context_malformed:
             h = malformed_context(h, c, field, {"type": "RuntimeDefault"})
             continue
-        if c.sc is None or c.sc.get(field) is None:
+        if c.security_context is None or c.security_context.get(field) is None:
             continue
 
-        def fix_ctr(hits: Hits, value: object, c: Ctr = c) -> None:
+        def fix_ctr(hits: Hits, value: object, c: ContainerView = c) -> None:
             hits.ctr(c)
             hits.patch.ctr(c, ("securityContext", field), value)
 
-        h, bad = _check_profile_field(h, c.sc, field, c.path + f".securityContext.{field}", allowed, bad_types, fix_ctr)
+        h, bad = _check_profile_field(
+            h, c.security_context, field, c.field + f".securityContext.{field}", allowed, bad_types, fix_ctr
+        )
         if bad:
             names.append(c.name)
     return h, pod_bad, names, bad_types
@@ -420,7 +419,7 @@ def _profile_fields(p: PodView, field: str, allowed: frozenset[str]) -> tuple[Hi
 def app_armor_profile_1_0(p: PodView) -> CheckViolation | None:
     h, pod_bad, names, bad_types = _profile_fields(p, "appArmorProfile", _APPARMOR_TYPES)
     bad_annotations: list[str] = []
-    if p.annotations_bad:
+    if p.annotations_malformed:
         h = h or Hits()
         h.bad("metadata.annotations", "an object")
     for key, value in p.annotations.items():
@@ -513,7 +512,7 @@ def make_selinux_options(allowed: frozenset[str]) -> CheckFn:
         names: list[str] = []
         bad_types: set[str] = set()
         flags = [False, False]
-        if p.pod_sc_bad:
+        if p.security_context_malformed:
             h = Hits()
             h.bad("spec.securityContext", OBJECT)
             h.patch.spec(("securityContext",), {})
@@ -524,29 +523,29 @@ def make_selinux_options(allowed: frozenset[str]) -> CheckFn:
 
             h, pod_bad = _selinux_problems(
                 h,
-                p.pod_sc.get("seLinuxOptions"),
+                p.security_context.get("seLinuxOptions"),
                 "spec.securityContext.seLinuxOptions",
                 allowed,
                 bad_types,
                 flags,
                 fix_pod,
             )
-        for c in p.ctrs:
-            if c.sc_bad:
+        for c in p.containers:
+            if c.security_context_malformed:
                 h = malformed_context(h, c, "seLinuxOptions", None)
                 continue
-            if c.sc is None:
+            if c.security_context is None:
                 continue
-            opts = c.sc.get("seLinuxOptions")
+            opts = c.security_context.get("seLinuxOptions")
             if opts is None:
                 continue
 
-            def fix_ctr(hits: Hits, keys: tuple[str, ...], value: object, c: Ctr = c) -> None:
+            def fix_ctr(hits: Hits, keys: tuple[str, ...], value: object, c: ContainerView = c) -> None:
                 hits.ctr(c)
                 hits.patch.ctr(c, ("securityContext", "seLinuxOptions", *keys), value)
 
             h, bad = _selinux_problems(
-                h, opts, c.path + ".securityContext.seLinuxOptions", allowed, bad_types, flags, fix_ctr
+                h, opts, c.field + ".securityContext.seLinuxOptions", allowed, bad_types, flags, fix_ctr
             )
             if bad:
                 names.append(c.name)
@@ -576,23 +575,23 @@ def make_selinux_options(allowed: frozenset[str]) -> CheckFn:
 
 def make_proc_mount(check_id: str, relax_for_user_namespaces: bool) -> CheckFn:
     def proc_mount(p: PodView) -> CheckViolation | None:
-        if relax_for_user_namespaces and p.user_ns:
+        if relax_for_user_namespaces and p.user_namespace:
             return None
         h: Hits | None = None
         names: list[str] = []
         values: set[str] = set()
-        for c in p.ctrs:
-            if c.sc_bad:
+        for c in p.containers:
+            if c.security_context_malformed:
                 h = malformed_context(h, c, "procMount", "Default")
                 continue
-            if c.sc is None:
+            if c.security_context is None:
                 continue
-            v = c.sc.get("procMount")
+            v = c.security_context.get("procMount")
             if v is None or v == "Default":
                 continue
             h = h or Hits()
             h.ctr(c)
-            path = c.path + ".securityContext.procMount"
+            path = c.field + ".securityContext.procMount"
             if isinstance(v, str):
                 names.append(c.name)
                 values.add(v)
@@ -627,7 +626,7 @@ def _seccomp_annotation_ok(value: str) -> bool:
 def seccomp_profile_baseline_1_0(p: PodView) -> CheckViolation | None:
     """Before 1.19 the profile lived in alpha annotations; the fields are not looked at."""
     h: Hits | None = None
-    if p.annotations_bad:
+    if p.annotations_malformed:
         h = Hits()
         h.bad("metadata.annotations", OBJECT)
     annotations = p.annotations
@@ -635,7 +634,7 @@ def seccomp_profile_baseline_1_0(p: PodView) -> CheckViolation | None:
         return None if h is None else h.violation("seccompProfile_baseline", "seccompProfile", "")
     forbidden: list[str] = []
     keys = [SECCOMP_POD_ANNOTATION]
-    keys.extend(SECCOMP_CONTAINER_ANNOTATION_PREFIX + c.name for c in p.ctrs if not c.bad)
+    keys.extend(SECCOMP_CONTAINER_ANNOTATION_PREFIX + c.name for c in p.containers if not c.malformed)
     for key in keys:
         if key not in annotations:
             continue
@@ -707,12 +706,12 @@ SYSCTLS_1_37: Final = SYSCTLS_1_32 | {"net.ipv4.tcp_slow_start_after_idle", "net
 
 def make_sysctls(allowed: frozenset[str]) -> CheckFn:
     def sysctls(p: PodView) -> CheckViolation | None:
-        if p.pod_sc_bad:
+        if p.security_context_malformed:
             h = Hits()
             h.bad("spec.securityContext", OBJECT)
             h.patch.spec(("securityContext",), {})
             return h.violation("sysctls", "forbidden sysctls", "")
-        items = p.pod_sc.get("sysctls")
+        items = p.security_context.get("sysctls")
         if items is None:
             return None
         if not is_list(items):
@@ -754,10 +753,10 @@ _HANDLERS: Final = ("httpGet", "tcpSocket")
 
 
 def _handler_hosts(
-    h: Hits | None, c: Ctr, holder: object, keys: tuple[str, ...], hosts: set[str]
+    h: Hits | None, c: ContainerView, holder: object, keys: tuple[str, ...], hosts: set[str]
 ) -> tuple[Hits | None, bool]:
     """Look at ``holder`` (a probe or lifecycle hook) for a non-empty httpGet/tcpSocket host."""
-    path = c.path + "." + ".".join(keys)
+    path = c.field + "." + ".".join(keys)
     if not is_map(holder):
         h = h or Hits()
         h.ctr(c)
@@ -794,13 +793,13 @@ def host_probes_and_host_lifecycle_1_34(p: PodView) -> CheckViolation | None:
     h: Hits | None = None
     names: list[str] = []
     hosts: set[str] = set()
-    for c in p.ctrs:
-        if c.bad:
+    for c in p.containers:
+        if c.malformed:
             h = h or Hits()
             h.ctr(c)
-            h.bad(*c.sc_problem())
+            h.bad(*c.security_context_problem())
             continue
-        data = c.data
+        data = c.spec
         uses = False
         for key in _PROBES:
             probe = data.get(key)
@@ -812,7 +811,7 @@ def host_probes_and_host_lifecycle_1_34(p: PodView) -> CheckViolation | None:
             if not is_map(lifecycle):
                 h = h or Hits()
                 h.ctr(c)
-                h.bad(c.path + ".lifecycle", OBJECT, lifecycle)
+                h.bad(c.field + ".lifecycle", OBJECT, lifecycle)
                 h.patch.ctr(c, ("lifecycle",), None)
             else:
                 for hook in _HOOKS:

@@ -58,6 +58,30 @@ def parse_version(text: str) -> PolicyVersion:
     return PolicyVersion(int(match.group(1)))
 
 
+@dataclass(frozen=True, slots=True)
+class Malformed:
+    """A field whose value has the wrong type: ``field`` (dotted, from the pod root) must be
+    ``expected``; ``shown`` is a short rendering of the value, or empty when there is none to show."""
+
+    field: str
+    expected: str
+    shown: str = ""
+
+    @classmethod
+    def of(cls, field: str, expected: str, value: object = None) -> Malformed:
+        """The problem of ``value`` at ``field``, shown briefly (``None``: nothing to show)."""
+        return cls(field, expected, "" if value is None else _describe(value))
+
+    def __str__(self) -> str:
+        return f"{self.field} must be {self.expected}" + (f", not {self.shown}" if self.shown else "")
+
+
+def _describe(value: object) -> str:
+    """A short rendering of a malformed value for messages (never the whole object)."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 class ViolationText(Protocol):
     """Where a violation's message and remediation come from: built on first use, then kept."""
 
@@ -87,8 +111,10 @@ class CheckViolation:
     ``check`` is the upstream check id (``"capabilities_restricted"``); ``message`` reads like the
     admission plugin's ``reason (detail)``; ``containers`` names the containers at fault;
     ``fields`` are dotted paths from the pod root (``spec.containers[0].securityContext.privileged``);
-    ``remediation`` is a strategic-merge patch for the pod, as compact JSON, that clears this check,
-    or empty when the pod is too malformed for a patch to say it (a container that is not an object).
+    ``malformed`` are the fields among them that hold a value of the wrong type (what denies the pod
+    there is its shape, not its value); ``remediation`` is a strategic-merge patch for the pod, as
+    compact JSON, that clears this check, or empty when the pod is too malformed for a patch to say
+    it (a container that is not an object).
 
     ``message`` and ``remediation`` are built the first time they are read: an admission decision or
     a compliance count needs only the check ids, and a denied pod's text costs more than its verdict.
@@ -98,25 +124,39 @@ class CheckViolation:
     check: str
     containers: tuple[str, ...]
     fields: tuple[str, ...]
+    malformed: tuple[Malformed, ...]
     _text: ViolationText
 
     def __init__(
-        self, check: str, message: str, containers: tuple[str, ...], fields: tuple[str, ...], remediation: str
+        self,
+        check: str,
+        message: str,
+        containers: tuple[str, ...],
+        fields: tuple[str, ...],
+        remediation: str,
+        malformed: tuple[Malformed, ...] = (),
     ) -> None:
         _set_check(self, check)
         _set_containers(self, containers)
         _set_fields(self, fields)
+        _set_malformed(self, malformed)
         _set_text(self, _Given(message, remediation))
 
     @classmethod
     def deferred(
-        cls, check: str, containers: tuple[str, ...], fields: tuple[str, ...], text: ViolationText
+        cls,
+        check: str,
+        containers: tuple[str, ...],
+        fields: tuple[str, ...],
+        text: ViolationText,
+        malformed: tuple[Malformed, ...] = (),
     ) -> CheckViolation:
         """A violation whose message and remediation ``text`` renders on first use."""
         self = _new(cls)
         _set_check(self, check)
         _set_containers(self, containers)
         _set_fields(self, fields)
+        _set_malformed(self, malformed)
         _set_text(self, text)
         return self
 
@@ -130,10 +170,12 @@ class CheckViolation:
 
     def renamed(self, check: str) -> CheckViolation:
         """The same finding reported under another check id (a restricted check standing in)."""
-        return CheckViolation.deferred(check, self.containers, self.fields, self._text)
+        return CheckViolation.deferred(check, self.containers, self.fields, self._text, self.malformed)
 
-    def _key(self) -> tuple[str, str, tuple[str, ...], tuple[str, ...], str]:
-        return (self.check, self.message, self.containers, self.fields, self.remediation)
+    def _key(
+        self,
+    ) -> tuple[str, str, tuple[str, ...], tuple[str, ...], str, tuple[Malformed, ...]]:
+        return (self.check, self.message, self.containers, self.fields, self.remediation, self.malformed)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, CheckViolation):
@@ -146,10 +188,12 @@ class CheckViolation:
     def __repr__(self) -> str:
         return (
             f"CheckViolation(check={self.check!r}, message={self.message!r}, containers={self.containers!r}, "
-            f"fields={self.fields!r}, remediation={self.remediation!r})"
+            f"fields={self.fields!r}, remediation={self.remediation!r}, malformed={self.malformed!r})"
         )
 
-    def __reduce__(self) -> tuple[type[CheckViolation], tuple[str, str, tuple[str, ...], tuple[str, ...], str]]:
+    def __reduce__(
+        self,
+    ) -> tuple[type[CheckViolation], tuple[str, str, tuple[str, ...], tuple[str, ...], str, tuple[Malformed, ...]]]:
         return (CheckViolation, self._key())
 
 
@@ -164,6 +208,7 @@ _new = object.__new__
 _set_check = _slot_setter("check")
 _set_containers = _slot_setter("containers")
 _set_fields = _slot_setter("fields")
+_set_malformed = _slot_setter("malformed")
 _set_text = _slot_setter("_text")
 
 

@@ -12,14 +12,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
+from stockade.model.podspec import PodView, is_map
 from stockade.pss import baseline as b
 from stockade.pss import restricted as r
-from stockade.pss._view import PodView, is_map
 from stockade.pss.model import (
     LEVELS,
     CheckInfo,
     CheckViolation,
     Level,
+    Malformed,
     PolicyVersion,
     PssResult,
     parse_version,
@@ -373,13 +374,14 @@ def checks_for(level: Level, version: PolicyVersion | str) -> tuple[CheckInfo, .
 
 
 def _malformed_spec(check_id: str, spec: object) -> CheckViolation:
-    shown = type(spec).__name__
+    problem = Malformed("spec", "an object", type(spec).__name__)
     return CheckViolation(
         check=check_id,
-        message=f"{check_id} (malformed: spec must be an object, not {shown})",
+        message=f"{check_id} (malformed: {problem})",
         containers=(),
         fields=("spec",),
         remediation="",
+        malformed=(problem,),
     )
 
 
@@ -394,11 +396,19 @@ def evaluate_pod(
     """
     if level == "privileged":
         return _ALLOWED
+    if not is_map(spec):
+        ver = version if type(version) is PolicyVersion else _as_version(version)
+        plan = _PLANS.get((level, ver.effective_minor)) or _plan(level, ver.effective_minor)
+        return PssResult(False, tuple(_malformed_spec(cid, spec) for cid, _ in plan))
+    return evaluate_view(PodView(metadata, spec), level, version)
+
+
+def evaluate_view(view: PodView, level: Level, version: PolicyVersion | str) -> PssResult:
+    """:func:`evaluate_pod` for a pod already read into its typed view (scans read each pod once)."""
+    if level == "privileged":
+        return _ALLOWED
     ver = version if type(version) is PolicyVersion else _as_version(version)
     plan = _PLANS.get((level, ver.effective_minor)) or _plan(level, ver.effective_minor)
-    if not is_map(spec):
-        return PssResult(False, tuple(_malformed_spec(cid, spec) for cid, _ in plan))
-    view = PodView(metadata, spec)
     found: list[CheckViolation] | None = None
     for _, fn in plan:
         violation = fn(view)

@@ -12,13 +12,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
+from stockade.model.podspec import ContainerView, PodView, is_list, is_map
 from stockade.pss._view import (
-    Ctr,
     Hits,
-    PodView,
     containers_phrase,
-    is_list,
-    is_map,
     join_quote,
     malformed_context,
     setters_phrase,
@@ -119,16 +116,16 @@ def restricted_volumes_1_0(p: PodView) -> CheckViolation | None:
 def allow_privilege_escalation_1_8(p: PodView) -> CheckViolation | None:
     h: Hits | None = None
     names: list[str] = []
-    for c in p.ctrs:
-        if c.sc_bad:
+    for c in p.containers:
+        if c.security_context_malformed:
             h = malformed_context(h, c, "allowPrivilegeEscalation", False)
             continue
-        v = c.sc.get("allowPrivilegeEscalation") if c.sc is not None else None
+        v = c.security_context.get("allowPrivilegeEscalation") if c.security_context is not None else None
         if v is False:
             continue
         h = h or Hits()
         h.ctr(c)
-        path = c.path + ".securityContext.allowPrivilegeEscalation"
+        path = c.field + ".securityContext.allowPrivilegeEscalation"
         if v is None or v is True:
             names.append(c.name)
             h.field(path)
@@ -155,11 +152,11 @@ def run_as_non_root_1_0(p: PodView) -> CheckViolation | None:
     h: Hits | None = None
     pod_false = False
     pod_true = False
-    if p.pod_sc_bad:
+    if p.security_context_malformed:
         h = Hits()
         h.bad("spec.securityContext", OBJECT)
     else:
-        v = p.pod_sc.get("runAsNonRoot")
+        v = p.security_context.get("runAsNonRoot")
         if v is True:
             pod_true = True
         elif v is not None:
@@ -171,14 +168,14 @@ def run_as_non_root_1_0(p: PodView) -> CheckViolation | None:
                 h.bad("spec.securityContext.runAsNonRoot", BOOL, v)
     explicit: list[str] = []
     implicit: list[str] = []
-    for c in p.ctrs:
-        if c.sc_bad:
+    for c in p.containers:
+        if c.security_context_malformed:
             h = malformed_context(h, c, "runAsNonRoot", True)
             continue
-        v = c.sc.get("runAsNonRoot") if c.sc is not None else None
+        v = c.security_context.get("runAsNonRoot") if c.security_context is not None else None
         if v is True:
             continue
-        path = c.path + ".securityContext.runAsNonRoot"
+        path = c.field + ".securityContext.runAsNonRoot"
         if v is None:
             if pod_true:
                 continue
@@ -212,7 +209,7 @@ def run_as_non_root_1_0(p: PodView) -> CheckViolation | None:
 
 def run_as_non_root_1_35(p: PodView) -> CheckViolation | None:
     # A pod in a user namespace runs as root only inside it (KEP-127).
-    return None if p.user_ns else run_as_non_root_1_0(p)
+    return None if p.user_namespace else run_as_non_root_1_0(p)
 
 
 # --- runAsUser ----------------------------------------------------------------------------------
@@ -234,24 +231,24 @@ def _run_as_user(h: Hits | None, owner: Mapping[str, Any], path: str) -> tuple[H
 def run_as_user_1_23(p: PodView) -> CheckViolation | None:
     h: Hits | None = None
     pod_zero = False
-    if p.pod_sc_bad:
+    if p.security_context_malformed:
         h = Hits()
         h.bad("spec.securityContext", OBJECT)
         h.patch.spec(("securityContext",), {})
     else:
-        h, state = _run_as_user(h, p.pod_sc, "spec.securityContext.runAsUser")
+        h, state = _run_as_user(h, p.security_context, "spec.securityContext.runAsUser")
         if state:
             pod_zero = state == 1
             assert h is not None
             h.patch.spec(("securityContext", "runAsUser"), None)
     names: list[str] = []
-    for c in p.ctrs:
-        if c.sc_bad:
+    for c in p.containers:
+        if c.security_context_malformed:
             h = malformed_context(h, c, "runAsUser", None)
             continue
-        if c.sc is None:
+        if c.security_context is None:
             continue
-        h, state = _run_as_user(h, c.sc, c.path + ".securityContext.runAsUser")
+        h, state = _run_as_user(h, c.security_context, c.field + ".securityContext.runAsUser")
         if state:
             assert h is not None
             h.ctr(c)
@@ -268,7 +265,7 @@ def run_as_user_1_23(p: PodView) -> CheckViolation | None:
 
 
 def run_as_user_1_35(p: PodView) -> CheckViolation | None:
-    return None if p.user_ns else run_as_user_1_23(p)
+    return None if p.user_namespace else run_as_user_1_23(p)
 
 
 # --- seccompProfile_restricted ------------------------------------------------------------------
@@ -298,11 +295,11 @@ def seccomp_profile_restricted_1_19(p: PodView) -> CheckViolation | None:
     bad_values: set[str] = set()
     pod_bad = False
     pod_set = False
-    if p.pod_sc_bad:
+    if p.security_context_malformed:
         h = Hits()
         h.bad("spec.securityContext", OBJECT)
     else:
-        prof = p.pod_sc.get("seccompProfile")
+        prof = p.security_context.get("seccompProfile")
         state = _seccomp_state(prof)
         pod_set = state == 1
         if state >= 2:
@@ -316,15 +313,15 @@ def seccomp_profile_restricted_1_19(p: PodView) -> CheckViolation | None:
                 h.bad(path, "an object with a string type", prof)
     explicit: list[str] = []
     implicit: list[str] = []
-    for c in p.ctrs:
-        if c.sc_bad:
+    for c in p.containers:
+        if c.security_context_malformed:
             h = malformed_context(h, c, "seccompProfile", {"type": "RuntimeDefault"})
             continue
-        prof = c.sc.get("seccompProfile") if c.sc is not None else None
+        prof = c.security_context.get("seccompProfile") if c.security_context is not None else None
         state = _seccomp_state(prof)
         if state == 1:
             continue
-        path = c.path + ".securityContext.seccompProfile"
+        path = c.field + ".securityContext.seccompProfile"
         if state == 0:
             if pod_set:
                 continue
@@ -344,7 +341,7 @@ def seccomp_profile_restricted_1_19(p: PodView) -> CheckViolation | None:
     if h is None:
         return None
     if not pod_set:
-        h.patch.spec(("securityContext", "seccompProfile"), _seccomp_fix(p.pod_sc.get("seccompProfile")))
+        h.patch.spec(("securityContext", "seccompProfile"), _seccomp_fix(p.security_context.get("seccompProfile")))
 
     def detail() -> str:
         details: list[str] = []
@@ -376,10 +373,12 @@ def seccomp_profile_restricted_1_25(p: PodView) -> CheckViolation | None:
 # --- capabilities_restricted --------------------------------------------------------------------
 
 
-def _restricted_caps(h: Hits | None, c: Ctr, missing: list[str], adding: list[str], added: set[str]) -> Hits | None:
-    sc = c.sc
+def _restricted_caps(
+    h: Hits | None, c: ContainerView, missing: list[str], adding: list[str], added: set[str]
+) -> Hits | None:
+    sc = c.security_context
     caps = sc.get("capabilities") if sc is not None else None
-    base = c.path + ".securityContext.capabilities"
+    base = c.field + ".securityContext.capabilities"
     if caps is not None and not is_map(caps):
         h = h or Hits()
         h.ctr(c)
@@ -449,8 +448,8 @@ def capabilities_restricted_1_22(p: PodView) -> CheckViolation | None:
     missing: list[str] = []
     adding: list[str] = []
     added: set[str] = set()
-    for c in p.ctrs:
-        if c.sc_bad:
+    for c in p.containers:
+        if c.security_context_malformed:
             h = malformed_context(h, c, "capabilities", {"drop": ["ALL"]})
             continue
         h = _restricted_caps(h, c, missing, adding, added)

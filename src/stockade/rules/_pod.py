@@ -1,4 +1,4 @@
-"""Helpers shared by pod and container rules: effective security settings and fix-it patches."""
+"""Helpers shared by pod and container rules of every family: lenient reads and fix-it patches."""
 
 from __future__ import annotations
 
@@ -12,24 +12,6 @@ from stockade.model.podspec import ContainerRef, PodTemplate
 
 def mapping(value: object) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
-
-
-def pod_security_context(pod: PodTemplate) -> Mapping[str, Any]:
-    return mapping(pod.spec.get("securityContext"))
-
-
-def effective(container: ContainerRef, key: str) -> tuple[Any, str]:
-    """A securityContext field as the kubelet sees it: the container's value wins over the pod's.
-
-    Returns the value and where it came from ("container", "pod" or "unset").
-    """
-    value = container.security_context.get(key)
-    if value is not None:
-        return value, "container"
-    value = pod_security_context(container.pod).get(key)
-    if value is not None:
-        return value, "pod"
-    return None, "unset"
 
 
 def _nest(path: tuple[str, ...], leaf: Mapping[str, Any]) -> dict[str, Any]:
@@ -56,16 +38,3 @@ def pod_patch(pod: PodTemplate, fields: Mapping[str, Any]) -> str:
     """A ``kubectl patch`` that sets ``fields`` on the pod spec."""
     patch = _nest(tuple(str(p) for p in pod.path), {"spec": dict(fields)})
     return f"kubectl patch {_kubectl_target(pod)} --type=strategic -p '{orjson.dumps(patch).decode()}'"
-
-
-def capabilities(container: ContainerRef) -> tuple[list[str], list[str]]:
-    """(added, dropped) capability names, upper-cased and without a CAP_ prefix."""
-    caps = mapping(container.security_context.get("capabilities"))
-
-    def names(key: str) -> list[str]:
-        raw = caps.get(key)
-        if not isinstance(raw, list):
-            return []
-        return [str(c).upper().removeprefix("CAP_") for c in raw if isinstance(c, str | int)]
-
-    return names("add"), names("drop")

@@ -44,14 +44,16 @@ class Analyses:
             return value
 
     def pss(self, pod: PodTemplate, level: Level, version: PolicyVersion | None = None) -> PssResult:
-        """The Pod Security result of ``pod`` at ``level`` and ``version`` (default: latest)."""
-        from stockade.pss import LATEST, evaluate_pod
+        """The Pod Security result of ``pod`` at ``level`` and ``version`` (default: latest).
+
+        Evaluated on the pod's typed view, the one its container rules read too."""
+        from stockade.pss import LATEST, evaluate_view
 
         version = version or LATEST
         key = (id(pod.spec), str(level), version.effective_minor)
         hit = self._pss.get(key)
         if hit is not None and hit[0] is pod.spec:
             return hit[1]
-        result = evaluate_pod(pod.metadata, pod.spec, level, version)
+        result = evaluate_view(pod.view, level, version)
         self._pss[key] = (pod.spec, result)
         return result

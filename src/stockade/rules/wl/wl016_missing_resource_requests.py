@@ -1,0 +1,76 @@
+"""WL-016: a container that requests neither CPU nor memory."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from stockade.model.finding import Area, Severity, Stage
+from stockade.model.podspec import ContainerRef
+from stockade.rules._pod import container_patch, mapping
+from stockade.rules.base import RuleContext, Violation, container_rule
+
+
+@container_rule(
+    id="WL-016",
+    name="missing-resource-requests",
+    title="Container requests no CPU or memory",
+    severity=Severity.LOW,
+    area=Area.CONTAINER_PRIVILEGES,
+    stage=Stage.WALK,
+    frameworks={
+        "nsa-cisa": ["network.resource-policies"],
+        "owasp-k8s-2022": ["K01"],
+        "owasp-k8s-2025": ["K01"],
+    },
+    remediation="Set resources.requests.cpu and resources.requests.memory.",
+)
+def missing_resource_requests(ctx: RuleContext, container: ContainerRef) -> Iterator[Violation]:
+    """Container requests no CPU or memory.
+
+    ## What it does
+    Flags containers that set neither `resources.requests.cpu` nor `resources.requests.memory`, nor
+    limits (a limit alone implies an equal request).
+
+    ## Why is this bad?
+    Pods without requests are "BestEffort": scheduled anywhere, evicted first, and invisible to
+    capacity planning, which makes resource-exhaustion attacks on neighbours easier.
+
+    ## Example
+    ```yaml
+    apiVersion: v1
+    kind: Pod
+    metadata: {name: api, namespace: shop}
+    spec:
+      containers:
+        - {name: api, image: registry.example.com/shop/api:2.3.1}
+    ```
+
+    ## Use instead
+    ```yaml
+    apiVersion: v1
+    kind: Pod
+    metadata: {name: api, namespace: shop}
+    spec:
+      containers:
+        - name: api
+          image: registry.example.com/shop/api:2.3.1
+          resources:
+            requests: {cpu: 100m, memory: 128Mi}
+    ```
+
+    ## Remediation
+    Set requests from observed usage.
+
+    ## References
+    - https://kubernetes.io/docs/concepts/workloads/pods/pod-qos/
+    """
+    resources = mapping(container.spec.get("resources"))
+    requests = mapping(resources.get("requests"))
+    limits = mapping(resources.get("limits"))
+    missing = [r for r in ("cpu", "memory") if requests.get(r) in (None, "") and limits.get(r) in (None, "")]
+    if missing:
+        yield Violation(
+            f'container "{container.name}" requests no {" or ".join(missing)}',
+            (*container.path, "resources") if resources else container.path,
+            remediation=container_patch(container, {"resources": {"requests": {"cpu": "100m", "memory": "128Mi"}}}),
+        )
