@@ -45,7 +45,7 @@ def test_a_model_module_importing_the_cli_breaks_the_contract(tmp_path: Path) ->
 
 def test_rbac_and_pss_are_independent(tmp_path: Path) -> None:
     shutil.copytree(ROOT / "src" / "stockade", tmp_path / "stockade", ignore=shutil.ignore_patterns("__pycache__"))
-    planted = tmp_path / "stockade" / "pss" / "facts.py"
+    planted = tmp_path / "stockade" / "pss" / "model.py"
     planted.write_text(planted.read_text() + "\nimport stockade.rbac.model  # noqa\n")
     result = lint_imports(tmp_path)
     assert result.returncode == 1, result.stdout + result.stderr

@@ -12,7 +12,7 @@ from typing import Any
 from stockade.model.inventory import Inventory
 from stockade.model.podspec import PodTemplate
 from stockade.pss import LATEST, CheckViolation, Level, PolicyVersion, PssResult
-from stockade.pss.namespaces import Default, NamespacePolicy, namespace_policies
+from stockade.pss.namespaces import NamespacePolicy, namespace_policies
 from stockade.rules.base import Path, RuleContext
 
 
@@ -28,10 +28,6 @@ def _policies(inventory: Inventory) -> Mapping[str, NamespacePolicy]:
 def policies(ctx: RuleContext) -> Mapping[str, NamespacePolicy]:
     """The Pod Security policy of every Namespace object in the scan, by name."""
     return ctx.analyses.get(_policies)
-
-
-def policies_with_default(inventory: Inventory, default: Default) -> Mapping[str, NamespacePolicy]:
-    return namespace_policies(((ns.name, ns.labels) for ns in inventory.of_kind("Namespace")), default)
 
 
 def field_path(dotted: str) -> Path:
