@@ -22,19 +22,21 @@ from stockade.pss.model import (
     PssResult,
     parse_version,
 )
-from stockade.pss.registry import checks_for, evaluate_pod, evaluate_view
+from stockade.pss.registry import CheckResults, checks_for, evaluate_check, evaluate_pod, evaluate_view
 
 __all__ = [
     "LATEST",
     "LEVELS",
     "MAX_MINOR",
     "CheckInfo",
+    "CheckResults",
     "CheckViolation",
     "Level",
     "Malformed",
     "PolicyVersion",
     "PssResult",
     "checks_for",
+    "evaluate_check",
     "evaluate_pod",
     "evaluate_view",
     "parse_version",

@@ -8,7 +8,7 @@ restricted checks active at that version. Plans are computed once and cached.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -403,15 +403,31 @@ def evaluate_pod(
     return evaluate_view(PodView(metadata, spec), level, version)
 
 
-def evaluate_view(view: PodView, level: Level, version: PolicyVersion | str) -> PssResult:
-    """:func:`evaluate_pod` for a pod already read into its typed view (scans read each pod once)."""
+# One pod's check results at one policy version, by check id (None: the check allows the pod). A
+# check's result does not depend on the level, so both levels, and single-check callers, share them.
+CheckResults = MutableMapping[str, "CheckViolation | None"]
+
+
+def evaluate_view(
+    view: PodView, level: Level, version: PolicyVersion | str, results: CheckResults | None = None
+) -> PssResult:
+    """:func:`evaluate_pod` for a pod already read into its typed view (scans read each pod once).
+
+    ``results``, when given, holds this pod's check results at ``version``: checks found there are
+    not run again, and the ones that run are added.
+    """
     if level == "privileged":
         return _ALLOWED
     ver = version if type(version) is PolicyVersion else _as_version(version)
     plan = _PLANS.get((level, ver.effective_minor)) or _plan(level, ver.effective_minor)
     found: list[CheckViolation] | None = None
-    for _, fn in plan:
-        violation = fn(view)
+    for check_id, fn in plan:
+        if results is None:
+            violation = fn(view)
+        elif check_id in results:
+            violation = results[check_id]
+        else:
+            violation = results[check_id] = fn(view)
         if violation is not None:
             if found is None:
                 found = [violation]
@@ -420,3 +436,25 @@ def evaluate_view(view: PodView, level: Level, version: PolicyVersion | str) -> 
     if found is None:
         return _ALLOWED
     return PssResult(False, tuple(found))
+
+
+_BY_ID: Final[Mapping[str, CheckDef]] = {check.id: check for check in CHECKS}
+
+
+def evaluate_check(
+    view: PodView, check_id: str, version: PolicyVersion | str, results: CheckResults | None = None
+) -> CheckViolation | None:
+    """One check on a pod's view: its violation, or None when it allows the pod or is not active at
+    ``version`` yet. ``results`` as for :func:`evaluate_view`. Raises :class:`ValueError` for an
+    unknown check id or an unparsable version."""
+    if results is not None and check_id in results:
+        return results[check_id]
+    check = _BY_ID.get(check_id)
+    if check is None:
+        raise ValueError(f"unknown Pod Security check {check_id!r}")
+    ver = version if type(version) is PolicyVersion else _as_version(version)
+    revision = check.at(ver.effective_minor)
+    violation = None if revision is None else revision.fn(view)
+    if results is not None:
+        results[check_id] = violation
+    return violation

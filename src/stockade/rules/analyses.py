@@ -12,10 +12,11 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar, cast
 
 from stockade.model.inventory import Inventory
+from stockade.pss import LATEST, CheckResults, evaluate_check, evaluate_view
 
 if TYPE_CHECKING:
     from stockade.model.podspec import PodTemplate
-    from stockade.pss import Level, PolicyVersion, PssResult
+    from stockade.pss import CheckViolation, Level, PolicyVersion, PssResult
 
 T = TypeVar("T")
 
@@ -23,7 +24,7 @@ T = TypeVar("T")
 class Analyses:
     """The analyses of one inventory. ``get(build)`` runs ``build(inventory)`` once and keeps it."""
 
-    __slots__ = ("_built", "_inventory", "_pss")
+    __slots__ = ("_built", "_checks", "_inventory", "_pss")
 
     def __init__(self, inventory: Inventory) -> None:
         self._inventory = inventory
@@ -31,6 +32,9 @@ class Analyses:
         # (id of the pod spec, level, minor) → (the spec, its result). Holding the spec keeps its id
         # from being reused while the entry lives; the identity check covers templates built elsewhere.
         self._pss: dict[tuple[int, str, int], tuple[object, PssResult]] = {}
+        # (id of the pod spec, minor) → (the spec, its check results): each check runs once per pod
+        # and version, whether a level's evaluation or a rule asking for that one check needs it.
+        self._checks: dict[tuple[int, int], tuple[object, CheckResults]] = {}
 
     @property
     def inventory(self) -> Inventory:
@@ -47,13 +51,25 @@ class Analyses:
         """The Pod Security result of ``pod`` at ``level`` and ``version`` (default: latest).
 
         Evaluated on the pod's typed view, the one its container rules read too."""
-        from stockade.pss import LATEST, evaluate_view
-
         version = version or LATEST
-        key = (id(pod.spec), str(level), version.effective_minor)
+        key = (id(pod.spec), level, version.effective_minor)
         hit = self._pss.get(key)
         if hit is not None and hit[0] is pod.spec:
             return hit[1]
-        result = evaluate_view(pod.view, level, version)
+        result = evaluate_view(pod.view, level, version, self._check_results(pod, version))
         self._pss[key] = (pod.spec, result)
         return result
+
+    def pss_check(self, pod: PodTemplate, check: str, version: PolicyVersion | None = None) -> CheckViolation | None:
+        """One Pod Security check's violation for ``pod`` at ``version`` (default: latest), or None."""
+        version = version or LATEST
+        return evaluate_check(pod.view, check, version, self._check_results(pod, version))
+
+    def _check_results(self, pod: PodTemplate, version: PolicyVersion) -> CheckResults:
+        key = (id(pod.spec), version.effective_minor)
+        hit = self._checks.get(key)
+        if hit is not None and hit[0] is pod.spec:
+            return hit[1]
+        results: CheckResults = {}
+        self._checks[key] = (pod.spec, results)
+        return results

@@ -1,25 +1,19 @@
 """What the Pod Security evaluator says about one pod, field by field, as the WL rules read it.
 
 The WL rules that restate a Pod Security check do not re-implement it. They ask the evaluator's
-result for the pod (at policy ``latest``, evaluated once per pod and level in a scan) which fields
+result for the pod (at policy ``latest``, each check run once per pod in a scan) which fields
 the check denies, and decide only how to report them: their own severity, message, path and patch.
 A pod the check allows passes the rule without any further reading.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Final
 
 from stockade.model.podspec import PodTemplate
-from stockade.pss import CheckViolation, Level, Malformed
-from stockade.pss.registry import CHECKS
+from stockade.pss import CheckViolation, Malformed
 from stockade.rules.base import RuleContext
 from stockade.rules.wl._shape import malformed_field, read_bool
-
-# Check id → the level it belongs to (a check runs at its own level and, unless overridden, above).
-CHECK_LEVELS: Final[Mapping[str, Level]] = {check.id: check.level for check in CHECKS}
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +51,5 @@ class Verdict:
 
 def verdict(ctx: RuleContext, pod: PodTemplate, check: str) -> Verdict | None:
     """The evaluator's violation of ``check`` for ``pod`` at policy latest, or None when it allows the pod."""
-    for found in ctx.analyses.pss(pod, CHECK_LEVELS[check]).violations:
-        if found.check == check:
-            return Verdict(pod, found)
-    return None
+    found = ctx.analyses.pss_check(pod, check)
+    return None if found is None else Verdict(pod, found)
