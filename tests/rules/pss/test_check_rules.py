@@ -1,4 +1,5 @@
-"""The PSS scan rules: one per upstream check, exact paths and patches, namespaces, compliance."""
+"""The PSS check rules: generated from the evaluator's table, one per upstream check, exact paths
+and patches, compliance. (Manifest-to-finding cases are fixtures under tests/rules/PSS-0xx.)"""
 
 from __future__ import annotations
 
@@ -12,12 +13,16 @@ from stockade.engine.compliance import summarize
 from stockade.engine.evaluate import evaluate
 from stockade.engine.selection import Selection, select_rules
 from stockade.frameworks import framework_ids, load_framework
-from stockade.model.finding import Finding, Status
+from stockade.model.finding import Area, Finding, Severity, Stage, Status
 from stockade.model.result import ScanResult
-from stockade.pss import LATEST, checks_for, evaluate_pod, parse_version
+from stockade.model.rule import Scope
+from stockade.pss import LATEST, checks_for, evaluate_pod
+from stockade.pss.registry import CHECKS
 from stockade.rules import load_rules
 from stockade.rules._pss import field_path
-from stockade.rules.base import Rule
+from stockade.rules.base import Rule, RuleContext
+from stockade.rules.pss import pss002_pss_privileged as privileged_module
+from stockade.rules.pss._checks import check_rule, frameworks_of
 from tests.helpers import inventory_from_raw, inventory_from_yaml
 from tests.pss.fixtures import discover
 from tests.pss.pods import apply_patch
@@ -76,21 +81,73 @@ def test_rules_fire_exactly_for_the_violated_checks(fixture: Any) -> None:
     assert fired == expected
 
 
-def test_each_pod_is_evaluated_once_per_level_in_a_scan(monkeypatch: pytest.MonkeyPatch) -> None:
-    import stockade.pss
+def test_each_check_runs_once_per_pod_and_its_result_is_shared() -> None:
+    inventory = inventory_from_raw([fixture.load() for fixture in FIXTURES[:20]])
+    ctx = RuleContext.of(inventory)
+    for pod in inventory.pod_templates:
+        baseline = ctx.analyses.pss(pod, "baseline")
+        restricted = ctx.analyses.pss(pod, "restricted")
+        assert ctx.analyses.pss(pod, "baseline") is baseline
+        by_check = {v.check: v for v in baseline.violations}
+        # A baseline check restricted keeps is the same result at both levels, not a second run...
+        for violation in restricted.violations:
+            if violation.check in by_check:
+                assert violation is by_check[violation.check]
+        # ...and what a single rule asks for (the WL rules do) is that result too.
+        for violation in (*baseline.violations, *restricted.violations):
+            assert ctx.analyses.pss_check(pod, violation.check) is violation
+        assert ctx.analyses.pss_check(pod, "privileged") is by_check.get("privileged")
 
-    calls: list[str] = []
-    real = stockade.pss.evaluate_view
 
-    def counted(view: Any, level: Any, version: Any) -> Any:
-        calls.append(level)
-        return real(view, level, version)
+def test_a_check_asked_alone_is_reused_by_the_level_evaluation() -> None:
+    inventory = inventory_from_raw([_privileged_pod()])
+    (pod,) = inventory.pod_templates
+    ctx = RuleContext.of(inventory)
+    alone = ctx.analyses.pss_check(pod, "privileged")
+    assert alone is not None
+    assert alone in ctx.analyses.pss(pod, "baseline").violations
+    assert next(v for v in ctx.analyses.pss(pod, "baseline").violations if v.check == "privileged") is alone
 
-    monkeypatch.setattr(stockade.pss, "evaluate_view", counted)
-    raws = [fixture.load() for fixture in FIXTURES[:20]]
-    evaluate(inventory_from_raw(raws), list(CHECK_RULES.values()))
-    assert len(calls) == 2 * len(raws)
-    assert set(calls) == {"baseline", "restricted"}
+
+def _privileged_pod() -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "p", "namespace": "a"},
+        "spec": {"containers": [{"name": "c", "image": "x", "securityContext": {"privileged": True}}]},
+    }
+
+
+def test_check_rules_take_level_frameworks_and_check_from_the_table() -> None:
+    levels = {check.id: check.level for check in CHECKS}
+    for rule in CHECK_RULES.values():
+        check = rule_check(rule)
+        assert rule.frameworks == {key: tuple(ids) for key, ids in frameworks_of(check).items()}
+        assert f"pss-{levels[check]}" in rule.frameworks
+        assert rule.scope is Scope.POD and rule.default is False
+    # Baseline checks that restricted replaces are controls of pss-baseline only.
+    assert frameworks_of("capabilities_baseline") == {"pss-baseline": ["capabilities_baseline"]}
+    assert frameworks_of("privileged") == {"pss-baseline": ["privileged"], "pss-restricted": ["privileged"]}
+
+
+def test_check_rule_refuses_an_unknown_check_and_hand_written_frameworks() -> None:
+    text = privileged_module.__doc__
+    common: dict[str, Any] = {
+        "id": "PSS-099",
+        "name": "pss-made-up",
+        "title": "Made up",
+        "severity": Severity.LOW,
+        "area": Area.CONTAINER_PRIVILEGES,
+        "stage": Stage.CRAWL,
+        "remediation": "r",
+    }
+    with pytest.raises(ValueError, match="no Pod Security check 'privileges'"):
+        check_rule("privileges", text, **common)
+    with pytest.raises(ValueError, match="frameworks come from the check table"):
+        check_rule("privileged", text, frameworks={"pss-baseline": ["privileged"]}, **common)
+    made = check_rule("privileged", text, **common)
+    assert made.frameworks == RULES["PSS-002"].frameworks
+    assert made.doc == RULES["PSS-002"].doc
 
 
 DEPLOYMENT = """\
@@ -215,110 +272,3 @@ def test_field_path_keeps_annotation_keys_whole() -> None:
     )
     assert field_path("spec.containers") == ("spec", "containers")
     assert field_path("spec.volumes[x") == ("spec", "volumes", "x")
-
-
-# --- namespaces ----------------------------------------------------------------------------------
-
-
-def _namespace(name: str, **labels: str) -> dict[str, Any]:
-    return {
-        "apiVersion": "v1",
-        "kind": "Namespace",
-        "metadata": {
-            "name": name,
-            "labels": {f"pod-security.kubernetes.io/{k.replace('_', '-')}": v for k, v in labels.items()},
-        },
-    }
-
-
-def _deployment(namespace: str, pod_spec: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"name": "web", "namespace": namespace},
-        "spec": {"template": {"spec": pod_spec}},
-    }
-
-
-HOST_PROBE = {
-    "containers": [{"name": "c", "image": "x", "livenessProbe": {"tcpSocket": {"host": "10.0.0.1", "port": 1}}}]
-}
-
-
-def _ids(result: ScanResult, rule_id: str) -> list[str]:
-    return [f.resource.name for f in failed(result) if f.rule_id == rule_id]
-
-
-def test_namespace_without_enforce_label_is_flagged_but_mentioned_namespaces_are_not() -> None:
-    result = scan(
-        [
-            _namespace("bare", warn="restricted"),
-            _namespace("ok", enforce="baseline"),
-            _deployment("elsewhere", HOST_PROBE),
-        ]
-    )
-    assert _ids(result, "PSS-020") == ["bare"]
-    assert result.passes.by_rule["PSS-020"] == 1
-
-
-def test_namespace_enforcing_privileged_is_flagged() -> None:
-    result = scan([_namespace("sys", enforce="privileged"), _namespace("app", enforce="restricted")])
-    assert _ids(result, "PSS-021") == ["sys"]
-
-
-@pytest.mark.parametrize(
-    ("labels", "rejected"),
-    [
-        ({"enforce": "baseline", "enforce_version": "v1.33"}, False),  # the host-probe check starts at v1.34
-        ({"enforce": "baseline", "enforce_version": "v1.34"}, True),
-        ({"enforce": "baseline"}, True),  # no version label: latest
-        ({"enforce": "privileged"}, False),
-        ({"warn": "restricted"}, False),  # warn never rejects
-        ({}, False),
-        ({"enforce": "strict"}, True),  # unreadable enforce level: the plugin fails closed to restricted
-    ],
-)
-def test_workload_rejected_by_its_namespace_level_and_version(labels: dict[str, str], rejected: bool) -> None:
-    result = scan([_namespace("shop", **labels), _deployment("shop", HOST_PROBE)], [RULES["PSS-022"]])
-    findings = failed(result)
-    assert bool(findings) is rejected
-    if rejected:
-        assert "hostProbesAndHostLifecycle" in findings[0].message
-        assert "at the next rollout" in findings[0].message
-        assert findings[0].path == "spec.template.spec.containers[0].livenessProbe.tcpSocket.host"
-    else:
-        assert result.passes.by_rule["PSS-022"] == 1
-
-
-def test_workload_in_a_namespace_not_in_the_input_passes() -> None:
-    result = scan([_deployment("shop", HOST_PROBE)], [RULES["PSS-022"]])
-    assert failed(result) == []
-    assert result.passes.by_rule["PSS-022"] == 1
-
-
-def test_rejected_workload_gets_one_patch_for_every_violated_check() -> None:
-    spec = {"hostPID": True, "containers": [{"name": "c", "image": "x", "securityContext": {"privileged": True}}]}
-    result = scan(
-        [_namespace("shop", enforce="restricted", enforce_version="v1.30"), _deployment("shop", spec)],
-        [RULES["PSS-022"]],
-    )
-    (finding,) = failed(result)
-    patch = json.loads(shlex.split(finding.remediation or "")[-1])
-    fixed = apply_patch(_deployment("shop", spec), patch)
-    template = fixed["spec"]["template"]
-    assert evaluate_pod({}, template["spec"], "restricted", parse_version("v1.30")).allowed
-
-
-def test_unreadable_labels_are_reported_with_what_the_plugin_uses() -> None:
-    result = scan(
-        [_namespace("shop", enforce="baseline", enforce_version="1.30", audit="Restricted")], [RULES["PSS-023"]]
-    )
-    messages = sorted(f.message for f in failed(result))
-    assert len(messages) == 2
-    assert "pod-security.kubernetes.io/audit='Restricted' is not one of privileged, baseline, restricted" in messages[0]
-    assert "uses privileged instead" in messages[0]
-    assert "enforce-version='1.30' is not 'latest' or 'v1.<minor>'; the admission plugin uses latest" in messages[1]
-    assert {f.path for f in failed(result)} == {
-        "metadata.labels.pod-security.kubernetes.io/audit",
-        "metadata.labels.pod-security.kubernetes.io/enforce-version",
-    }
