@@ -1,4 +1,4 @@
-"""The public surface: version parsing, check listings, result types."""
+"""The public surface: version parsing, check listings, result types, evaluating a view or one check."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import stockade.pss as pss
+from stockade.model.podspec import PodView
 from stockade.pss import LATEST, MAX_MINOR, CheckInfo, PolicyVersion, checks_for, parse_version
+from tests.pss.pods import hardened
 
 
 @pytest.mark.parametrize(
@@ -103,3 +105,63 @@ def test_checks_for_accepts_version_text_and_rejects_bad_levels() -> None:
     assert checks_for("restricted", "v1.30") == checks_for("restricted", parse_version("v1.30"))
     with pytest.raises(ValueError, match="invalid Pod Security Standards level"):
         checks_for("Restricted", LATEST)  # type: ignore[arg-type]
+
+
+# --- one view, one check ------------------------------------------------------------------------
+
+
+def _privileged_pod() -> tuple[dict[str, object], dict[str, object]]:
+    pod = hardened()
+    pod["spec"]["containers"][0]["securityContext"]["privileged"] = True
+    pod["spec"]["hostPID"] = True
+    return pod["metadata"], pod["spec"]
+
+
+@pytest.mark.parametrize("level", ["baseline", "restricted"])
+def test_evaluate_view_is_evaluate_pod_on_a_view_read_once(level: pss.Level) -> None:
+    metadata, spec = _privileged_pod()
+    view = PodView(metadata, spec)
+    assert pss.evaluate_view(view, level, LATEST) == pss.evaluate_pod(metadata, spec, level, LATEST)
+
+
+def test_check_results_are_shared_between_levels_and_single_checks() -> None:
+    metadata, spec = _privileged_pod()
+    view = PodView(metadata, spec)
+    results: pss.CheckResults = {}
+    privileged = pss.evaluate_check(view, "privileged", LATEST, results)
+    assert privileged is not None and privileged.fields == ("spec.containers[0].securityContext.privileged",)
+    baseline = pss.evaluate_view(view, "baseline", LATEST, results)
+    assert privileged in baseline.violations
+    assert next(v for v in baseline.violations if v.check == "privileged") is privileged
+    assert set(results) == {c.id for c in checks_for("baseline", LATEST)}  # every check ran once, and is kept
+    restricted = pss.evaluate_view(view, "restricted", LATEST, results)
+    assert next(v for v in restricted.violations if v.check == "hostNamespaces") is results["hostNamespaces"]
+
+
+def test_evaluate_check_knows_when_a_check_starts_and_refuses_unknown_ids() -> None:
+    spec = {"containers": [{"name": "c", "livenessProbe": {"tcpSocket": {"host": "10.0.0.1", "port": 1}}}]}
+    view = PodView({}, spec)
+    assert pss.evaluate_check(view, "hostProbesAndHostLifecycle", parse_version("v1.33")) is None
+    found = pss.evaluate_check(view, "hostProbesAndHostLifecycle", parse_version("v1.34"))
+    assert found is not None and found.check == "hostProbesAndHostLifecycle"
+    assert pss.evaluate_check(view, "privileged", "latest") is None
+    with pytest.raises(ValueError, match="unknown Pod Security check 'privilege'"):
+        pss.evaluate_check(view, "privilege", LATEST)
+
+
+def test_malformed_fields_are_listed_with_what_they_must_be() -> None:
+    metadata, spec = _privileged_pod()
+    spec["containers"][1]["securityContext"] = [{"privileged": True}]
+    spec["containers"][0]["securityContext"]["privileged"] = "yes"
+    (violation,) = [
+        v for v in pss.evaluate_pod(metadata, spec, "baseline", LATEST).violations if v.check == "privileged"
+    ]
+    assert violation.malformed == (
+        pss.Malformed("spec.containers[0].securityContext.privileged", "a boolean", "'yes'"),
+        pss.Malformed("spec.containers[1].securityContext", "an object"),
+    )
+    assert {m.field for m in violation.malformed} <= set(violation.fields)
+    assert violation.message == (
+        "privileged (malformed: spec.containers[0].securityContext.privileged must be a boolean, not 'yes'; "
+        "spec.containers[1].securityContext must be an object)"
+    )

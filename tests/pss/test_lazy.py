@@ -57,3 +57,14 @@ def test_equality_with_other_types_is_not_implemented() -> None:
     (violation, *_) = evaluate(_violating(), "baseline").violations
     assert violation != ("hostNamespaces",)
     assert violation.__eq__(object()) is NotImplemented
+
+
+def test_pickle_and_renaming_keep_the_malformed_fields() -> None:
+    pod = hardened()
+    pod["spec"]["containers"][0]["securityContext"]["privileged"] = 1
+    (violation,) = evaluate(pod, "baseline").violations
+    assert violation.malformed
+    restored = pickle.loads(pickle.dumps(violation))
+    assert restored == violation
+    assert restored.malformed == violation.malformed
+    assert violation.renamed("other").malformed == violation.malformed
