@@ -1,6 +1,5 @@
-"""Shared by the PSS rules and ``stockade pss``: evaluation cached per scan, namespace policies,
-and evaluator output (dotted fields, pod patches) turned into carrier paths and fix commands.
-"""
+"""Shared by the PSS and WL rules: the evaluator's output (dotted fields, pod patches) turned into
+paths from the carrier's root and fix commands for the carrier."""
 
 from __future__ import annotations
 
@@ -9,25 +8,9 @@ import shlex
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from stockade.model.inventory import Inventory
 from stockade.model.podspec import PodTemplate
-from stockade.pss import LATEST, CheckViolation, Level, PolicyVersion, PssResult
-from stockade.pss.namespaces import NamespacePolicy, namespace_policies
-from stockade.rules.base import Path, RuleContext
-
-
-def evaluated(ctx: RuleContext, pod: PodTemplate, level: Level, version: PolicyVersion = LATEST) -> PssResult:
-    """``evaluate_pod`` for ``pod``, once per level and version within one scan."""
-    return ctx.analyses.pss(pod, level, version)
-
-
-def _policies(inventory: Inventory) -> Mapping[str, NamespacePolicy]:
-    return namespace_policies((ns.name, ns.labels) for ns in inventory.of_kind("Namespace"))
-
-
-def policies(ctx: RuleContext) -> Mapping[str, NamespacePolicy]:
-    """The Pod Security policy of every Namespace object in the scan, by name."""
-    return ctx.analyses.get(_policies)
+from stockade.pss import CheckViolation
+from stockade.rules.base import Path
 
 
 def field_path(dotted: str) -> Path:

@@ -6,8 +6,9 @@ from collections.abc import Iterator
 
 from stockade.model.finding import Area, Severity, Stage
 from stockade.model.podspec import PodTemplate
-from stockade.rules._pss import evaluated, merged_remediation, policies, remediation_text, violation_path
+from stockade.rules._pss import merged_remediation, remediation_text, violation_path
 from stockade.rules.base import RuleContext, Violation, pod_rule
+from stockade.rules.pss._namespaces import policies
 
 
 @pod_rule(
@@ -102,7 +103,7 @@ def pss_workload_rejected_by_namespace(ctx: RuleContext, pod: PodTemplate) -> It
     if policy is None or not policy.enforce.labelled or policy.enforce.level == "privileged":
         return
     enforce = policy.enforce
-    result = evaluated(ctx, pod, enforce.level, enforce.version)
+    result = ctx.analyses.pss(pod, enforce.level, enforce.version)
     if result.allowed:
         return
     checks = ", ".join(v.check for v in result.violations)
