@@ -188,7 +188,11 @@ class PodTemplate:
 
 @dataclass(frozen=True, slots=True)
 class ContainerRef:
-    """One container (init, regular or ephemeral) of a pod template: its view, placed in its carrier."""
+    """One container (init, regular or ephemeral) of a pod template: its view, placed in its carrier.
+
+    Its securityContext is read through ``view`` (which tells unset from malformed), never as an
+    empty mapping standing in for a value of the wrong type.
+    """
 
     pod: PodTemplate
     view: ContainerView
@@ -215,11 +219,6 @@ class ContainerRef:
     def path(self) -> tuple[str | int, ...]:
         """The container's path from the carrier's root."""
         return (*self.pod.spec_path, self.view.list_name, self.view.index)
-
-    @property
-    def security_context(self) -> Mapping[str, Any]:
-        """The container's securityContext; empty when unset *or malformed* (``view`` tells which)."""
-        return self.view.security_context or EMPTY
 
 
 def template_path_for(
