@@ -6,6 +6,7 @@ import contextlib
 import hmac
 import socket
 import ssl
+import sys
 import threading
 import time
 import traceback
@@ -72,7 +73,10 @@ class ApiHTTPServer(ThreadingHTTPServer):
                 conn.shutdown(socket.SHUT_RDWR)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
-        # A client going away mid-answer is normal; anything else is a bug worth surfacing to tests.
+        # A client going away (mid-answer, or between keep-alive requests) is normal; anything else
+        # is a bug worth surfacing to tests.
+        if isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
+            return
         self.state.errors.append(traceback.format_exc())
 
 
