@@ -430,7 +430,7 @@ def test_pod_without_labels() -> None:
 
 def test_policy_index_is_built_once_per_inventory() -> None:
     from stockade.rules.base import RuleContext
-    from stockade.rules.network import policy_index
+    from stockade.rules.np._index import policy_index
 
     ctx = RuleContext.of(inventory_from_raw([policy("all", "shop", {"podSelector": {}}), deployment("a", "shop")]))
     assert ctx.analyses.get(policy_index) is ctx.analyses.get(policy_index)
