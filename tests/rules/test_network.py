@@ -5,14 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 from stockade.engine.evaluate import evaluate
 from stockade.model.finding import Finding, Severity, Status
 from stockade.model.result import ScanResult
 from stockade.rules import load_rules
-from stockade.rules._selectors import LabelSelector, Operator, Requirement, parse_selector
 from tests.helpers import inventory_from_raw
 
 RULES = load_rules()
@@ -70,86 +67,6 @@ def service(name: str = "web", annotations: dict[str, Any] | None = None, **spec
 
 def ingress(spec: object) -> dict[str, Any]:
     return {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": meta("web", "shop"), "spec": spec}
-
-
-# -- label selectors ------------------------------------------------------------------------------
-
-_keys = st.sampled_from(["app", "tier", "env", "team", "example.com/role"])
-_values = st.sampled_from(["a", "b", "c", "web", "db"])
-_labels = st.dictionaries(_keys, _values, max_size=5)
-
-
-@given(_labels, _labels)
-def test_match_labels_is_subset(selector: dict[str, str], labels: dict[str, str]) -> None:
-    parsed = parse_selector({"matchLabels": selector})
-    assert parsed is not None
-    assert parsed.matches(labels) is (selector.items() <= labels.items())
-
-
-@given(_keys, st.frozensets(_values, min_size=1), _labels)
-def test_in_and_not_in_are_complements(key: str, values: frozenset[str], labels: dict[str, str]) -> None:
-    inside = Requirement(key, Operator.IN, values).matches(labels)
-    assert inside is not Requirement(key, Operator.NOT_IN, values).matches(labels)
-    assert inside is (labels.get(key) in values)
-
-
-@given(_keys, _labels)
-def test_exists_and_does_not_exist_are_complements(key: str, labels: dict[str, str]) -> None:
-    assert Requirement(key, Operator.EXISTS).matches(labels) is (key in labels)
-    assert Requirement(key, Operator.DOES_NOT_EXIST).matches(labels) is (key not in labels)
-
-
-_expression = st.one_of(
-    st.builds(lambda k, v, op: {"key": k, "operator": op, "values": sorted(v)}, _keys,
-              st.frozensets(_values, min_size=1), st.sampled_from(["In", "NotIn"])),
-    st.builds(lambda k, op: {"key": k, "operator": op}, _keys, st.sampled_from(["Exists", "DoesNotExist"])),
-)  # fmt: skip
-
-
-@given(_labels, st.lists(_expression, max_size=4), _labels)
-def test_selector_is_the_conjunction_of_its_parts(
-    match_labels: dict[str, str], expressions: list[dict[str, Any]], labels: dict[str, str]
-) -> None:
-    whole = parse_selector({"matchLabels": match_labels, "matchExpressions": expressions})
-    assert whole is not None
-    parts = [parse_selector({"matchLabels": match_labels})] + [
-        parse_selector({"matchExpressions": [e]}) for e in expressions
-    ]
-    assert whole.matches(labels) is all(p is not None and p.matches(labels) for p in parts)
-
-
-@given(_labels)
-def test_empty_selector_selects_everything(labels: dict[str, str]) -> None:
-    for raw in ({}, None, {"matchLabels": {}, "matchExpressions": []}):
-        selector = parse_selector(raw)
-        assert selector is not None and selector.selects_all and selector.matches(labels)
-
-
-@pytest.mark.parametrize(
-    "raw",
-    [
-        "app=web",
-        ["app"],
-        {"matchLabels": ["app"]},
-        {"matchLabels": {"app": 1}},
-        {"matchExpressions": {"key": "app"}},
-        {"matchExpressions": [{"key": "app", "operator": "Equals", "values": ["a"]}]},
-        {"matchExpressions": [{"key": "app", "operator": "In"}]},
-        {"matchExpressions": [{"key": "app", "operator": "In", "values": []}]},
-        {"matchExpressions": [{"key": "app", "operator": "In", "values": [1]}]},
-        {"matchExpressions": [{"key": "app", "operator": "Exists", "values": ["a"]}]},
-        {"matchExpressions": [{"operator": "Exists"}]},
-        {"matchExpressions": [{"key": "app", "operator": ["In"], "values": ["a"]}]},
-        {"matchExpressions": ["app"]},
-    ],
-)
-def test_invalid_selectors(raw: object) -> None:
-    assert parse_selector(raw) is None
-
-
-def test_key_prefixes() -> None:
-    selector = parse_selector({"matchLabels": {"k8s:app": "web"}}, key_prefixes=("k8s:",))
-    assert selector == LabelSelector((("app", "web"),))
 
 
 # -- NP-001 ---------------------------------------------------------------------------------------

@@ -6,10 +6,11 @@ from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from stockade.errors import SelectorError
 from stockade.model.inventory import Inventory
 from stockade.model.resource import Resource
+from stockade.model.selectors import LabelSelector, parse_label_selector
 from stockade.rules._pod import mapping
-from stockade.rules._selectors import LabelSelector, parse_selector
 
 # Kinds that restrict pod traffic in one namespace: Kubernetes (networking.k8s.io), Calico
 # (projectcalico.org, same kind name) and Cilium.
@@ -36,7 +37,7 @@ def _policy_selectors(policy: Resource) -> tuple[LabelSelector, ...] | None:
         specs = [spec] if isinstance(spec, Mapping) else []
         extra = policy.raw.get("specs")
         specs += [s for s in extra if isinstance(s, Mapping)] if isinstance(extra, list) else []
-        parsed = (parse_selector(s.get("endpointSelector"), key_prefixes=("k8s:", "any:")) for s in specs)
+        parsed = (_pod_selector(s.get("endpointSelector"), key_prefixes=("k8s:", "any:")) for s in specs)
         return tuple(s for s in parsed if s is not None)
     if policy.group in _CALICO_GROUPS:
         selector = mapping(spec).get("selector")
@@ -45,9 +46,19 @@ def _policy_selectors(policy: Resource) -> tuple[LabelSelector, ...] | None:
         return None
     if not isinstance(spec, Mapping):
         return ()  # the API server would reject it: it selects nothing
-    # podSelector is a required struct: absent reads as {} and selects every pod.
-    selector = parse_selector(spec.get("podSelector"))
+    selector = _pod_selector(spec.get("podSelector"))
     return (selector,) if selector is not None else ()
+
+
+def _pod_selector(raw: object, *, key_prefixes: tuple[str, ...] = ()) -> LabelSelector | None:
+    """A policy's pod selector; None when the API server would refuse it (it then selects no pod)."""
+    if raw is None:
+        # podSelector is a required struct: absent (or null) reads as {} and selects every pod.
+        return LabelSelector()
+    try:
+        return parse_label_selector(raw, key_prefixes=key_prefixes)
+    except SelectorError:
+        return None
 
 
 def policy_index(inventory: Inventory) -> PolicyIndex:
