@@ -9,7 +9,8 @@
     │   ├── ConfigFileError        a configuration file that cannot be read or parsed
     │   ├── TemplatePathError      a malformed ``--pod-template KIND.GROUP=PATH``
     │   └── RbacQueryError         an RBAC question that names no valid verb, resource or subject
-    └── SourceError                a source that could not start at all (no kubeconfig, unknown context)
+    ├── SourceError                a source that could not start at all (no kubeconfig, unknown context)
+    └── SelectorError              a label selector the API server would refuse (bad shape, key, value or operator)
 
 What these are *not*: a file that cannot be parsed, a forbidden kind, an object of the wrong shape.
 Those are :class:`~stockade.model.finding.InputProblem` values in the scan result, so one bad input
@@ -51,3 +52,12 @@ class RbacQueryError(UsageError):
 
 class SourceError(StockadeError):
     """A source that could not start at all, e.g. no kubeconfig or an unknown context."""
+
+
+class SelectorError(StockadeError, ValueError):
+    """A label selector the API server would refuse; the message names the faulty part.
+
+    Raised by :mod:`stockade.model.selectors`. Code reading manifests catches it: a NetworkPolicy
+    with such a selector selects no pod, a ClusterRole with one is not aggregated (an RBAC
+    problem), and the fake API server answers 400.
+    """

@@ -100,10 +100,15 @@ def test_label_and_field_selectors(make_server: MakeServer, make_client: MakeCli
     assert names(label_selector="tier!=web") == ["b", "c"]
     assert names(label_selector="tier") == ["a", "b"]
     assert names(label_selector="!tier") == ["c"]
+    assert names(label_selector="tier in (db, web),tier notin (db)") == ["a"]
     assert names(field_selector="metadata.name=b") == ["b"]
     with pytest.raises(client.ApiException) as caught:
         v1.list_pod_for_all_namespaces(field_selector="spec.nodeName=n1")
     assert caught.value.status == 400
+    with pytest.raises(client.ApiException) as caught:
+        v1.list_pod_for_all_namespaces(label_selector="tier=web=db")
+    assert caught.value.status == 400
+    assert "unable to parse requested selector" in orjson.loads(caught.value.body)["message"]
 
 
 def test_only_get_is_served(make_server: MakeServer, make_client: MakeClient) -> None:

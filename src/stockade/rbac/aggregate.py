@@ -13,9 +13,9 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from stockade.model.selectors import LabelSelector, label_value
 from stockade.rbac.model import ObjectRef, PolicyRule
 from stockade.rbac.parse import RoleDef
-from stockade.rbac.selector import LabelSelector, key_present
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,8 +62,9 @@ def _matches(cluster_roles: Mapping[str, RoleDef], aggregated: list[str]) -> dic
     """For each aggregated role, the roles its selectors pick, selector by selector, names sorted."""
     by_label: dict[tuple[str, str], list[str]] = defaultdict(list)
     for name, role in cluster_roles.items():
-        for key, value in role.labels.items():
-            if isinstance(key, str) and key_present(role.labels, key):
+        for key in role.labels:
+            value = label_value(role.labels, key) if isinstance(key, str) else None
+            if value is not None:
                 by_label[(key, value)].append(name)
     everyone = sorted(cluster_roles)
     result = {}

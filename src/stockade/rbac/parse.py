@@ -11,9 +11,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from stockade.errors import SelectorError
 from stockade.model.resource import Origin, Resource
+from stockade.model.selectors import LabelSelector, parse_label_selector
 from stockade.rbac.model import ObjectRef, PolicyRule, RbacProblem, Subject
-from stockade.rbac.selector import LabelSelector, SelectorError, parse_selector
 
 RBAC_GROUP = "rbac.authorization.k8s.io"
 
@@ -154,7 +155,7 @@ def _read_aggregation(raw: object, report: Report) -> tuple[LabelSelector, ...] 
     parsed = []
     for position, selector in enumerate(selectors):
         try:
-            parsed.append(parse_selector(selector))
+            parsed.append(parse_label_selector(selector))
         except SelectorError as error:
             # The aggregation controller gives up on the whole role, leaving its rules as they are.
             report("invalid-aggregation", f"clusterRoleSelectors[{position}]: {error}; declared rules kept")

@@ -16,8 +16,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import orjson
 
+from stockade.errors import SelectorError
 from stockade.testing._catalog import ResourceType
-from stockade.testing._protocol import ResourcePath, SelectorError, make_selector, parse_resource_path, status
+from stockade.testing._protocol import ResourcePath, make_selector, parse_resource_path, status
 from stockade.testing._state import Fault, RequestRecord, ServerState
 from stockade.testing._store import Event, Gone, Obj
 

@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from stockade.errors import SelectorError
+from stockade.model.selectors import parse_selector_query
 from stockade.testing._store import Selector
 
 _REASONS = {
@@ -78,62 +80,42 @@ def parse_resource_path(path: str) -> ResourcePath | None:
     )
 
 
-class SelectorError(ValueError):
-    """A label or field selector the fake server does not understand."""
-
-
 def _labels(obj: Mapping[str, Any]) -> Mapping[str, Any]:
     meta = obj.get("metadata")
     labels = meta.get("labels") if isinstance(meta, Mapping) else None
     return labels if isinstance(labels, Mapping) else {}
 
 
-def _fields(obj: Mapping[str, Any]) -> Mapping[str, Any]:
-    meta = obj.get("metadata")
-    meta = meta if isinstance(meta, Mapping) else {}
-    return {"metadata.name": meta.get("name", ""), "metadata.namespace": meta.get("namespace", "")}
+# The field selectors the fake server serves; the API server knows more, per resource.
+_FIELDS = ("metadata.name", "metadata.namespace")
 
 
-def _terms(text: str) -> list[tuple[str, str, str | None]]:
-    """``a=b,c!=d,e,!f`` → [(key, op, value)] with op one of = != exists !exists."""
-    terms: list[tuple[str, str, str | None]] = []
+def _field_terms(text: str) -> list[tuple[str, str, bool]]:
+    """``metadata.name=a,metadata.namespace!=b`` → [(field, value, must_equal)]."""
+    terms: list[tuple[str, str, bool]] = []
     for raw in filter(None, (t.strip() for t in text.split(","))):
-        if "(" in raw or " " in raw:
-            raise SelectorError(f"unsupported selector term {raw!r}")
-        if "!=" in raw:
-            key, value = raw.split("!=", 1)
-            terms.append((key, "!=", value))
-        elif "=" in raw:
-            key, value = raw.replace("==", "=").split("=", 1)
-            terms.append((key, "=", value))
-        elif raw.startswith("!"):
-            terms.append((raw[1:], "!exists", None))
-        else:
-            terms.append((raw, "exists", None))
+        must_equal = "!=" not in raw
+        key, sep, value = raw.partition("!=") if not must_equal else raw.replace("==", "=").partition("=")
+        if not sep or key.strip() not in _FIELDS:
+            raise SelectorError(f'field label not supported: "{key.strip()}"')
+        terms.append((key.strip(), value.strip(), must_equal))
     return terms
 
 
-def _matches(values: Mapping[str, Any], terms: list[tuple[str, str, str | None]]) -> bool:
-    for key, op, value in terms:
-        present = key in values
-        if op == "exists" and not present:
-            return False
-        if op == "!exists" and present:
-            return False
-        if op == "=" and (not present or str(values[key]) != value):
-            return False
-        if op == "!=" and present and str(values[key]) == value:
-            return False
-    return True
+def _fields_match(obj: Mapping[str, Any], terms: list[tuple[str, str, bool]]) -> bool:
+    meta = obj.get("metadata")
+    meta = meta if isinstance(meta, Mapping) else {}
+    fields = {"metadata.name": meta.get("name", ""), "metadata.namespace": meta.get("namespace", "")}
+    return all((fields[key] == value) is must_equal for key, value, must_equal in terms)
 
 
 def make_selector(label_selector: str, field_selector: str) -> Selector:
-    """A predicate for equality-based label selectors and metadata.name/namespace field selectors."""
-    labels = _terms(label_selector)
-    fields = _terms(field_selector)
-    for key, op, _ in fields:
-        if key not in ("metadata.name", "metadata.namespace") or op not in ("=", "!="):
-            raise SelectorError(f'field label not supported: "{key}"')
-    if not labels and not fields:
+    """A predicate for a list request's ``labelSelector`` and metadata.name/namespace ``fieldSelector``.
+
+    Raises SelectorError (the server answers 400) for a selector the fake server cannot read.
+    """
+    labels = parse_selector_query(label_selector)
+    fields = _field_terms(field_selector)
+    if labels.selects_all and not fields:
         return lambda _obj: True
-    return lambda obj: _matches(_labels(obj), labels) and _matches(_fields(obj), fields)
+    return lambda obj: labels.matches(_labels(obj)) and _fields_match(obj, fields)

@@ -1,0 +1,1 @@
+"""NP: east-west traffic — NetworkPolicy coverage, and Services and Ingresses that open the cluster up."""
