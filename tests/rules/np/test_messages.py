@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from stockade.model.finding import Finding, Status
+from stockade.model.finding import Finding, Severity, Status
 from tests.helpers import scan_objects
 
 IMAGE = "registry.example.com/shop/api:2.3.1"
@@ -134,5 +134,6 @@ def test_np005_remediation_selects_the_pod_by_its_labels() -> None:
 def test_np005_names_unevaluated_calico_policies_and_missing_labels() -> None:
     calico = policy("c", {"selector": "app == 'a'"}, api="projectcalico.org/v3")
     [finding] = failures("NP-005", calico, pod("a"))
-    assert "(1 Calico policy not evaluated)" in finding.message
+    assert finding.message.startswith("whether a NetworkPolicy selects this pod is unknown: 1 policy that Stockade")
+    assert finding.severity is Severity.INFO
     assert "(pod labels: none)" in finding.message

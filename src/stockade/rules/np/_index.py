@@ -15,6 +15,12 @@ from stockade.rules._pod import mapping
 # Kinds that restrict pod traffic in one namespace: Kubernetes (networking.k8s.io), Calico
 # (projectcalico.org, same kind name) and Cilium.
 POLICY_KINDS = ("NetworkPolicy", "CiliumNetworkPolicy")
+# Kinds whose policies select pods in every namespace.
+CLUSTER_POLICY_KINDS = ("CiliumClusterwideNetworkPolicy", "GlobalNetworkPolicy")
+# Cilium gives every endpoint its pod's namespace as this label, so a cluster-wide selector can
+# name namespaces through it.
+CILIUM_NAMESPACE_LABEL = "io.kubernetes.pod.namespace"
+_CILIUM_GROUPS = frozenset({"cilium.io"})
 _K8S_POLICY_GROUPS = frozenset({"networking.k8s.io", "extensions"})
 _CALICO_GROUPS = frozenset({"projectcalico.org", "crd.projectcalico.org"})
 
@@ -28,6 +34,28 @@ class PolicyIndex:
     selectors: Mapping[str, tuple[LabelSelector, ...]]  # policies Stockade can evaluate per pod
     unevaluated: Mapping[str, int]  # policies whose selector syntax Stockade does not read (Calico)
     workloads: Mapping[str, int]  # pod templates per namespace
+    # Cluster-wide policies: selectors matched against a pod's labels plus the Cilium namespace
+    # label, and how many cluster-wide policies Stockade cannot evaluate.
+    cluster_selectors: tuple[LabelSelector, ...] = ()
+    cluster_unevaluated: int = 0
+
+    def selects(self, namespace: str, labels: Mapping[str, object]) -> bool:
+        """Whether a policy Stockade can evaluate selects a pod with ``labels`` in ``namespace``."""
+        if any(selector.matches(labels) for selector in self.selectors.get(namespace, ())):
+            return True
+        if not self.cluster_selectors:
+            return False
+        endpoint = {**labels, CILIUM_NAMESPACE_LABEL: namespace}
+        return any(selector.matches(endpoint) for selector in self.cluster_selectors)
+
+    def unevaluated_in(self, namespace: str) -> int:
+        """Policies that may select pods of ``namespace`` but that Stockade cannot evaluate."""
+        return self.unevaluated.get(namespace, 0) + self.cluster_unevaluated
+
+    @property
+    def covers_every_namespace(self) -> bool:
+        """A cluster-wide policy selects every pod of every namespace."""
+        return any(selector.selects_all for selector in self.cluster_selectors)
 
 
 def _policy_selectors(policy: Resource) -> tuple[LabelSelector, ...] | None:
@@ -61,6 +89,34 @@ def _pod_selector(raw: object, *, key_prefixes: tuple[str, ...] = ()) -> LabelSe
         return None
 
 
+def _cluster_selectors(policy: Resource) -> tuple[LabelSelector, ...] | None:
+    """The pod selectors of a cluster-wide policy; None when Stockade cannot evaluate it."""
+    spec = policy.raw.get("spec")
+    if policy.group in _CILIUM_GROUPS:
+        specs = [spec] if isinstance(spec, Mapping) else []
+        extra = policy.raw.get("specs")
+        specs += [s for s in extra if isinstance(s, Mapping)] if isinstance(extra, list) else []
+        found: list[LabelSelector] = []
+        for entry in specs:
+            if "endpointSelector" not in entry:
+                continue  # a host policy (nodeSelector): it selects nodes, not pods
+            selector = _pod_selector(entry.get("endpointSelector"), key_prefixes=("k8s:", "any:"))
+            if selector is None:
+                continue
+            if any(r.key.startswith("io.cilium.") for r in selector.requirements):
+                return None  # namespace labels and other Cilium-made labels Stockade does not model
+            found.append(selector)
+        return tuple(found)
+    if policy.group in _CALICO_GROUPS:
+        fields = mapping(spec)
+        everything = all(
+            value is None or (isinstance(value, str) and value.strip() in ("", "all()"))
+            for value in (fields.get("selector"), fields.get("namespaceSelector"))
+        )
+        return (LabelSelector(),) if everything else None
+    return ()  # a kind of the same name from some other project
+
+
 def policy_index(inventory: Inventory) -> PolicyIndex:
     policies: Counter[str] = Counter()
     selectors: dict[str, list[LabelSelector]] = defaultdict(list)
@@ -77,6 +133,14 @@ def policy_index(inventory: Inventory) -> PolicyIndex:
             unevaluated[namespace] += 1
         else:
             selectors[namespace].extend(parsed)
+    cluster_selectors: list[LabelSelector] = []
+    cluster_unevaluated = 0
+    for policy in inventory.of_kind(*CLUSTER_POLICY_KINDS):
+        parsed = _cluster_selectors(policy)
+        if parsed is None:
+            cluster_unevaluated += 1
+        else:
+            cluster_selectors.extend(parsed)
     workloads: Counter[str] = Counter()
     for pod in inventory.pod_templates:
         namespace = inventory.effective_namespace(pod.carrier)
@@ -88,4 +152,6 @@ def policy_index(inventory: Inventory) -> PolicyIndex:
         {ns: tuple(items) for ns, items in selectors.items()},
         dict(unevaluated),
         dict(workloads),
+        tuple(cluster_selectors),
+        cluster_unevaluated,
     )

@@ -62,8 +62,10 @@ def namespace_without_network_policy(ctx: RuleContext) -> Iterator[Outcome]:
     Reports, for every namespace of the scan (declared as a Namespace object or used by any
     namespaced object), whether at least one NetworkPolicy lives in it: a Kubernetes
     `networking.k8s.io` NetworkPolicy, a Calico `projectcalico.org` NetworkPolicy or a
-    CiliumNetworkPolicy. Cluster-wide policies (Calico GlobalNetworkPolicy, Cilium clusterwide
-    policies, AdminNetworkPolicy) are not counted: what they select cannot be judged per namespace.
+    CiliumNetworkPolicy. A cluster-wide policy that selects every pod (a
+    CiliumClusterwideNetworkPolicy with `endpointSelector: {}`, a Calico GlobalNetworkPolicy with
+    `selector: all()`) covers every namespace; other cluster-wide policies are not counted here,
+    since what they select is judged per pod by NP-005.
     `kube-system` is reported like any other namespace; `kube-public` and `kube-node-lease` are
     skipped unless the scan shows workloads in them, since Kubernetes keeps only a ConfigMap and
     Leases there. When the Namespace object is not part of the scan the finding is attached to a
@@ -134,7 +136,7 @@ def namespace_without_network_policy(ctx: RuleContext) -> Iterator[Outcome]:
         target = _namespace_target(inventory, namespace)
         if target is None:
             continue
-        if namespace in index.namespaces_with_policy:
+        if namespace in index.namespaces_with_policy or index.covers_every_namespace:
             yield Outcome(target)
             continue
         exposed = (

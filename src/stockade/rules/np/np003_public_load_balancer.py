@@ -64,8 +64,17 @@ def source_ranges(service: Resource) -> tuple[list[str], str]:
     return valid, where if valid else ""
 
 
-def _is_open(cidr: str) -> bool:
-    return ipaddress.ip_network(cidr, strict=False).prefixlen == 0
+def open_ranges(ranges: list[str]) -> list[str]:
+    """The ranges that together admit every address of IPv4 or of IPv6 (``0.0.0.0/1`` plus
+    ``128.0.0.0/1`` is as open as ``0.0.0.0/0``); empty when some address stays outside."""
+    found: list[str] = []
+    for version in (4, 6):
+        mine = [c for c in ranges if ipaddress.ip_network(c, strict=False).version == version]
+        networks = [ipaddress.ip_network(c, strict=False) for c in mine]
+        collapsed = list(ipaddress.collapse_addresses(networks))  # type: ignore[type-var]
+        if len(collapsed) == 1 and collapsed[0].prefixlen == 0:
+            found += mine
+    return found
 
 
 @object_rule(
@@ -95,8 +104,9 @@ def public_load_balancer(ctx: RuleContext, service: Resource) -> Iterator[Violat
     `cloud.google.com/…`), Azure (`service.beta.kubernetes.io/azure-load-balancer-internal:
     "true"`), OCI, OpenStack, Alibaba Cloud and IBM Cloud. Source ranges come from
     `spec.loadBalancerSourceRanges` (or the legacy `load-balancer-source-ranges` annotation);
-    ranges that do not include `0.0.0.0/0` or `::/0` make the Service pass, while an open range
-    fails as if none were set.
+    ranges that leave some address out make the Service pass, while ranges that together admit
+    every IPv4 or every IPv6 address (`0.0.0.0/0`, or `0.0.0.0/1` plus `128.0.0.0/1`) fail as if
+    none were set.
 
     ## Why is this bad?
     A public load balancer puts the Service on the internet, where it is scanned within minutes.
@@ -171,11 +181,11 @@ def public_load_balancer(ctx: RuleContext, service: Resource) -> Iterator[Violat
             remediation=restrict,
         )
         return
-    open_ranges = [cidr for cidr in ranges if _is_open(cidr)]
-    if open_ranges:
+    everything = open_ranges(ranges)
+    if everything:
         path = ("spec", "loadBalancerSourceRanges") if where.startswith("spec") else ("metadata", "annotations")
         yield Violation(
-            f'Service "{service.name}" is a public LoadBalancer: {where} allows {", ".join(open_ranges)}',
+            f'Service "{service.name}" is a public LoadBalancer: {where} allows {", ".join(everything)}',
             path,
             remediation=restrict,
         )

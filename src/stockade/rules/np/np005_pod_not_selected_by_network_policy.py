@@ -58,7 +58,11 @@ def pod_not_selected_by_network_policy(ctx: RuleContext, pod: PodTemplate) -> It
     an empty `podSelector` selects every pod) and flags pods that no policy selects. Kubernetes
     NetworkPolicies and CiliumNetworkPolicies (`endpointSelector`) are evaluated; Calico policies
     count only when their selector is empty or `all()`, since Stockade does not read Calico's
-    selector language. A policy of any type (ingress or egress) counts as selecting the pod.
+    selector language. Cluster-wide policies count too: a CiliumClusterwideNetworkPolicy's
+    `endpointSelector` (matched with the pod's namespace as `io.kubernetes.pod.namespace`) and a
+    Calico GlobalNetworkPolicy whose selectors are empty or `all()`. A policy of any type (ingress
+    or egress) counts as selecting the pod. When a policy Stockade cannot evaluate might select the
+    pod, the finding says the answer is unknown, at severity info, never "not selected".
 
     ## Why is this bad?
     A namespace can have policies and still leave pods open: a policy for `app: api` does nothing
@@ -126,9 +130,23 @@ def pod_not_selected_by_network_policy(ctx: RuleContext, pod: PodTemplate) -> It
     if namespace is None:
         return
     index = ctx.analyses.get(policy_index)
-    selectors = index.selectors.get(namespace, ())
     labels = _labels(pod)
-    if any(selector.matches(labels) for selector in selectors):
+    if index.selects(namespace, labels):
+        return
+    shown = ", ".join(f"{k}={v}" for k, v in list(labels.items())[:5]) or "none"
+    path = (*pod.path, "metadata", "labels") if labels else pod.spec_path
+    unevaluated = index.unevaluated_in(namespace)
+    if unevaluated:
+        # A policy Stockade cannot read may well select the pod: say "unknown", never "not selected".
+        yield Violation(
+            f"whether a NetworkPolicy selects this pod is unknown: "
+            f"{plural(unevaluated, 'policy', 'policies')} that Stockade cannot evaluate (Calico selector "
+            f"syntax, Cilium namespace labels) may select it, and none that it can evaluate does "
+            f"(pod labels: {shown})",
+            path,
+            severity=Severity.INFO,
+            remediation=_policy_for(pod, namespace),
+        )
         return
     count = index.policies.get(namespace, 0)
     if not count:
@@ -137,12 +155,10 @@ def pod_not_selected_by_network_policy(ctx: RuleContext, pod: PodTemplate) -> It
         why = f'the only NetworkPolicy in namespace "{namespace}" does not select it'
     else:
         why = f'none of the {count} NetworkPolicies in namespace "{namespace}" selects it'
-    unevaluated = index.unevaluated.get(namespace, 0)
-    if unevaluated:
-        why += f" ({plural(unevaluated, 'Calico policy', 'Calico policies')} not evaluated)"
-    shown = ", ".join(f"{k}={v}" for k, v in list(labels.items())[:5]) or "none"
+    if index.cluster_selectors:
+        why += " nor does any cluster-wide policy"
     yield Violation(
         f"pod is not selected by any NetworkPolicy: {why} (pod labels: {shown})",
-        (*pod.path, "metadata", "labels") if labels else pod.spec_path,
+        path,
         remediation=_policy_for(pod, namespace),
     )
