@@ -1,0 +1,1 @@
+"""SC: secrets — credentials written into manifests, and Secrets handed to processes the leaky way."""
