@@ -1,0 +1,1 @@
+"""NS: namespaces — application objects left in the default namespace."""
