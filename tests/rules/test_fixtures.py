@@ -109,6 +109,15 @@ def test_every_fixture_folder_names_a_rule() -> None:
     assert {f.rule_id for f in FIXTURES} <= ids
 
 
+def test_every_rule_has_fail_and_pass_fixtures() -> None:
+    # A rule without fixtures has no proof that it fires or that it stays quiet on a near miss.
+    have = {(f.rule_id, f.outcome) for f in FIXTURES}
+    rules = stockade.select(stockade.ScanOptions(rules=["all"]))
+    assert len(rules) >= 70
+    missing = [f"{r.id}/{outcome}" for r in rules for outcome in ("fail", "pass") if (r.id, outcome) not in have]
+    assert missing == [], f"rules without fixtures: {missing}"
+
+
 def _failed(result: stockade.ScanResult, rule_id: str) -> list[Finding]:
     return [f for f in result.findings if f.rule_id == rule_id and f.status is Status.FAIL]
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import shlex
+
 from stockade.model.resource import Resource
 
 
 def namespace_flag(resource: Resource) -> str:
     """`` -n NAMESPACE`` when the object names its namespace, else nothing (kubectl's context decides)."""
-    return f" -n {resource.namespace}" if resource.namespace else ""
+    return f" -n {shlex.quote(resource.namespace)}" if resource.namespace else ""

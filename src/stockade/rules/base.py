@@ -256,18 +256,6 @@ def rule_of(obj: object) -> Rule | None:
     return found if isinstance(found, Rule) else None
 
 
-def rule(
-    *,
-    scope: Scope,
-    kinds: Iterable[str] | None = None,
-    area: str | Area,
-    **meta: object,
-) -> Callable[[F], F]:
-    """Transitional form of the scope decorators (``scope=`` spelled out); new rules use those."""
-    full = dict(meta, area=Area(area))
-    return _attach(scope, full, kinds)  # type: ignore[arg-type]
-
-
 def format_path(path: Path) -> str:
     """``("spec", "containers", 0, "image")`` → ``spec.containers[0].image``."""
     out: list[str] = []
