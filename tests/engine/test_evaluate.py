@@ -245,9 +245,11 @@ spec:
     ports = "could not evaluate: MalformedField: spec.containers[1].ports must be a list of objects, not {'a': 1}"
     volumes = "could not evaluate: MalformedField: spec.volumes must be a list of objects, not 'x'"
     readers = ("WL-001", "WL-002", "WL-003", "WL-004", "WL-005", "WL-011", "WL-012", "WL-013")
+    image = "could not evaluate: MalformedField: spec.containers[1].image must name an image, not missing (the API server requires it)"
     assert errors == {("q", rule_id, context) for rule_id in readers} | {
         ("q", "WL-010", ports),
         ("q", "WL-009", volumes),
+        *(("q", rule_id, image) for rule_id in ("IM-001", "IM-002", "IM-004")),
     }
     assert not result.errors
 

@@ -185,7 +185,7 @@ class _Evaluator:
             self._annotation_waivers[key] = annotation_waiver(annotations, self.rule_aliases)
         return self._annotation_waivers[key]
 
-    def error(self, rule: Rule, resource: Resource | None, message: str) -> None:
+    def error(self, rule: Rule, resource: Resource | None, message: str, container: str | None = None) -> None:
         """A rule that could not be evaluated: an ``error`` finding (on the object when there is
         one, else on the scan as a whole), the one channel for every rule failure."""
         ref = self.ref(resource) if resource is not None else SCAN_TARGET
@@ -198,7 +198,8 @@ class _Evaluator:
                 resource=ref,
                 message=f"could not evaluate: {message}",
                 location=location,
-                fingerprint=fingerprint(rule.id, ref, None, "<error>"),
+                fingerprint=fingerprint(rule.id, ref, container, "<error>"),
+                container=container,
             )
         )
 
@@ -269,11 +270,11 @@ class _Evaluator:
             self.result.skipped_rules[rule.id] = str(reason)
             return
         except Exception as exc:  # a rule bug or a shape it did not expect: an error result, never a pass
-            self.error(rule, resource, f"{type(exc).__name__}: {exc}")
+            self.error(rule, resource, f"{type(exc).__name__}: {exc}", container)
             return
         wrong = next((item for item in produced if not isinstance(item, Violation)), _NONE)
         if wrong is not _NONE:
-            self.error(rule, resource, f"the rule yielded {type(wrong).__name__}, not a Violation")
+            self.error(rule, resource, f"the rule yielded {type(wrong).__name__}, not a Violation", container)
             return
         self.record(rule, resource, cast(list[Violation], produced), container, annotations)
 

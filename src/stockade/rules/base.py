@@ -62,6 +62,12 @@ class RuleNotApplicable(Exception):
     """Raised by a rule that cannot apply to this scan at all (the rule is reported as skipped)."""
 
 
+class MalformedField(Exception):
+    """Raised by a rule that must read a field holding a shape the API server would reject (a list
+    where an object belongs, an empty image): the rule cannot judge it, so it is an ``error``
+    finding naming the field, never a pass."""
+
+
 @dataclass(frozen=True, slots=True)
 class Violation:
     message: str

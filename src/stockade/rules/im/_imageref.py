@@ -18,7 +18,10 @@ _DOCKER_HUB_ALIASES = frozenset({"docker.io", "index.docker.io", "registry-1.doc
 
 _COMPONENT = re.compile(r"[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*")
 _TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
-_DIGEST = re.compile(r"[a-z0-9]+(?:[+._-][a-z0-9]+)*:[A-Fa-f0-9]{32,}")
+# The digest algorithms the runtime verifies, and the length of their lower-case hex encoding:
+# anything else (``md5:…``, upper-case hex, a truncated sha256) is refused when pulled.
+DIGEST_HEX_LENGTHS = {"sha256": 64, "sha384": 96, "sha512": 128}
+_HEX = re.compile(r"[0-9a-f]+")
 _HOST = re.compile(
     r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*"
     r"|\[[0-9A-Fa-f:.]+\])(?::[0-9]+)?"
@@ -66,10 +69,17 @@ def parse_image(text: object) -> ImageRef | None:
     return _parse(text)
 
 
+def valid_digest(digest: str) -> bool:
+    """``algorithm:hex`` with an algorithm the runtime verifies and hex of exactly its length."""
+    algorithm, colon, encoded = digest.partition(":")
+    length = DIGEST_HEX_LENGTHS.get(algorithm)
+    return bool(colon) and length is not None and len(encoded) == length and _HEX.fullmatch(encoded) is not None
+
+
 @lru_cache(maxsize=8192)  # a cluster runs few distinct images in many containers
 def _parse(text: str) -> ImageRef | None:
     name, at, digest = text.partition("@")
-    if at and not _DIGEST.fullmatch(digest):
+    if at and not valid_digest(digest):
         return None
     slash = name.rfind("/")
     colon = name.rfind(":")

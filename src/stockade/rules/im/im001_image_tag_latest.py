@@ -81,8 +81,6 @@ def image_tag_latest(ctx: RuleContext, container: ContainerRef) -> Iterator[Viol
     - https://kubernetes.io/docs/concepts/configuration/overview/#container-images
     """
     raw, image = container_image(container)
-    if raw is None or raw == "":
-        return
     if image is None:
         yield Violation(
             f'container "{container.name}" has image reference {raw!r}, which cannot be parsed;'

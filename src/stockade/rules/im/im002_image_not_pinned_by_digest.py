@@ -29,8 +29,11 @@ def image_not_pinned_by_digest(ctx: RuleContext, container: ContainerRef) -> Ite
     """Container image is not pinned by digest.
 
     ## What it does
-    Flags containers whose image reference has no `@sha256:…` digest, whatever its tag. Image
-    references that cannot be parsed are left to IM-001.
+    Flags containers whose image reference has no valid digest, whatever its tag. A digest is
+    valid only as the runtime verifies it: `sha256:` with 64, `sha384:` with 96 or `sha512:` with
+    128 lower-case hex characters; `@md5:…`, upper-case hex or a short digest is not a pin (the
+    kubelet refuses to pull it), so such references, like any that cannot be parsed, are flagged.
+    A container without an image is an error finding (the API server rejects it).
 
     ## Why is this bad?
     Tags are mutable pointers: a registry compromise, a careless re-push or a typo-squatted mirror
@@ -70,5 +73,11 @@ def image_not_pinned_by_digest(ctx: RuleContext, container: ContainerRef) -> Ite
     - https://github.com/opencontainers/image-spec/blob/main/descriptor.md#digests
     """
     raw, image = container_image(container)
-    if image is not None and not image.pinned:
+    if image is None:
+        yield Violation(
+            f'container "{container.name}" has image reference {raw!r}, which cannot be parsed, so it is not'
+            " pinned by a valid digest (sha256: 64, sha384: 96 or sha512: 128 lower-case hex characters)",
+            image_path(container),
+        )
+    elif not image.pinned:
         yield Violation(f'container "{container.name}" image {raw} is not pinned by digest', image_path(container))

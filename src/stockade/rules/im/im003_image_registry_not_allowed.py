@@ -93,8 +93,6 @@ def image_registry_not_allowed(ctx: RuleContext, container: ContainerRef) -> Ite
     if entries is None:
         raise RuleNotApplicable("no registry allow-list configured (--allowed-registries)")
     raw, image = container_image(container)
-    if raw is None or raw == "":
-        return
     if image is None:
         yield Violation(
             f'container "{container.name}" has image reference {raw!r}, which cannot be parsed;'

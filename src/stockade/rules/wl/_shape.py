@@ -16,11 +16,8 @@ from stockade.model.podspec import ContainerRef, PodTemplate
 from stockade.model.resource import EMPTY
 from stockade.pss import Malformed
 from stockade.rules._pss import field_path
+from stockade.rules.base import MalformedField as MalformedField  # re-exported for the WL rules
 from stockade.rules.base import format_path, is_false, is_true
-
-
-class MalformedField(Exception):
-    """A field the rule must read holds a value of the wrong type (reported as an error finding)."""
 
 
 def malformed_field(pod: PodTemplate, problem: Malformed) -> MalformedField:
