@@ -18,12 +18,14 @@ from typing import Any
 Children = dict[object, Any] | list[tuple[int, Any]] | None
 
 # A mapping key at the start of the content: plain (no ": " or " #" inside), or simply quoted.
+# Possessive runs (a plain key takes everything up to the first ':' or '#', trailing spaces
+# stripped by the caller) keep the match linear in the line's length.
 _KEY = re.compile(
     r"""(?:
-        (?P<plain>[^\s\-?:,\[\]{}#&*!|>'"%@`][^:#]*?|-[^\s:#][^:#]*?)
-      | "(?P<dq>[^"\\]*)"
-      | '(?P<sq>[^']*)'
-    )[ ]*:(?:[ ]+|$)""",
+        (?P<plain>[^\s\-?:,\[\]{}#&*!|>'"%@`][^:#]*+|-[^\s:#][^:#]*+)
+      | "(?P<dq>[^"\\]*+)"
+      | '(?P<sq>[^']*+)'
+    )[ ]*+:(?:[ ]+|$)""",
     re.VERBOSE,
 )
 _BLOCK_SCALAR = re.compile(r"[|>][0-9+-]*[ ]*(?:#.*)?$")

@@ -21,7 +21,9 @@ from stockade.sources.locate import PathStep, compose, is_plain
 
 # A leading-zero integer ending where a plain scalar ends. The regex starts with a literal, so
 # the search skips through text quickly; the few hits are then checked by hand.
-_CANDIDATE = re.compile(r"0[0-7]+(?=[ \t]*(?:[\n,\]}#]|\Z))")
+# It starts only where a digit run starts and never gives back digits, so a long run of zeros is
+# read once, not once per position.
+_CANDIDATE = re.compile(r"(?<![0-9])0[0-7]++(?=[ \t]*+(?:[\n,\]}#]|\Z))")
 _OCTAL = re.compile(r"[-+]?0[0-7]+")
 _VALUE_START = ":-?,[{"
 

@@ -53,10 +53,12 @@ _PATTERNS: tuple[tuple[str, tuple[str, ...], re.Pattern[str]], ...] = (
     ),
 )
 
-_URL_WITH_PASSWORD = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*:(?P<password>[^/\s@]+)@")
-_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://\S+")
-_REFERENCE = re.compile(r"\$\([^)]*\)|\$\{[^}]*\}|\{\{.*?\}\}|<[^<>]*>|%\([^)]*\)s|\*{3,}")
-_ONLY_REFERENCES = re.compile(rf"\s*(?:(?:{_REFERENCE.pattern})\s*)+")
+# Every pattern below runs on text a tenant wrote, so each is linear in its length: runs are
+# possessive (never given back), and URLs are found from their "://" rather than tried at every
+# position.
+_SCHEME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-")
+_USERINFO_PASSWORD = re.compile(r"://[^/\s:@]*+:(?P<password>[^/\s@]++)@")
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*+://\S+")
 _NUMBER_OR_QUANTITY = re.compile(r"[+-]?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?[A-Za-z]{0,3}")
 _PATH = re.compile(r"(?:~|\.{1,2})?/[\w.@:+/-]*")
 _WORDS = frozenset({"true", "false", "yes", "no", "on", "off", "y", "n", "null", "none", "nil", "~"})
@@ -100,7 +102,7 @@ _SHELL_VARIABLES = frozenset({"PWD", "OLDPWD"})
 
 _MIN_RANDOM_LENGTH = 16
 _MAX_SCANNED_LENGTH = 1_000_000
-_FILE_LINE = re.compile(r"""^\s*(?:export\s+)?["']?([A-Za-z0-9_.\-]+)["']?\s*[:=]\s*(.*?)\s*,?\s*$""")
+_FILE_KEY = re.compile(r"""\s*+(?:export\s++)?["']?+([A-Za-z0-9_.\-]++)["']?+\s*+[:=]""")
 # Every name that name_hint() flags contains one of these (case-insensitively): lines whose key has
 # none of them are not looked at line by line.
 _HINT_FRAGMENTS = ("pass", "pw", "secret", "token", "key", "cred", "auth", "conn", "dsn")
@@ -136,20 +138,82 @@ def known_pattern(text: str) -> str | None:
     return None
 
 
+# Placeholders that stand for a value given elsewhere: $(VAR), ${VAR}, {{ .Values.x }}, <secret>,
+# %(name)s and masks of three or more asterisks.
+_REFERENCE_ENDS = (("$(", ")"), ("${", "}"), ("{{", "}}"), ("%(", ")s"))
+
+
+def _reference_end(text: str, at: int) -> int:
+    """Where the placeholder starting at ``at`` ends, or -1 when none starts there."""
+    for opening, closing in _REFERENCE_ENDS:
+        if text.startswith(opening, at):
+            end = text.find(closing, at + len(opening))
+            if end < 0 or (opening == "{{" and "\n" in text[at:end]):
+                return -1
+            return end + len(closing)
+    if text.startswith("<", at):
+        end = text.find(">", at + 1)
+        return end + 1 if end >= 0 and "<" not in text[at + 1 : end] else -1
+    if text.startswith("***", at):
+        end = at
+        while end < len(text) and text[end] == "*":
+            end += 1
+        return end
+    return -1
+
+
 def _is_reference(text: str) -> bool:
-    return bool(_ONLY_REFERENCES.fullmatch(text))
+    """Whether ``text`` is nothing but placeholders and whitespace (at least one placeholder)."""
+    at, seen = 0, False
+    while at < len(text):
+        if text[at].isspace():
+            at += 1
+            continue
+        at = _reference_end(text, at)
+        if at < 0:
+            return False
+        seen = True
+    return seen
+
+
+def _urls(text: str) -> Iterator[tuple[int, str]]:
+    """``(start, url)`` of every ``scheme://…`` in ``text``, as a left-to-right scan finds them."""
+    at = text.find("://")
+    while at >= 0:
+        start = at
+        while start > 0 and text[start - 1] in _SCHEME_CHARS:
+            start -= 1
+        while start < at and not text[start].isalpha():
+            start += 1  # a scheme starts with a letter
+        if start < at:
+            end = at + 3
+            while end < len(text) and not text[end].isspace():
+                end += 1
+            if end > at + 3:
+                yield start, text[start:end]
+                at = text.find("://", end)
+                continue
+        at = text.find("://", at + 3)
 
 
 def url_credentials(text: str) -> str | None:
     """A reason when ``text`` holds a URL with a literal password or a secret-named query parameter."""
     if "://" not in text:
         return None
-    for match in _URL_WITH_PASSWORD.finditer(text):
-        if not _is_reference(match.group("password")):
+    at = text.find("://")
+    while at >= 0:
+        match = _USERINFO_PASSWORD.match(text, at)
+        if (
+            match is not None
+            and at > 0
+            and text[at - 1] in _SCHEME_CHARS
+            and not _is_reference(match.group("password"))
+        ):
             return "value is a URL with an embedded password"
-    for match in _URL.finditer(text):
+        at = text.find("://", at + 3)
+    for _, url in _urls(text):
         try:
-            query = urlsplit(match.group(0)).query
+            query = urlsplit(url).query
         except ValueError:
             continue
         for key, value in parse_qsl(query):
@@ -268,10 +332,12 @@ def _file_settings(text: str) -> Iterator[tuple[int, str, str]]:
     for number, line in enumerate(text.splitlines(), start=1):
         if not _may_hint(line):
             continue
-        match = _FILE_LINE.match(line)
+        match = _FILE_KEY.match(line)
         if match is None:
             continue
-        key, value = match.group(1), match.group(2)
+        key, value = match.group(1), line[match.end() :].strip()
+        if value.endswith(","):
+            value = value[:-1].rstrip()
         if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
             value = value[1:-1]
         yield number, key, value
