@@ -21,7 +21,7 @@ from stockade.model.finding import (
     Waiver,
 )
 from stockade.model.inventory import Inventory
-from stockade.model.podspec import ContainerRef, PodTemplate
+from stockade.model.podspec import ContainerRef, PodTemplate, UncheckedContainers
 from stockade.model.resource import EMPTY, Origin, Resource
 from stockade.model.result import ScanResult
 from stockade.model.rule import Scope
@@ -208,6 +208,8 @@ class _Evaluator:
         for rule in self.rules:
             by_scope[rule.scope].append(rule)
         pods = self.inventory.pod_templates if by_scope[Scope.CONTAINER] or by_scope[Scope.POD] else ()
+        if by_scope[Scope.CONTAINER] or by_scope[Scope.POD]:
+            self.result.notices.extend(unchecked_container_notices(self.inventory))
         object_rules = by_scope[Scope.OBJECT]
         total = len(pods) + len(object_rules) + len(by_scope[Scope.INVENTORY])
         done = 0
@@ -296,6 +298,26 @@ class _Evaluator:
                 self.error(rule, outcome.target, f"the rule's outcome holds {type(wrong).__name__}, not a Violation")
                 continue
             self.record(rule, outcome.target, outcome.violations, outcome.container)
+
+
+def unchecked_container_notices(inventory: Inventory) -> list[str]:
+    """One notice per kind and place where a ``containers`` list sits that no pod rule sees."""
+    places: dict[tuple[str, str, str], list[UncheckedContainers]] = {}
+    for found in inventory.unchecked_containers:
+        resource = found.resource
+        where = format_path(found.path + ("containers",))
+        places.setdefault((resource.group, resource.kind, where), []).append(found)
+    notices = []
+    for (group, kind, where), items in places.items():
+        first = items[0]
+        target = f"{kind}.{group}" if group else kind
+        others = f" (and {len(items) - 1} more)" if len(items) > 1 else ""
+        head = f"{first.resource.display}{others}: the containers at {where} are not checked"
+        if first.template is not None:
+            notices.append(f"{head}; add --pod-template {target}={'.'.join(first.template)} to check them")
+        else:
+            notices.append(f"{head} (no --pod-template path can name them: they are not in a pod template's spec)")
+    return notices
 
 
 _NONE = object()

@@ -15,8 +15,11 @@ from stockade.model.kinds import (
 )
 from stockade.model.podspec import (
     DEFAULT_EXTRA_TEMPLATE_PATHS,
+    BUILTIN_TEMPLATE_PATHS,
     PodTemplate,
+    UncheckedContainers,
     find_pod_template,
+    find_unchecked_containers,
 )
 from stockade.model.resource import Resource
 
@@ -155,6 +158,19 @@ class Inventory:
                 continue
             templates.append(template)
         return tuple(templates)
+
+    @cached_property
+    def unchecked_containers(self) -> tuple[UncheckedContainers, ...]:
+        """``containers`` lists in custom kinds with no pod-template path: pods no rule sees."""
+        found: list[UncheckedContainers] = []
+        paths = self.template_paths
+        for resource in self.resources:
+            group = resource.group
+            key = (group, resource.kind)
+            if group in BUILTIN_GROUPS or key in paths or key in BUILTIN_TEMPLATE_PATHS:
+                continue
+            found.extend(find_unchecked_containers(resource))
+        return tuple(found)
 
     def _owner_present(self, resource: Resource, present: set[tuple[str, str | None, str]]) -> bool:
         owners = resource.metadata.get("ownerReferences")
