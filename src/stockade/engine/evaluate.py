@@ -305,7 +305,7 @@ def unchecked_container_notices(inventory: Inventory) -> list[str]:
     places: dict[tuple[str, str, str], list[UncheckedContainers]] = {}
     for found in inventory.unchecked_containers:
         resource = found.resource
-        where = format_path(found.path + ("containers",))
+        where = format_path((*found.path, "containers"))
         places.setdefault((resource.group, resource.kind, where), []).append(found)
     notices = []
     for (group, kind, where), items in places.items():

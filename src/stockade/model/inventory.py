@@ -14,8 +14,8 @@ from stockade.model.kinds import (
     WELL_KNOWN_CLUSTER_SCOPED_GROUPS,
 )
 from stockade.model.podspec import (
-    DEFAULT_EXTRA_TEMPLATE_PATHS,
     BUILTIN_TEMPLATE_PATHS,
+    DEFAULT_EXTRA_TEMPLATE_PATHS,
     PodTemplate,
     UncheckedContainers,
     find_pod_template,
