@@ -88,7 +88,7 @@ class ContainerView:
     def __init__(self, list_name: str, index: int, item: object) -> None:
         self.list_name = list_name
         self.index = index
-        self.malformed = not is_map(item)
+        self.malformed = index < 0 or not is_map(item)  # a whole list written as one object is malformed too
         self.spec: Mapping[str, Any] = EMPTY if self.malformed else item  # type: ignore[assignment]
         name = self.spec.get("name")
         self.named = isinstance(name, str)
@@ -314,3 +314,43 @@ def _container_holders(node: object, path: tuple[str | int, ...], depth: int) ->
         for index, value in enumerate(node):
             if isinstance(value, dict | list):
                 yield from _container_holders(value, (*path, index), depth + 1)
+
+
+@dataclass(frozen=True, slots=True)
+class ShapeProblem:
+    """A value of the wrong type on the way to a pod's containers (the API server rejects it)."""
+
+    path: tuple[str | int, ...]  # from the object's root
+    expected: str
+    value: object
+
+
+def pod_shape_problems(
+    resource: Resource, extra: Mapping[tuple[str, str], tuple[str, ...]] = DEFAULT_EXTRA_TEMPLATE_PATHS
+) -> Iterator[ShapeProblem]:
+    """What hides the containers of ``resource``'s pod template from every rule: a template or pod
+    spec that is not an object, a container list that is not a list, an entry that is not an object.
+    A missing value is no problem here (there is simply nothing to check)."""
+    path = template_path_for(resource, extra)
+    if path is None:
+        return
+    node: Any = resource.raw
+    walked: tuple[str | int, ...] = ()
+    for key in (*path, "spec"):
+        node = node.get(key)
+        walked = (*walked, key)
+        if node is None:
+            return
+        if not is_map(node):
+            yield ShapeProblem(walked, "an object", node)
+            return
+    for list_name in CONTAINER_LISTS:
+        items = node.get(list_name)
+        if items is None:
+            continue
+        if not is_list(items):
+            yield ShapeProblem((*walked, list_name), "a list of objects", items)
+            continue
+        for index, item in enumerate(items):
+            if not is_map(item):
+                yield ShapeProblem((*walked, list_name, index), "an object", item)
