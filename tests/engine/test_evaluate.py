@@ -251,7 +251,11 @@ spec:
         ("q", "WL-009", volumes),
         *(("q", rule_id, image) for rule_id in ("IM-001", "IM-002", "IM-004")),
     }
-    assert not result.errors
+    # What hides containers from every rule is an input problem naming the field.
+    assert sorted((p.object, p.message) for p in result.errors) == [
+        ("Pod/n/p", "spec.containers must be a list of objects, not 'not-a-list'; no rule checks what it holds"),
+        ("Pod/n/q", "spec.containers[0] must be an object, not 5; no rule checks what it holds"),
+    ]
 
 
 def test_progress_reaches_the_total() -> None:

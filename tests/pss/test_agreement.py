@@ -11,8 +11,8 @@ Relations asserted (⇔ both ways, ⇒ one way; "fields" are the PSS violation's
 - WL-009 host-path-volume         ⇔ hostPathVolumes: same fields.
 - WL-010 host-port                ⇔ hostPorts: same fields.
 - WL-004 dangerous-capabilities   ⇒ capabilities_baseline: WL-004's paths are among its fields,
-  and equal to the fields whose capability is in WL-004's list. WL-004 is a subset on purpose
-  (it grades danger); its list holds nothing the baseline allows.
+  and equal to the fields whose capability, upper-cased and without ``CAP_``, the baseline does
+  not allow (WL-004 reads names as the runtime does); its grades hold nothing the baseline allows.
 - WL-002 privilege-escalation     ⇔ allowPrivilegeEscalation (restricted): same containers.
 - WL-003 runs-as-root             ⇒ runAsNonRoot or runAsUser (restricted) denies the pod; and a
   container the runAsUser check names is flagged by WL-003 as UID 0. WL-003 is narrower: a
@@ -41,7 +41,7 @@ from stockade.model.finding import Severity, Status
 from stockade.pss import PssResult, evaluate_pod, parse_version
 from stockade.pss.baseline import CAPABILITIES_ALLOWED_1_0
 from stockade.rules import load_rules
-from stockade.rules.wl.wl004_dangerous_capabilities import DANGEROUS_CAPABILITIES
+from stockade.rules.wl.wl004_dangerous_capabilities import CAPABILITY_SEVERITY
 from tests.helpers import inventory_from_raw
 from tests.pss.fixtures import discover
 
@@ -106,11 +106,11 @@ def assert_agreement(pod: dict[str, Any], version: str) -> None:
     for rule_id, key in (("WL-006", "hostPID"), ("WL-007", "hostIPC"), ("WL-008", "hostNetwork")):
         assert paths(rule_id) == {f"spec.{key}"} & fields(base, "hostNamespaces"), rule_id
 
-    # WL-004 ⇒ capabilities_baseline, equal on the dangerous capabilities.
+    # WL-004 ⇒ capabilities_baseline, equal on the capabilities outside the baseline set.
     cap_fields = fields(base, "capabilities_baseline")
     assert paths("WL-004") <= cap_fields
-    dangerous = {f for f in cap_fields if _capability_at(spec, f) in DANGEROUS_CAPABILITIES}
-    assert paths("WL-004") == dangerous
+    outside = {f for f in cap_fields if _capability_at(spec, f) not in (None, *CAPABILITIES_ALLOWED_1_0)}
+    assert paths("WL-004") == outside
 
     # WL-002 ⇔ allowPrivilegeEscalation, per container.
     assert names("WL-002") == containers(strict, "allowPrivilegeEscalation")
@@ -168,8 +168,8 @@ def test_the_v133_fixture_set_is_complete() -> None:
     assert len(FIXTURES) == 29 + 11 + 69 + 19
 
 
-def test_dangerous_capabilities_are_all_outside_the_baseline_set() -> None:
-    assert not set(DANGEROUS_CAPABILITIES) & CAPABILITIES_ALLOWED_1_0
+def test_graded_capabilities_are_all_outside_the_baseline_set() -> None:
+    assert not set(CAPABILITY_SEVERITY) & CAPABILITIES_ALLOWED_1_0
 
 
 @pytest.mark.parametrize("version", VERSIONS)

@@ -8,20 +8,21 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import partial
 from typing import cast
 
 from stockade.engine.waivers import AnnotationWaiver, WaiverBook, annotation_waiver
 from stockade.model.finding import (
     Finding,
+    InputProblem,
     Location,
     ResourceRef,
     Status,
     Waiver,
 )
 from stockade.model.inventory import Inventory
-from stockade.model.podspec import ContainerRef, PodTemplate
+from stockade.model.podspec import ContainerRef, PodTemplate, UncheckedContainers, pod_shape_problems
 from stockade.model.resource import EMPTY, Origin, Resource
 from stockade.model.result import ScanResult
 from stockade.model.rule import Scope
@@ -209,6 +210,9 @@ class _Evaluator:
         for rule in self.rules:
             by_scope[rule.scope].append(rule)
         pods = self.inventory.pod_templates if by_scope[Scope.CONTAINER] or by_scope[Scope.POD] else ()
+        if by_scope[Scope.CONTAINER] or by_scope[Scope.POD]:
+            self.result.notices.extend(unchecked_container_notices(self.inventory))
+            self.result.errors.extend(self.shape_problems())
         object_rules = by_scope[Scope.OBJECT]
         total = len(pods) + len(object_rules) + len(by_scope[Scope.INVENTORY])
         done = 0
@@ -256,6 +260,24 @@ class _Evaluator:
                         partial(check, ctx, container),
                     )
 
+    def shape_problems(self) -> Iterator[InputProblem]:
+        """Pods whose containers no rule can see because a value on the way has the wrong type."""
+        paths = self.inventory.template_paths
+        for resource in self.inventory.resources:
+            for problem in pod_shape_problems(resource, paths):
+                origin = resource.origin
+                line = self.locate(origin, problem.path) if self.locate is not None else origin.line
+                shown = repr(problem.value)
+                shown = shown if len(shown) <= 40 else shown[:37] + "..."
+                yield InputProblem(
+                    origin.file,
+                    f"{format_path(problem.path)} must be {problem.expected}, not {shown};"
+                    " no rule checks what it holds",
+                    line or None,
+                    object=resource.display,
+                    kind="parse",
+                )
+
     def call(
         self,
         rule: Rule,
@@ -297,6 +319,26 @@ class _Evaluator:
                 self.error(rule, outcome.target, f"the rule's outcome holds {type(wrong).__name__}, not a Violation")
                 continue
             self.record(rule, outcome.target, outcome.violations, outcome.container)
+
+
+def unchecked_container_notices(inventory: Inventory) -> list[str]:
+    """One notice per kind and place where a ``containers`` list sits that no pod rule sees."""
+    places: dict[tuple[str, str, str], list[UncheckedContainers]] = {}
+    for found in inventory.unchecked_containers:
+        resource = found.resource
+        where = format_path((*found.path, "containers"))
+        places.setdefault((resource.group, resource.kind, where), []).append(found)
+    notices = []
+    for (group, kind, where), items in places.items():
+        first = items[0]
+        target = f"{kind}.{group}" if group else kind
+        others = f" (and {len(items) - 1} more)" if len(items) > 1 else ""
+        head = f"{first.resource.display}{others}: the containers at {where} are not checked"
+        if first.template is not None:
+            notices.append(f"{head}; add --pod-template {target}={'.'.join(first.template)} to check them")
+        else:
+            notices.append(f"{head} (no --pod-template path can name them: they are not in a pod template's spec)")
+    return notices
 
 
 _NONE = object()

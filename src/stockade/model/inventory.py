@@ -6,11 +6,20 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from functools import cached_property
 
-from stockade.model.kinds import CLUSTER_SCOPED_KINDS
+from stockade.model.kinds import (
+    BUILTIN_GROUPS,
+    CLUSTER_SCOPED_KINDS,
+    NAMESPACED_KINDS,
+    WELL_KNOWN_CLUSTER_SCOPED,
+    WELL_KNOWN_CLUSTER_SCOPED_GROUPS,
+)
 from stockade.model.podspec import (
+    BUILTIN_TEMPLATE_PATHS,
     DEFAULT_EXTRA_TEMPLATE_PATHS,
     PodTemplate,
+    UncheckedContainers,
     find_pod_template,
+    find_unchecked_containers,
 )
 from stockade.model.resource import Resource
 
@@ -31,6 +40,7 @@ class Inventory:
         for resource in self.resources:
             by_kind[resource.kind].append(resource)
         self._by_kind: dict[str, tuple[Resource, ...]] = {k: tuple(v) for k, v in by_kind.items()}
+        self._scopes: dict[tuple[str, str], bool | None] = {}
 
     def __len__(self) -> int:
         return len(self.resources)
@@ -40,23 +50,58 @@ class Inventory:
 
     # -- scope -------------------------------------------------------------------------------
     @cached_property
-    def cluster_scoped_kinds(self) -> frozenset[str]:
-        """Built-in cluster-scoped kinds plus those CRDs in the inventory declare ``scope: Cluster``."""
-        extra = set()
+    def _declared_scopes(self) -> Mapping[str, bool]:
+        """Kind → namespaced, as the CRDs in the inventory declare it (``spec.scope``)."""
+        declared: dict[str, bool] = {}
         for crd in self.of_kind("CustomResourceDefinition"):
             spec = crd.raw.get("spec")
-            if isinstance(spec, Mapping) and spec.get("scope") == "Cluster":
-                names = spec.get("names")
-                if isinstance(names, Mapping) and isinstance(names.get("kind"), str):
-                    extra.add(names["kind"])
-        return CLUSTER_SCOPED_KINDS | extra
+            if not isinstance(spec, Mapping) or spec.get("scope") not in ("Cluster", "Namespaced"):
+                continue
+            names = spec.get("names")
+            if isinstance(names, Mapping) and isinstance(names.get("kind"), str):
+                declared[names["kind"]] = spec["scope"] == "Namespaced"
+        return declared
+
+    def scope_of(self, resource: Resource) -> bool | None:
+        """True when ``resource``'s kind is namespaced, False when cluster-scoped, None when unknown
+        (a custom kind whose CRD is not in the scan and that is not a well-known cluster-scoped one)."""
+        key = (resource.kind, resource.api_version)
+        try:
+            return self._scopes[key]
+        except KeyError:
+            scope = self._scopes[key] = self._find_scope(resource)
+            return scope
+
+    def _find_scope(self, resource: Resource) -> bool | None:
+        kind = resource.kind
+        if kind in CLUSTER_SCOPED_KINDS:
+            return False
+        group = resource.group
+        if group in BUILTIN_GROUPS and kind in NAMESPACED_KINDS:
+            return True
+        declared = self._declared_scopes.get(kind)
+        if declared is not None:
+            return declared
+        if (group, kind) in self.template_paths:  # it carries pods, and pods live in namespaces
+            return True
+        if kind in WELL_KNOWN_CLUSTER_SCOPED.get(group, ()) or group in WELL_KNOWN_CLUSTER_SCOPED_GROUPS:
+            return False
+        return None
 
     def is_namespaced(self, resource: Resource) -> bool:
-        return resource.kind not in self.cluster_scoped_kinds
+        """Whether the object lives in a namespace (a kind of unknown scope: when it names one)."""
+        scope = self.scope_of(resource)
+        return resource.namespace is not None if scope is None else scope
 
     def effective_namespace(self, resource: Resource) -> str | None:
-        """The namespace an object lands in: its own, ``default`` when unset, None when cluster-scoped."""
-        if not self.is_namespaced(resource):
+        """The namespace an object lands in: its own, ``default`` when unset, None when cluster-scoped.
+
+        An object of unknown scope is placed only where it says: no namespace is invented for it.
+        """
+        scope = self.scope_of(resource)
+        if scope is None:
+            return resource.namespace
+        if not scope:
             return None
         return resource.namespace or DEFAULT_NAMESPACE
 
@@ -113,6 +158,19 @@ class Inventory:
                 continue
             templates.append(template)
         return tuple(templates)
+
+    @cached_property
+    def unchecked_containers(self) -> tuple[UncheckedContainers, ...]:
+        """``containers`` lists in custom kinds with no pod-template path: pods no rule sees."""
+        found: list[UncheckedContainers] = []
+        paths = self.template_paths
+        for resource in self.resources:
+            group = resource.group
+            key = (group, resource.kind)
+            if group in BUILTIN_GROUPS or key in paths or key in BUILTIN_TEMPLATE_PATHS:
+                continue
+            found.extend(find_unchecked_containers(resource))
+        return tuple(found)
 
     def _owner_present(self, resource: Resource, present: set[tuple[str, str | None, str]]) -> bool:
         owners = resource.metadata.get("ownerReferences")

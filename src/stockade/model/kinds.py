@@ -97,14 +97,21 @@ BUILTIN_TYPES: tuple[BuiltinType, ...] = (
     _t("batch", "v1", "jobs", "Job", _NS),
     _t("certificates.k8s.io", "v1", "certificatesigningrequests", "CertificateSigningRequest", _CL,
        short="csr"),
+    _t("certificates.k8s.io", "v1beta1", "clustertrustbundles", "ClusterTrustBundle", _CL,
+       served_by_default=False),
+    _t("certificates.k8s.io", "v1alpha1", "podcertificaterequests", "PodCertificateRequest", _NS,
+       served_by_default=False),
     _t("coordination.k8s.io", "v1", "leases", "Lease", _NS),
+    _t("coordination.k8s.io", "v1beta1", "leasecandidates", "LeaseCandidate", _NS, served_by_default=False),
     _t("discovery.k8s.io", "v1", "endpointslices", "EndpointSlice", _NS),
     _t("events.k8s.io", "v1", "events", "Event", _NS, short="ev"),
     _t("flowcontrol.apiserver.k8s.io", "v1", "flowschemas", "FlowSchema", _CL),
     _t("flowcontrol.apiserver.k8s.io", "v1", "prioritylevelconfigurations", "PriorityLevelConfiguration", _CL),
     _t("networking.k8s.io", "v1", "ingressclasses", "IngressClass", _CL),
     _t("networking.k8s.io", "v1", "ingresses", "Ingress", _NS, short="ing"),
+    _t("networking.k8s.io", "v1", "ipaddresses", "IPAddress", _CL, short="ip"),
     _t("networking.k8s.io", "v1", "networkpolicies", "NetworkPolicy", _NS, short="netpol"),
+    _t("networking.k8s.io", "v1", "servicecidrs", "ServiceCIDR", _CL),
     _t("node.k8s.io", "v1", "runtimeclasses", "RuntimeClass", _CL),
     _t("policy", "v1", "poddisruptionbudgets", "PodDisruptionBudget", _NS, short="pdb"),
     _t("policy", "v1beta1", "podsecuritypolicies", "PodSecurityPolicy", _CL, short="psp",
@@ -113,15 +120,67 @@ BUILTIN_TYPES: tuple[BuiltinType, ...] = (
     _t("rbac.authorization.k8s.io", "v1", "clusterroles", "ClusterRole", _CL),
     _t("rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding", _NS),
     _t("rbac.authorization.k8s.io", "v1", "roles", "Role", _NS),
+    _t("resource.k8s.io", "v1 v1beta2 v1beta1", "deviceclasses", "DeviceClass", _CL),
+    _t("resource.k8s.io", "v1alpha3", "devicetaintrules", "DeviceTaintRule", _CL, served_by_default=False),
+    _t("resource.k8s.io", "v1 v1beta2 v1beta1", "resourceclaims", "ResourceClaim", _NS),
+    _t("resource.k8s.io", "v1 v1beta2 v1beta1", "resourceclaimtemplates", "ResourceClaimTemplate", _NS),
+    _t("resource.k8s.io", "v1 v1beta2 v1beta1", "resourceslices", "ResourceSlice", _CL),
     _t("scheduling.k8s.io", "v1", "priorityclasses", "PriorityClass", _CL, short="pc"),
     _t("storage.k8s.io", "v1", "csidrivers", "CSIDriver", _CL),
     _t("storage.k8s.io", "v1", "csinodes", "CSINode", _CL),
+    _t("storage.k8s.io", "v1", "csistoragecapacities", "CSIStorageCapacity", _NS),
     _t("storage.k8s.io", "v1", "storageclasses", "StorageClass", _CL, short="sc"),
     _t("storage.k8s.io", "v1", "volumeattachments", "VolumeAttachment", _CL),
+    _t("storage.k8s.io", "v1 v1beta1", "volumeattributesclasses", "VolumeAttributesClass", _CL, short="vac"),
+    _t("storagemigration.k8s.io", "v1alpha1", "storageversionmigrations", "StorageVersionMigration", _CL,
+       served_by_default=False),
 )  # fmt: skip
 
 # Built-in kinds that live outside namespaces. CRDs in the inventory add their own (see Inventory).
 CLUSTER_SCOPED_KINDS: frozenset[str] = frozenset(t.kind for t in BUILTIN_TYPES if not t.namespaced)
+NAMESPACED_KINDS: frozenset[str] = frozenset(t.kind for t in BUILTIN_TYPES if t.namespaced)
+# Groups Kubernetes serves itself; a CRD's group must contain a dot, so these are never a CRD's.
+BUILTIN_GROUPS: frozenset[str] = frozenset({*(t.group for t in BUILTIN_TYPES), "extensions"})
+
+# Calico serves the same kinds as CRDs and through its own API server.
+_CALICO = frozenset({
+    "BGPConfiguration", "BGPFilter", "BGPPeer", "BlockAffinity", "CalicoNodeStatus", "ClusterInformation",
+    "FelixConfiguration", "GlobalNetworkPolicy", "GlobalNetworkSet", "HostEndpoint", "IPAMBlock",
+    "IPAMConfig", "IPAMHandle", "IPPool", "IPReservation", "KubeControllersConfiguration",
+    "StagedGlobalNetworkPolicy", "Tier",
+})  # fmt: skip
+
+# Cluster-scoped kinds of widely installed CRDs, for a scan that does not hold their CRD (a CRD in
+# the scan says its own scope). Keyed by API group.
+WELL_KNOWN_CLUSTER_SCOPED: Mapping[str, frozenset[str]] = {
+    "cilium.io": frozenset({
+        "CiliumBGPAdvertisement", "CiliumBGPClusterConfig", "CiliumBGPNodeConfig",
+        "CiliumBGPNodeConfigOverride", "CiliumBGPPeerConfig", "CiliumBGPPeeringPolicy", "CiliumCIDRGroup",
+        "CiliumClusterwideEnvoyConfig", "CiliumClusterwideNetworkPolicy", "CiliumEgressGatewayPolicy",
+        "CiliumExternalWorkload", "CiliumIdentity", "CiliumL2AnnouncementPolicy", "CiliumLoadBalancerIPPool",
+        "CiliumNode", "CiliumPodIPPool",
+    }),
+    "crd.projectcalico.org": _CALICO,
+    "projectcalico.org": _CALICO,
+    "crd.antrea.io": frozenset({"ClusterGroup", "ClusterNetworkPolicy", "Tier"}),
+    "policy.networking.k8s.io": frozenset({"AdminNetworkPolicy", "BaselineAdminNetworkPolicy"}),
+    "gateway.networking.k8s.io": frozenset({"GatewayClass"}),
+    "cert-manager.io": frozenset({"ClusterIssuer"}),
+    "trust.cert-manager.io": frozenset({"Bundle"}),
+    "external-secrets.io": frozenset({"ClusterExternalSecret", "ClusterSecretStore"}),
+    "snapshot.storage.k8s.io": frozenset({"VolumeSnapshotClass", "VolumeSnapshotContent"}),
+    "karpenter.sh": frozenset({"NodeClaim", "NodePool"}),
+    "karpenter.k8s.aws": frozenset({"EC2NodeClass"}),
+    "kyverno.io": frozenset({"ClusterCleanupPolicy", "ClusterPolicy"}),
+    "wgpolicyk8s.io": frozenset({"ClusterPolicyReport"}),
+    "templates.gatekeeper.sh": frozenset({"ConstraintTemplate"}),
+    "argoproj.io": frozenset({"ClusterWorkflowTemplate"}),
+    "kueue.x-k8s.io": frozenset({"ClusterQueue", "Cohort", "ResourceFlavor"}),
+    "pkg.crossplane.io": frozenset({"Configuration", "Function", "Provider"}),
+    "apiextensions.crossplane.io": frozenset({"CompositeResourceDefinition", "Composition"}),
+}  # fmt: skip
+# Groups whose every kind is cluster-scoped (Gatekeeper makes one kind per constraint template).
+WELL_KNOWN_CLUSTER_SCOPED_GROUPS: frozenset[str] = frozenset({"constraints.gatekeeper.sh", "config.openshift.io"})
 
 
 def _by_plural() -> dict[str, BuiltinType]:

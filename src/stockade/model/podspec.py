@@ -36,9 +36,21 @@ BUILTIN_TEMPLATE_PATHS: Mapping[tuple[str, str], tuple[str, ...]] = {
     ("batch", "CronJobV2alpha1"): ("spec", "jobTemplate", "spec", "template"),
 }
 
-# CRDs with a pod template, configurable with ``--pod-template KIND.GROUP=path.to.template``.
+# Widely used CRDs whose pod template is a real PodTemplateSpec (metadata + a pod spec); more with
+# ``--pod-template KIND.GROUP=path.to.template``. Templates held in lists or maps (Volcano jobs,
+# Kubeflow replica specs, Argo Workflows steps) cannot be named by a path and are left out.
 DEFAULT_EXTRA_TEMPLATE_PATHS: Mapping[tuple[str, str], tuple[str, ...]] = {
     ("argoproj.io", "Rollout"): ("spec", "template"),
+    ("apps.openshift.io", "DeploymentConfig"): ("spec", "template"),
+    ("", "DeploymentConfig"): ("spec", "template"),  # OpenShift 3 served it in the core group
+    ("serving.knative.dev", "Service"): ("spec", "template"),
+    ("serving.knative.dev", "Configuration"): ("spec", "template"),
+    ("sources.knative.dev", "ContainerSource"): ("spec", "template"),
+    ("keda.sh", "ScaledJob"): ("spec", "jobTemplate", "spec", "template"),
+    ("apps.kruise.io", "CloneSet"): ("spec", "template"),
+    ("apps.kruise.io", "StatefulSet"): ("spec", "template"),
+    ("apps.kruise.io", "DaemonSet"): ("spec", "template"),
+    ("apps.kruise.io", "BroadcastJob"): ("spec", "template"),
 }
 
 CONTAINER_LISTS: Final = ("initContainers", "containers", "ephemeralContainers")
@@ -76,7 +88,7 @@ class ContainerView:
     def __init__(self, list_name: str, index: int, item: object) -> None:
         self.list_name = list_name
         self.index = index
-        self.malformed = not is_map(item)
+        self.malformed = index < 0 or not is_map(item)  # a whole list written as one object is malformed too
         self.spec: Mapping[str, Any] = EMPTY if self.malformed else item  # type: ignore[assignment]
         name = self.spec.get("name")
         self.named = isinstance(name, str)
@@ -259,3 +271,86 @@ def parse_template_path_option(value: str) -> tuple[tuple[str, str], tuple[str, 
     if not sep or not kind or not path:
         raise ValueError(f"expected KIND.GROUP=path.to.template, got {value!r}")
     return (group if dot else "", kind), tuple(part for part in path.split(".") if part)
+
+
+@dataclass(frozen=True, slots=True)
+class UncheckedContainers:
+    """A ``containers`` list in an object whose kind has no known pod template.
+
+    ``path`` leads to the mapping that holds the list; ``template`` is what ``--pod-template``
+    must name to check it, or None when no path can (the list is under a list, at the object's
+    own spec, or in a mapping that is not a template's ``spec``).
+    """
+
+    resource: Resource
+    path: tuple[str | int, ...]
+    template: tuple[str, ...] | None
+
+
+# Deep enough for every known CRD layout (a ScaledJob's list is 5 keys down), bounded for big objects.
+_SEARCH_DEPTH: Final = 8
+
+
+def find_unchecked_containers(resource: Resource) -> Iterator[UncheckedContainers]:
+    """Every ``containers`` list of objects inside ``resource`` (call it for kinds with no template path)."""
+    for path in _container_holders(resource.raw, (), 0):
+        template: tuple[str, ...] | None = None
+        if len(path) >= 2 and path[-1] == "spec" and all(isinstance(step, str) for step in path):
+            template = tuple(str(step) for step in path[:-1])
+        yield UncheckedContainers(resource, path, template)
+
+
+def _container_holders(node: object, path: tuple[str | int, ...], depth: int) -> Iterator[tuple[str | int, ...]]:
+    if depth > _SEARCH_DEPTH:
+        return
+    if is_map(node):
+        items = node.get("containers")
+        if is_list(items) and any(is_map(item) for item in items):
+            yield path
+        for key, value in node.items():
+            if isinstance(value, dict | list) and key != "containers":
+                yield from _container_holders(value, (*path, key), depth + 1)
+    elif is_list(node):
+        for index, value in enumerate(node):
+            if isinstance(value, dict | list):
+                yield from _container_holders(value, (*path, index), depth + 1)
+
+
+@dataclass(frozen=True, slots=True)
+class ShapeProblem:
+    """A value of the wrong type on the way to a pod's containers (the API server rejects it)."""
+
+    path: tuple[str | int, ...]  # from the object's root
+    expected: str
+    value: object
+
+
+def pod_shape_problems(
+    resource: Resource, extra: Mapping[tuple[str, str], tuple[str, ...]] = DEFAULT_EXTRA_TEMPLATE_PATHS
+) -> Iterator[ShapeProblem]:
+    """What hides the containers of ``resource``'s pod template from every rule: a template or pod
+    spec that is not an object, a container list that is not a list, an entry that is not an object.
+    A missing value is no problem here (there is simply nothing to check)."""
+    path = template_path_for(resource, extra)
+    if path is None:
+        return
+    node: Any = resource.raw
+    walked: tuple[str | int, ...] = ()
+    for key in (*path, "spec"):
+        node = node.get(key)
+        walked = (*walked, key)
+        if node is None:
+            return
+        if not is_map(node):
+            yield ShapeProblem(walked, "an object", node)
+            return
+    for list_name in CONTAINER_LISTS:
+        items = node.get(list_name)
+        if items is None:
+            continue
+        if not is_list(items):
+            yield ShapeProblem((*walked, list_name), "a list of objects", items)
+            continue
+        for index, item in enumerate(items):
+            if not is_map(item):
+                yield ShapeProblem((*walked, list_name, index), "an object", item)

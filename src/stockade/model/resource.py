@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
+
+from stockade.model.kinds import BUILTIN_GROUPS
 
 RawObject = Mapping[str, Any]
 # One shared empty mapping: callers may cache by identity, so "no labels" must not be a new dict.
@@ -67,12 +70,44 @@ class Resource:
         return f"{self.kind}/{self.name}"
 
 
+# A version is a DNS-1035 label (v1, v1beta1, a CRD's own names); a group is a DNS subdomain.
+_VERSION = re.compile(r"[a-z]([-a-z0-9]{0,61}[a-z0-9])?")
+_GROUP = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+_CHECKED_API_VERSIONS: dict[str, str | None] = {}
+
+
+def api_version_problem(api_version: str) -> str | None:
+    """Why ``api_version`` cannot be a GROUP/VERSION the API server serves, or None when it can.
+
+    A group without a dot must be one Kubernetes serves itself (a CRD's group needs a dot), so
+    ``v1/Deployment`` (group "v1") is caught as well as ``apps/v1/Deployment``.
+    """
+    try:
+        return _CHECKED_API_VERSIONS[api_version]
+    except KeyError:
+        pass
+    group, slash, version = api_version.rpartition("/")
+    problem = None
+    if "/" in group:
+        problem = f"apiVersion {api_version!r} has more than one '/' (expected GROUP/VERSION)"
+    elif not _VERSION.fullmatch(version):
+        problem = f"apiVersion {api_version!r}: {version!r} is not a version (expected GROUP/VERSION)"
+    elif slash and not (_GROUP.fullmatch(group) and ("." in group or group in BUILTIN_GROUPS)):
+        problem = f"apiVersion {api_version!r}: {group!r} is not an API group (expected GROUP/VERSION)"
+    if len(_CHECKED_API_VERSIONS) < 4096:  # a handful in any real scan; bounded against odd inputs
+        _CHECKED_API_VERSIONS[api_version] = problem
+    return problem
+
+
 def resource_from_raw(raw: RawObject, origin: Origin) -> Resource | str:
     """Build a Resource, or return the reason the mapping is not a Kubernetes object."""
     api_version = raw.get("apiVersion")
     kind = raw.get("kind")
     if not isinstance(api_version, str) or not api_version:
         return "no apiVersion" if api_version is None else "apiVersion is not a string"
+    problem = api_version_problem(api_version)
+    if problem is not None:
+        return problem
     if not isinstance(kind, str) or not kind:
         return "no kind" if kind is None else "kind is not a string"
     meta = raw.get("metadata")

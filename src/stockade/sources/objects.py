@@ -91,7 +91,8 @@ class _Builder:
         elif built in _NOT_AN_OBJECT:
             self._skip(f"{where}: {built} (not a Kubernetes object)", prefix)
         else:
-            path = (*prefix, *_FIELD_OF_REASON.get(built, ()))
+            field = ("apiVersion",) if built.startswith("apiVersion") else _FIELD_OF_REASON.get(built, ())
+            path = (*prefix, *field)
             self._error(f"{where}: {built}", path, _display(raw))
 
     def _skip(self, reason: str, path: tuple[PathStep, ...] = ()) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from stockade.model.finding import Finding, Status
-from tests.helpers import scan_objects
+from tests.helpers import scan_objects, scan_text
 
 CONTEXT = [{"privileged": True}]
 WHERE = "spec.template.spec.containers[0].securityContext"
@@ -125,3 +125,64 @@ def test_a_malformed_entry_does_not_hide_a_dangerous_one() -> None:
     (error,) = alone.findings
     assert error.status is Status.ERROR
     assert error.message.endswith(f"{WHERE}.capabilities.add[0] must be a string, not 7")
+
+
+SHAPES = """\
+apiVersion: v1
+kind: Pod
+metadata: {name: string, namespace: shop}
+spec:
+  containers: "oops"
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: mapping, namespace: shop}
+spec:
+  containers: {name: web, image: registry.example.com/shop/web:1.0}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: entry, namespace: shop}
+spec:
+  template:
+    spec:
+      containers:
+        - 5
+        - {name: ok, image: registry.example.com/shop/ok:1.0}
+---
+apiVersion: batch/v1
+kind: Job
+metadata: {name: spec-list, namespace: shop}
+spec: [1, 2]
+"""
+
+
+def test_shapes_that_hide_containers_are_input_problems_naming_file_line_and_field() -> None:
+    result = scan_text(SHAPES, ["WL-001"])
+    problems = sorted((p.line, p.object, p.message) for p in result.errors)
+    assert problems == [
+        (5, "Pod/shop/string", "spec.containers must be a list of objects, not 'oops'; no rule checks what it holds"),
+        (
+            11,
+            "Pod/shop/mapping",
+            "spec.containers must be a list of objects, not {'name': 'web', 'image': 'registry.ex...; no rule checks"
+            " what it holds",
+        ),
+        (
+            20,
+            "Deployment/shop/entry",
+            "spec.template.spec.containers[0] must be an object, not 5; no rule checks what it holds",
+        ),
+        (26, "Job/shop/spec-list", "spec must be an object, not [1, 2]; no rule checks what it holds"),
+    ]
+    assert {p.source for p in result.errors} == {"<stdin>"}
+    assert result.gate("none") == 3
+    # The well-formed container next to the malformed entry is still checked.
+    assert result.passes.by_rule == {"WL-001": 1}
+
+
+def test_a_security_context_list_is_still_judged_by_the_rules_not_hidden() -> None:
+    result = scan_objects([_deployment({"securityContext": CONTEXT})], ["WL-001"])
+    assert result.errors == []
+    assert [f.status for f in result.findings] == [Status.ERROR]
+    assert result.gate("none") == 3

@@ -1,5 +1,5 @@
-"""WL-004: a container that adds a dangerous capability (among those the Pod Security
-``capabilities_baseline`` check denies, graded by danger)."""
+"""WL-004: a container that adds a Linux capability outside the Pod Security baseline set, graded
+by danger (the ``capabilities_baseline`` check decides which entries to look at)."""
 
 from __future__ import annotations
 
@@ -9,16 +9,19 @@ from typing import Final
 from stockade.model.finding import Area, Severity, Stage
 from stockade.model.podspec import ContainerRef, is_list, is_map
 from stockade.pss import Malformed
+from stockade.pss.baseline import CAPABILITIES_ALLOWED_1_0
 from stockade.rules.base import RuleContext, Violation, container_rule
 from stockade.rules.wl._shape import container_context, malformed_field
 from stockade.rules.wl._verdict import verdict
 
-# Only capabilities outside the Pod Security baseline set (MKNOD, SETFCAP… are runtime defaults
-# that baseline lets a container add back); tests/pss/test_agreement.py keeps the lists apart.
-DANGEROUS_CAPABILITIES: Final = {
+# Grades of the capabilities that give the most power; every other capability outside the
+# baseline set is MEDIUM. tests/pss/test_agreement.py keeps the grades outside the baseline set.
+CAPABILITY_SEVERITY: Final = {
+    # Container escape on their own.
     "ALL": Severity.CRITICAL,
     "SYS_ADMIN": Severity.CRITICAL,
     "SYS_MODULE": Severity.CRITICAL,
+    # Read other processes or the kernel, rewrite the network, or switch off the LSMs and auditing.
     "SYS_PTRACE": Severity.HIGH,
     "SYS_RAWIO": Severity.HIGH,
     "DAC_READ_SEARCH": Severity.HIGH,
@@ -26,9 +29,42 @@ DANGEROUS_CAPABILITIES: Final = {
     "PERFMON": Severity.HIGH,
     "NET_ADMIN": Severity.HIGH,
     "SYS_BOOT": Severity.HIGH,
-    "SYS_TIME": Severity.MEDIUM,
-    "NET_RAW": Severity.MEDIUM,
+    "MAC_ADMIN": Severity.HIGH,
+    "MAC_OVERRIDE": Severity.HIGH,
+    "AUDIT_CONTROL": Severity.HIGH,
+    "CHECKPOINT_RESTORE": Severity.HIGH,
 }
+OTHER_SEVERITY: Final = Severity.MEDIUM
+
+# Every capability Linux defines (capabilities(7)); a name outside it is no capability at all.
+LINUX_CAPABILITIES: Final = frozenset(
+    {
+        *CAPABILITIES_ALLOWED_1_0,
+        *(name for name in CAPABILITY_SEVERITY if name != "ALL"),
+        "AUDIT_READ",
+        "BLOCK_SUSPEND",
+        "IPC_LOCK",
+        "IPC_OWNER",
+        "LEASE",
+        "LINUX_IMMUTABLE",
+        "NET_BROADCAST",
+        "NET_RAW",
+        "SYS_NICE",
+        "SYS_PACCT",
+        "SYS_RESOURCE",
+        "SYS_TIME",
+        "SYS_TTY_CONFIG",
+        "SYSLOG",
+        "WAKE_ALARM",
+    }
+)
+
+
+def capability_severity(name: str) -> Severity | None:
+    """The grade of an added capability (``name`` upper-case, without ``CAP_``); None when baseline allows it."""
+    if name in CAPABILITIES_ALLOWED_1_0:
+        return None
+    return CAPABILITY_SEVERITY.get(name, OTHER_SEVERITY)
 
 
 @container_rule(
@@ -51,13 +87,20 @@ def dangerous_capabilities(ctx: RuleContext, container: ContainerRef) -> Iterato
     """Container adds a dangerous Linux capability.
 
     ## What it does
-    Flags `securityContext.capabilities.add` entries that give kernel-level power: `ALL`,
-    `SYS_ADMIN` and `SYS_MODULE` (critical), `SYS_PTRACE`, `NET_ADMIN`, `BPF`, `DAC_READ_SEARCH` and
-    others (high), `NET_RAW` (medium). The `CAP_` prefix and letter case are ignored.
+    Flags every `securityContext.capabilities.add` entry outside the Pod Security baseline set
+    (`AUDIT_WRITE`, `CHOWN`, `DAC_OVERRIDE`, `FOWNER`, `FSETID`, `KILL`, `MKNOD`,
+    `NET_BIND_SERVICE`, `SETFCAP`, `SETGID`, `SETPCAP`, `SETUID`, `SYS_CHROOT`), graded by danger:
+    `ALL`, `SYS_ADMIN` and `SYS_MODULE` are critical; `SYS_PTRACE`, `SYS_RAWIO`,
+    `DAC_READ_SEARCH`, `BPF`, `PERFMON`, `NET_ADMIN`, `SYS_BOOT`, `MAC_ADMIN`, `MAC_OVERRIDE`,
+    `AUDIT_CONTROL` and `CHECKPOINT_RESTORE` are high; any other (`NET_RAW`, `SYS_TIME`,
+    `SYS_RESOURCE`, `IPC_LOCK`, `SYSLOG`, a name Linux does not define…) is medium. The `CAP_`
+    prefix and letter case are ignored, as the container runtime ignores them.
 
     ## Why is this bad?
     `SYS_ADMIN` alone allows mounting file systems and most known container escapes; `SYS_PTRACE`
-    reads other processes' memory; `NET_RAW` allows ARP and DNS spoofing inside the node network.
+    reads other processes' memory; `MAC_ADMIN` and `MAC_OVERRIDE` switch off AppArmor and SELinux;
+    `NET_RAW` allows ARP and DNS spoofing inside the node network. A capability the baseline does
+    not allow is one the workload should justify.
 
     ## Example
     ```yaml
@@ -124,13 +167,14 @@ def dangerous_capabilities(ctx: RuleContext, container: ContainerRef) -> Iterato
             problem = problem or malformed
             continue
         name = str(capability).upper().removeprefix("CAP_")
-        severity = DANGEROUS_CAPABILITIES.get(name)
+        severity = capability_severity(name)
         if severity is not None:
             found = True
+            unknown = "" if name in LINUX_CAPABILITIES else " (not a Linux capability)"
             yield Violation(
-                f'container "{container.name}" adds capability {name}',
+                f'container "{container.name}" adds capability {name}{unknown}',
                 (*container.path, "securityContext", "capabilities", "add", index),
                 severity=severity,
             )
-    if problem is not None and not found:  # a dangerous capability fails it, whatever else it lists
+    if problem is not None and not found:  # a reported capability fails it, whatever else it lists
         raise malformed_field(container.pod, problem)

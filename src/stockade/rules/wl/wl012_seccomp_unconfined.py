@@ -1,5 +1,5 @@
 """WL-012: a container without a seccomp profile (the Pod Security ``seccompProfile_restricted``
-check decides which containers to look at; the legacy annotations may still confine them)."""
+check decides which containers to look at; the legacy annotations confine nothing, as for it)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ from stockade.rules.wl._shape import container_context, pod_context
 from stockade.rules.wl._verdict import verdict
 
 POD_FIELD = "spec.securityContext.seccompProfile"
+# The kubelet stopped reading the alpha annotations in Kubernetes 1.27 (kubernetes#114947).
+IGNORED_ANNOTATION_NOTE = "the seccomp.security.alpha.kubernetes.io annotation is ignored since Kubernetes 1.27"
 
 
 @container_rule(
@@ -36,10 +38,13 @@ def seccomp_unconfined(ctx: RuleContext, container: ContainerRef) -> Iterator[Vi
     """Container runs without a seccomp profile.
 
     ## What it does
-    Flags containers whose effective seccomp profile (container, then pod `securityContext`, then
-    the legacy annotations) is unset or `Unconfined`. Unconfined is high severity. Windows pods
-    need no profile (seccomp is Linux-only, and Pod Security restricted exempts them), but an
-    explicit `Unconfined` is flagged on them too.
+    Flags containers whose effective seccomp profile (container, then pod `securityContext`) is
+    unset or `Unconfined`. Unconfined is high severity. The legacy
+    `seccomp.security.alpha.kubernetes.io/pod` and `container.seccomp.security.alpha.kubernetes.io/*`
+    annotations do not count as a profile: the kubelet ignores them since Kubernetes 1.27, and
+    Pod Security restricted does not accept them either. Windows pods need no profile (seccomp is
+    Linux-only, and Pod Security restricted exempts them), but an explicit `Unconfined` is flagged
+    on them too.
 
     ## Why is this bad?
     Without seccomp every system call reaches the kernel, including the rarely used ones that most
@@ -97,13 +102,6 @@ def seccomp_unconfined(ctx: RuleContext, container: ContainerRef) -> Iterator[Vi
         denied.require_well_formed(field)
         denied.require_well_formed(field + ".type")
         kind = profile.get("type")
-    if kind is None:
-        annotations = container.pod.annotations
-        legacy = annotations.get(SECCOMP_CONTAINER_ANNOTATION_PREFIX + container.name) or annotations.get(
-            SECCOMP_POD_ANNOTATION
-        )
-        if isinstance(legacy, str):
-            kind = "Unconfined" if legacy == "unconfined" else "RuntimeDefault"
     if kind in ("RuntimeDefault", "Localhost"):
         return
     if kind != "Unconfined" and container.pod.view.windows:
@@ -117,4 +115,14 @@ def seccomp_unconfined(ctx: RuleContext, container: ContainerRef) -> Iterator[Vi
             remediation=fix,
         )
     else:
-        yield Violation(f'container "{container.name}" has no seccomp profile', container.path, remediation=fix)
+        message = f'container "{container.name}" has no seccomp profile'
+        if _legacy_annotation(container):
+            message += f" ({IGNORED_ANNOTATION_NOTE})"
+        yield Violation(message, container.path, remediation=fix)
+
+
+def _legacy_annotation(container: ContainerRef) -> bool:
+    annotations = container.pod.annotations
+    return (
+        SECCOMP_CONTAINER_ANNOTATION_PREFIX + container.name
+    ) in annotations or SECCOMP_POD_ANNOTATION in annotations

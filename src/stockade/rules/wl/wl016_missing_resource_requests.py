@@ -1,4 +1,4 @@
-"""WL-016: a container that requests neither CPU nor memory."""
+"""WL-016: a container that leaves CPU or memory (or both) without a request."""
 
 from __future__ import annotations
 
@@ -28,8 +28,9 @@ def missing_resource_requests(ctx: RuleContext, container: ContainerRef) -> Iter
     """Container requests no CPU or memory.
 
     ## What it does
-    Flags containers that set neither `resources.requests.cpu` nor `resources.requests.memory`, nor
-    limits (a limit alone implies an equal request).
+    Flags containers that leave CPU or memory, or both, without a request: each of
+    `resources.requests.cpu` and `resources.requests.memory` must be set, or the matching limit
+    (a limit alone implies an equal request). The message names what is missing.
 
     ## Why is this bad?
     Pods without requests are "BestEffort": scheduled anywhere, evicted first, and invisible to
