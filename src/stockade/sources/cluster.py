@@ -274,9 +274,8 @@ class _Session:
             header_params={"Accept": "application/json"},
             auth_settings=["BearerToken"],
         )
-        wait = self._read_timeout()
-        timeout = urllib3.Timeout(connect=wait, read=wait)
-        response = self.api.call_api(method, url, headers, body, post, _request_timeout=timeout)
+        wait = self._read_timeout()  # (connect, read): each socket read waits at most this long
+        response = self.api.call_api(method, url, headers, body, post, _request_timeout=(wait, wait))
         try:
             data = self._read_body(response.response, path)
         except BaseException:
