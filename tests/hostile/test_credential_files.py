@@ -43,13 +43,15 @@ def files_holding(directory: Path, secret: bytes) -> list[Path]:
     return [p for p in directory.rglob("*") if p.is_file() and secret in p.read_bytes()]
 
 
-def scan_and_signal(server: FakeApiServer, tmp_path: Path, signum: int) -> tuple[subprocess.CompletedProcess[str], Path]:
+def scan_and_signal(
+    server: FakeApiServer, tmp_path: Path, signum: int
+) -> tuple[subprocess.CompletedProcess[str], Path]:
     path, key = kubeconfig_with_client_key(server, tmp_path)
     temporary = tmp_path / "tmp"
     temporary.mkdir()
     server.inject("/api/v1/pods", delay=30, times=5)  # the scan is mid-way while the list hangs
     command = [sys.executable, "-m", "stockade.cli.main", "scan", "--kubeconfig", str(path), "--kinds", "pods"]
-    process = subprocess.Popen(  # noqa: S603 - our own CLI
+    process = subprocess.Popen(
         [*command, "--no-progress"],
         env={**os.environ, "TMPDIR": str(temporary)},
         stdout=subprocess.PIPE,
@@ -63,7 +65,7 @@ def scan_and_signal(server: FakeApiServer, tmp_path: Path, signum: int) -> tuple
     process.send_signal(signum)
     out, err = process.communicate(timeout=30)
     assert files_holding(temporary, key) == []
-    assert [p for p in temporary.rglob("*")] == []
+    assert list(temporary.rglob("*")) == []
     return subprocess.CompletedProcess(process.args, process.returncode, out, err), temporary
 
 
