@@ -1,0 +1,1 @@
+"""Hostile inputs (issue #10): each case reproduces an attack and a variant of it."""

@@ -380,8 +380,10 @@ def test_exec_credential_plugins(servers: list[FakeApiServer], tmp_path: Path) -
     _with_exec_plugin(path, failing)
     broken = collect_cluster(kubeconfig=str(path), kinds=["pods"])
     assert broken.resources == []
-    # The client logs the plugin's failure and goes on without a token; the server says no.
-    assert [e.message for e in broken.errors] == ["the cluster rejected the credentials (401 Unauthorized)"]
+    # The plugin's failure is the reason, not the server's 401 that would follow without a token.
+    assert [e.message for e in broken.errors] == [
+        "the credential plugin failing.sh failed (exit status 1): no credentials for you"
+    ]
 
 
 def _jwt(claims: dict[str, Any]) -> str:

@@ -14,6 +14,10 @@ from stockade.errors import StockadeError
 from stockade.model.result import ScanResult
 from stockade.sources.base import ProgressCallback, Source
 
+# The cluster source's default (stockade.sources.cluster.DEFAULT_TIMEOUT), kept here so that
+# building the parser does not import the Kubernetes client.
+DEFAULT_CLUSTER_TIMEOUT = 300.0
+
 
 def add_source_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
@@ -53,7 +57,30 @@ def add_source_options(parser: argparse.ArgumentParser) -> None:
     cluster.add_argument(
         "--snapshot", action="append", default=[], metavar="FILE", help="read a snapshot written by `stockade snapshot`"
     )
+    cluster.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=DEFAULT_CLUSTER_TIMEOUT,
+        metavar="SECONDS",
+        help=f"give up reading a live cluster after this long (default: {DEFAULT_CLUSTER_TIMEOUT:g}); "
+        "what was not read by then is reported",
+    )
+    parser.add_argument(
+        "--allow-remote-kustomize",
+        action="store_true",
+        help="let kustomizations load remote bases and resources (URLs, git repositories); off by default",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress display on stderr")
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be more than 0 seconds: {text!r}")
+    return value
 
 
 def wants_cluster(args: argparse.Namespace) -> bool:
@@ -71,13 +98,17 @@ def sources_from_args(args: argparse.Namespace) -> list[Source]:
     sources: list[Source] = []
     if args.paths:
         from stockade.sources.files import FileSource
+        from stockade.sources.limits import ParseLimits
 
-        sources.append(FileSource(tuple(args.paths)))
+        limits = ParseLimits(allow_remote_kustomize=args.allow_remote_kustomize)
+        sources.append(FileSource(tuple(args.paths), limits=limits))
     if wants_cluster(args):
         from stockade.sources.cluster import ClusterSource
 
         kinds, namespaces = _listed(args.kinds), _listed(args.namespaces)
-        sources.append(ClusterSource(args.context, args.kubeconfig, kinds or None, namespaces or None))
+        sources.append(
+            ClusterSource(args.context, args.kubeconfig, kinds or None, namespaces or None, timeout=args.timeout)
+        )
     elif args.kinds or args.namespaces:
         option = "--kinds" if args.kinds else "--namespaces"
         fatal(f"{option} selects what to read from a live cluster: add --cluster, --context or --kubeconfig")

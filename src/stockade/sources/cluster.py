@@ -28,10 +28,15 @@ import datetime
 import email.utils
 import os
 import random
+import shutil
+import signal
+import subprocess
+import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,17 +46,23 @@ import urllib3
 import yaml
 from kubernetes import client as k8s_client
 from kubernetes import config as k8s_config
+from kubernetes.config import kube_config as k8s_kube_config
+from kubernetes.config.exec_provider import ExecProvider
 from kubernetes.config.incluster_config import InClusterConfigLoader
 
 from stockade.errors import SourceError
 from stockade.model.finding import InputProblem, SkippedInput
 from stockade.model.resource import Origin, Resource, resource_from_raw
 from stockade.sources.base import ProgressCallback, SourceResult
+from stockade.sources.limits import DEFAULT_LIMITS, ParseLimits
 from stockade.sources.redaction import redact_secret
+from stockade.sources.render import brief_stderr
 
 # The config loaders carry no annotations; keep their untyped surface in one place.
 _kubeconfig_api: Any = k8s_config
+_kube_config_module: Any = k8s_kube_config
 _in_cluster_loader: Any = InClusterConfigLoader
+_exec_provider: Any = ExecProvider
 
 SERVICE_ACCOUNT_DIR = Path("/var/run/secrets/kubernetes.io/serviceaccount")
 
@@ -72,6 +83,13 @@ _ALIASES: dict[tuple[str, str], tuple[str, str]] = {
 }
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 _MAX_LIST_RESTARTS = 3
+# A whole collection gives up after this long (``--timeout``); one request waits at most
+# REQUEST_TIMEOUT for each read, and a credential plugin (``exec`` in the kubeconfig) at most
+# PLUGIN_TIMEOUT (cloud plugins that refresh a token take seconds, never a minute).
+DEFAULT_TIMEOUT = 300.0
+REQUEST_TIMEOUT = 30.0
+PLUGIN_TIMEOUT = 60.0
+_READ_CHUNK = 256 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,36 +155,90 @@ class ServedResource:
 
 
 class ApiError(Exception):
-    """The API server answered with a failure ``status`` (0: no usable answer at all)."""
+    """The API server answered with a failure ``status`` (0: no usable answer at all).
 
-    def __init__(self, status: int, message: str, reason: str = "", attempts: int = 1) -> None:
+    ``cause`` tells failures that are not the server's answer apart: ``"deadline"`` (the overall
+    time limit passed), ``"limit"`` (a response over the size limit), ``"credentials"`` (the
+    credential plugin failed), ``"loop"`` (a list that never ends).
+    """
+
+    def __init__(self, status: int, message: str, reason: str = "", attempts: int = 1, cause: str = "") -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.reason = reason
         self.attempts = attempts
+        self.cause = cause
+
+
+class _Deadline:
+    """The overall time limit of one collection, shared by every request of it."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._end = time.monotonic() + seconds
+
+    def remaining(self) -> float:
+        return max(0.0, self._end - time.monotonic())
+
+    def error(self) -> ApiError:
+        return ApiError(0, f"the cluster was not read within the time limit of {self.seconds:g}s", cause="deadline")
+
+
+class _Budget:
+    """How many response bytes one collection may still read (all pages of all kinds together)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._used = 0
+        self._lock = threading.Lock()
+
+    def spend(self, size: int) -> bool:
+        with self._lock:
+            self._used += size
+            return self._used <= self.limit
 
 
 # -- talking to the API server -------------------------------------------------------------
 class _Session:
-    """GETs through the official client's ApiClient (auth, TLS, proxies, exec plugins), with retries."""
+    """GETs through the official client's ApiClient (auth, TLS, proxies, exec plugins), with retries,
+    within one overall deadline and size limits (per response and in total)."""
 
-    def __init__(self, api: Any, retry: RetryPolicy, timeout: float) -> None:
+    def __init__(
+        self,
+        api: Any,
+        retry: RetryPolicy,
+        timeout: float,
+        deadline: _Deadline | None = None,
+        limits: ParseLimits = DEFAULT_LIMITS,
+    ) -> None:
         self.api = api
         self.retry = retry
         self.timeout = timeout
+        self.deadline = deadline or _Deadline(DEFAULT_TIMEOUT)
+        self.max_response = limits.max_file_bytes
+        self.budget = _Budget(limits.max_cluster_bytes)
 
     def get(self, path: str, query: Sequence[tuple[str, str]] = ()) -> dict[str, Any]:
         last: ApiError | None = None
         for attempt in range(max(1, self.retry.attempts)):
+            if self.deadline.remaining() <= 0:
+                raise self.deadline.error()
             delay: float | None
             try:
                 status, data, headers = self._get_once(path, query)
+            except ApiError:
+                raise
+            except urllib3.exceptions.TimeoutError:
+                last = ApiError(0, f"no answer within {self._read_timeout():g}s", attempts=attempt + 1)
+                delay = self.retry.backoff(attempt)
             except (urllib3.exceptions.HTTPError, OSError) as exc:
                 last = ApiError(0, f"connection failed: {_short(exc)}", attempts=attempt + 1)
                 delay = self.retry.backoff(attempt)
-            except k8s_config.ConfigException as exc:  # an exec/OIDC credential plugin failed
-                raise ApiError(0, f"cannot get credentials: {_short(exc)}") from None
+            except _CredentialProblem as exc:  # the exec plugin failed while refreshing a token
+                raise ApiError(0, str(exc), cause="credentials") from None
+            except k8s_config.ConfigException as exc:  # an OIDC or other credential refresh failed
+                raise ApiError(0, f"cannot get credentials: {_short(exc)}", cause="credentials") from None
             except k8s_client.ApiException as exc:  # the client turns TLS failures into status 0
                 last = ApiError(exc.status or 0, f"connection failed: {_short(exc)}", attempts=attempt + 1)
                 delay = self.retry.backoff(attempt)
@@ -182,13 +254,17 @@ class _Session:
                 last = _status_error(status, data, attempt + 1)
                 if status not in _RETRY_STATUSES:
                     raise last
-                delay = _retry_after(headers, self.retry.max_retry_after)
-                if delay is None:
-                    delay = self.retry.backoff(attempt)
+                delay = retry_after_seconds(headers.get("Retry-After") if headers else None)
+                delay = self.retry.backoff(attempt) if delay is None else min(delay, self.retry.max_retry_after)
             if attempt + 1 < self.retry.attempts:
+                if delay >= self.deadline.remaining():
+                    raise self.deadline.error()  # waiting would outlast the time limit
                 time.sleep(delay)
         assert last is not None
         raise last
+
+    def _read_timeout(self) -> float:
+        return max(0.001, min(self.timeout, self.deadline.remaining()))
 
     def _get_once(self, path: str, query: Sequence[tuple[str, str]]) -> tuple[int, bytes, Mapping[str, str]]:
         method, url, headers, body, post = self.api.param_serialize(
@@ -198,14 +274,45 @@ class _Session:
             header_params={"Accept": "application/json"},
             auth_settings=["BearerToken"],
         )
-        response = self.api.call_api(method, url, headers, body, post, _request_timeout=self.timeout)
+        wait = self._read_timeout()  # (connect, read): each socket read waits at most this long
+        response = self.api.call_api(method, url, headers, body, post, _request_timeout=(wait, wait))
         try:
-            data = response.read()
+            data = self._read_body(response.response, path)
         except BaseException:
             response.response.close()  # a half-read connection must not go back to the pool
             raise
         response.response.release_conn()
-        return int(response.status), bytes(data), response.headers
+        return int(response.status), data, response.headers
+
+    def _read_body(self, raw: Any, path: str) -> bytes:
+        """The body, read in pieces so that a slow drip meets the deadline and a huge one the limits."""
+        declared = raw.headers.get("Content-Length") if raw.headers else None
+        if declared is not None and declared.isdigit() and int(declared) > self.max_response:
+            raise self._too_big(path, int(declared))
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            if self.deadline.remaining() <= 0:
+                raise self.deadline.error()
+            chunk = raw.read1(_READ_CHUNK)
+            if not chunk:
+                return b"".join(chunks)
+            size += len(chunk)
+            if size > self.max_response:
+                raise self._too_big(path, size, more=True)
+            if not self.budget.spend(len(chunk)):
+                raise ApiError(
+                    0,
+                    f"the cluster's responses add up to more than the {self.budget.limit}-byte limit",
+                    cause="limit",
+                )
+            chunks.append(chunk)
+
+    def _too_big(self, path: str, size: int, *, more: bool = False) -> ApiError:
+        amount = f"more than {self.max_response}" if more else str(size)
+        return ApiError(
+            0, f"the response to {path} is {amount} bytes, over the {self.max_response}-byte limit", cause="limit"
+        )
 
 
 def _short(exc: BaseException) -> str:
@@ -225,18 +332,22 @@ def _status_error(status: int, data: bytes, attempts: int) -> ApiError:
     return ApiError(status, message, reason, attempts)
 
 
-def _retry_after(headers: Mapping[str, str], cap: float) -> float | None:
-    value = headers.get("Retry-After") if headers else None
-    if not value:
+def retry_after_seconds(value: str | None, now: datetime.datetime | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header: delay-seconds or an HTTP-date; None for anything
+    else (the caller then backs off as usual)."""
+    text = (value or "").strip()
+    if not text:
         return None
+    if text.isdigit():
+        return float(text[:9])  # a server cannot ask for a wait longer than the caller's cap anyway
     try:
-        seconds = float(value)
-    except ValueError:
-        when = email.utils.parsedate_to_datetime(value) if value else None
-        if when is None:
-            return None
-        seconds = (when - datetime.datetime.now(datetime.UTC)).total_seconds()
-    return min(max(0.0, seconds), cap)
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:  # an HTTP-date is GMT by definition
+        when = when.replace(tzinfo=datetime.UTC)
+    seconds = (when - (now or datetime.datetime.now(datetime.UTC))).total_seconds()
+    return max(0.0, seconds)
 
 
 # -- connecting ----------------------------------------------------------------------------
@@ -250,7 +361,147 @@ class _ConfigProblem(Exception):
     pass
 
 
-def _connect(context: str | None, kubeconfig: str | None, workers: int, service_account_dir: Path) -> _Connection:
+class _CredentialProblem(Exception):
+    """The kubeconfig's credential plugin failed, hung or printed no credential."""
+
+
+def _run_credential_plugin(provider: Any, timeout: float) -> dict[str, Any]:
+    """What an ``exec`` credential plugin prints, run without a terminal and within ``timeout``."""
+    command = os.path.basename(str(provider.args[0]))
+    spec: dict[str, Any] = {"interactive": False}
+    if provider.cluster is not None:
+        spec["cluster"] = provider.cluster.value
+    info = {"apiVersion": provider.api_version, "kind": "ExecCredential", "spec": spec}
+    env = {**provider.env, "KUBERNETES_EXEC_INFO": orjson.dumps(info, default=str).decode()}
+    try:
+        # No shell: the command and its arguments are the kubeconfig's, as kubectl runs them.
+        process = subprocess.Popen(  # noqa: S603
+            provider.args,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            cwd=provider.cwd,
+            env=env,
+            start_new_session=True,  # its own process group, so a timeout ends its children too
+        )
+    except OSError as exc:
+        raise _CredentialProblem(f"cannot run the credential plugin {command}: {exc.strerror or exc}") from None
+    try:
+        out, err = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _kill_group(process)
+        raise _CredentialProblem(f"the credential plugin {command} did not finish within {timeout:g}s") from None
+    if process.returncode != 0:
+        detail = brief_stderr(err) or "no message"
+        raise _CredentialProblem(f"the credential plugin {command} failed (exit status {process.returncode}): {detail}")
+    try:
+        data = orjson.loads(out)
+    except orjson.JSONDecodeError:
+        raise _CredentialProblem(f"the credential plugin {command} printed no ExecCredential JSON") from None
+    status = data.get("status") if isinstance(data, dict) else None
+    if not isinstance(status, dict):
+        raise _CredentialProblem(f"the credential plugin {command} printed an ExecCredential without status")
+    if data.get("apiVersion") != provider.api_version:
+        raise _CredentialProblem(
+            f"the credential plugin {command} answered apiVersion {data.get('apiVersion')!r}, "
+            f"not {provider.api_version!r}"
+        )
+    if not isinstance(status.get("token"), str) and not (
+        isinstance(status.get("clientCertificateData"), str) and isinstance(status.get("clientKeyData"), str)
+    ):
+        raise _CredentialProblem(
+            f"the credential plugin {command} printed neither a token nor a client certificate and key"
+        )
+    return status
+
+
+def _kill_group(process: subprocess.Popen[bytes]) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except OSError:
+        process.kill()
+    process.communicate()
+
+
+class _TimedPluginLoader(_kube_config_module.KubeConfigLoader):  # type: ignore[misc]
+    """The client's kubeconfig loader, except that an ``exec`` plugin runs within a time limit and
+    its failure is raised (the stock loader logs it and carries on without credentials)."""
+
+    plugin_timeout: float = PLUGIN_TIMEOUT
+
+    def _load_from_exec_plugin(self) -> bool | None:
+        if "exec" not in self._user:
+            return None
+        base_path = self._get_base_path(self._cluster.path)
+        try:
+            provider = _exec_provider(self._user["exec"], base_path, self._cluster)
+        except k8s_config.ConfigException as exc:
+            raise _CredentialProblem(f"invalid credential plugin: {_short(exc)}") from None
+        status = _run_credential_plugin(provider, self.plugin_timeout)
+        if isinstance(status.get("token"), str):
+            self.token = f"Bearer {status['token']}"
+        else:
+            file_or_data = _kube_config_module.FileOrData
+            for attribute, key in (("cert_file", "clientCertificateData"), ("key_file", "clientKeyData")):
+                stored = file_or_data(
+                    status,
+                    None,
+                    data_key_name=key,
+                    file_base_path=base_path,
+                    base64_file_content=False,
+                    temp_file_path=self._temp_file_path,
+                )
+                setattr(self, attribute, stored.as_file())
+        if "expirationTimestamp" in status:
+            self.expiry = _kube_config_module.parse_rfc3339(status["expirationTimestamp"])
+        return True
+
+
+@contextmanager
+def private_credentials_dir() -> Iterator[str]:
+    """A 0700 directory for the certificate and key files the client writes from a kubeconfig,
+    removed when the collection ends — also on SIGTERM or SIGINT, which would otherwise leave the
+    client's private key on disk."""
+    directory = tempfile.mkdtemp(prefix="stockade-credentials-")
+
+    def remove() -> None:
+        shutil.rmtree(directory, ignore_errors=True)
+        # The client remembers the files it wrote by content; forget ours so a later collection
+        # in this process writes them again instead of naming removed files.
+        remembered = _kube_config_module._temp_files
+        for key in [k for k, name in remembered.items() if str(name).startswith(directory + os.sep)]:
+            del remembered[key]
+
+    previous: dict[int, Any] = {}
+
+    def on_signal(signum: int, frame: Any) -> None:
+        remove()
+        handler = previous.get(signum, signal.SIG_DFL)
+        signal.signal(signum, handler)
+        if callable(handler):
+            handler(signum, frame)
+        elif handler != signal.SIG_IGN:
+            os.kill(os.getpid(), signum)  # the default action, now that the key is gone
+
+    if threading.current_thread() is threading.main_thread():
+        for caught in (signal.SIGTERM, signal.SIGINT):
+            previous[caught] = signal.signal(caught, on_signal)
+    try:
+        yield directory
+    finally:
+        for restored, handler in previous.items():
+            signal.signal(restored, handler)
+        remove()
+
+
+def _connect(
+    context: str | None,
+    kubeconfig: str | None,
+    workers: int,
+    service_account_dir: Path,
+    credentials_dir: str | None = None,
+    plugin_timeout: float = PLUGIN_TIMEOUT,
+) -> _Connection:
     configuration = k8s_client.Configuration()
     files = kubeconfig or os.environ.get("KUBECONFIG") or ""
     if not files and Path("~/.kube/config").expanduser().is_file():
@@ -262,9 +513,17 @@ def _connect(context: str | None, kubeconfig: str | None, workers: int, service_
             if kubeconfig and missing:
                 raise _ConfigProblem(f"kubeconfig {missing[0]} does not exist")
             try:
-                _kubeconfig_api.load_kube_config(
-                    config_file=files, context=context, client_configuration=configuration, persist_config=False
+                merged = _kube_config_module.KubeConfigMerger(files)
+                if merged.config is None:
+                    raise k8s_config.ConfigException("Invalid kube-config file. No configuration found.")
+                loader = _TimedPluginLoader(
+                    config_dict=merged.config,
+                    config_base_path=None,
+                    active_context=context,
+                    temp_file_path=credentials_dir,
                 )
+                loader.plugin_timeout = plugin_timeout
+                loader.load_and_set(configuration)
             except k8s_config.ConfigException as exc:
                 raise _ConfigProblem(_explain(files, context, exc)) from None
             active = context or _current_context(files)
@@ -410,6 +669,7 @@ def _list_all(session: _Session, resource: ServedResource, page_size: int, names
     while True:
         items: list[dict[str, Any]] = []
         token: str | None = None
+        seen: set[str] = set()
         try:
             while True:
                 query = [("limit", str(page_size))]
@@ -427,6 +687,10 @@ def _list_all(session: _Session, resource: ServedResource, page_size: int, names
                 if not token:
                     outcome.items = items
                     return outcome
+                if not isinstance(token, str) or token in seen:
+                    # A server that hands back a token it gave before would page forever.
+                    raise ApiError(200, "the server repeated a continue token (the list never ends)", cause="loop")
+                seen.add(token)
         except ApiError as exc:
             if exc.status == 410 and token and outcome.restarts < _MAX_LIST_RESTARTS:
                 outcome.restarts += 1  # the snapshot behind the token was compacted: start over
@@ -444,6 +708,8 @@ def _describe_failure(resource: ServedResource, error: ApiError, namespace: str 
         return f"cannot list {what}: the cluster rejected the credentials (401 Unauthorized)"
     if error.status == 410:
         return f"cannot list {what}: the list kept expiring ({error.message})"
+    if error.cause:
+        return f"cannot list {what}: {error.message}"
     tries = f" after {error.attempts} attempts" if error.attempts > 1 else ""
     code = f"HTTP {error.status}: " if error.status else ""
     return f"cannot list {what}{tries}: {code}{error.message}"
@@ -495,10 +761,13 @@ def collect_cluster(
     page_size: int = 500,
     include_noisy: bool = False,
     retry: RetryPolicy | None = None,
-    request_timeout: float = 60.0,
+    request_timeout: float = REQUEST_TIMEOUT,
     progress: ProgressCallback | None = None,
     service_account_dir: str | os.PathLike[str] | None = None,
     namespaces: Iterable[str] | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    plugin_timeout: float = PLUGIN_TIMEOUT,
+    limits: ParseLimits = DEFAULT_LIMITS,
 ) -> SourceResult:
     """Read every listable object of a live cluster (or the ``kinds`` selected) into a SourceResult.
 
@@ -509,6 +778,10 @@ def collect_cluster(
     ``kinds`` entries name resources the way kubectl does: ``Deployment``, ``deployments``,
     ``deploy`` or ``deployments.apps``; None or empty means every listable kind.
     ``progress`` is told each kind listed.
+    ``timeout`` bounds the whole collection in seconds (what is read by then is kept, the rest
+    reported); each read waits at most ``request_timeout`` and a kubeconfig credential plugin runs
+    at most ``plugin_timeout``. One response may hold ``limits.max_file_bytes``, all of them
+    together ``limits.max_cluster_bytes``.
     Objects get ``Origin(file="cluster:<context or 'current'>", line=0)``.
     Facts: ``server_version``, ``collected_at`` (UTC, ISO 8601), ``context`` (the one used).
     """
@@ -518,25 +791,32 @@ def collect_cluster(
     result.facts["collected_at"] = datetime.datetime.now(datetime.UTC).isoformat().replace("+00:00", "Z")
     selection = [k for k in kinds if k.strip()] if kinds is not None else None
     selection = selection or None  # an empty selection means everything, as no selection does
-    try:
-        connection = _connect(
-            context,
-            kubeconfig,
-            workers,
-            Path(service_account_dir) if service_account_dir else SERVICE_ACCOUNT_DIR,
-        )
-    except _ConfigProblem as exc:
-        result.errors.append(InputProblem(source, str(exc), kind="config"))
-        return result
-    result.facts["context"] = connection.context
-    meter = _Meter(progress)
-    session = _Session(connection.api, retry or RetryPolicy(), request_timeout)
-    try:
-        with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="stockade-list") as pool:
-            scope = sorted({n.strip() for n in namespaces if n.strip()}) if namespaces is not None else None
-            _collect(session, pool, source, origin, selection, page_size, include_noisy, meter, result, scope)
-    finally:
-        connection.api.close()
+    deadline = _Deadline(timeout)
+    with private_credentials_dir() as credentials:
+        try:
+            connection = _connect(
+                context,
+                kubeconfig,
+                workers,
+                Path(service_account_dir) if service_account_dir else SERVICE_ACCOUNT_DIR,
+                credentials,
+                min(plugin_timeout, timeout),
+            )
+        except _ConfigProblem as exc:
+            result.errors.append(InputProblem(source, str(exc), kind="config"))
+            return result
+        except _CredentialProblem as exc:
+            result.errors.append(InputProblem(source, str(exc)))
+            return result
+        result.facts["context"] = connection.context
+        meter = _Meter(progress)
+        session = _Session(connection.api, retry or RetryPolicy(), request_timeout, deadline, limits)
+        try:
+            with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="stockade-list") as pool:
+                scope = sorted({n.strip() for n in namespaces if n.strip()}) if namespaces is not None else None
+                _collect(session, pool, source, origin, selection, page_size, include_noisy, meter, result, scope)
+        finally:
+            connection.api.close()
     return result
 
 
@@ -595,8 +875,12 @@ def _collect(
         meter.step(listed)
         return listed
 
+    late: list[str] = []  # kinds the time limit left unread: one problem for all of them
     for listed in pool.map(job, jobs):
         resource = listed.resource
+        if listed.error is not None and listed.error.cause == "deadline":
+            late.append(resource.display + (f" in namespace {listed.namespace}" if listed.namespace else ""))
+            continue
         if listed.error is not None:
             if not resource.namespaced and listed.namespace is not None:
                 result.errors.append(InputProblem(source, _namespace_failure(listed.namespace, listed.error)))
@@ -615,9 +899,15 @@ def _collect(
                 result.resources.append(made)
             else:
                 result.errors.append(InputProblem(source, f"{resource.display}: {made}", kind="parse"))
+    if late:
+        shown = ", ".join(late[:20]) + (f" and {len(late) - 20} more" if len(late) > 20 else "")
+        message = f"{session.deadline.error().message} (--timeout); not read: {shown}"
+        result.errors.append(InputProblem(source, message, kind="limit"))
 
 
 def _unreachable(error: ApiError) -> str:
+    if error.cause in ("credentials", "deadline", "limit"):
+        return error.message
     if error.status == 401:
         return "the cluster rejected the credentials (401 Unauthorized)"
     if error.status == 0:
@@ -629,20 +919,27 @@ def _unreachable(error: ApiError) -> str:
 class ClusterSource:
     """A live cluster through the official client: the current kubeconfig context (in a pod, the
     in-cluster config), or ``context`` / ``kubeconfig``. ``kinds`` and ``namespaces`` narrow what is
-    read (kubectl-style kind names; namespaced kinds inside those namespaces only)."""
+    read (kubectl-style kind names; namespaced kinds inside those namespaces only). ``timeout``
+    (seconds) bounds the whole collection; ``limits`` bounds the size of what the server sends."""
 
     context: str | None = None
     kubeconfig: str | None = None
     kinds: Sequence[str] | None = None
     namespaces: Sequence[str] | None = None
+    timeout: float = DEFAULT_TIMEOUT  # seconds for the whole collection
+    limits: ParseLimits = DEFAULT_LIMITS
 
     def collect(self, progress: ProgressCallback | None = None) -> SourceResult:
+        if not self.timeout > 0:
+            raise SourceError(f"the cluster time limit must be more than 0 seconds, not {self.timeout:g}")
         result = collect_cluster(
             self.context,
             self.kubeconfig,
             self.kinds or None,
             progress=progress,
             namespaces=self.namespaces or None,
+            timeout=self.timeout,
+            limits=self.limits,
         )
         if not result.resources and any(e.kind == "config" for e in result.errors):
             raise SourceError("; ".join(e.message for e in result.errors if e.kind == "config"))

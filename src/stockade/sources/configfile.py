@@ -1,10 +1,13 @@
-"""Reading the user's own configuration files (exceptions, settings): small, strict, safe YAML/JSON."""
+"""Reading the user's own configuration files (exceptions, settings): small, strict, safe YAML/JSON.
+
+Only regular files are read (a FIFO or ``/dev/zero`` is refused before reading), at most
+:data:`MAX_CONFIG_BYTES`.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from stockade.errors import ConfigFileError
+from stockade.sources.bounded import ReadRefused, read_limited
 
 MAX_CONFIG_BYTES = 4 * 1024 * 1024
 
@@ -13,13 +16,10 @@ def read_config_file(path: str) -> object:
     """Load one YAML or JSON document; ConfigFileError names the file and what is wrong."""
     import yaml_rs
 
-    file = Path(path)
     try:
-        data = file.read_bytes()
-    except OSError as exc:
-        raise ConfigFileError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    if len(data) > MAX_CONFIG_BYTES:
-        raise ConfigFileError(f"{path}: larger than {MAX_CONFIG_BYTES // (1024 * 1024)} MiB")
+        data = read_limited(path, MAX_CONFIG_BYTES)
+    except ReadRefused as exc:
+        raise ConfigFileError(f"{path}: cannot read ({exc.message})") from None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -5,16 +5,23 @@ turns on kustomize's ``originAnnotations``: every object then says which file it
 findings point at ``app/deployment.yaml`` line 12 instead of at the directory. The annotation is
 removed again before rules see the object. Objects kustomize generates (ConfigMap generators) or
 loads from remote bases keep the directory as their origin.
+
+Remote resources and bases (URLs, git repositories) are fetched only when the caller allows it
+(``ParseLimits.allow_remote_kustomize``, ``--allow-remote-kustomize``): otherwise a kustomization
+naming one is an input problem that says how to allow it. Rendering, wrapper and fallback
+together, takes at most ``timeout`` seconds.
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
+import time
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
+from stockade.model.finding import InputProblem
 from stockade.model.resource import Origin, Resource
 from stockade.sources.base import SourceResult
 from stockade.sources.documents import split_documents
@@ -36,6 +43,17 @@ def render_kustomization(directory: str, limits: ParseLimits, *, timeout: float 
     missing = (
         f"kubectl is not installed; cannot render kustomization {directory}: install kubectl or scan rendered manifests"
     )
+    if not limits.allow_remote_kustomize:
+        remote = find_remote_reference(directory)
+        if remote is not None:
+            result = SourceResult()
+            message = (
+                f"kustomization {remote[0]} loads the remote resource {remote[1]!r}; remote resources are not "
+                "fetched unless allowed (--allow-remote-kustomize, or ParseLimits(allow_remote_kustomize=True))"
+            )
+            result.errors.append(InputProblem(directory, message, kind="render"))
+            return result
+    ends = time.monotonic() + timeout
 
     def kustomize(target: str) -> SourceResult:
         return render(
@@ -45,7 +63,13 @@ def render_kustomization(directory: str, limits: ParseLimits, *, timeout: float 
             label="kustomize",
             missing=missing,
             limits=limits,
-            timeout=timeout,
+            timeout=max(0.001, ends - time.monotonic()),
+        )
+
+    def timed_out() -> SourceResult:
+        # The message names the whole time limit, which is what the user waited.
+        return SourceResult(
+            errors=[InputProblem(directory, f"kubectl kustomize did not finish within {timeout:g}s", kind="render")]
         )
 
     with tempfile.TemporaryDirectory(prefix="stockade-kustomize-") as wrapper:
@@ -60,9 +84,62 @@ def render_kustomization(directory: str, limits: ParseLimits, *, timeout: float 
             if not result.errors:
                 _trace_origins(result, directory, wrapper)
                 return result
+            if any("did not finish within" in e.message for e in result.errors):
+                return timed_out()  # rendering again would only wait as long once more
     # The wrapper failed (or could not be made): render the directory itself, so any error is
     # reported exactly as kustomize gives it for the user's own kustomization.
-    return kustomize(directory)
+    result = kustomize(directory)
+    if any("did not finish within" in e.message for e in result.errors):
+        return timed_out()
+    return result
+
+
+# Where a kustomization names other files or kustomizations (local paths or remote ones).
+_REFERENCE_FIELDS = ("resources", "bases", "components")
+
+
+def find_remote_reference(directory: str, *, _seen: set[str] | None = None) -> tuple[str, str] | None:
+    """(kustomization directory, reference) of the first remote resource in ``directory``'s
+    kustomization or in the local kustomizations it includes; None when everything is local."""
+    import yaml_rs
+
+    seen = _seen if _seen is not None else set()
+    real = os.path.realpath(directory)
+    if real in seen:
+        return None
+    seen.add(real)
+    name = next((n for n in KUSTOMIZATION_FILES if os.path.isfile(os.path.join(directory, n))), None)
+    if name is None:
+        return None
+    try:
+        with open(os.path.join(directory, name), encoding="utf-8") as handle:
+            loaded = yaml_rs.loads(handle.read(1024 * 1024), parse_datetime=False)
+    except (OSError, UnicodeDecodeError, yaml_rs.YAMLDecodeError, ValueError, RecursionError):
+        return None  # kustomize reports a broken kustomization itself
+    if not isinstance(loaded, dict):
+        return None
+    for field in _REFERENCE_FIELDS:
+        entries = loaded.get(field)
+        for entry in entries if isinstance(entries, list) else []:
+            if not isinstance(entry, str):
+                continue
+            local = os.path.join(directory, entry)
+            if os.path.isdir(local):
+                found = find_remote_reference(local, _seen=seen)
+                if found is not None:
+                    return found
+            elif not os.path.exists(local) and is_remote_reference(entry):
+                return directory, entry
+    return None
+
+
+def is_remote_reference(entry: str) -> bool:
+    """Whether kustomize would fetch ``entry`` (a URL, ``git@host:repo``, ``host.tld/owner/repo``)."""
+    text = entry.strip()
+    if "://" in text or text.startswith(("git@", "git::")):
+        return True
+    first = text.split("/", 1)[0]
+    return "." in first.strip(".") and "/" in text and not text.startswith(("./", "../", "/"))
 
 
 def _yaml_string(text: str) -> str:

@@ -18,15 +18,20 @@ class ParseLimits:
     collections may nest inside each other (never above :data:`HARD_MAX_DEPTH`);
     ``max_alias_events`` is the budget of events YAML aliases may replay, which stops
     "billion laughs" alias bombs; ``max_documents`` caps the documents read from one input.
+    ``max_file_bytes`` also caps one snapshot (compressed and expanded) and one response of a
+    cluster; ``max_cluster_bytes`` caps all responses of one cluster collection together.
+    ``allow_remote_kustomize`` lets a kustomization load remote bases (off: reported instead).
     """
 
     max_file_bytes: int = 64 * 1024 * 1024
     max_depth: int = 200
     max_alias_events: int = 1_000_000
     max_documents: int = 100_000
+    max_cluster_bytes: int = 2 * 1024 * 1024 * 1024
+    allow_remote_kustomize: bool = False
 
     def __post_init__(self) -> None:
-        for name in ("max_file_bytes", "max_depth", "max_alias_events", "max_documents"):
+        for name in ("max_file_bytes", "max_depth", "max_alias_events", "max_documents", "max_cluster_bytes"):
             if getattr(self, name) < 1:
                 raise ValueError(f"ParseLimits.{name} must be at least 1")
 

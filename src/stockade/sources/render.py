@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import signal
 import subprocess
 from collections.abc import Callable, Sequence
 
@@ -46,10 +48,7 @@ def render(
         return result
     argv = [executable, *arguments]
     try:
-        # No shell; the arguments are a directory path the user asked to scan.
-        proc = subprocess.run(  # noqa: S603
-            argv, capture_output=True, timeout=timeout, check=False, stdin=subprocess.DEVNULL
-        )
+        proc = _run(argv, timeout)
     except subprocess.TimeoutExpired:
         result.errors.append(
             InputProblem(directory, f"{tool} {arguments[0]} did not finish within {timeout:g}s", kind="render")
@@ -85,15 +84,46 @@ def render(
     return result
 
 
+def _run(argv: list[str], timeout: float) -> subprocess.CompletedProcess[bytes]:
+    """Run ``argv`` in its own process group: on a timeout the whole group is killed, so a helper
+    it started (git fetching a remote base) cannot hold the pipes open past the time limit."""
+    # No shell; the arguments are a directory path the user asked to scan.
+    with subprocess.Popen(  # noqa: S603
+        argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
+    ) as process:
+        try:
+            out, err = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except OSError:
+                process.kill()
+            process.communicate()
+            raise
+    return subprocess.CompletedProcess(argv, process.returncode, out, err)
+
+
 def brief_stderr(data: bytes) -> str:
     """The gist of a renderer's error output: one short printable line."""
     text = data.decode("utf-8", "replace")
+    # klog prints a multi-line error as 'err=<' NEWLINE TAB lines NEWLINE ' >': keep those lines.
+    block = text.rfind("err=<")
+    if block >= 0:
+        body = text[block + len("err=<") :]
+        end = body.find("\n >")
+        joined = " ".join(line.strip() for line in (body if end < 0 else body[:end]).splitlines() if line.strip())
+        if joined:
+            return _tidy(joined)
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     if not lines:
         return ""
     # kubectl logs through klog: 'E1123 … "command failed" err="<the actual error>"'.
     found = _KLOG_ERR.search(lines[-1])
     gist = found[1].replace('\\"', '"') if found else lines[-1]
+    return _tidy(gist)
+
+
+def _tidy(gist: str) -> str:
     if gist.lower().startswith("error: "):
         gist = gist[len("error: ") :]
     gist = _UNPRINTABLE.sub("?", gist)

@@ -29,11 +29,12 @@ import orjson
 from stockade.model.finding import InputProblem, SkippedInput
 from stockade.model.resource import Origin, Resource, resource_from_raw
 from stockade.sources.base import ProgressCallback, SourceResult
+from stockade.sources.bounded import GZIP_MAGIC, ReadRefused, gunzip_limited, read_limited
+from stockade.sources.limits import DEFAULT_LIMITS, ParseLimits
 from stockade.sources.redaction import redact_secret
 
 API_VERSION = "stockade.io/v1alpha1"
 KIND = "ClusterSnapshot"
-_GZIP_MAGIC = b"\x1f\x8b"
 
 
 def _origin_source(result: SourceResult) -> str:
@@ -79,17 +80,22 @@ def _line(value: object) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def collect_snapshot(path: str | os.PathLike[str]) -> SourceResult:
-    """Read a snapshot: its objects (origin: the snapshot path), recorded errors and facts."""
+def collect_snapshot(path: str | os.PathLike[str], limits: ParseLimits = DEFAULT_LIMITS) -> SourceResult:
+    """Read a snapshot: its objects (origin: the snapshot path), recorded errors and facts.
+
+    The file must be a regular file of at most ``limits.max_file_bytes``, and expand (when gzip)
+    to at most as much.
+    """
     source = os.fspath(path)
     result = SourceResult()
     try:
-        data = Path(source).read_bytes()
-        if data.startswith(_GZIP_MAGIC):
-            data = gzip.decompress(data)
+        data = read_limited(source, limits.max_file_bytes)
+        if data.startswith(GZIP_MAGIC):
+            data = gunzip_limited(data, limits.max_file_bytes)
         document = orjson.loads(data)
-    except OSError as exc:
-        result.errors.append(InputProblem(source, f"cannot read snapshot: {exc.strerror or exc}"))
+    except ReadRefused as exc:
+        kind = "limit" if exc.limit else "read"
+        result.errors.append(InputProblem(source, f"cannot read snapshot: {exc.message}", kind=kind))
         return result
     except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
         result.errors.append(InputProblem(source, f"snapshot is not valid gzip: {exc}", kind="parse"))
@@ -154,8 +160,9 @@ class SnapshotSource:
     """A snapshot written by ``stockade snapshot`` (gzip JSON), read offline."""
 
     path: str | os.PathLike[str]
+    limits: ParseLimits = DEFAULT_LIMITS
 
     def collect(self, progress: ProgressCallback | None = None) -> SourceResult:
         if progress is not None:
             progress("reading snapshot", 0, 0)
-        return collect_snapshot(self.path)
+        return collect_snapshot(self.path, self.limits)

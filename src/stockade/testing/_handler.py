@@ -107,6 +107,8 @@ class ApiHandler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         self._code = 0
         self._logged = False
+        self._drip = 0.0
+        self._stuck = False
         self._record = (method, url.path, url.query)
         self._arrival = state.enter()
         try:
@@ -135,6 +137,8 @@ class ApiHandler(BaseHTTPRequestHandler):
     # -- the request -----------------------------------------------------------------------
     def _serve(self, state: ServerState, path: str, query: str) -> None:
         faults = state.active_faults(path, query)
+        self._drip = max((f.drip for f in faults), default=0.0)
+        self._stuck = any(f.stuck_continue for f in faults)
         drop_mid = False
         for fault in faults:
             if fault.compact:
@@ -340,7 +344,7 @@ class ApiHandler(BaseHTTPRequestHandler):
                 target.namespace,
                 selector,
                 limit,
-                params.get("continue") or None,
+                None if self._stuck else params.get("continue") or None,
             )
         except Gone:
             self._json(410, status(410, _STALE_CONTINUE), drop_mid)
@@ -348,7 +352,9 @@ class ApiHandler(BaseHTTPRequestHandler):
         # Custom resources are unstructured: their list items keep apiVersion and kind.
         typed_items = not resource.builtin
         metadata: dict[str, Any] = {"resourceVersion": str(page.resource_version)}
-        if page.token:
+        if self._stuck:
+            metadata["continue"] = "stuck"  # the same token, whatever was asked
+        elif page.token:
             metadata["continue"] = page.token
             metadata["remainingItemCount"] = page.remaining
         body = {
@@ -447,6 +453,12 @@ class ApiHandler(BaseHTTPRequestHandler):
             self.wfile.flush()
             raise _Dropped
         self._log_request()
+        if self._drip:
+            for index in range(len(payload)):
+                self.wfile.write(payload[index : index + 1])
+                self.wfile.flush()
+                time.sleep(self._drip)
+            return
         self.wfile.write(payload)
 
     def _start_chunked(self) -> None:

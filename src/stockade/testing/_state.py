@@ -20,7 +20,9 @@ class Fault:
     query string must contain (``continue=``, ``watch=``). Effects, applied in this order:
     ``compact`` forgets the watch history and every continue token; ``delay`` sleeps; ``drop``
     closes the connection before answering or halfway through the body; ``status`` answers
-    with that code (and ``Retry-After`` when given) instead of the real response.
+    with that code (and ``Retry-After`` when given: seconds, or any text such as an HTTP-date)
+    instead of the real response; ``drip`` sends the answer one byte every ``drip`` seconds;
+    ``stuck_continue`` answers a list with its first page and the same continue token every time.
     """
 
     def __init__(
@@ -30,10 +32,12 @@ class Fault:
         query: str = "",
         times: int = 1,
         status: int | None = None,
-        retry_after: int | None = None,
+        retry_after: int | str | None = None,
         delay: float = 0.0,
         drop: Drop | None = None,
         compact: bool = False,
+        drip: float = 0.0,
+        stuck_continue: bool = False,
     ) -> None:
         if drop not in (None, "before", "mid"):
             raise ValueError("drop must be 'before' or 'mid'")
@@ -45,6 +49,8 @@ class Fault:
         self.delay = delay
         self.drop: Drop | None = drop
         self.compact = compact
+        self.drip = drip
+        self.stuck_continue = stuck_continue
         self._lock = threading.Lock()
         self._hits = 0
 

@@ -211,10 +211,12 @@ class FakeApiServer:
         query: str = "",
         times: int = 1,
         status: int | None = None,
-        retry_after: int | None = None,
+        retry_after: int | str | None = None,
         delay: float = 0.0,
         drop: Drop | None = None,
         compact: bool = False,
+        drip: float = 0.0,
+        stuck_continue: bool = False,
     ) -> Fault:
         """Add a :class:`Fault` for the next ``times`` matching requests; returns it (see ``hits``)."""
         fault = Fault(
@@ -226,6 +228,8 @@ class FakeApiServer:
             delay=delay,
             drop=drop,
             compact=compact,
+            drip=drip,
+            stuck_continue=stuck_continue,
         )
         with self._state.lock:
             self._state.faults.append(fault)

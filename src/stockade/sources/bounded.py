@@ -1,0 +1,71 @@
+"""Reading one named file whole (a snapshot, a configuration file) within a size limit.
+
+Special files are refused before anything is read: a FIFO without a writer would block the open
+for ever and ``/dev/zero`` never ends. gzip content is expanded up to the same limit, so a small
+archive cannot stand for gigabytes.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import os
+import stat
+
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+class ReadRefused(Exception):
+    """The file cannot be read, is not a regular file, or is over the limit (``message`` says which,
+    as a clause: "No such file or directory", "it is a FIFO, not a regular file")."""
+
+    def __init__(self, message: str, *, limit: bool = False) -> None:
+        super().__init__(message)
+        self.message = message
+        self.limit = limit
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISCHR(mode):
+        return "a character device"
+    if stat.S_ISBLK(mode):
+        return "a block device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    return "a special file"
+
+
+def read_limited(path: str, max_bytes: int) -> bytes:
+    """The bytes of the regular file ``path``: at most ``max_bytes``, else :class:`ReadRefused`."""
+    try:
+        # O_NONBLOCK: opening a FIFO without a writer returns at once instead of waiting for one.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        raise ReadRefused(str(exc.strerror or exc)) from None
+    with os.fdopen(fd, "rb") as handle:
+        try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode):
+                raise ReadRefused(f"it is {_kind(info.st_mode)}, not a regular file")
+            if info.st_size > max_bytes:
+                raise ReadRefused(f"it is {info.st_size} bytes, over the {max_bytes}-byte limit", limit=True)
+            data = handle.read(max_bytes + 1)  # the file may grow after the stat
+        except OSError as exc:
+            raise ReadRefused(str(exc.strerror or exc)) from None
+    if len(data) > max_bytes:
+        raise ReadRefused(f"it is more than {max_bytes} bytes, over the {max_bytes}-byte limit", limit=True)
+    return data
+
+
+def gunzip_limited(data: bytes, max_bytes: int) -> bytes:
+    """Expand gzip ``data`` to at most ``max_bytes``; raises :class:`ReadRefused` past that and the
+    gzip module's errors (``BadGzipFile``, ``EOFError``, ``zlib.error``) on broken data."""
+    with gzip.GzipFile(fileobj=io.BytesIO(data)) as archive:
+        expanded = archive.read(max_bytes + 1)
+    if len(expanded) > max_bytes:
+        raise ReadRefused(f"it expands to more than {max_bytes} bytes, over the {max_bytes}-byte limit", limit=True)
+    return expanded
