@@ -77,7 +77,13 @@ _NAME_HINTS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("a password", re.compile(r"PASSWORD|PASSWD|PASSPHRASE|(?:^|_)(?:PASS|PWD|PW)(?:_|$)")),
     ("a secret", re.compile(r"SECRET")),
     ("a token", re.compile(r"TOKEN")),
-    ("an API key", re.compile(r"API_?KEY|ACCESS_?KEY|(?:SIGNING|ENCRYPTION|MASTER|SESSION|AUTH|LICEN[CS]E)_?KEY")),
+    (
+        "an API key",
+        re.compile(
+            r"API_?KEY|ACCESS_?KEY|(?:SIGNING|ENCRYPTION|MASTER|SESSION|AUTH|LICEN[CS]E|STORAGE|ACCOUNT|SHARED|CLIENT)_?KEY"
+            r"|(?:^|_)KEY_CONTENT(?:_|$)"
+        ),
+    ),
     ("credentials", re.compile(r"CREDENTIAL|(?:^|_)(?:CREDS|AUTH)(?:_|$)")),
     ("a connection string", re.compile(r"CONN(?:ECTION)?_?STR(?:ING)?|(?:^|_)DSN(?:_|$)")),
 )
@@ -97,15 +103,22 @@ _NOT_SECRET_SEGMENTS = _words(
     FINGERPRINT THUMBPRINT NONCE SALT
     """
 )
-# Shell variables whose names look like credentials but are not.
+# Shell variables whose names look like credentials but are not (in a container's environment
+# only: a ConfigMap key named PWD is a password).
 _SHELL_VARIABLES = frozenset({"PWD", "OLDPWD"})
+# Names that carry an HTTP Authorization header value: a credential even though "HEADER" usually
+# says the value only describes one.
+_AUTHORIZATION_NAME = re.compile(r"AUTHORIZATION|(?:^|_)AUTH_?HEADER(?:_|$)")
+_AUTHORIZATION_SCHEMES = frozenset({"bearer", "basic", "token", "digest", "negotiate"})
+# ``Authorization`` header values: a scheme and its credential.
+_AUTHORIZATION_VALUE = re.compile(r"(?i:bearer|basic|token|digest|negotiate)[ ]++[A-Za-z0-9+/=._~-]{8,}+")
 
 _MIN_RANDOM_LENGTH = 16
 _MAX_SCANNED_LENGTH = 1_000_000
 _FILE_KEY = re.compile(r"""\s*+(?:export\s++)?["']?+([A-Za-z0-9_.\-]++)["']?+\s*+[:=]""")
 # Every name that name_hint() flags contains one of these (case-insensitively): lines whose key has
 # none of them are not looked at line by line.
-_HINT_FRAGMENTS = ("pass", "pw", "secret", "token", "key", "cred", "auth", "conn", "dsn")
+_HINT_FRAGMENTS = ("pass", "pw", "secret", "token", "key", "cred", "auth", "conn", "dsn")  # "auth" covers AUTHORIZATION
 
 
 def _may_hint(text: str) -> bool:
@@ -227,12 +240,15 @@ def name_segments(name: str) -> list[str]:
     return [part for part in _NAME_SPLIT.split(name.upper()) if part]
 
 
-def name_hint(name: str) -> str | None:
-    """What a variable name says its value is ("a password"), or None."""
+def name_hint(name: str, *, environment: bool = True) -> str | None:
+    """What a variable name says its value is ("a password"), or None. ``environment`` False (a
+    ConfigMap key, a setting in a file) drops the exemption for shell variables such as PWD."""
     segments = name_segments(name)
-    if not segments or "_".join(segments) in _SHELL_VARIABLES or segments[-1] in _DESCRIPTOR_SUFFIXES:
-        return None
     joined = "_".join(segments)
+    if _AUTHORIZATION_NAME.search(joined):
+        return "an HTTP Authorization credential"
+    if not segments or (environment and joined in _SHELL_VARIABLES) or segments[-1] in _DESCRIPTOR_SUFFIXES:
+        return None
     for label, pattern in _NAME_HINTS:
         if pattern.search(joined):
             return label
@@ -276,8 +292,8 @@ def looks_random(value: str) -> bool:
     return any(len(part) >= 12 and _mixed(part) for part in _SEPARATORS.split(value))
 
 
-def classify(name: str, value: str, entropy_threshold: float) -> SecretHint | None:
-    """Why ``name=value`` looks like a credential, or None."""
+def classify(name: str, value: str, entropy_threshold: float, *, environment: bool = True) -> SecretHint | None:
+    """Why ``name=value`` looks like a credential, or None (``environment``: see :func:`name_hint`)."""
     if len(value) > _MAX_SCANNED_LENGTH:
         value = value[:_MAX_SCANNED_LENGTH]
     label = known_pattern(value)
@@ -286,9 +302,14 @@ def classify(name: str, value: str, entropy_threshold: float) -> SecretHint | No
     reason = url_credentials(value)
     if reason is not None:
         return SecretHint(reason)
+    scheme, _, credential = value.strip().partition(" ")
+    if scheme.lower() in _AUTHORIZATION_SCHEMES and _is_reference(credential):
+        return None  # "Bearer $(TOKEN)": the credential comes from elsewhere
+    if _AUTHORIZATION_VALUE.fullmatch(value.strip()):
+        return SecretHint("value is an HTTP Authorization credential (scheme and token)")
     if is_harmless(value):
         return None
-    hint = name_hint(name)
+    hint = name_hint(name, environment=environment)
     if hint is not None:
         return SecretHint(f"name looks like {hint}")
     segments = name_segments(name)
@@ -319,7 +340,7 @@ def classify_file(text: str) -> SecretHint | None:
     if reason is not None:
         return SecretHint(reason.replace("value is", "content holds", 1))
     for number, key, value in _file_settings(text):
-        hint = name_hint(key)
+        hint = name_hint(key, environment=False)
         if hint is not None and not is_harmless(value):
             return SecretHint(f"line {number} sets {key!r}, which looks like {hint}")
     return None

@@ -37,13 +37,14 @@ def secret_in_env_value(ctx: RuleContext, container: ContainerRef) -> Iterator[V
     ## What it does
     Looks at every `env[].value` of every container and flags those that look like credentials:
     values in a known key format (AWS access keys, GitHub, GitLab and Slack tokens, Google API keys,
-    PEM private keys, JSON Web Tokens; critical), URLs with an embedded password, names such as
-    `DB_PASSWORD`, `CLIENT_SECRET`, `GITHUB_TOKEN`, `API_KEY`, `PRIVATE_KEY`, `CREDENTIALS`,
-    `AWS_SECRET_ACCESS_KEY` (high), and values that look random and whose Shannon entropy reaches
+    PEM private keys, JSON Web Tokens; critical), URLs with an embedded password, HTTP
+    Authorization values (`Bearer …`, `Basic …`), names such as `DB_PASSWORD`, `CLIENT_SECRET`,
+    `GITHUB_TOKEN`, `API_KEY`, `PRIVATE_KEY`, `CREDENTIALS`, `AWS_SECRET_ACCESS_KEY`,
+    `AZURE_STORAGE_KEY`, `OCI_CLI_KEY_CONTENT`, `AUTH_HEADER` (high), and values that look random and whose Shannon entropy reaches
     the configured threshold (`--secret-entropy-threshold`, default 3.5 bits per character;
     medium). Empty values, booleans, numbers, paths, URLs without credentials and `$(VAR)`
     references are never flagged, nor names that describe a secret rather than hold one
-    (`TOKEN_TTL`, `SECRET_NAME`, `PASSWORD_FILE`). The finding names the variable and the reason;
+    (`TOKEN_TTL`, `SECRET_NAME`, `PASSWORD_FILE`), nor the shell's `PWD`. The finding names the variable and the reason;
     it never repeats the value.
 
     ## Why is this bad?

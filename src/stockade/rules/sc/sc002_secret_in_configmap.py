@@ -27,12 +27,12 @@ def _configmap_hint(key: str, value: str, threshold: float, binary: bool) -> Sec
         label = known_pattern(decoded if decoded is not None else value)
         if label is not None:
             return SecretHint(f"content matches {label} pattern", Severity.CRITICAL)
-        hint = name_hint(key)
+        hint = name_hint(key, environment=False)
         # Binary content is high-entropy by nature: only the key's name can speak for it.
         return SecretHint(f"key name looks like {hint}") if hint is not None and value.strip() else None
     if "\n" in value.strip():
         return classify_file(value)
-    return classify(key, value, threshold)
+    return classify(key, value, threshold, environment=False)
 
 
 @object_rule(
@@ -57,7 +57,8 @@ def secret_in_configmap(ctx: RuleContext, configmap: Resource) -> Iterator[Viola
     ## What it does
     Looks at every key of a ConfigMap's `data` and `binaryData` with the heuristics of SC-001:
     known key formats anywhere in the value (critical), URLs with embedded passwords, keys named
-    like credentials (`db-password`, `api_token`), and random-looking single values with high
+    like credentials (`db-password`, `api_token`; `PWD` too, which in a ConfigMap is a password,
+    not the shell's working directory), HTTP Authorization values, and random-looking single values with high
     entropy. Multi-line values are read as configuration files: each `key: value` or `key=value`
     line is judged by its own key (`spring.datasource.password=…`), without entropy, since files
     are full of harmless hashes. `binaryData` is decoded and searched for key formats only. The
