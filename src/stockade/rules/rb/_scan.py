@@ -5,9 +5,9 @@
 review. Which rules are dangerous is decided in one place, `stockade.rbac.danger`, which
 ``stockade rbac explain`` uses too.
 
-Kubernetes' own roles and bindings (``system:*``, ``kubeadm:*``, ``eks:*`` bound to system
-identities, and ``cluster-admin`` bound to ``system:masters``) are neither failed nor passed: they
-are how the control plane works, and a stock cluster must scan clean. See `stockade.rbac.objects`.
+Kubernetes' own bindings (the bootstrap policy's and kubeadm's, recognised by exact name, role and
+subjects) are neither failed nor passed: they are how the control plane works, and a stock cluster
+must scan clean. See `stockade.rbac.objects`.
 """
 
 from __future__ import annotations
