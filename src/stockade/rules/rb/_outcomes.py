@@ -48,10 +48,14 @@ def danger_outcomes(
             by_binding[exposure.binding].append(exposure)
 
     for custom in scan.custom_roles:
-        if not custom.declared:
-            yield Outcome(custom.resource)
+        violations = tuple(_role_violations(custom, dangers, by_source, rated)) if custom.declared else ()
+        malformed = scan.malformed_rules.get(custom.ref)
+        if malformed:
+            if violations:
+                yield Outcome(custom.resource, violations)
+            yield Outcome(custom.resource, error=f"{custom.ref}: {'; '.join(malformed)}")
             continue
-        yield Outcome(custom.resource, tuple(_role_violations(custom, dangers, by_source, rated)))
+        yield Outcome(custom.resource, violations)
     for custom_binding in scan.custom_bindings:
         binding = custom_binding.binding
         role = binding.role_ref
