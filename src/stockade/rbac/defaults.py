@@ -166,17 +166,16 @@ def default_cluster_roles() -> dict[str, Raw]:
 def defaults_to_add(present: set[str]) -> list[str]:
     """Names of default ClusterRoles to add when ``present`` names are what the scan declares.
 
-    An aggregation source is added only with the aggregated role it feeds, so a scan that declares
-    its own ``edit`` does not get Kubernetes' edit rules merged into it.
+    Every cluster has them all, a file's own ``edit`` included: the API server puts back the
+    aggregation rule, so Kubernetes' ``system:aggregate-to-edit`` rules flow into it anyway.
     """
     names = []
-    if "cluster-admin" not in present:
-        names.append("cluster-admin")
+    for name in ("cluster-admin", "admin", "edit", "view"):
+        if name not in present:
+            names.append(name)
     for role in ("admin", "edit", "view"):
-        if role not in present:
-            names.append(role)
-            if f"system:aggregate-to-{role}" not in present:
-                names.append(f"system:aggregate-to-{role}")
+        if f"system:aggregate-to-{role}" not in present:
+            names.append(f"system:aggregate-to-{role}")
     return names
 
 
