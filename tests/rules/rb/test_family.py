@@ -9,7 +9,7 @@ from stockade.rules.rb._scan import rbac_scan
 from tests.helpers import inventory_from_raw, scan_objects
 from tests.rbac.builders import cluster_role_binding, group, local_grant, rule, sa
 
-RB_IDS = [f"RB-{n:03d}" for n in range(1, 18)]
+RB_IDS = [f"RB-{n:03d}" for n in range(1, 19)]
 
 
 def test_every_rb_rule_is_registered_with_rbac_metadata() -> None:

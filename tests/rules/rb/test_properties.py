@@ -16,7 +16,7 @@ from tests.rbac import oracle
 from tests.rbac.builders import cluster_role, cluster_role_binding, role, role_binding, user
 
 Raw = dict[str, Any]
-RB_IDS = [f"RB-{n:03d}" for n in range(1, 18)]
+RB_IDS = [f"RB-{n:03d}" for n in range(1, 19)]
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from tests.helpers import scan_objects
 from tests.rbac.builders import cluster_role_binding, group
 from tests.rbac.stock import stock_kubeadm_cluster
 
-RB_IDS = [f"RB-{n:03d}" for n in range(1, 18)]
+RB_IDS = [f"RB-{n:03d}" for n in range(1, 19)]
 DEMO = Path(__file__).resolve().parents[3] / "examples" / "demo"
 
 

@@ -26,11 +26,10 @@ def redefined_kubernetes_role(ctx: RuleContext) -> Iterator[Outcome]:
     """Manifest redefines a Kubernetes ClusterRole.
 
     ## What it does
-    Flags a ClusterRole named `cluster-admin`, `admin`, `edit`, `view` or
-    `system:aggregate-to-admin|edit|view` whose content says less than Kubernetes' own: rules of
-    Kubernetes' definition left out, or (for `admin`, `edit`, `view`) no aggregation rule selecting
-    the `aggregate-to-` label. Bindings to these roles are judged by what Kubernetes grants (plus
-    any extra rule the copy adds), never by the copy.
+    Flags a ClusterRole named `cluster-admin` that leaves out any of Kubernetes' rules, and an
+    `admin`, `edit` or `view` without the aggregation rule selecting its `aggregate-to-` label.
+    Bindings to these roles (and to the `system:aggregate-to-*` sources) are judged by what
+    Kubernetes grants, plus any extra rule the copy adds, never by the copy.
 
     ## Why is this bad?
     The API server reconciles its bootstrap roles at every start: it puts back the rules and the
@@ -51,6 +50,17 @@ def redefined_kubernetes_role(ctx: RuleContext) -> Iterator[Outcome]:
 
     ## Use instead
     ```yaml
+    # Leave Kubernetes' roles out of the manifests, or copy them whole, as a cluster holds them.
+    apiVersion: rbac.authorization.k8s.io/v1
+    kind: ClusterRole
+    metadata: {name: cluster-admin}
+    rules:
+      - apiGroups: ["*"]
+        resources: ["*"]
+        verbs: ["*"]
+      - nonResourceURLs: ["*"]
+        verbs: ["*"]
+    ---
     apiVersion: rbac.authorization.k8s.io/v1
     kind: ClusterRole
     metadata: {name: config-reader}
