@@ -148,11 +148,21 @@ def test_assumed_roles_aggregate_the_scanned_ones() -> None:
     assert built.can_subject(leads, Request("create", "rolebindings", api_group=RBAC_GROUP, namespace="shop"))
 
 
-def test_declared_roles_win_over_assumed_ones() -> None:
+def test_a_declared_copy_of_a_kubernetes_role_means_what_kubernetes_says() -> None:
+    # The API server reconciles its bootstrap roles: view aggregates Kubernetes' view rules, and
+    # cluster-admin keeps every rule, whatever a file's copy declares.
     own_view = cluster_role("view", rule(["get"], ["pods"]))
-    built = index([own_view, cluster_role_binding("b", "view", group("g"))], assume_defaults=True)
+    own_admin = cluster_role("cluster-admin", rule(["get"], ["pods"]))
+    raws = [own_view, own_admin, cluster_role_binding("b", "view", group("g"))]
+    raws.append(cluster_role_binding("c", "cluster-admin", group("h")))
+    built = index(raws, assume_defaults=True)
     assert ObjectRef("ClusterRole", None, "view") not in built.assumed_roles
-    assert not built.can_subject(Subject.group("g"), Request("list", "configmaps", namespace="x"))
+    assert built.can_subject(Subject.group("g"), Request("list", "configmaps", namespace="x"))
+    assert built.can_subject(Subject.group("h"), Request("delete", "nodes"))
+    assert set(built.redefined_roles) == {
+        ObjectRef("ClusterRole", None, "view"),
+        ObjectRef("ClusterRole", None, "cluster-admin"),
+    }
 
 
 def test_unknown_builtin_roles_are_not_missing_roles() -> None:

@@ -318,6 +318,9 @@ class _Evaluator:
             if wrong is not _NONE:
                 self.error(rule, outcome.target, f"the rule's outcome holds {type(wrong).__name__}, not a Violation")
                 continue
+            if outcome.error is not None:
+                self.error(rule, outcome.target, outcome.error, outcome.container)
+                continue
             self.record(rule, outcome.target, outcome.violations, outcome.container)
 
 

@@ -151,7 +151,7 @@ DANGERS: Mapping[Danger, DangerInfo] = {
         ),
         DangerInfo(
             Danger.WILDCARD,
-            "use wildcards for verbs or resources",
+            "use wildcards for verbs, resources or API groups",
             "every present and future verb or resource type, custom ones included",
             Severity.HIGH,
             Severity.MEDIUM,
@@ -302,6 +302,7 @@ def classify(rule: PolicyRule, namespaced: bool) -> tuple[DangerMatch, ...]:
         found.append(DangerMatch(Danger.ALL_ACCESS, ("* on *",)))
     wild = [f"verbs={ALL}"] if ALL in rule.verbs else []
     wild += [f"resources={r}" for r in rule.resources if r.startswith(ALL)]
+    wild += [f"apiGroups={ALL}"] if ALL in rule.api_groups else []
     if wild:
         found.append(DangerMatch(Danger.WILDCARD, tuple(wild)))
     candidates: dict[Danger, list[Probe]] = {}

@@ -24,7 +24,7 @@ from stockade._gc import collector_paused
 from stockade.model.inventory import Inventory
 from stockade.model.resource import Origin, Resource, resource_from_raw
 from stockade.rbac.aggregate import aggregate
-from stockade.rbac.defaults import default_cluster_roles, defaults_to_add
+from stockade.rbac.defaults import AGGREGATE_TO, default_cluster_roles, defaults_to_add
 from stockade.rbac.match import ALL, rule_allows
 from stockade.rbac.model import (
     ANONYMOUS_USER,
@@ -125,6 +125,8 @@ class RbacIndex:
         self._buckets: dict[tuple[str, str, str], list[tuple[str, int]]] = defaultdict(list)
         self._non_resource: list[tuple[str, int]] = []
         self.assumed_roles: tuple[ObjectRef, ...] = ()
+        # Declared copies of Kubernetes' own ClusterRoles that say less than Kubernetes does, and how.
+        self.redefined_roles: dict[ObjectRef, str] = {}
         self.unknown_builtin_roles: tuple[ObjectRef, ...] = ()
         self._assume_defaults = False
 
@@ -169,6 +171,7 @@ class RbacIndex:
                 problems.append(_duplicate(role.ref, resource))
             cluster_roles[role.ref.name] = role
         if self._assume_defaults:
+            self.redefined_roles = _reconcile_defaults(cluster_roles, intern, problems)
             self.assumed_roles = _add_defaults(cluster_roles, intern, problems)
         computed = aggregate(cluster_roles)
         for name, role in cluster_roles.items():
@@ -454,6 +457,40 @@ def _add_defaults(
         cluster_roles[name] = role
         added.append(role.ref)
     return tuple(added)
+
+
+def _reconcile_defaults(
+    cluster_roles: dict[str, RoleDef], intern: RuleInterner, problems: list[RbacProblem]
+) -> dict[ObjectRef, str]:
+    """Give declared copies of Kubernetes' own ClusterRoles the meaning the API server gives them.
+
+    The API server reconciles its bootstrap roles at every start: it puts back missing rules (extra
+    ones stay) and the aggregation rule of ``admin``/``edit``/``view``. So a file's copy cannot make
+    ``cluster-admin`` harmless: the rules used are Kubernetes' plus the copy's extras. Returns the
+    copies that say less than Kubernetes, with what they leave out.
+    """
+    redefined: dict[ObjectRef, str] = {}
+    for name, raw in default_cluster_roles().items():
+        declared = cluster_roles.get(name)
+        if declared is None:
+            continue
+        resource = resource_from_raw(raw, Origin(DEFAULTS_ORIGIN))
+        assert isinstance(resource, Resource)
+        kube = read_role(resource, None, intern, problems)
+        if kube.aggregation is not None:
+            if declared.aggregation is None or not all(s in declared.aggregation for s in kube.aggregation):
+                redefined[declared.ref] = f"has no aggregationRule selecting {AGGREGATE_TO}{name}"
+            cluster_roles[name] = RoleDef(
+                declared.ref, declared.rules, declared.labels, kube.aggregation, declared.origin, declared.positions
+            )
+            continue
+        missing = [rule for rule in kube.rules if rule not in declared.rules]
+        # The aggregation sources change with every Kubernetes version: only cluster-admin's are fixed.
+        if missing and name == "cluster-admin":
+            redefined[declared.ref] = f"leaves out {len(missing)} of Kubernetes' {len(kube.rules)} rules"
+        extras = tuple(rule for rule in declared.rules if rule not in kube.rules)
+        cluster_roles[name] = RoleDef(declared.ref, (*kube.rules, *extras), declared.labels, None, declared.origin)
+    return redefined
 
 
 def _duplicate(ref: ObjectRef, resource: Resource) -> RbacProblem:

@@ -5,14 +5,16 @@ kubeadm's ``kubeadm:*``, EKS's ``eks:*``, and the user-facing ``cluster-admin``/
 ``view``). Reporting them would bury a team's own choices under noise they cannot act on, so
 Stockade treats them as *stock*:
 
-- a role is stock when it carries the ``kubernetes.io/bootstrapping: rbac-defaults`` label, or is a
-  ClusterRole named ``cluster-admin``/``admin``/``edit``/``view`` or with a platform prefix, or a
-  ``kube-system`` Role with a platform prefix;
-- a grant is stock when its binding is stock-named (the label, a platform prefix, or the
-  ``cluster-admin`` ClusterRoleBinding) *and* the subject is a system identity (a platform-prefixed
-  user or group, or a ``kube-system`` ServiceAccount).
+- a role is stock when it is a ClusterRole named ``cluster-admin``/``admin``/``edit``/``view`` or
+  with a platform prefix, or a ``kube-system`` Role with a platform prefix (or the API server's
+  ``extension-apiserver-authentication-reader``). Stock roles are not judged rule by rule; what
+  they grant is reported on the bindings that hand them out;
+- a grant is stock only when the binding is one of the bootstrap policy's, recognised by its exact
+  kind, namespace, name and roleRef, *and* the subject is one that bootstrap binding names (the
+  table in `stockade.rbac.defaults`). A name or the ``kubernetes.io/bootstrapping`` label can be set
+  by anyone, so neither alone excuses a grant.
 
-A stock-named binding that also names a person is not stock for that person: adding someone to a
+A bootstrap binding that also names a person is not stock for that person: adding someone to a
 system binding is exactly the kind of change worth reporting.
 """
 
@@ -23,13 +25,15 @@ from collections.abc import Mapping
 
 from stockade.model.inventory import Inventory
 from stockade.model.resource import Resource
-from stockade.rbac.defaults import BOOTSTRAP_LABEL, BOOTSTRAP_VALUE, USER_FACING
+from stockade.rbac.defaults import USER_FACING, SubjectKey, bootstrap_binding
 from stockade.rbac.model import ObjectRef, Subject
 from stockade.rbac.parse import is_rbac
 
 PLATFORM_PREFIXES = ("system:", "kubeadm:", "eks:")
 SYSTEM_NAMESPACE = "kube-system"
 RBAC_KINDS = ("Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding")
+# Roles the API server creates in kube-system without a platform prefix.
+SYSTEM_ROLES = frozenset({"extension-apiserver-authentication-reader"})
 
 # Names that mark an identity as a dedicated privileged one, and as an emergency (break-glass) one.
 _ADMIN_MARKER = re.compile(r"(^|[^a-z0-9])(admins?|administrators?|root|superusers?|privileged)([^a-z0-9]|$)")
@@ -39,12 +43,6 @@ BREAK_GLASS_ANNOTATION = "stockade.io/break-glass"
 
 def is_platform_name(name: str) -> bool:
     return name.startswith(PLATFORM_PREFIXES)
-
-
-def is_system_subject(subject: Subject) -> bool:
-    if subject.kind == "ServiceAccount":
-        return subject.namespace == SYSTEM_NAMESPACE
-    return is_platform_name(subject.name)
 
 
 def has_admin_marker(name: str) -> bool:
@@ -62,37 +60,34 @@ class RbacObjects:
 
     def __init__(self, inventory: Inventory) -> None:
         self.by_ref: dict[ObjectRef, Resource] = {}
-        # Objects carrying the bootstrap label; read once, since big clusters ask about every binding.
-        self._bootstrapped: set[ObjectRef] = set()
         for kind in RBAC_KINDS:
             for resource in inventory.of_kind(kind):
                 if not is_rbac(resource):
                     continue
                 namespace = inventory.effective_namespace(resource) if kind in ("Role", "RoleBinding") else None
-                ref = ObjectRef(kind, namespace, resource.name)
-                self.by_ref[ref] = resource
-                if resource.labels.get(BOOTSTRAP_LABEL) == BOOTSTRAP_VALUE:
-                    self._bootstrapped.add(ref)
-                else:
-                    self._bootstrapped.discard(ref)
+                self.by_ref[ObjectRef(kind, namespace, resource.name)] = resource
 
     def get(self, ref: ObjectRef) -> Resource | None:
         return self.by_ref.get(ref)
 
     def is_stock_role(self, ref: ObjectRef) -> bool:
-        if ref in self._bootstrapped:
-            return True
         if ref.kind == "ClusterRole":
             return ref.name in USER_FACING or is_platform_name(ref.name)
-        return ref.namespace == SYSTEM_NAMESPACE and is_platform_name(ref.name)
-
-    def is_stock_named_binding(self, ref: ObjectRef) -> bool:
-        if ref in self._bootstrapped or is_platform_name(ref.name):
-            return True
-        return ref.kind == "ClusterRoleBinding" and ref.name == "cluster-admin"
+        return ref.namespace == SYSTEM_NAMESPACE and (is_platform_name(ref.name) or ref.name in SYSTEM_ROLES)
 
     def is_stock_grant(self, binding: ObjectRef, subject: Subject) -> bool:
-        return self.is_stock_named_binding(binding) and is_system_subject(subject)
+        """Whether ``binding`` is a bootstrap binding, exactly as created, and names ``subject`` there."""
+        resource = self.by_ref.get(binding)
+        if resource is None:
+            return False
+        role_ref = resource.raw.get("roleRef")
+        if not isinstance(role_ref, Mapping):
+            return False
+        entry = bootstrap_binding(
+            (binding.kind, binding.namespace, binding.name), role_ref.get("kind"), role_ref.get("name")
+        )
+        key: SubjectKey = (subject.kind, subject.name, subject.namespace)
+        return entry is not None and key in entry.subjects
 
     def is_break_glass_binding(self, ref: ObjectRef) -> bool:
         resource = self.by_ref.get(ref)

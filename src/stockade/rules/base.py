@@ -78,11 +78,13 @@ class Violation:
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """What an inventory rule says about one target: violations, or none for a pass."""
+    """What an inventory rule says about one target: violations, or none for a pass; ``error`` when
+    part of the target could not be judged (an ``error`` finding, never a pass)."""
 
     target: Resource
     violations: tuple[Violation, ...] = ()
     container: str | None = None
+    error: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ from stockade.rules.rb._scan import rbac_scan
 from tests.helpers import inventory_from_raw, scan_objects
 from tests.rbac.builders import cluster_role_binding, group, local_grant, rule, sa
 
-RB_IDS = [f"RB-{n:03d}" for n in range(1, 18)]
+RB_IDS = [f"RB-{n:03d}" for n in range(1, 19)]
 
 
 def test_every_rb_rule_is_registered_with_rbac_metadata() -> None:
@@ -28,11 +28,16 @@ def test_the_analysis_is_built_once_per_scan_and_never_shared_between_scans() ->
     assert rbac_scan(RuleContext.of(inventory)) is not rbac_scan(ctx)
 
 
-def test_all_rules_together_report_a_cluster_admin_binding_once_per_concern() -> None:
-    result = scan_objects([cluster_role_binding("ci", "cluster-admin", sa("ci", "tools"))], RB_IDS)
-    failed = sorted(f.rule_id for f in result.findings if f.status is Status.FAIL)
-    # RB-001 for the binding and RB-017 for the ServiceAccount; not one finding per danger of cluster-admin.
-    assert failed == ["RB-001", "RB-017"]
+def test_each_rule_reports_a_cluster_admin_binding_whatever_else_is_selected() -> None:
+    raws = [cluster_role_binding("ci", "cluster-admin", sa("ci", "tools"))]
+    together = scan_objects(raws, RB_IDS)
+    failed = sorted(f.rule_id for f in together.findings if f.status is Status.FAIL)
+    # RB-001 and RB-003..RB-012 each see a danger of cluster-admin on the binding (RB-002 judges roles
+    # only); RB-017 the ServiceAccount.
+    assert failed == [*(f"RB-{n:03d}" for n in (1, *range(3, 13))), "RB-017"]
+    for rule_id in ("RB-004", "RB-009"):
+        alone = scan_objects(raws, [rule_id])
+        assert [f.rule_id for f in alone.findings if f.status is Status.FAIL] == [rule_id]
 
 
 def test_kubernetes_own_binding_is_neither_failed_nor_passed() -> None:

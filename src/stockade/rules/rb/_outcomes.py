@@ -4,7 +4,9 @@ The finding goes to the rule of the role that declares the power (path ``rules[i
 is what a person narrows, with the subjects and bindings that receive it in the message. When the
 declaring role is Kubernetes' own (``edit``, ``cluster-admin``, ``system:*``), nobody edits it;
 the finding goes to the binding instead (path ``roleRef.name``). A custom role that declares a
-power nobody is granted yet is reported at low severity: a latent grant.
+power nobody is granted yet is reported at low severity: a latent grant. A rule that grants
+everything grants every danger, so each danger rule reports it on its own: what a rule finds does
+not depend on which other rules are selected.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from collections.abc import Callable, Iterator
 
 from stockade.model.finding import Severity
 from stockade.rbac.danger import Danger
-from stockade.rbac.exposure import Exposure, is_all_access
+from stockade.rbac.exposure import Exposure
 from stockade.rbac.index import IndexedBinding
 from stockade.rbac.model import ObjectRef
 from stockade.rules.base import Outcome, Path, Violation
@@ -30,13 +32,8 @@ def danger_outcomes(
     dangers: tuple[Danger, ...],
     *,
     rate: Rate | None = None,
-    include_all_access: bool = False,
 ) -> Iterator[Outcome]:
-    """Outcomes for custom roles (findings on their rules) and custom bindings of stock roles.
-
-    Rules that grant every verb on everything are left to RB-001/RB-002 unless
-    ``include_all_access``: a cluster-admin copy is one finding, not fourteen.
-    """
+    """Outcomes for custom roles (findings on their rules) and custom bindings of stock roles."""
 
     def rated(exposure: Exposure) -> Severity:
         return rate(scan, exposure) if rate is not None else scan.severity(exposure.match, exposure.namespace)
@@ -44,8 +41,6 @@ def danger_outcomes(
     by_source: dict[tuple[ObjectRef, int], list[Exposure]] = defaultdict(list)
     by_binding: dict[ObjectRef, list[Exposure]] = defaultdict(list)
     for exposure in scan.exposures.of(*dangers):
-        if exposure.all_access and not include_all_access:
-            continue
         source = exposure.source
         if scan.objects.get(source) is not None and not scan.objects.is_stock_role(source):
             by_source[(source, exposure.source_index)].append(exposure)
@@ -53,10 +48,14 @@ def danger_outcomes(
             by_binding[exposure.binding].append(exposure)
 
     for custom in scan.custom_roles:
-        if not custom.declared:
-            yield Outcome(custom.resource)
+        violations = tuple(_role_violations(custom, dangers, by_source, rated)) if custom.declared else ()
+        malformed = scan.malformed_rules.get(custom.ref)
+        if malformed:
+            if violations:
+                yield Outcome(custom.resource, violations)
+            yield Outcome(custom.resource, error=f"{custom.ref}: {'; '.join(malformed)}")
             continue
-        yield Outcome(custom.resource, tuple(_role_violations(custom, dangers, by_source, include_all_access, rated)))
+        yield Outcome(custom.resource, violations)
     for custom_binding in scan.custom_bindings:
         binding = custom_binding.binding
         role = binding.role_ref
@@ -72,7 +71,6 @@ def _role_violations(
     custom: CustomRole,
     dangers: tuple[Danger, ...],
     by_source: dict[tuple[ObjectRef, int], list[Exposure]],
-    include_all_access: bool,
     rated: Rated,
 ) -> Iterator[Violation]:
     ref = custom.ref
@@ -88,8 +86,6 @@ def _role_violations(
                 path,
                 severity=worst(rated(e) for e in granted),
             )
-            continue
-        if is_all_access(declared) and not include_all_access:
             continue
         latent = [m for m in declared if m.danger in dangers]
         if latent:

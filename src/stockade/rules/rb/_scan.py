@@ -5,9 +5,9 @@
 review. Which rules are dangerous is decided in one place, `stockade.rbac.danger`, which
 ``stockade rbac explain`` uses too.
 
-Kubernetes' own roles and bindings (``system:*``, ``kubeadm:*``, ``eks:*`` bound to system
-identities, and ``cluster-admin`` bound to ``system:masters``) are neither failed nor passed: they
-are how the control plane works, and a stock cluster must scan clean. See `stockade.rbac.objects`.
+Kubernetes' own bindings (the bootstrap policy's and kubeadm's, recognised by exact name, role and
+subjects) are neither failed nor passed: they are how the control plane works, and a stock cluster
+must scan clean. See `stockade.rbac.objects`.
 """
 
 from __future__ import annotations
@@ -71,6 +71,13 @@ class RbacScan:
         self.custom_roles: tuple[CustomRole, ...] = tuple(self._custom_roles())
         self.custom_bindings: tuple[CustomBinding, ...] = tuple(self._custom_bindings())
         self._all_access: dict[ObjectRef, bool] = {}
+        # Rules the API server would reject by shape (a string where a list belongs): not judged, so
+        # every rule that reads roles reports them as errors rather than passing the role.
+        malformed: dict[ObjectRef, list[str]] = defaultdict(list)
+        for problem in self.index.problems:
+            if problem.code == "malformed-rule":
+                malformed[problem.object].append(problem.message)
+        self.malformed_rules: dict[ObjectRef, tuple[str, ...]] = {r: tuple(m) for r, m in malformed.items()}
 
     def _custom_roles(self) -> Iterator[CustomRole]:
         for ref, resource in self.objects.by_ref.items():

@@ -1,4 +1,4 @@
-"""RB-002: wildcards in the verbs or resources of a custom role's rule."""
+"""RB-002: wildcards in the verbs, resources or API groups of a custom role's rule."""
 
 from __future__ import annotations
 
@@ -31,14 +31,14 @@ def wildcard_rbac_rule(ctx: RuleContext) -> Iterator[Outcome]:
     """Role rule uses a wildcard for verbs or resources.
 
     ## What it does
-    Flags rules of custom Roles and ClusterRoles with `*` in `verbs`, `*` in `resources` or a
-    `*/subresource` entry. A rule with `*` verbs on `*` resources in `*` API groups is a copy of
+    Flags rules of custom Roles and ClusterRoles with `*` in `verbs`, `*` in `resources`, a
+    `*/subresource` entry or `*` in `apiGroups`. A rule with `*` verbs on `*` resources in `*` API groups is a copy of
     cluster-admin: critical when granted cluster-wide, high in a namespace. The message names who
     holds the rule and through which binding; a rule nobody is granted yet is low (latent).
 
     ## Why is this bad?
-    A wildcard grants every verb or resource that exists today and every one added later: new
-    subresources, custom resources of operators installed next year, custom verbs such as
+    A wildcard grants every verb, resource or API group that exists today and every one added
+    later: the same resource name in another group, new subresources, custom resources of operators installed next year, custom verbs such as
     `escalate`, `bind` and `impersonate`. What the role allows can no longer be read from it.
 
     ## Example
@@ -89,7 +89,7 @@ def wildcard_rbac_rule(ctx: RuleContext) -> Iterator[Outcome]:
     - https://kubernetes.io/docs/reference/access-authn-authz/rbac/#referring-to-resources
     """
     scan = rbac_scan(ctx)
-    for outcome in danger_outcomes(scan, (Danger.ALL_ACCESS, Danger.WILDCARD), include_all_access=True):
+    for outcome in danger_outcomes(scan, (Danger.ALL_ACCESS, Danger.WILDCARD)):
         # Kubernetes' own wildcard roles are RB-001's business when bound; only custom roles here.
         if outcome.target.kind in ("Role", "ClusterRole"):
             yield outcome

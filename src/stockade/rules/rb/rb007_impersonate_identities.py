@@ -14,13 +14,32 @@ from stockade.rules.rb._scan import RbacScan, rbac_scan
 
 
 def _impersonate_rate(scan: RbacScan, exposure: Exposure) -> Severity:
-    """Impersonating named identities is as bad as those identities."""
+    """Impersonating named identities is as bad as those identities, compared as full identities:
+    the user ``deployer`` is not the ServiceAccount ``payments/deployer``."""
     match = exposure.match
     if not match.names:
         return scan.severity(match, exposure.namespace)
-    privileged = {h.subject.name for h in scan.review.holders} | {MASTERS_GROUP}
-    if privileged & set(match.names):
-        return Severity.CRITICAL
+    privileged: set[tuple[str, str, str | None]] = {("groups", MASTERS_GROUP, None)}
+    for holder in scan.review.holders:
+        subject = holder.subject
+        if subject.kind == "Group":
+            privileged.add(("groups", subject.name, None))
+        elif subject.username is not None:
+            privileged.add(("users", subject.username, None))
+            if subject.kind == "ServiceAccount":
+                privileged.add(("serviceaccounts", subject.name, subject.namespace))
+    resources = {allowed.partition(" ")[2] for allowed in match.allows}
+    for name in match.names:
+        for resource in resources:
+            if resource == "serviceaccounts":
+                # A RoleBinding reaches the ServiceAccounts of its namespace; a cluster binding, all.
+                if any(
+                    (kind, held) == (resource, name) and exposure.namespace in (None, namespace)
+                    for kind, held, namespace in privileged
+                ):
+                    return Severity.CRITICAL
+            elif (resource, name, None) in privileged:
+                return Severity.CRITICAL
     return Severity.HIGH if exposure.namespace is None else Severity.MEDIUM
 
 

@@ -6,9 +6,23 @@ from collections.abc import Iterator
 
 from stockade.model.finding import Area, Severity, Stage
 from stockade.rbac.danger import Danger
+from stockade.rbac.exposure import Exposure
 from stockade.rules.base import Outcome, RuleContext, inventory_rule
 from stockade.rules.rb._outcomes import danger_outcomes
-from stockade.rules.rb._scan import rbac_scan
+from stockade.rules.rb._scan import RbacScan, rbac_scan
+
+
+def _token_rate(scan: RbacScan, exposure: Exposure) -> Severity:
+    """Tokens for named ServiceAccounts are as bad as those accounts, not as their namespace."""
+    match = exposure.match
+    if not match.names:
+        return scan.severity(match, exposure.namespace)
+    for holder in scan.review.holders:
+        subject = holder.subject
+        reached = exposure.namespace is None or subject.namespace == exposure.namespace
+        if subject.kind == "ServiceAccount" and subject.name in match.names and reached:
+            return Severity.CRITICAL
+    return Severity.HIGH if exposure.namespace is None else Severity.MEDIUM
 
 
 @inventory_rule(
@@ -33,7 +47,9 @@ def create_service_account_tokens(ctx: RuleContext) -> Iterator[Outcome]:
     ## What it does
     Flags role rules that allow `create` on `serviceaccounts/token` (the TokenRequest API).
     Cluster-wide it is critical; in a namespace medium, critical where a cluster-admin-equivalent
-    ServiceAccount lives. Rules limited to named ServiceAccounts are reported with the names.
+    ServiceAccount lives. Rules limited to named ServiceAccounts (`resourceNames`) are reported
+    with the names and rated by those accounts: critical when one is cluster-admin-equivalent,
+    otherwise high cluster-wide and medium in a namespace.
 
     ## Why is this bad?
     A TokenRequest returns a fresh token for any ServiceAccount the rule reaches, with that
@@ -83,4 +99,4 @@ def create_service_account_tokens(ctx: RuleContext) -> Iterator[Outcome]:
     - https://kubernetes.io/docs/concepts/security/rbac-good-practices/#token-request
     - https://kubernetes.io/docs/reference/kubernetes-api/authentication-resources/token-request-v1/
     """
-    yield from danger_outcomes(rbac_scan(ctx), (Danger.CREATE_TOKENS,))
+    yield from danger_outcomes(rbac_scan(ctx), (Danger.CREATE_TOKENS,), rate=_token_rate)

@@ -16,12 +16,20 @@ CSR_GROUP = "certificates.k8s.io"
 CLIENT_SIGNERS = ("kubernetes.io/kube-apiserver-client", "kubernetes.io/*")
 
 
+def _reaches_client_signer(exposure: Exposure) -> bool:
+    """Whether the signer rule approves for a client signer (no resourceNames: every signer)."""
+    names = exposure.match.names
+    return not names or any(name in CLIENT_SIGNERS or name == "*" for name in names)
+
+
 def _csr_rate(scan: RbacScan, exposure: Exposure) -> Severity:
     """Critical when a subject holds both halves: approving CSRs and approving for a client signer."""
     if exposure.match.danger is Danger.APPROVE_CSRS:
         others = [Request("approve", "signers", api_group=CSR_GROUP, name=name) for name in CLIENT_SIGNERS]
-    else:
+    elif _reaches_client_signer(exposure):
         others = [Request("update", "certificatesigningrequests/approval", api_group=CSR_GROUP, name="any")]
+    else:
+        return Severity.MEDIUM  # a serving or custom signer issues no identity to the API server
     for subject in exposure.subjects:
         if any(scan.index.can_subject(subject, request).allowed for request in others):
             return Severity.CRITICAL
@@ -50,7 +58,10 @@ def approve_certificate_requests(ctx: RuleContext) -> Iterator[Outcome]:
     ## What it does
     Flags ClusterRole rules that allow `update` or `patch` on `certificatesigningrequests/approval`,
     or `approve` on `signers` (certificates.k8s.io), when bound cluster-wide. Critical when a
-    subject holds both (it can approve client certificates); medium for one half alone.
+    subject holds both and the signer approval reaches a client signer
+    (`kubernetes.io/kube-apiserver-client`, `kubernetes.io/*`, or every signer): it can approve
+    client certificates. Medium for one half alone, and for signer approval limited to non-client
+    signers such as `kubernetes.io/kubelet-serving`.
 
     ## Why is this bad?
     Whoever can create and approve a CertificateSigningRequest for the
