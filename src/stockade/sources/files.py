@@ -15,7 +15,6 @@ raises for bad input, and one bad input never stops the others.
 from __future__ import annotations
 
 import errno
-import gc
 import os
 import stat
 import sys
@@ -24,7 +23,6 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, BinaryIO, Literal
 
-from stockade._gc import collector_paused
 from stockade.model.finding import InputProblem, SkippedInput
 from stockade.sources.base import ProgressCallback, SourceResult
 from stockade.sources.decode import DecodeProblem, decode_bytes
@@ -73,16 +71,14 @@ def collect_paths(
     the last half of the files by size). The result is the same either way, in the same order.
     """
     result = SourceResult()
-    with collector_paused():
-        found = list(discover(paths))
-        outcomes = _read_all(found, limits, stdin, parallel)
-        for outcome in outcomes:
-            if isinstance(outcome, InputProblem):
-                result.errors.append(outcome)
-            elif isinstance(outcome, SkippedInput):
-                result.skipped.append(outcome)
-            else:
-                result.extend(outcome)
+    found = list(discover(paths))
+    for outcome in _read_all(found, limits, stdin, parallel):
+        if isinstance(outcome, InputProblem):
+            result.errors.append(outcome)
+        elif isinstance(outcome, SkippedInput):
+            result.skipped.append(outcome)
+        else:
+            result.extend(outcome)
     return result
 
 
@@ -187,7 +183,6 @@ def _read_share(items: list[tuple[int, Input]], limits: ParseLimits) -> bytes:
     """
     import marshal
 
-    gc.disable()
     encoded = []
     for index, item in items:
         outcome = read_input(item, limits)
