@@ -34,13 +34,6 @@ SHIPPED = "shipped"
 # -- variants: each takes one fast path out (runs in the child, before the scan) ------------------
 
 
-def _no_blockindex() -> None:
-    """Field lines always from libyaml's event stream."""
-    import stockade.sources.locate as locate
-
-    locate.index_block_document = lambda text: None
-
-
 def _no_fork() -> None:
     """Every file parsed in the scanning process."""
     import stockade.sources.files as files
@@ -48,22 +41,30 @@ def _no_fork() -> None:
     files._worker_share = lambda sizes, parallel: set()
 
 
+def _pickled_share(items: Any, limits: Any) -> bytes:
+    """The worker's share sent back pickled, whole: SourceResults with their Resources."""
+    import pickle
+
+    from stockade.sources.files import read_input
+
+    return pickle.dumps([(index, read_input(item, limits)) for index, item in items])
+
+
+def _no_marshal() -> None:
+    """The worker's results pickled instead of sent as plain marshalled data."""
+    import pickle
+
+    import stockade.sources.files as files
+
+    files._read_share = _pickled_share
+    files._decode_share = lambda blob: iter(pickle.loads(blob))
+
+
 def _no_gc_switch() -> None:
-    """The cyclic collector left on everywhere (CLI, loading, RBAC index, worker)."""
+    """The cyclic collector left on everywhere (the CLI's switch and the RBAC index build's pause)."""
     import gc
 
     gc.disable = lambda: None
-
-
-def _no_waiver_cache() -> None:
-    """Annotation waivers parsed again for every finding."""
-    from stockade.engine import evaluate
-    from stockade.engine.waivers import annotation_waiver
-
-    def uncached(self: Any, annotations: Any) -> Any:
-        return annotation_waiver(annotations, self.rule_aliases)
-
-    evaluate._Evaluator.annotation_waiver = uncached  # type: ignore[method-assign]
 
 
 def _no_quick_normalize() -> None:
@@ -74,14 +75,12 @@ def _no_quick_normalize() -> None:
 
 
 VARIANTS: dict[str, Callable[[], None]] = {
-    "blockindex": _no_blockindex,
     "fork": _no_fork,
+    "marshal": _no_marshal,
     "gc": _no_gc_switch,
-    "waivercache": _no_waiver_cache,
     "quicknormalize": _no_quick_normalize,
 }
-# How the CLI ends: "fastexit" off exits through the interpreter's normal teardown.
-CLI_ONLY = ("fastexit", "cligc")
+# "cligc": the CLI without its own gc.disable() (the RBAC index build still pauses the collector).
 
 
 @dataclass(frozen=True)
@@ -97,18 +96,10 @@ def _scan(corpus: str) -> list[str]:
 
 
 BENCHMARKS = (
-    Bench(
-        "scan-generated-10k",
-        _scan("generated-10k"),
-        ("blockindex", "gc", "cligc", "fastexit", "waivercache", "quicknormalize"),
-    ),
-    Bench(
-        "scan-realworld-x20",
-        _scan("realworld-x20"),
-        ("fork", "blockindex", "gc", "cligc", "fastexit", "quicknormalize"),
-    ),
-    Bench("scan-small", _scan("small.yaml"), ("gc", "fastexit")),
-    Bench("api-scan-generated-10k", [str(CORPUS / "generated-10k")], ("gc", "blockindex", "quicknormalize"), api=True),
+    Bench("scan-generated-10k", _scan("generated-10k"), ("gc", "cligc", "quicknormalize")),
+    Bench("scan-realworld-x20", _scan("realworld-x20"), ("fork", "marshal", "gc", "cligc", "quicknormalize")),
+    Bench("scan-small", _scan("small.yaml"), ("gc",)),
+    Bench("api-scan-generated-10k", [str(CORPUS / "generated-10k")], ("gc", "quicknormalize"), api=True),
     Bench("api-scan-realworld-x20", [str(CORPUS / "realworld-x20")], ("gc", "fork"), api=True),
     Bench("api-rbac-index-build", ["rbac"], ("gc",), api=True),
 )
@@ -132,14 +123,8 @@ def child(variant: str, api: bool, args: list[str]) -> None:
         return
     from stockade.cli import main as cli
 
-    if variant == "fastexit":  # as main() without _exit_now: normal interpreter teardown
-        import gc
-
-        parsed = cli.build_parser().parse_args(args)
-        gc.disable()
-        sys.exit(cli._dispatch(parsed))
-    if variant == "cligc":  # as main() without its gc.disable(): only the library's own pauses
-        cli._exit_now(cli._dispatch(cli.build_parser().parse_args(args)))
+    if variant == "cligc":  # as main() without its gc.disable(): only the library's own pause
+        sys.exit(cli._dispatch(cli.build_parser().parse_args(args)))
     sys.argv = ["stockade", *args]
     sys.exit(cli.main())
 
