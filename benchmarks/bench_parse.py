@@ -6,13 +6,14 @@ renamed, kustomization files left out so every file is read as plain YAML by bot
 
 Three loaders over the same files:
 
-* ``stockade``  — ``collect_paths`` (decode, split, yaml_rs, limits, normalisation, Resources);
+* ``stockade``  — ``stockade.collect(stockade.FileSource(...))``, the public API (decode, split,
+  yaml_rs, limits, normalisation, Resources);
 * ``yaml_rs``   — bare ``yaml_rs.loads`` per file, the floor under Stockade's loader;
 * ``pyyaml-c``  — ``yaml.load_all`` with ``CSafeLoader`` (libyaml), the usual Python choice.
 
 Every loader keeps all it loaded until its timing stops (as a scanner does) and runs with the
-cycle collector paused (as ``collect_paths`` always does; left running, collections over the
-growing heap add about a third at the ×20 scale, more for PyYAML's many small objects).
+cycle collector on, as a library caller has it (pausing it buys Stockade's reading nothing
+measurable: benchmarks/RESULTS.md, fast paths).
 
 Run: ``python benchmarks/bench_parse.py [--rounds N] [--copies N]``; best-of-N wall times.
 """
@@ -32,7 +33,7 @@ from typing import Any
 import yaml
 import yaml_rs
 
-from stockade.sources.files import collect_paths
+import stockade
 
 CORPUS = Path(__file__).resolve().parents[1] / "tests" / "data" / "corpus" / "real-world"
 SETS = ("kube-prometheus", "microservices-demo")
@@ -86,7 +87,7 @@ def _objects(doc: Any) -> int:
 
 
 def run_stockade(files: list[Path]) -> tuple[int, object]:
-    result = collect_paths([str(p) for p in files])
+    result = stockade.collect(stockade.FileSource([str(p) for p in files]))
     assert not result.errors, result.errors[:3]
     return len(result.resources), result
 
@@ -113,11 +114,9 @@ def best_of(rounds: int, run: Callable[[list[Path]], tuple[int, object]], files:
     best, count = float("inf"), 0
     for _ in range(rounds):
         gc.collect()
-        gc.disable()  # the same footing for all: collect_paths pauses the collector itself
         started = time.perf_counter()
         count, kept = run(files)
         best = min(best, time.perf_counter() - started)
-        gc.enable()
         del kept
     return best, count
 

@@ -19,13 +19,13 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
+import stockade  # noqa: E402
 from benchmarks.gen_corpus import generate  # noqa: E402
 from stockade.engine.evaluate import evaluate  # noqa: E402
 from stockade.model.inventory import Inventory  # noqa: E402
 from stockade.model.resource import Resource  # noqa: E402
 from stockade.rules import load_rules  # noqa: E402
 from stockade.rules.base import Rule, RuleConfig  # noqa: E402
-from stockade.sources.files import collect_paths  # noqa: E402
 
 FAMILIES = ("IM", "SA", "NS", "SC", "NP")
 CONFIG = RuleConfig(allowed_registries=("registry.example.com", "ghcr.io/acme/"))
@@ -52,7 +52,7 @@ def main() -> None:
     corpus = HERE / "corpus-generated" / f"generated-{args.resources // 1000}k"
     if not corpus.exists():
         generate(args.resources, corpus)
-    resources = collect_paths([str(corpus)]).resources
+    resources = stockade.collect(stockade.FileSource([str(corpus)])).resources
     rules = [r for r in load_rules().values() if r.family in FAMILIES]
     templates = len(Inventory(resources).pod_templates)
     print(f"{len(resources)} objects, {templates} pod templates, median of {args.repeat}\n")

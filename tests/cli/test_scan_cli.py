@@ -233,8 +233,8 @@ def test_rules_list_and_explain(capsys: pytest.CaptureFixture[str]) -> None:
     assert exc.value.code == 2
 
 
-def test_console_script_flushes_everything_before_its_fast_exit(tmp_path: Path) -> None:
-    """The installed command skips interpreter teardown; its output must still be complete."""
+def test_console_script_writes_complete_reports_and_exit_codes(tmp_path: Path) -> None:
+    """The installed command: a long report through a pipe and to a file, and the exit codes."""
     bad = write(
         tmp_path,
         "bad.yaml",

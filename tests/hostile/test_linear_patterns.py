@@ -92,7 +92,6 @@ def test_the_package_has_patterns_to_check() -> None:
     names = {name for name, _, _ in PATTERNS}
     assert any(unanchored for _, _, unanchored in PATTERNS)
     assert "stockade.sources.compat._CANDIDATE" in names
-    assert "stockade.sources.blockindex._KEY" in names
 
 
 @pytest.mark.parametrize(("name", "pattern", "unanchored"), PATTERNS, ids=[name for name, _, _ in PATTERNS])

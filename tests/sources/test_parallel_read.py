@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 from stockade.sources.files import _worker_share, collect_paths
@@ -36,3 +39,55 @@ def test_worker_takes_the_tail_half_by_size() -> None:
     assert _worker_share({0: 5, 1: 5, 2: 5, 3: 5}, True) == {2, 3}
     assert _worker_share(sizes, False) == set()
     assert _worker_share({0: 1}, True) == set()
+
+
+# Run in a fresh interpreter with warnings as errors: pytest's own process may hold threads of
+# earlier tests, and the question is what a fork sees. Every fork is recorded (with the number of
+# threads alive at that moment) by an at-fork hook, so the test holds on any Python version, not
+# only on those (3.12+) that warn about forking a threaded process.
+_THREADED_SCAN = """
+import json, os, sys, threading
+from stockade.sources.files import collect_paths
+
+forks = []
+os.register_at_fork(before=lambda: forks.append(threading.active_count()))
+paths = sys.argv[1:]
+
+def objects(result):
+    return [(r.origin, r.raw) for r in result.resources], result.errors, result.skipped
+
+serial = objects(collect_paths(paths, parallel=False))
+stop = threading.Event()
+other = threading.Thread(target=stop.wait)
+other.start()
+threaded = objects(collect_paths(paths, parallel=True))
+forks_threaded = list(forks)
+stop.set()
+other.join()
+alone = objects(collect_paths(paths, parallel=True))
+again = objects(collect_paths(paths, parallel=True))  # the first worker left no thread behind
+print(json.dumps({
+    "threaded_same": threaded == serial,
+    "alone_same": alone == serial and again == serial,
+    "objects": len(serial[0]),
+    "forks_threaded": forks_threaded,
+    "forks_alone": forks[len(forks_threaded):],
+}))
+"""
+
+
+def test_a_threaded_process_reads_in_process_and_a_single_threaded_one_forks() -> None:
+    paths = [str(CORPUS / "kube-prometheus"), str(CORPUS / "microservices-demo")]
+    done = subprocess.run(
+        [sys.executable, "-W", "error", "-c", _THREADED_SCAN, *paths],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["objects"] > 100
+    assert report["threaded_same"] and report["alone_same"]
+    assert report["forks_threaded"] == []  # a second thread was running: no fork
+    assert report["forks_alone"] == [1, 1]  # one worker per scan, forked while single-threaded

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
 
 from stockade import __version__
 from stockade.cli.inputs import add_source_options
@@ -152,8 +151,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # Commands that read everything, report and exit. They build large trees of dicts that hold no
-# reference cycles worth collecting; the cyclic collector re-walking them cost a third of a
-# 10,000-object scan. Long-running commands keep the collector.
+# reference cycles worth collecting; the cyclic collector re-walking them costs a fifth of a
+# 10,000-object scan (benchmarks/RESULTS.md, fast paths). Long-running commands keep the collector.
 BATCH_COMMANDS = frozenset({"scan", "pss", "rbac", "snapshot", "rules"})
 
 
@@ -163,26 +162,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         import gc
 
         gc.disable()
-        code = _dispatch(args)
-        _exit_now(code)
     return _dispatch(args)
-
-
-def _exit_now(code: int) -> NoReturn:
-    """Exit without tearing down every object one by one (half a second after a large scan).
-
-    Output is flushed and atexit handlers still run: the Kubernetes client removes the temporary
-    certificate and key files it wrote from a kubeconfig there.
-    """
-    import atexit
-    import contextlib
-    import os
-
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(OSError, ValueError):  # a closed pipe has nothing left to flush
-            stream.flush()
-    atexit._run_exitfuncs()
-    os._exit(code)
 
 
 def _dispatch(args: argparse.Namespace) -> int:

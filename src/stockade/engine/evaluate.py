@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import partial
 from typing import cast
 
-from stockade.engine.waivers import AnnotationWaiver, WaiverBook, annotation_waiver
+from stockade.engine.waivers import WaiverBook, annotation_waiver
 from stockade.model.finding import (
     Finding,
     InputProblem,
@@ -78,7 +78,6 @@ class _Evaluator:
         self.rules = list(rules)
         self.result = ScanResult(rules=list(rules), resources_scanned=len(inventory), inventory=inventory)
         self._refs: dict[int, ResourceRef] = {}
-        self._annotation_waivers: dict[int, AnnotationWaiver | None] = {}
 
     def ref(self, resource: Resource) -> ResourceRef:
         key = id(resource)
@@ -161,7 +160,7 @@ class _Evaluator:
         message: str,
     ) -> tuple[Status, Waiver | None, str]:
         for carried in (resource.annotations, template_annotations or EMPTY):
-            annotated = self.annotation_waiver(carried)
+            annotated = annotation_waiver(carried, self.rule_aliases)
             if annotated is None or rule.id not in annotated.rules:
                 continue
             if annotated.reason is None:
@@ -178,13 +177,6 @@ class _Evaluator:
         if waiver.expired:
             return Status.FAIL, waiver, f"{message} (exception {entry.source} expired on {waiver.expires})"
         return Status.EXCEPTED, waiver, message
-
-    def annotation_waiver(self, annotations: Mapping[str, object]) -> AnnotationWaiver | None:
-        # Parsed once per annotations mapping: an object with twenty findings asks twenty times.
-        key = id(annotations)
-        if key not in self._annotation_waivers:
-            self._annotation_waivers[key] = annotation_waiver(annotations, self.rule_aliases)
-        return self._annotation_waivers[key]
 
     def error(self, rule: Rule, resource: Resource | None, message: str, container: str | None = None) -> None:
         """A rule that could not be evaluated: an ``error`` finding (on the object when there is

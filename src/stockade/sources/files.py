@@ -15,16 +15,14 @@ raises for bad input, and one bad input never stops the others.
 from __future__ import annotations
 
 import errno
-import gc
 import os
 import stat
 import sys
+import threading
 from collections.abc import Iterator, Sequence
-from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import BinaryIO, Literal
+from typing import TYPE_CHECKING, BinaryIO, Literal
 
-from stockade._gc import collector_paused
 from stockade.model.finding import InputProblem, SkippedInput
 from stockade.sources.base import ProgressCallback, SourceResult
 from stockade.sources.decode import DecodeProblem, decode_bytes
@@ -34,6 +32,9 @@ from stockade.sources.limits import DEFAULT_LIMITS, ParseLimits
 from stockade.sources.locate import STDIN, default_locator
 from stockade.sources.objects import add_documents
 from stockade.sources.yamlload import Loaded, load_json, load_yaml
+
+if TYPE_CHECKING:  # imported when a worker starts: 15 ms of start-up a small scan does not need
+    from concurrent.futures import Future, ProcessPoolExecutor
 
 __all__ = ["Input", "ParseLimits", "collect_paths", "discover", "read_input"]
 
@@ -70,16 +71,14 @@ def collect_paths(
     the last half of the files by size). The result is the same either way, in the same order.
     """
     result = SourceResult()
-    with collector_paused():
-        found = list(discover(paths))
-        outcomes = _read_all(found, limits, stdin, parallel)
-        for outcome in outcomes:
-            if isinstance(outcome, InputProblem):
-                result.errors.append(outcome)
-            elif isinstance(outcome, SkippedInput):
-                result.skipped.append(outcome)
-            else:
-                result.extend(outcome)
+    found = list(discover(paths))
+    for outcome in _read_all(found, limits, stdin, parallel):
+        if isinstance(outcome, InputProblem):
+            result.errors.append(outcome)
+        elif isinstance(outcome, SkippedInput):
+            result.skipped.append(outcome)
+        else:
+            result.extend(outcome)
     return result
 
 
@@ -114,20 +113,24 @@ def _read_all(
                     sizes[index] = info.st_size
     offloaded = _worker_share(sizes, parallel)
     share = [(i, item) for i in sorted(offloaded) if isinstance(item := found[i], Input)]
-    future = _start_worker(share, limits) if share else None
-    if future is None:
+    worker = _start_worker(share, limits) if share else None
+    if worker is None:
         offloaded = set()
     for index, item in enumerate(found):
         if outcomes[index] is None and index not in offloaded:
             assert isinstance(item, Input)
             outcomes[index] = read_input(item, limits, stdin=stdin, seen=None if sizes else seen)
-    if future is not None:
+    if worker is not None:
+        pool, future = worker
         try:
             for index, outcome in _decode_share(future.result()):
                 outcomes[index] = outcome
         except Exception:  # the worker died (killed, out of memory): read its share here instead
             for index, item in share:
                 outcomes[index] = read_input(item, limits)
+        # The worker has answered; joining its threads now leaves this process single-threaded,
+        # so that the next scan in it may fork again.
+        pool.shutdown(wait=True)
     return [outcome for outcome in outcomes if outcome is not None]
 
 
@@ -149,17 +152,27 @@ def _worker_share(sizes: dict[int, int], parallel: bool | None) -> set[int]:
     return share
 
 
-def _start_worker(items: list[tuple[int, Input]], limits: ParseLimits) -> Future[bytes] | None:
+def _start_worker(
+    items: list[tuple[int, Input]], limits: ParseLimits
+) -> tuple[ProcessPoolExecutor, Future[bytes]] | None:
+    """A forked process reading ``items``, or None: then the caller reads everything itself.
+
+    Only a single-threaded process forks. A fork copies just the calling thread, so a lock another
+    thread held (in logging, in an HTTP client, in the caller's own code) stays locked for ever in
+    the child; Python 3.12+ warns (DeprecationWarning) on every fork of a threaded process. The
+    executor launches its process before it starts its own threads.
+    """
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
+    if threading.active_count() > 1:
+        return None
     try:
         pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
         future = pool.submit(_read_share, items, limits)
     except (OSError, ValueError):
-        return None  # no fork here: the caller reads everything itself
-    pool.shutdown(wait=False)
-    return future
+        return None  # no fork on this platform
+    return pool, future
 
 
 def _read_share(items: list[tuple[int, Input]], limits: ParseLimits) -> bytes:
@@ -170,7 +183,6 @@ def _read_share(items: list[tuple[int, Input]], limits: ParseLimits) -> bytes:
     """
     import marshal
 
-    gc.disable()
     encoded = []
     for index, item in items:
         outcome = read_input(item, limits)

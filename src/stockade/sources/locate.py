@@ -19,7 +19,6 @@ from typing import Any
 import yaml
 
 from stockade.model.resource import Origin
-from stockade.sources.blockindex import index_block_document
 from stockade.sources.decode import DecodeProblem, decode_bytes
 from stockade.sources.documents import Segment, split_documents
 from stockade.sources.limits import ParseLimits
@@ -192,15 +191,6 @@ def index_document(text: str, *, json: bool = False) -> tuple[int, _Children, in
     libyaml's event stream (cheaper than composing nodes first); None when libyaml cannot read it."""
     if json:
         text = text.replace("\t", " ")  # see compose()
-    else:
-        fast = index_block_document(text)
-        if fast is not None:
-            return fast
-    return index_events(text)
-
-
-def index_events(text: str) -> tuple[int, _Children, int] | None:
-    """The libyaml-event indexer: exact for every YAML libyaml reads (the fast scanner's fallback)."""
     builder = _IndexBuilder()
     try:
         for event in yaml.parse(text, Loader=_Loader):
