@@ -10,6 +10,7 @@ from stockade import __version__
 from stockade.cli.errors import fatal
 from stockade.cli.inputs import progress_display, sources_from_args, usage_errors
 from stockade.model.result import ScanResult
+from stockade.outputs import write_text_output
 from stockade.rules.base import RuleConfig
 
 
@@ -33,8 +34,7 @@ def write_output(text: str, output: str | None) -> None:
         sys.stdout.flush()
         return
     try:
-        with open(output, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        write_text_output(output, text)
     except OSError as exc:
         fatal(f"cannot write {output}: {exc.strerror or exc}")
 

@@ -21,6 +21,7 @@ import orjson
 from stockade.model.compliance import ComplianceSummary
 from stockade.model.finding import Finding, Severity, Status
 from stockade.model.rule import RuleSpec
+from stockade.model.text import visible
 from stockade.report import ReportContext
 from stockade.report._summary import (
     SEVERITIES,
@@ -133,7 +134,9 @@ _CODE = re.compile(r"`([^`]+)`")
 
 
 def e(text: object) -> str:
-    return escape(str(text), quote=True)
+    """Escaped for HTML, with control, bidirectional and zero-width characters shown as escapes
+    (line breaks kept, for remediation patches in ``<pre>``)."""
+    return escape("\n".join(visible(line) for line in str(text).split("\n")), quote=True)
 
 
 def prose(text: str) -> str:

@@ -15,15 +15,19 @@ from collections.abc import Sequence
 
 from stockade.model.finding import Finding, Status
 from stockade.model.rule import RuleSpec
+from stockade.model.text import visible
 from stockade.report import ReportContext
 from stockade.report._summary import error_text, finding_location, group_by_rule, location_text, waiver_text
 
-# Characters XML 1.0 cannot carry at all (escaping does not help): replaced, never passed through.
-_INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+# Characters XML 1.0 cannot carry at all (escaping does not help): never passed through.
+_INVALID_XML = re.compile("[\ufffe\uffff]")
 
 
 def xml_text(text: str) -> str:
-    return _INVALID_XML.sub("\ufffd", text)
+    """Text from inputs for an attribute or element: control, bidirectional and zero-width characters
+    and undecodable bytes shown as escapes (line breaks kept), so the XML stays valid and reads true."""
+    shown = "\n".join(visible(line) for line in text.split("\n"))
+    return _INVALID_XML.sub("\ufffd", shown)
 
 
 def render(ctx: ReportContext) -> str:
@@ -141,7 +145,7 @@ def _inputs_suite(ctx: ReportContext) -> ET.Element:
     for error in errors:
         name = location_text(error.source, error.line) + (f" {error.object}" if error.object else "")
         case = _case(suite, "stockade.inputs", name)
-        element = ET.SubElement(case, "error", message=xml_text(error.message), type=error.kind)
+        element = ET.SubElement(case, "error", message=xml_text(error.message), type=xml_text(error.kind))
         element.text = xml_text(error_text(error))
     suite.set("tests", str(len(errors)))
     suite.set("failures", "0")
