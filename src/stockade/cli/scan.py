@@ -36,7 +36,9 @@ def write_output(text: str, output: str | None) -> None:
     try:
         write_text_output(output, text)
     except OSError as exc:
-        fatal(f"cannot write {output}: {exc.strerror or exc}")
+        from stockade.report._summary import clean
+
+        fatal(clean(f"cannot write {output}: {exc.strerror or exc}"))
 
 
 def run_scan(args: argparse.Namespace) -> int:

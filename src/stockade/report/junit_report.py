@@ -24,10 +24,15 @@ _INVALID_XML = re.compile("[\ufffe\uffff]")
 
 
 def xml_text(text: str) -> str:
-    """Text from inputs for an attribute or element: control, bidirectional and zero-width characters
-    and undecodable bytes shown as escapes (line breaks kept), so the XML stays valid and reads true."""
-    shown = "\n".join(visible(line) for line in text.split("\n"))
-    return _INVALID_XML.sub("\ufffd", shown)
+    """Text from inputs for an attribute or a line of an element: control, bidirectional and
+    zero-width characters (line breaks too) and undecodable bytes shown as escapes, so the XML stays
+    valid and a name cannot forge lines."""
+    return _INVALID_XML.sub("\ufffd", visible(text))
+
+
+def xml_lines(lines: Sequence[str]) -> str:
+    """Element text of several lines, each made safe by :func:`xml_text`."""
+    return "\n".join(xml_text(line) for line in lines)
 
 
 def render(ctx: ReportContext) -> str:
@@ -95,11 +100,11 @@ def _rule_suite(ctx: ReportContext, rule: RuleSpec | None, findings: Sequence[Fi
         if finding.status is Status.FAIL:
             counts["failures"] += 1
             failure = ET.SubElement(case, "failure", message=xml_text(finding.message), type=finding.severity.value)
-            failure.text = xml_text(_details(finding))
+            failure.text = xml_lines(_details(finding))
         elif finding.status is Status.ERROR:
             counts["errors"] += 1
             error = ET.SubElement(case, "error", message=xml_text(finding.message), type="evaluate")
-            error.text = xml_text(_details(finding))
+            error.text = xml_lines(_details(finding))
         elif finding.status in (Status.EXCEPTED, Status.SKIPPED):
             counts["skipped"] += 1
             reason = waiver_text(finding.waiver) if finding.waiver else finding.message
@@ -121,7 +126,7 @@ def _case_name(finding: Finding) -> str:
     return f"{finding.resource.display}{container}{path}"
 
 
-def _details(finding: Finding) -> str:
+def _details(finding: Finding) -> list[str]:
     lines = [
         f"{finding.rule_id} ({finding.severity.value}) {finding.resource.display}",
         f"location: {finding_location(finding)}",
@@ -136,7 +141,7 @@ def _details(finding: Finding) -> str:
     if finding.waiver is not None and finding.waiver.expired:
         lines.append(f"exception expired: {waiver_text(finding.waiver)}")
     lines.append(f"fingerprint: {finding.fingerprint}")
-    return "\n".join(lines)
+    return lines
 
 
 def _inputs_suite(ctx: ReportContext) -> ET.Element:

@@ -22,6 +22,7 @@ from stockade.report import ReportContext
 from stockade.report._summary import (
     SEVERITIES,
     area_title,
+    clean,
     location_text,
     stale_text,
     summarize,
@@ -234,7 +235,7 @@ def _result(finding: Finding, index: dict[str, int]) -> dict[str, Any]:
         "ruleId": finding.rule_id,
         "level": LEVEL[finding.severity],
         "kind": _KIND.get(finding.status, "fail"),
-        "message": {"text": f"{finding.message} — {subject}"},
+        "message": {"text": clean(f"{finding.message} — {subject}")},
         "locations": [location],
         "partialFingerprints": {FINGERPRINT_KEY: finding.fingerprint},
         "properties": {
@@ -261,7 +262,7 @@ def _result(finding: Finding, index: dict[str, int]) -> dict[str, Any]:
                 # an annotation lives in the manifest itself; a file entry is kept elsewhere
                 "kind": "inSource" if waiver.source == "annotation" else "external",
                 "status": "accepted",
-                "justification": waiver_text(waiver),
+                "justification": clean(waiver_text(waiver)),
             }
         ]
     elif waiver is not None:  # expired: the finding is open again, and says which waiver lapsed
@@ -275,7 +276,7 @@ def _result(finding: Finding, index: dict[str, int]) -> dict[str, Any]:
 def _input_error(error: InputProblem) -> dict[str, Any]:
     notification: dict[str, Any] = {
         "level": "error",
-        "message": {"text": f"{location_text(error.source, error.line)}: {error.message}"},
+        "message": {"text": clean(f"{location_text(error.source, error.line)}: {error.message}")},
         "properties": {"kind": error.kind, "source": error.source, "object": error.object},
     }
     location: dict[str, Any] = {}
@@ -292,7 +293,7 @@ def _input_error(error: InputProblem) -> dict[str, Any]:
 def _skipped_input(skipped: SkippedInput) -> dict[str, Any]:
     notification: dict[str, Any] = {
         "level": "note",
-        "message": {"text": f"skipped {location_text(skipped.source, skipped.line)}: {skipped.reason}"},
+        "message": {"text": clean(f"skipped {location_text(skipped.source, skipped.line)}: {skipped.reason}")},
     }
     physical = _physical(skipped.source, skipped.line)
     if physical is not None:
@@ -301,7 +302,10 @@ def _skipped_input(skipped: SkippedInput) -> dict[str, Any]:
 
 
 def _stale(entry: WaiverEntry) -> dict[str, Any]:
-    notification: dict[str, Any] = {"level": "warning", "message": {"text": f"stale exception {stale_text(entry)}"}}
+    notification: dict[str, Any] = {
+        "level": "warning",
+        "message": {"text": clean(f"stale exception {stale_text(entry)}")},
+    }
     physical = _physical(entry.source.rpartition("#")[0] or entry.source, None)
     if physical is not None:
         notification["locations"] = [{"physicalLocation": physical}]
@@ -309,7 +313,7 @@ def _stale(entry: WaiverEntry) -> dict[str, Any]:
 
 
 def _skipped_rule(rule_id: str, reason: str, index: dict[str, int]) -> dict[str, Any]:
-    notification: dict[str, Any] = {"level": "note", "message": {"text": f"rule {rule_id} skipped: {reason}"}}
+    notification: dict[str, Any] = {"level": "note", "message": {"text": clean(f"rule {rule_id} skipped: {reason}")}}
     if rule_id in index:
         notification["associatedRule"] = {"id": rule_id, "index": index[rule_id]}
     return notification
