@@ -17,8 +17,10 @@ def run_rules(args: argparse.Namespace) -> int:
     rules = load_rules()
     if args.rules_command == "list":
         from stockade.api import ScanOptions, select
-        from stockade.cli.inputs import usage_errors
+        from stockade.cli.inputs import listed_option, usage_errors
 
+        listed_option("--rules", args.rules)
+        listed_option("--framework", args.framework)
         # The listing shows opt-in rules too (marked).
         wanted = args.rules if args.rules or args.framework else ["all"]
         with usage_errors():

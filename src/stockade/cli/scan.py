@@ -8,7 +8,7 @@ import sys
 
 from stockade import __version__
 from stockade.cli.errors import fatal
-from stockade.cli.inputs import progress_display, sources_from_args, usage_errors
+from stockade.cli.inputs import listed_option, progress_display, sources_from_args, usage_errors
 from stockade.model.result import ScanResult
 from stockade.outputs import write_text_output
 from stockade.rules.base import RuleConfig
@@ -48,6 +48,8 @@ def run_scan(args: argparse.Namespace) -> int:
     if args.format not in FORMATS:
         fatal(f"unknown format {args.format!r} (choose from {', '.join(FORMATS)})")
     config = rule_config(args)
+    for option, values in (("--rules", args.rules), ("--skip-rules", args.skip_rules), ("--framework", args.framework)):
+        listed_option(option, values)
     sources = sources_from_args(args)
     with usage_errors(), progress_display(args) as progress:
         result = scan(
