@@ -205,7 +205,9 @@ def artifact_uri(file: str) -> str | None:
     windows = PureWindowsPath(file)
     if windows.drive:
         return windows.as_uri() if windows.is_absolute() else None
-    posix = PurePosixPath(file.replace("\\", "/"))
+    # Backslashes separate a Windows path; in a POSIX path (it has a "/") they belong to a name,
+    # e.g. the ``\xff`` an undecodable byte is written as, and are percent-encoded.
+    posix = PurePosixPath(file if "/" in file else file.replace("\\", "/"))
     if posix.is_absolute():
         return posix.as_uri()
     text = quote(posix.as_posix(), safe="/!$&'()*+,;=@-._~")
@@ -229,7 +231,8 @@ def _result(finding: Finding, index: dict[str, int]) -> dict[str, Any]:
     physical = _physical(finding.location.file, finding.location.line)
     if physical is not None:
         location["physicalLocation"] = physical
-    logical: dict[str, Any] = {"name": ref.name, "fullyQualifiedName": ref.display, "kind": "resource"}
+    # Viewers show the message and the logical location; properties keep the exact values for tools.
+    logical: dict[str, Any] = {"name": clean(ref.name), "fullyQualifiedName": clean(ref.display), "kind": "resource"}
     location["logicalLocations"] = [logical]
     result: dict[str, Any] = {
         "ruleId": finding.rule_id,
@@ -284,7 +287,7 @@ def _input_error(error: InputProblem) -> dict[str, Any]:
     if physical is not None:
         location["physicalLocation"] = physical
     if error.object:
-        location["logicalLocations"] = [{"fullyQualifiedName": error.object, "kind": "resource"}]
+        location["logicalLocations"] = [{"fullyQualifiedName": clean(error.object), "kind": "resource"}]
     if location:
         notification["locations"] = [location]
     return notification
