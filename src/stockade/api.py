@@ -17,6 +17,7 @@ A source that cannot be read in part (a malformed file, a forbidden kind) is rep
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -29,15 +30,17 @@ from stockade.engine.waivers import parse_waivers
 from stockade.errors import ConfigFileError, TemplatePathError, WaiversFileError
 from stockade.frameworks import framework_ids, load_framework
 from stockade.model.compliance import ComplianceSummary
-from stockade.model.finding import Severity
+from stockade.model.finding import Finding, Severity
 from stockade.model.inventory import Inventory
 from stockade.model.podspec import DEFAULT_EXTRA_TEMPLATE_PATHS, parse_template_path_option
 from stockade.model.result import ScanResult
+from stockade.model.text import safe_text
 from stockade.model.waiver import WaiverEntry
 from stockade.rules import load_rules, rule_aliases
 from stockade.rules.base import Rule, RuleConfig
 from stockade.sources.base import ProgressCallback, Source, SourceResult
 from stockade.sources.locate import locate_line
+from stockade.sources.redaction import redact_result
 
 TemplatePaths = Mapping[tuple[str, str], tuple[str, ...]]
 
@@ -103,11 +106,43 @@ def template_paths(options: Iterable[str]) -> TemplatePaths:
 
 
 def collect(sources: Source | Sequence[Source], progress: ProgressCallback | None = None) -> SourceResult:
-    """Read every source into one result (objects, input problems, skipped inputs, facts)."""
+    """Read every source into one result (objects, input problems, skipped inputs, facts).
+
+    Everything read passes here, so this is where no source can skip it: Secret values are blanked
+    (:mod:`stockade.sources.redaction`) and undecodable bytes in names made printable
+    (:func:`stockade.model.text.safe_text`)."""
     merged = SourceResult()
     for source in [sources] if isinstance(sources, Source) else sources:
-        merged.extend(source.collect(progress))
-    return merged
+        merged.extend(redact_result(source.collect(progress)))
+    return safe_names(merged)
+
+
+def safe_names(result: SourceResult) -> SourceResult:
+    """Input problems and skipped inputs with undecodable bytes written as ``\\xff`` (in place).
+
+    Objects keep their origin as the file system spells it (their lines are found by reopening the
+    file); findings get the printable form once located (:func:`scan`)."""
+    result.errors[:] = [
+        dataclasses.replace(
+            e,
+            source=safe_text(e.source),
+            message=safe_text(e.message),
+            object=safe_text(e.object) if e.object else e.object,
+            kind=safe_text(e.kind),
+        )
+        for e in result.errors
+    ]
+    result.skipped[:] = [
+        dataclasses.replace(s, source=safe_text(s.source), reason=safe_text(s.reason)) for s in result.skipped
+    ]
+    return result
+
+
+def _safe_finding(finding: Finding) -> Finding:
+    file, message = safe_text(finding.location.file), safe_text(finding.message)
+    if file is finding.location.file and message is finding.message:
+        return finding
+    return dataclasses.replace(finding, location=dataclasses.replace(finding.location, file=file), message=message)
 
 
 def scan(sources: Source | Sequence[Source], options: ScanOptions | None = None) -> ScanResult:
@@ -134,6 +169,7 @@ def scan(sources: Source | Sequence[Source], options: ScanOptions | None = None)
         locate=locate_line,
         progress=_evaluation_progress(options.progress),
     )
+    result.findings[:] = [_safe_finding(f) for f in result.findings]
     result.errors[:0] = collected.errors
     result.skipped_inputs.extend(collected.skipped)
     result.facts.update(collected.facts)

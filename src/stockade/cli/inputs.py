@@ -84,15 +84,34 @@ def _seconds(text: str) -> float:
 
 
 def wants_cluster(args: argparse.Namespace) -> bool:
-    return bool(args.cluster or args.context or args.kubeconfig)
+    return bool(args.cluster or args.context is not None or args.kubeconfig is not None)
 
 
 def _listed(values: list[str]) -> list[str]:
     return [item.strip() for value in values for item in value.split(",") if item.strip()]
 
 
+def listed_option(option: str, values: list[str]) -> list[str]:
+    """The comma-separated items of a repeatable option; a value naming nothing (``''``, ``,``) is a
+    usage error, not "no filter" (which would quietly widen what runs or is read)."""
+    for value in values:
+        if not _listed([value]):
+            fatal(f"{option} {value!r} names nothing")
+    return _listed(values)
+
+
+def _check_not_empty(args: argparse.Namespace) -> None:
+    for option, value in (("--context", args.context), ("--kubeconfig", args.kubeconfig)):
+        if value is not None and not value.strip():
+            fatal(f"{option} is empty")
+    for path in [*args.paths, *args.snapshot]:
+        if not path:
+            fatal("an empty path names nothing to read")
+
+
 def sources_from_args(args: argparse.Namespace) -> list[Source]:
     """Files, the live cluster and snapshots, in that order, as the user named them."""
+    _check_not_empty(args)
     if not args.paths and not wants_cluster(args) and not args.snapshot:
         fatal("nothing to read: give files, directories, '-' for stdin, --cluster/--context or --snapshot")
     sources: list[Source] = []
@@ -105,7 +124,7 @@ def sources_from_args(args: argparse.Namespace) -> list[Source]:
     if wants_cluster(args):
         from stockade.sources.cluster import ClusterSource
 
-        kinds, namespaces = _listed(args.kinds), _listed(args.namespaces)
+        kinds, namespaces = listed_option("--kinds", args.kinds), listed_option("--namespaces", args.namespaces)
         sources.append(
             ClusterSource(args.context, args.kubeconfig, kinds or None, namespaces or None, timeout=args.timeout)
         )

@@ -12,6 +12,7 @@ stderr and exit 3 too, except for ``can-i``, whose 0 (yes) / 1 (no) then stands.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
     from stockade.rbac import RbacIndex, Subject
     from stockade.rbac.resources import ResourceSpec
 
+# A verb as RBAC rules write them: one word (custom verbs included), or "*".
+_VERB = re.compile(r"\*|[A-Za-z][-A-Za-z0-9]*")
 # Kept here so that building the parser does not load the RBAC code.
 SUBJECT_FORMS = "user:NAME, group:NAME or sa:NAMESPACE:NAME"
 
@@ -96,6 +99,9 @@ def run_rbac(args: argparse.Namespace) -> int:
     from stockade.rbac.resources import parse_resource, parse_subject, request_for
     from stockade.report import rbac as report
 
+    verb = getattr(args, "verb", None)
+    if verb is not None and not _VERB.fullmatch(verb):
+        fatal(f"{verb!r} is not a verb (get, list, create, … or a custom verb such as bind)")
     with usage_errors():  # a resource or subject that cannot be read: exit 2
         spec = parse_resource(args.resource, args.api_group) if args.rbac_command in ("who-can", "can-i") else None
         subject = parse_subject(args.subject) if args.rbac_command in ("can-i", "explain") else None

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from stockade.cli.errors import EXIT_CLEAN, EXIT_FINDINGS, fatal
+from stockade.report._summary import clean
 
 
 def run_rules(args: argparse.Namespace) -> int:
@@ -16,8 +17,10 @@ def run_rules(args: argparse.Namespace) -> int:
     rules = load_rules()
     if args.rules_command == "list":
         from stockade.api import ScanOptions, select
-        from stockade.cli.inputs import usage_errors
+        from stockade.cli.inputs import listed_option, usage_errors
 
+        listed_option("--rules", args.rules)
+        listed_option("--framework", args.framework)
         # The listing shows opt-in rules too (marked).
         wanted = args.rules if args.rules or args.framework else ["all"]
         with usage_errors():
@@ -65,30 +68,25 @@ def run_rules(args: argparse.Namespace) -> int:
         sys.stdout.write(rule_text(rules[rid]))
         return EXIT_CLEAN
     if args.rules_command == "docs":
+        from stockade.cli.docs_dir import stale, write_docs
         from stockade.rules.docs import generated_files
 
         directory = Path(args.directory)
         files = generated_files(rules.values())
         if args.check:
-            stale = [
-                name
-                for name, text in files.items()
-                if not (directory / name).is_file() or (directory / name).read_text(encoding="utf-8") != text
-            ]
-            extra = sorted(p.name for p in directory.glob("*.md") if p.name not in files) if directory.is_dir() else []
-            if stale or extra:
+            changed, extra = stale(directory, files)
+            if changed or extra:
                 sys.stderr.write(
-                    f"stockade: docs in {directory} are stale ({len(stale)} changed, {len(extra)} obsolete);"
-                    " run `stockade rules docs`\n"
+                    f"stockade: docs in {clean(str(directory))} are stale ({len(changed)} changed, "
+                    f"{len(extra)} obsolete); run `stockade rules docs`\n"
                 )
                 return EXIT_FINDINGS
             return EXIT_CLEAN
-        directory.mkdir(parents=True, exist_ok=True)
-        for stale_file in directory.glob("*.md"):
-            if stale_file.name not in files:
-                stale_file.unlink()
-        for name, text in files.items():
-            (directory / name).write_text(text, encoding="utf-8")
-        sys.stdout.write(f"wrote {len(files)} files to {directory}\n")
+        try:
+            done = write_docs(directory, files)
+        except OSError as exc:
+            fatal(f"cannot write docs: {clean(str(exc))}")
+        deleted = f", removed {len(done.delete)} no longer generated" if done.delete else ""
+        sys.stdout.write(f"wrote {len(files)} files to {clean(str(directory))}{deleted}\n")
         return EXIT_CLEAN
     raise AssertionError(args.rules_command)

@@ -8,8 +8,9 @@ import sys
 
 from stockade import __version__
 from stockade.cli.errors import fatal
-from stockade.cli.inputs import progress_display, sources_from_args, usage_errors
+from stockade.cli.inputs import listed_option, progress_display, sources_from_args, usage_errors
 from stockade.model.result import ScanResult
+from stockade.outputs import write_text_output
 from stockade.rules.base import RuleConfig
 
 
@@ -33,10 +34,11 @@ def write_output(text: str, output: str | None) -> None:
         sys.stdout.flush()
         return
     try:
-        with open(output, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        write_text_output(output, text)
     except OSError as exc:
-        fatal(f"cannot write {output}: {exc.strerror or exc}")
+        from stockade.report._summary import clean
+
+        fatal(clean(f"cannot write {output}: {exc.strerror or exc}"))
 
 
 def run_scan(args: argparse.Namespace) -> int:
@@ -46,6 +48,8 @@ def run_scan(args: argparse.Namespace) -> int:
     if args.format not in FORMATS:
         fatal(f"unknown format {args.format!r} (choose from {', '.join(FORMATS)})")
     config = rule_config(args)
+    for option, values in (("--rules", args.rules), ("--skip-rules", args.skip_rules), ("--framework", args.framework)):
+        listed_option(option, values)
     sources = sources_from_args(args)
     with usage_errors(), progress_display(args) as progress:
         result = scan(

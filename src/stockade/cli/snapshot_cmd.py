@@ -11,6 +11,7 @@ from stockade.cli.inputs import progress_display, sources_from_args, usage_error
 
 def run_snapshot(args: argparse.Namespace) -> int:
     from stockade.api import collect
+    from stockade.report._summary import clean
     from stockade.report.problems import render_problems
     from stockade.sources.snapshot import write_snapshot
 
@@ -20,13 +21,17 @@ def run_snapshot(args: argparse.Namespace) -> int:
     try:
         path = write_snapshot(source, args.output)
     except OSError as exc:
-        fatal(f"cannot write {args.output}: {exc.strerror or exc}")
+        fatal(clean(f"cannot write {args.output}: {exc.strerror or exc}"))
     sys.stderr.write(render_problems(source.errors, source.skipped))
     version = source.facts.get("server_version")
+    # The file name and the server's version are not ours: one line, escaped, like every warning.
     sys.stderr.write(
-        f"stockade: wrote {len(source.resources)} objects to {path}"
-        + (f" (server {version})" if version else "")
-        + (f"; {len(source.errors)} could not be read (kept in the snapshot)" if source.errors else "")
+        "stockade: "
+        + clean(
+            f"wrote {len(source.resources)} objects to {path}"
+            + (f" (server {version})" if version else "")
+            + (f"; {len(source.errors)} could not be read (kept in the snapshot)" if source.errors else "")
+        )
         + "\n"
     )
     return EXIT_UNREADABLE if source.errors else EXIT_CLEAN

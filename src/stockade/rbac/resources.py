@@ -8,6 +8,7 @@ and is taken as namespaced.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -49,6 +50,10 @@ class ResourceSpec:
     non_resource_url: str | None = None
 
 
+# Resource and subresource names and API groups: lower-case DNS labels (a group: dot-separated).
+_NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*", re.IGNORECASE)
+
+
 def parse_resource(text: str, api_group: str | None = None) -> ResourceSpec:
     """``deploy`` / ``deployments.apps`` / ``pods/exec`` / ``widgets.example.com/status`` / ``/healthz``.
 
@@ -60,7 +65,14 @@ def parse_resource(text: str, api_group: str | None = None) -> ResourceSpec:
     base, _, subresource = text.partition("/")
     if not base:
         raise RbacQueryError(f"{text!r} names no resource")
+    if "/" in subresource:
+        raise RbacQueryError(f"{text!r}: a resource has one subresource at most (RESOURCE[.GROUP][/SUBRESOURCE])")
     resource, _, group = base.partition(".")
+    for part, what in ((resource, "resource"), (subresource, "subresource"), (group, "API group")):
+        if part and part != "*" and not _NAME.fullmatch(part):
+            raise RbacQueryError(f"{text!r}: {part!r} is not a valid {what} name")
+    if subresource == "" and text.endswith("/"):
+        raise RbacQueryError(f"{text!r}: empty subresource")
     resource = SHORT_NAMES.get(resource.lower(), resource.lower())
     if api_group is not None:
         group = api_group

@@ -11,7 +11,6 @@ Counts follow one convention everywhere:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
@@ -19,6 +18,7 @@ from typing import TypeVar
 from stockade.model.finding import Area, Finding, InputProblem, Severity, Status, Waiver
 from stockade.model.result import ScanResult
 from stockade.model.rule import RuleSpec
+from stockade.model.text import visible
 from stockade.model.waiver import WaiverEntry
 
 SEVERITIES: tuple[Severity, ...] = tuple(sorted(Severity, key=lambda s: -s.rank))
@@ -151,18 +151,13 @@ def group_by_rule(findings: Iterable[Finding]) -> dict[str, list[Finding]]:
 
 # -- wording ---------------------------------------------------------------------------------------
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-
 
 def clean(text: str) -> str:
-    """User-controlled text on one line: whitespace runs become one space, and other control
-    characters are made visible (``\\x1b``), so a crafted string cannot drive a terminal."""
-    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode(), " ".join(text.split()))
-
-
-def visible(line: str) -> str:
-    """One output line with its spacing kept and every control character (newlines too) made visible."""
-    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode(), line)
+    """User-controlled text on one line: whitespace runs become one space, and control,
+    bidirectional and zero-width characters (and undecodable bytes) are made visible (``\\x1b``,
+    ``\\u202e``, ``\\xff``), so a crafted string can neither drive a terminal nor read as other text.
+    Every human-facing format calls this (or :func:`visible`) on text from inputs."""
+    return visible(" ".join(text.split()))
 
 
 def location_text(file: str, line: int | None) -> str:

@@ -21,6 +21,7 @@ import orjson
 from stockade.model.compliance import ComplianceSummary
 from stockade.model.finding import Finding, Severity, Status
 from stockade.model.rule import RuleSpec
+from stockade.model.text import visible
 from stockade.report import ReportContext
 from stockade.report._summary import (
     SEVERITIES,
@@ -133,7 +134,14 @@ _CODE = re.compile(r"`([^`]+)`")
 
 
 def e(text: object) -> str:
-    return escape(str(text), quote=True)
+    """Escaped for HTML, with control, bidirectional and zero-width characters (line breaks too)
+    shown as escapes: text from inputs cannot hide, reorder or forge what is around it."""
+    return escape(visible(str(text)), quote=True)
+
+
+def pre(text: str) -> str:
+    """Like :func:`e` for a ``<pre>`` block, whose line breaks are kept."""
+    return "\n".join(e(line) for line in text.split("\n"))
 
 
 def prose(text: str) -> str:
@@ -315,7 +323,7 @@ def _search_text(finding: Finding, rule: RuleSpec | None) -> str:
         finding.path,
         finding.message,
     ]
-    return " ".join(words).lower()
+    return visible(" ".join(words).lower())
 
 
 def _filter_data(listed: Iterable[Finding], rules: Mapping[str, RuleSpec]) -> dict[str, object]:
@@ -381,8 +389,8 @@ def _remediation(findings: Sequence[Finding], rules: Mapping[str, RuleSpec]) -> 
                 prose(rule.doc.why),
                 "<h3>Remediation</h3>",
                 prose(rule.doc.remediation),
-                f"<details><summary>Example and fix</summary><pre><code>{e(rule.doc.example)}</code></pre>"
-                f"<p>Use instead:</p><pre><code>{e(rule.doc.use_instead)}</code></pre></details>",
+                f"<details><summary>Example and fix</summary><pre><code>{pre(rule.doc.example)}</code></pre>"
+                f"<p>Use instead:</p><pre><code>{pre(rule.doc.use_instead)}</code></pre></details>",
             ]
         fixes = [f for f in group if f.remediation and (rule is None or f.remediation != rule.remediation)]
         if fixes:

@@ -15,15 +15,24 @@ from collections.abc import Sequence
 
 from stockade.model.finding import Finding, Status
 from stockade.model.rule import RuleSpec
+from stockade.model.text import visible
 from stockade.report import ReportContext
 from stockade.report._summary import error_text, finding_location, group_by_rule, location_text, waiver_text
 
-# Characters XML 1.0 cannot carry at all (escaping does not help): replaced, never passed through.
-_INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+# Characters XML 1.0 cannot carry at all (escaping does not help): never passed through.
+_INVALID_XML = re.compile("[\ufffe\uffff]")
 
 
 def xml_text(text: str) -> str:
-    return _INVALID_XML.sub("\ufffd", text)
+    """Text from inputs for an attribute or a line of an element: control, bidirectional and
+    zero-width characters (line breaks too) and undecodable bytes shown as escapes, so the XML stays
+    valid and a name cannot forge lines."""
+    return _INVALID_XML.sub("\ufffd", visible(text))
+
+
+def xml_lines(lines: Sequence[str]) -> str:
+    """Element text of several lines, each made safe by :func:`xml_text`."""
+    return "\n".join(xml_text(line) for line in lines)
 
 
 def render(ctx: ReportContext) -> str:
@@ -91,11 +100,11 @@ def _rule_suite(ctx: ReportContext, rule: RuleSpec | None, findings: Sequence[Fi
         if finding.status is Status.FAIL:
             counts["failures"] += 1
             failure = ET.SubElement(case, "failure", message=xml_text(finding.message), type=finding.severity.value)
-            failure.text = xml_text(_details(finding))
+            failure.text = xml_lines(_details(finding))
         elif finding.status is Status.ERROR:
             counts["errors"] += 1
             error = ET.SubElement(case, "error", message=xml_text(finding.message), type="evaluate")
-            error.text = xml_text(_details(finding))
+            error.text = xml_lines(_details(finding))
         elif finding.status in (Status.EXCEPTED, Status.SKIPPED):
             counts["skipped"] += 1
             reason = waiver_text(finding.waiver) if finding.waiver else finding.message
@@ -117,7 +126,7 @@ def _case_name(finding: Finding) -> str:
     return f"{finding.resource.display}{container}{path}"
 
 
-def _details(finding: Finding) -> str:
+def _details(finding: Finding) -> list[str]:
     lines = [
         f"{finding.rule_id} ({finding.severity.value}) {finding.resource.display}",
         f"location: {finding_location(finding)}",
@@ -132,7 +141,7 @@ def _details(finding: Finding) -> str:
     if finding.waiver is not None and finding.waiver.expired:
         lines.append(f"exception expired: {waiver_text(finding.waiver)}")
     lines.append(f"fingerprint: {finding.fingerprint}")
-    return "\n".join(lines)
+    return lines
 
 
 def _inputs_suite(ctx: ReportContext) -> ET.Element:
@@ -141,7 +150,7 @@ def _inputs_suite(ctx: ReportContext) -> ET.Element:
     for error in errors:
         name = location_text(error.source, error.line) + (f" {error.object}" if error.object else "")
         case = _case(suite, "stockade.inputs", name)
-        element = ET.SubElement(case, "error", message=xml_text(error.message), type=error.kind)
+        element = ET.SubElement(case, "error", message=xml_text(error.message), type=xml_text(error.kind))
         element.text = xml_text(error_text(error))
     suite.set("tests", str(len(errors)))
     suite.set("failures", "0")

@@ -44,9 +44,14 @@ SEVERITY_MARK = {
 _SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+!|~&@:-])")
 
 
+# GitHub turns a bare ``www.host`` into a live link; an escaped dot keeps it text.
+_WWW = re.compile(r"(?i)\b(www)\.")
+
+
 def md(text: str) -> str:
-    """One line of user-controlled text, safe inside a paragraph or a table cell."""
-    return _SPECIAL.sub(r"\\\1", clean(text))
+    """One line of user-controlled text, safe inside a paragraph or a table cell: no markup, HTML,
+    mentions or links (``:`` is escaped, so no ``scheme://`` either)."""
+    return _WWW.sub(r"\1\\.", _SPECIAL.sub(r"\\\1", clean(text)))
 
 
 def code(text: str) -> str:
@@ -114,7 +119,7 @@ def _errors(ctx: ReportContext, unevaluated: Sequence[Finding]) -> list[str]:
     items = [
         f"> - {md(location_text(e.source, e.line))}"
         + (f" ({md(e.object)})" if e.object else "")
-        + f": {md(e.message)} \\[{e.kind}\\]"
+        + f": {md(e.message)} \\[{md(e.kind)}\\]"
         for e in errors
     ]
     items += [f"> - {md(f.resource.display)} ({f.rule_id}): {md(f.message)}" for f in unevaluated]

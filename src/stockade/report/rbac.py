@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from stockade.model.text import visible
 from stockade.rbac import Decision, Grant, ObjectRef, PolicyRule, RbacIndex, Request, Subject, WhoCan
 from stockade.rbac.danger import Danger, DangerMatch
 from stockade.rbac.explain import Explanation
 from stockade.rbac.matrix import LEGEND, AccessMatrix
 from stockade.rbac.review import PrivilegedReview
-from stockade.report._summary import visible
 from stockade.report._table import table_lines
 from stockade.report._text import json_text
 from stockade.report.problems import note, warning

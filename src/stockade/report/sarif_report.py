@@ -22,6 +22,7 @@ from stockade.report import ReportContext
 from stockade.report._summary import (
     SEVERITIES,
     area_title,
+    clean,
     location_text,
     stale_text,
     summarize,
@@ -204,7 +205,9 @@ def artifact_uri(file: str) -> str | None:
     windows = PureWindowsPath(file)
     if windows.drive:
         return windows.as_uri() if windows.is_absolute() else None
-    posix = PurePosixPath(file.replace("\\", "/"))
+    # Backslashes separate a Windows path; in a POSIX path (it has a "/") they belong to a name,
+    # e.g. the ``\xff`` an undecodable byte is written as, and are percent-encoded.
+    posix = PurePosixPath(file if "/" in file else file.replace("\\", "/"))
     if posix.is_absolute():
         return posix.as_uri()
     text = quote(posix.as_posix(), safe="/!$&'()*+,;=@-._~")
@@ -228,13 +231,14 @@ def _result(finding: Finding, index: dict[str, int]) -> dict[str, Any]:
     physical = _physical(finding.location.file, finding.location.line)
     if physical is not None:
         location["physicalLocation"] = physical
-    logical: dict[str, Any] = {"name": ref.name, "fullyQualifiedName": ref.display, "kind": "resource"}
+    # Viewers show the message and the logical location; properties keep the exact values for tools.
+    logical: dict[str, Any] = {"name": clean(ref.name), "fullyQualifiedName": clean(ref.display), "kind": "resource"}
     location["logicalLocations"] = [logical]
     result: dict[str, Any] = {
         "ruleId": finding.rule_id,
         "level": LEVEL[finding.severity],
         "kind": _KIND.get(finding.status, "fail"),
-        "message": {"text": f"{finding.message} — {subject}"},
+        "message": {"text": clean(f"{finding.message} — {subject}")},
         "locations": [location],
         "partialFingerprints": {FINGERPRINT_KEY: finding.fingerprint},
         "properties": {
@@ -261,7 +265,7 @@ def _result(finding: Finding, index: dict[str, int]) -> dict[str, Any]:
                 # an annotation lives in the manifest itself; a file entry is kept elsewhere
                 "kind": "inSource" if waiver.source == "annotation" else "external",
                 "status": "accepted",
-                "justification": waiver_text(waiver),
+                "justification": clean(waiver_text(waiver)),
             }
         ]
     elif waiver is not None:  # expired: the finding is open again, and says which waiver lapsed
@@ -275,7 +279,7 @@ def _result(finding: Finding, index: dict[str, int]) -> dict[str, Any]:
 def _input_error(error: InputProblem) -> dict[str, Any]:
     notification: dict[str, Any] = {
         "level": "error",
-        "message": {"text": f"{location_text(error.source, error.line)}: {error.message}"},
+        "message": {"text": clean(f"{location_text(error.source, error.line)}: {error.message}")},
         "properties": {"kind": error.kind, "source": error.source, "object": error.object},
     }
     location: dict[str, Any] = {}
@@ -283,7 +287,7 @@ def _input_error(error: InputProblem) -> dict[str, Any]:
     if physical is not None:
         location["physicalLocation"] = physical
     if error.object:
-        location["logicalLocations"] = [{"fullyQualifiedName": error.object, "kind": "resource"}]
+        location["logicalLocations"] = [{"fullyQualifiedName": clean(error.object), "kind": "resource"}]
     if location:
         notification["locations"] = [location]
     return notification
@@ -292,7 +296,7 @@ def _input_error(error: InputProblem) -> dict[str, Any]:
 def _skipped_input(skipped: SkippedInput) -> dict[str, Any]:
     notification: dict[str, Any] = {
         "level": "note",
-        "message": {"text": f"skipped {location_text(skipped.source, skipped.line)}: {skipped.reason}"},
+        "message": {"text": clean(f"skipped {location_text(skipped.source, skipped.line)}: {skipped.reason}")},
     }
     physical = _physical(skipped.source, skipped.line)
     if physical is not None:
@@ -301,7 +305,10 @@ def _skipped_input(skipped: SkippedInput) -> dict[str, Any]:
 
 
 def _stale(entry: WaiverEntry) -> dict[str, Any]:
-    notification: dict[str, Any] = {"level": "warning", "message": {"text": f"stale exception {stale_text(entry)}"}}
+    notification: dict[str, Any] = {
+        "level": "warning",
+        "message": {"text": clean(f"stale exception {stale_text(entry)}")},
+    }
     physical = _physical(entry.source.rpartition("#")[0] or entry.source, None)
     if physical is not None:
         notification["locations"] = [{"physicalLocation": physical}]
@@ -309,7 +316,7 @@ def _stale(entry: WaiverEntry) -> dict[str, Any]:
 
 
 def _skipped_rule(rule_id: str, reason: str, index: dict[str, int]) -> dict[str, Any]:
-    notification: dict[str, Any] = {"level": "note", "message": {"text": f"rule {rule_id} skipped: {reason}"}}
+    notification: dict[str, Any] = {"level": "note", "message": {"text": clean(f"rule {rule_id} skipped: {reason}")}}
     if rule_id in index:
         notification["associatedRule"] = {"id": rule_id, "index": index[rule_id]}
     return notification

@@ -10,14 +10,13 @@ A snapshot is one JSON document (gzip-compressed when the file name ends in ``.g
 It keeps the collection's errors as well as its objects, so a snapshot of a cluster where some
 kinds were forbidden still says so when it is scanned — it never reads as a clean pass. Secrets
 are stored as the cluster source left them (key names, no values) and are blanked again on
-reading, whoever wrote the file. Files are written 0600, atomically.
+reading, whoever wrote the file. Files are written 0600, atomically (:mod:`stockade.outputs`).
 """
 
 from __future__ import annotations
 
 import gzip
 import os
-import tempfile
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -28,6 +27,8 @@ import orjson
 
 from stockade.model.finding import InputProblem, SkippedInput
 from stockade.model.resource import Origin, Resource, resource_from_raw
+from stockade.model.text import safe_text
+from stockade.outputs import PRIVATE, write_output
 from stockade.sources.base import ProgressCallback, SourceResult
 from stockade.sources.bounded import GZIP_MAGIC, ReadRefused, gunzip_limited, read_limited
 from stockade.sources.limits import DEFAULT_LIMITS, ParseLimits
@@ -39,11 +40,14 @@ KIND = "ClusterSnapshot"
 
 def _origin_source(result: SourceResult) -> str:
     files = {r.origin.file for r in result.resources} | {e.source for e in result.errors}
-    return files.pop() if len(files) == 1 else "cluster"
+    return safe_text(files.pop()) if len(files) == 1 else "cluster"
 
 
 def write_snapshot(result: SourceResult, path: str | os.PathLike[str]) -> Path:
-    """Save ``result`` (objects, errors, skipped inputs, facts) to ``path``; returns the path."""
+    """Save ``result`` (objects, errors, skipped inputs, facts) to ``path``; returns the path.
+
+    ``path`` is written as :func:`stockade.outputs.write_output` says: a new file 0600, atomically;
+    ``-``, a FIFO or a device as a stream; a symbolic link to a file is refused."""
     target = Path(path)
     document = {
         "apiVersion": API_VERSION,
@@ -59,16 +63,7 @@ def write_snapshot(result: SourceResult, path: str | os.PathLike[str]) -> Path:
     payload = orjson.dumps(document, default=str)
     if target.name.endswith(".gz"):
         payload = gzip.compress(payload, compresslevel=6, mtime=0)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "wb") as out:
-            out.write(payload)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_output(path, payload, mode=PRIVATE, parents=True)
     return target
 
 
