@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Mapping
 from typing import Any
 
@@ -23,18 +24,18 @@ def _nest(path: tuple[str, ...], leaf: Mapping[str, Any]) -> dict[str, Any]:
 
 def _kubectl_target(pod: PodTemplate) -> str:
     carrier = pod.carrier
-    namespace = f" -n {carrier.namespace}" if carrier.namespace else ""
-    return f"{carrier.kind.lower()} {carrier.name}{namespace}"
+    namespace = f" -n {shlex.quote(carrier.namespace)}" if carrier.namespace else ""
+    return f"{shlex.quote(carrier.kind.lower())} {shlex.quote(carrier.name)}{namespace}"
 
 
 def container_patch(container: ContainerRef, fields: Mapping[str, Any]) -> str:
     """A ``kubectl patch`` (strategic merge, containers merge by name) that sets ``fields`` on the container."""
     leaf = {"spec": {container.list_name: [{"name": container.name, **fields}]}}
     patch = _nest(tuple(str(p) for p in container.pod.path), leaf)
-    return f"kubectl patch {_kubectl_target(container.pod)} --type=strategic -p '{orjson.dumps(patch).decode()}'"
+    return f"kubectl patch {_kubectl_target(container.pod)} --type=strategic -p {shlex.quote(orjson.dumps(patch).decode())}"
 
 
 def pod_patch(pod: PodTemplate, fields: Mapping[str, Any]) -> str:
     """A ``kubectl patch`` that sets ``fields`` on the pod spec."""
     patch = _nest(tuple(str(p) for p in pod.path), {"spec": dict(fields)})
-    return f"kubectl patch {_kubectl_target(pod)} --type=strategic -p '{orjson.dumps(patch).decode()}'"
+    return f"kubectl patch {_kubectl_target(pod)} --type=strategic -p {shlex.quote(orjson.dumps(patch).decode())}"

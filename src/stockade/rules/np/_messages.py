@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,5 +21,5 @@ def plural(count: int, word: str, plural: str | None = None) -> str:
 
 def service_target(service: Resource) -> str:
     """``service NAME -n NAMESPACE`` as kubectl commands name it."""
-    namespace = f" -n {service.namespace}" if service.namespace else ""
-    return f"service {service.name}{namespace}"
+    namespace = f" -n {shlex.quote(service.namespace)}" if service.namespace else ""
+    return f"service {shlex.quote(service.name)}{namespace}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Iterator
 
 from stockade.model.finding import Area, Severity, Stage
@@ -73,6 +74,6 @@ def pss_namespace_not_enforced(ctx: RuleContext, namespace: Resource) -> Iterato
             f'namespace "{namespace.name}" has no {level_label("enforce")} label: '
             "Pod Security admission applies the cluster default (privileged unless configured), so privileged pods are admitted",
             ("metadata", "labels") if namespace.labels else ("metadata",),
-            remediation=f"kubectl label namespace {namespace.name} {level_label('enforce')}=baseline "
+            remediation=f"kubectl label namespace {shlex.quote(namespace.name)} {level_label('enforce')}=baseline "
             f"{level_label('enforce')}-version=latest",
         )

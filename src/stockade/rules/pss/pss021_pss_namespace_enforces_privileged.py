@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Iterator
 
 from stockade.model.finding import Area, Severity, Stage
@@ -65,5 +66,5 @@ def pss_namespace_enforces_privileged(ctx: RuleContext, namespace: Resource) -> 
         yield Violation(
             f'namespace "{namespace.name}" enforces the privileged Pod Security level: every pod is admitted',
             ("metadata", "labels", level_label("enforce")),
-            remediation=f"kubectl label --overwrite namespace {namespace.name} {level_label('enforce')}=baseline",
+            remediation=f"kubectl label --overwrite namespace {shlex.quote(namespace.name)} {level_label('enforce')}=baseline",
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Iterator
 
 from stockade.model.finding import Area, Severity, Stage
@@ -96,6 +97,6 @@ def cluster_admin_binding(ctx: RuleContext) -> Iterator[Outcome]:
             f"{binding.ref} makes {some(subjects)} administrators {scope} ({role}: every verb on everything)",
             ("roleRef", "name"),
             severity=Severity.CRITICAL if cluster else Severity.HIGH,
-            remediation=f"kubectl delete {kind} {binding.ref.name}  # after binding a narrower role",
+            remediation=f"kubectl delete {kind} {shlex.quote(binding.ref.name)}  # after binding a narrower role",
         )
         yield Outcome(custom.resource, (violation,))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Iterator
 
 from stockade.model.finding import Area, Severity, Stage
@@ -91,6 +92,6 @@ def binding_to_missing_role(ctx: RuleContext) -> Iterator[Outcome]:
             f"permissions to {some(binding.subjects) or 'no one'}",
             ("roleRef", "name"),
             severity=Severity.MEDIUM if cluster else Severity.LOW,
-            remediation=f"kubectl delete {kind} {binding.ref.name}",
+            remediation=f"kubectl delete {kind} {shlex.quote(binding.ref.name)}",
         )
         yield Outcome(custom.resource, (violation,))

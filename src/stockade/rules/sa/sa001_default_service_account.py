@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
 
@@ -112,7 +113,7 @@ def default_service_account(ctx: RuleContext, pod: PodTemplate) -> Iterator[Viol
     how = "sets serviceAccountName: default" if explicit else "sets no serviceAccountName"
     path = (*pod.spec_path, "serviceAccountName") if "serviceAccountName" in pod.spec else pod.spec_path
     carrier = pod.carrier.name or "app"
-    fix = f"kubectl create serviceaccount {carrier} -n {namespace} && " + pod_patch(
+    fix = f"kubectl create serviceaccount {shlex.quote(carrier)} -n {shlex.quote(namespace)} && " + pod_patch(
         pod, {"serviceAccountName": carrier}
     )
     bindings = ctx.analyses.get(_default_sa_bindings).get(namespace, ())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Iterator
 
 from stockade.model.finding import Area, Severity, Stage
@@ -124,8 +125,8 @@ def secret_in_env_value(ctx: RuleContext, container: ContainerRef) -> Iterator[V
             (*container.path, "env", index, "value"),
             severity=hint.severity,
             remediation=(
-                f"Move {name} into a Secret (kubectl create secret generic {secret}"
-                f"{namespace_flag(container.pod.carrier)} --from-file={name}=./{name.lower()}.txt), reference it with"
+                f"Move {name} into a Secret (kubectl create secret generic {shlex.quote(secret)}"
+                f"{namespace_flag(container.pod.carrier)} --from-file={shlex.quote(f'{name}=./{name.lower()}.txt')}), reference it with"
                 f" valueFrom.secretKeyRef or a secret volume, and rotate the credential."
             ),
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import shlex
 from collections.abc import Iterator, Mapping
 
 from stockade.model.finding import Area, Severity, Stage
@@ -120,8 +121,8 @@ def secret_in_configmap(ctx: RuleContext, configmap: Resource) -> Iterator[Viola
                 (section, key),
                 severity=hint.severity,
                 remediation=(
-                    f'Move key "{key}" into a Secret (kubectl create secret generic {configmap.name}'
-                    f"{namespace_flag(configmap)} --from-file={key}=./{key}), point its consumers at the Secret,"
+                    f'Move key "{key}" into a Secret (kubectl create secret generic {shlex.quote(configmap.name)}'
+                    f"{namespace_flag(configmap)} --from-file={shlex.quote(f'{key}=./{key}')}), point its consumers at the Secret,"
                     f" remove it from ConfigMap {configmap.name}, and rotate the credential."
                 ),
             )
