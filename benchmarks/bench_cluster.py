@@ -132,7 +132,7 @@ def measure(objects: list[dict[str, Any]], tls: bool, runs: int) -> tuple[list[f
         for _ in range(runs):
             server.reset_stats()
             started = time.perf_counter()
-            result = collect_cluster(kubeconfig=path, progress=False)
+            result = collect_cluster(kubeconfig=path)
             times.append(time.perf_counter() - started)
             if result.errors:
                 raise SystemExit(f"collection failed: {result.errors[0].message}")
