@@ -77,7 +77,7 @@ def report_and_exit(args: argparse.Namespace, result: ScanResult) -> int:
     color = args.format == "table" and args.output is None and not args.no_color and sys.stdout.isatty()
     ctx = ReportContext(
         result=result,
-        compliance=compliance(result, _tokens(args.framework)),
+        compliance=compliance(result, listed_option("--framework", args.framework)),
         tool_version=__version__,
         generated_at=dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
         color=color,
@@ -90,7 +90,3 @@ def report_and_exit(args: argparse.Namespace, result: ScanResult) -> int:
         # person at the terminal without them.
         sys.stderr.write(render_problems(result.errors, result.skipped_inputs))
     return result.gate(args.fail_on)
-
-
-def _tokens(values: list[str]) -> list[str]:
-    return [token.strip() for value in values for token in value.split(",") if token.strip()]

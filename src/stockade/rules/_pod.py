@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 
 from stockade.model.podspec import ContainerRef, PodTemplate
+from stockade.rules._kubectl import namespace_flag
 
 
 def mapping(value: object) -> Mapping[str, Any]:
@@ -24,8 +25,7 @@ def _nest(path: tuple[str, ...], leaf: Mapping[str, Any]) -> dict[str, Any]:
 
 def _kubectl_target(pod: PodTemplate) -> str:
     carrier = pod.carrier
-    namespace = f" -n {shlex.quote(carrier.namespace)}" if carrier.namespace else ""
-    return f"{shlex.quote(carrier.kind.lower())} {shlex.quote(carrier.name)}{namespace}"
+    return f"{shlex.quote(carrier.kind.lower())} {shlex.quote(carrier.name)}{namespace_flag(carrier)}"
 
 
 def container_patch(container: ContainerRef, fields: Mapping[str, Any]) -> str:

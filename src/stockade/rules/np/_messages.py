@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from stockade.model.resource import Resource
+from stockade.rules._kubectl import namespace_flag
 
 
 def apply_command(manifest: Mapping[str, Any]) -> str:
@@ -21,5 +22,4 @@ def plural(count: int, word: str, plural: str | None = None) -> str:
 
 def service_target(service: Resource) -> str:
     """``service NAME -n NAMESPACE`` as kubectl commands name it."""
-    namespace = f" -n {shlex.quote(service.namespace)}" if service.namespace else ""
-    return f"service {shlex.quote(service.name)}{namespace}"
+    return f"service {shlex.quote(service.name)}{namespace_flag(service)}"
