@@ -39,7 +39,7 @@ from stockade.model.waiver import WaiverEntry
 from stockade.rules import load_rules, rule_aliases
 from stockade.rules.base import Rule, RuleConfig
 from stockade.sources.base import ProgressCallback, Source, SourceResult
-from stockade.sources.locate import locate_line
+from stockade.sources.locate import locate_lines
 from stockade.sources.redaction import redact_result
 
 TemplatePaths = Mapping[tuple[str, str], tuple[str, ...]]
@@ -166,7 +166,7 @@ def scan(sources: Source | Sequence[Source], options: ScanOptions | None = None)
         rule_aliases=rule_aliases(load_rules()),
         today=options.today,
         include_passed=options.include_passed,
-        locate=locate_line,
+        locate=locate_lines,
         progress=_evaluation_progress(options.progress),
     )
     result.findings[:] = [_safe_finding(f) for f in result.findings]

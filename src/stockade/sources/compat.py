@@ -19,11 +19,12 @@ import yaml
 
 from stockade.sources.locate import PathStep, compose, is_plain
 
-# A leading-zero integer ending where a plain scalar ends. The regex starts with a literal, so
-# the search skips through text quickly; the few hits are then checked by hand.
-# It starts only where a digit run starts and never gives back digits, so a long run of zeros is
-# read once, not once per position.
-_CANDIDATE = re.compile(r"(?<![0-9])0[0-7]++(?=[ \t]*+(?:[\n,\]}#]|\Z))")
+# A run of octal digits starting with 0; group 1 is set when a plain scalar ends right after it.
+# The pattern starts with a literal, so the search jumps between zeros at memchr speed (a leading
+# lookbehind would make it try every position: 40 times slower on large CRDs). It always matches
+# and never gives back digits, so a long run of zeros is read once; the digit before the run and
+# the position of the value are checked by hand.
+_CANDIDATE = re.compile(r"0[0-7]*+(?=([ \t]*+(?:[\n,\]}#]|\Z))?)")
 _OCTAL = re.compile(r"[-+]?0[0-7]+")
 _VALUE_START = ":-?,[{"
 
@@ -32,11 +33,15 @@ def has_octal_candidate(text: str, start: int = 0, end: int | None = None) -> bo
     """Whether ``text[start:end]`` may hold a plain leading-zero integer (false positives only
     cost a second look)."""
     stop = len(text) if end is None else end
-    return any(_value_position(text, match.start()) for match in _CANDIDATE.finditer(text, start, stop))
+    return any(
+        match.end() - match.start() > 1 and match.group(1) is not None and _value_position(text, match.start())
+        for match in _CANDIDATE.finditer(text, start, stop)
+    )
 
 
 def _value_position(text: str, at: int) -> bool:
-    """Whether a scalar starting at ``at`` follows ``key: ``, ``- ``, ``[``, ``{`` or ``,``."""
+    """Whether a scalar starting at ``at`` follows ``key: ``, ``- ``, ``[``, ``{`` or ``,`` (so not
+    a digit: the run would be the tail of a number)."""
     before = at - 1
     if before < 0:
         return False

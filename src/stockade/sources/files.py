@@ -18,23 +18,20 @@ import errno
 import os
 import stat
 import sys
-import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, BinaryIO, Literal
+from typing import BinaryIO, Literal
 
 from stockade.model.finding import InputProblem, SkippedInput
 from stockade.sources.base import ProgressCallback, SourceResult
 from stockade.sources.decode import DecodeProblem, decode_bytes
+from stockade.sources.forking import start_forked, usable_cores
 from stockade.sources.helm import is_chart, render_chart
 from stockade.sources.kustomize import is_kustomization, render_kustomization
 from stockade.sources.limits import DEFAULT_LIMITS, ParseLimits
 from stockade.sources.locate import STDIN, default_locator
 from stockade.sources.objects import add_documents
 from stockade.sources.yamlload import Loaded, load_json, load_yaml
-
-if TYPE_CHECKING:  # imported when a worker starts: 15 ms of start-up a small scan does not need
-    from concurrent.futures import Future, ProcessPoolExecutor
 
 __all__ = ["Input", "ParseLimits", "collect_paths", "discover", "read_input"]
 
@@ -113,24 +110,21 @@ def _read_all(
                     sizes[index] = info.st_size
     offloaded = _worker_share(sizes, parallel)
     share = [(i, item) for i in sorted(offloaded) if isinstance(item := found[i], Input)]
-    worker = _start_worker(share, limits) if share else None
-    if worker is None:
+    wait = start_forked(lambda: _read_share(share, limits)) if share else None
+    if wait is None:
         offloaded = set()
     for index, item in enumerate(found):
         if outcomes[index] is None and index not in offloaded:
             assert isinstance(item, Input)
             outcomes[index] = read_input(item, limits, stdin=stdin, seen=None if sizes else seen)
-    if worker is not None:
-        pool, future = worker
-        try:
-            for index, outcome in _decode_share(future.result()):
+    if wait is not None:
+        blob = wait()
+        if blob is not None:
+            for index, outcome in _decode_share(blob):
                 outcomes[index] = outcome
-        except Exception:  # the worker died (killed, out of memory): read its share here instead
+        else:  # the worker died (killed, out of memory): read its share here instead
             for index, item in share:
                 outcomes[index] = read_input(item, limits)
-        # The worker has answered; joining its threads now leaves this process single-threaded,
-        # so that the next scan in it may fork again.
-        pool.shutdown(wait=True)
     return [outcome for outcome in outcomes if outcome is not None]
 
 
@@ -138,8 +132,7 @@ def _worker_share(sizes: dict[int, int], parallel: bool | None) -> set[int]:
     """Indexes of the files the worker reads: the tail holding about half of the bytes."""
     total = sum(sizes.values())
     if parallel is None:
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-        parallel = cores > 1 and len(sizes) >= PARALLEL_MIN_FILES and total >= PARALLEL_MIN_BYTES
+        parallel = usable_cores() > 1 and len(sizes) >= PARALLEL_MIN_FILES and total >= PARALLEL_MIN_BYTES
     if not parallel or len(sizes) < 2:
         return set()
     share: set[int] = set()
@@ -150,29 +143,6 @@ def _worker_share(sizes: dict[int, int], parallel: bool | None) -> set[int]:
         share.add(index)
         taken += sizes[index]
     return share
-
-
-def _start_worker(
-    items: list[tuple[int, Input]], limits: ParseLimits
-) -> tuple[ProcessPoolExecutor, Future[bytes]] | None:
-    """A forked process reading ``items``, or None: then the caller reads everything itself.
-
-    Only a single-threaded process forks. A fork copies just the calling thread, so a lock another
-    thread held (in logging, in an HTTP client, in the caller's own code) stays locked for ever in
-    the child; Python 3.12+ warns (DeprecationWarning) on every fork of a threaded process. The
-    executor launches its process before it starts its own threads.
-    """
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    if threading.active_count() > 1:
-        return None
-    try:
-        pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
-        future = pool.submit(_read_share, items, limits)
-    except (OSError, ValueError):
-        return None  # no fork on this platform
-    return pool, future
 
 
 def _read_share(items: list[tuple[int, Input]], limits: ParseLimits) -> bytes:
