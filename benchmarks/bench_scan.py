@@ -79,14 +79,18 @@ def median_wall(cmd: list[str], repeat: int) -> tuple[float, float]:
     return statistics.median(walls), max(rss)
 
 
+CORPORA = ("generated-10k", "realworld-x20", "small")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--no-checkov", action="store_true")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--only", action="append", choices=CORPORA, help="measure only this corpus (repeatable)")
     args = parser.parse_args()
     corpora = ensure_corpora()
     rows = []
-    for name in ("generated-10k", "realworld-x20", "small"):
+    for name in args.only or CORPORA:
         path = corpora[name]
         resources = count_resources(path)
         repeat = 10 if name == "small" else args.repeat
