@@ -27,7 +27,9 @@ def _add_scan(sub: argparse._SubParsersAction[_Parser]) -> None:
         description="Scan Kubernetes manifests (files, directories, kustomize, helm, stdin) for misconfigurations.",
     )
     add_source_options(scan)
-    scan.add_argument("-f", "--format", default="table", help="table|json|sarif|junit|markdown|html (default: table)")
+    scan.add_argument(
+        "-f", "--format", default="table", help="table|json|sarif|junit|markdown|html|policyreport (default: table)"
+    )
     scan.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE instead of stdout")
     scan.add_argument(
         "--rules",

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from stockade.model.compliance import ComplianceSummary
 from stockade.model.result import ScanResult
 
-FORMATS = ("table", "json", "sarif", "junit", "markdown", "html")
+FORMATS = ("table", "json", "sarif", "junit", "markdown", "html", "policyreport")
 
 
 @dataclass(frozen=True, slots=True)
