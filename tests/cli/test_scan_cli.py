@@ -222,7 +222,7 @@ def test_rules_list_text_is_aligned_and_marks_opt_in_rules(capsys: pytest.Captur
 
 
 def test_rules_list_and_explain(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["rules", "list", "--framework", "cis-1.10", "-o", "json"]) == 0
+    assert main(["rules", "list", "--framework", "cis-1.10", "-f", "json"]) == 0
     listed = json.loads(capsys.readouterr().out)
     assert listed and all("cis-1.10" in r["frameworks"] for r in listed)
     assert main(["rules", "explain", "host-path-volume"]) == 0

@@ -105,7 +105,7 @@ def test_who_can_table(capsys: pytest.CaptureFixture[str], shop: str) -> None:
 
 def test_who_can_json_and_kubectl_resource_forms(capsys: pytest.CaptureFixture[str], shop: str) -> None:
     for resource in ("deployments.apps", "deploy"):
-        code, out, _ = stockade(capsys, "who-can", "update", resource, "-n", "shop", "-o", "json", shop)
+        code, out, _ = stockade(capsys, "who-can", "update", resource, "-n", "shop", "-f", "json", shop)
         assert code == 0
         data = as_json(out)
         assert data["request"] == {
@@ -132,7 +132,7 @@ def test_who_can_without_namespace_asks_cluster_wide(capsys: pytest.CaptureFixtu
 
 def test_who_can_subresource_and_name(capsys: pytest.CaptureFixture[str], shop: str) -> None:
     code, out, _ = stockade(
-        capsys, "who-can", "create", "pods/exec", "--name", "web-0", "-n", "shop", "-o", "json", shop
+        capsys, "who-can", "create", "pods/exec", "--name", "web-0", "-n", "shop", "-f", "json", shop
     )
     assert code == 0
     assert [s["name"] for s in as_json(out)["subjects"]] == ["jane@example.com"]
@@ -177,7 +177,7 @@ def test_can_i_no(capsys: pytest.CaptureFixture[str], shop: str) -> None:
 
 
 def test_can_i_with_idp_groups_and_json(capsys: pytest.CaptureFixture[str], shop: str) -> None:
-    argv = ("can-i", "user:carol", "list", "configmaps", "-n", "shop", "-o", "json", shop)
+    argv = ("can-i", "user:carol", "list", "configmaps", "-n", "shop", "-f", "json", shop)
     code, out, _ = stockade(capsys, *argv)
     assert code == 1 and as_json(out)["allowed"] is False
     code, out, _ = stockade(capsys, *argv, "--groups", "auditors,staff")
@@ -206,7 +206,7 @@ def test_explain_groups_by_namespace_and_flags_dangers(capsys: pytest.CaptureFix
     assert code == 0
     assert "Namespace shop:" in out and "Cluster-wide:" not in out
     assert " !! " in out and "danger: read Secrets" in out and "danger: run commands in existing pods" in out
-    code, out, _ = stockade(capsys, "explain", "sa:ci:deployer", shop, "-o", "json")
+    code, out, _ = stockade(capsys, "explain", "sa:ci:deployer", shop, "-f", "json")
     data = as_json(out)
     [namespace] = data["namespaces"]
     assert namespace["namespace"] == "shop"
@@ -241,7 +241,7 @@ def test_matrix_table_and_legend(capsys: pytest.CaptureFixture[str], shop: str) 
 
 
 def test_matrix_json_cluster_wide(capsys: pytest.CaptureFixture[str], shop: str) -> None:
-    code, out, _ = stockade(capsys, "matrix", "-o", "json", shop)
+    code, out, _ = stockade(capsys, "matrix", "-f", "json", shop)
     data = as_json(out)
     assert code == 0 and data["namespace"] is None
     assert [r["subject"]["name"] for r in data["rows"]] == ["auditors"]
@@ -256,7 +256,7 @@ def test_privileged_on_the_demo(capsys: pytest.CaptureFixture[str]) -> None:
     assert "Stage reached: crawl" in out and "Next stage: walk" in out
     assert "ServiceAccount  deployer" in out
     assert "missing: ServiceAccount/payments/deployer is an everyday automation account" in out
-    code, out, _ = stockade(capsys, "privileged", str(DEMO), "-o", "json")
+    code, out, _ = stockade(capsys, "privileged", str(DEMO), "-f", "json")
     data = as_json(out)
     assert data["stage"] == "crawl" and data["next_stage"] == "walk"
     deployer = next(h for h in data["holders"] if h["name"] == "deployer")
@@ -267,7 +267,7 @@ def test_privileged_on_the_demo(capsys: pytest.CaptureFixture[str]) -> None:
 def test_privileged_nothing_to_judge(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     empty = tmp_path / "cm.yaml"
     empty.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x, namespace: y}\n")
-    code, out, _ = stockade(capsys, "privileged", str(empty), "-o", "json")
+    code, out, _ = stockade(capsys, "privileged", str(empty), "-f", "json")
     data = as_json(out)
     assert code == 0 and data["stage"] is None
     assert "nothing to judge" in data["missing"][0]
@@ -289,12 +289,12 @@ def test_live_cluster_answers_like_the_files(capsys: pytest.CaptureFixture[str],
     with FakeApiServer(objects, tls=True, token="t0ken") as server:
         kubeconfig = str(server.kubeconfig(tmp_path / "kubeconfig"))
         code, out, _ = stockade(
-            capsys, "who-can", "list", "secrets", "-n", "payments", "--kubeconfig", kubeconfig, "-o", "json"
+            capsys, "who-can", "list", "secrets", "-n", "payments", "--kubeconfig", kubeconfig, "-f", "json"
         )
         assert code == 0
         live = {(s["kind"], s["name"], s["binding"]["name"]) for s in as_json(out)["subjects"]}
-        code, out, _ = stockade(capsys, "privileged", "--kubeconfig", kubeconfig, "-o", "json")
+        code, out, _ = stockade(capsys, "privileged", "--kubeconfig", kubeconfig, "-f", "json")
         assert code == 0 and as_json(out)["stage"] == "crawl"
-    _, out, _ = stockade(capsys, "who-can", "list", "secrets", "-n", "payments", str(DEMO), "-o", "json")
+    _, out, _ = stockade(capsys, "who-can", "list", "secrets", "-n", "payments", str(DEMO), "-f", "json")
     assert live == {(s["kind"], s["name"], s["binding"]["name"]) for s in as_json(out)["subjects"]}
     assert ("ServiceAccount", "deployer", "payments-deployer-admin") in live

@@ -19,7 +19,25 @@ from stockade.sources.base import ProgressCallback, Source
 DEFAULT_CLUSTER_TIMEOUT = 300.0
 
 
-def add_source_options(parser: argparse.ArgumentParser) -> None:
+def add_namespace_flags(
+    parser: argparse.ArgumentParser | argparse._ArgumentGroup, *, namespace_help: str, all_help: str, repeatable: bool
+) -> None:
+    """``-n/--namespace`` and ``-A/--all-namespaces``, as kubectl spells them (they exclude each other)."""
+    if repeatable:
+        parser.add_argument("-n", "--namespace", action="append", default=[], metavar="NAMESPACE", help=namespace_help)
+    else:
+        parser.add_argument("-n", "--namespace", metavar="NAMESPACE", help=namespace_help)
+    parser.add_argument("-A", "--all-namespaces", action="store_true", help=all_help)
+
+
+def check_namespace_flags(args: argparse.Namespace) -> None:
+    if getattr(args, "all_namespaces", False) and getattr(args, "namespace", None):
+        fatal("-n/--namespace and -A/--all-namespaces exclude each other")
+
+
+def add_source_options(parser: argparse.ArgumentParser, *, namespace_flags: bool = True) -> None:
+    """The inputs every reading command takes. ``namespace_flags`` False: the command gives ``-n``
+    a meaning of its own (``rbac``: the namespace of the request)."""
     parser.add_argument(
         "paths",
         nargs="*",
@@ -54,6 +72,14 @@ def add_source_options(parser: argparse.ArgumentParser) -> None:
         help="read namespaced kinds inside these namespaces only (for RBAC that covers only them); "
         "cluster-scoped kinds are then not read",
     )
+    if namespace_flags:
+        add_namespace_flags(
+            cluster,
+            namespace_help="read namespaced kinds in this namespace only, as kubectl -n (repeatable; "
+            "same as --namespaces)",
+            all_help="read every namespace (the default), as kubectl -A",
+            repeatable=True,
+        )
     cluster.add_argument(
         "--snapshot", action="append", default=[], metavar="FILE", help="read a snapshot written by `stockade snapshot`"
     )
@@ -121,15 +147,17 @@ def sources_from_args(args: argparse.Namespace) -> list[Source]:
 
         limits = ParseLimits(allow_remote_kustomize=args.allow_remote_kustomize)
         sources.append(FileSource(tuple(args.paths), limits=limits))
+    check_namespace_flags(args)
+    read_in = [*args.namespaces, *(args.namespace if isinstance(getattr(args, "namespace", None), list) else [])]
     if wants_cluster(args):
         from stockade.sources.cluster import ClusterSource
 
-        kinds, namespaces = listed_option("--kinds", args.kinds), listed_option("--namespaces", args.namespaces)
+        kinds, namespaces = listed_option("--kinds", args.kinds), listed_option("--namespaces", read_in)
         sources.append(
             ClusterSource(args.context, args.kubeconfig, kinds or None, namespaces or None, timeout=args.timeout)
         )
-    elif args.kinds or args.namespaces:
-        option = "--kinds" if args.kinds else "--namespaces"
+    elif args.kinds or read_in:
+        option = "--kinds" if args.kinds else "-n/--namespaces"
         fatal(f"{option} selects what to read from a live cluster: add --cluster, --context or --kubeconfig")
     for path in args.snapshot:
         from stockade.sources.snapshot import SnapshotSource

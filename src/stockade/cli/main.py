@@ -8,7 +8,9 @@ from collections.abc import Sequence
 
 from stockade import __version__
 from stockade.cli.inputs import add_source_options
+from stockade.cli.output_options import add_output_options, resolve_output_options
 from stockade.model.result import FAIL_ON
+from stockade.report import FORMATS
 
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 
@@ -27,10 +29,7 @@ def _add_scan(sub: argparse._SubParsersAction[_Parser]) -> None:
         description="Scan Kubernetes manifests (files, directories, kustomize, helm, stdin) for misconfigurations.",
     )
     add_source_options(scan)
-    scan.add_argument(
-        "-f", "--format", default="table", help="table|json|sarif|junit|markdown|html|policyreport (default: table)"
-    )
-    scan.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE instead of stdout")
+    add_output_options(scan, FORMATS, "table", "report format")
     scan.add_argument(
         "--rules",
         action="append",
@@ -89,7 +88,7 @@ def _add_rules(sub: argparse._SubParsersAction[_Parser]) -> None:
     listing.add_argument("--rules", action="append", default=[], metavar="SEL", help="ids, names, families or areas")
     listing.add_argument("--framework", action="append", default=[], metavar="ID")
     listing.add_argument("--min-severity", choices=SEVERITIES)
-    listing.add_argument("-o", "--output-format", dest="format", default="table", choices=("table", "json"))
+    add_output_options(listing, ("table", "json"), "table")
     explain = rules_sub.add_parser("explain", help="show a rule's documentation")
     explain.add_argument("rule", metavar="ID_OR_NAME")
     docs = rules_sub.add_parser("docs", help="write docs/rules/*.md from the rule code")
@@ -160,6 +159,8 @@ BATCH_COMMANDS = frozenset({"scan", "pss", "rbac", "snapshot", "rules"})
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if hasattr(args, "_formats"):
+        resolve_output_options(args)
     if args.command in BATCH_COMMANDS and argv is None:
         import gc
 

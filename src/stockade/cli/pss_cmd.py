@@ -16,6 +16,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from stockade.cli.errors import EXIT_CLEAN, EXIT_FINDINGS, EXIT_UNREADABLE, fatal
+from stockade.cli.output_options import add_output_options, write_output
 
 if TYPE_CHECKING:  # the parser is built for every command: the evaluator loads only when run
     from stockade.pss import PolicyVersion
@@ -48,7 +49,7 @@ def add_pss_evaluate_options(parser: argparse.ArgumentParser) -> None:
         default="latest",
         help="version for those namespaces (default: latest)",
     )
-    parser.add_argument("-f", "--format", choices=FORMATS, default="json", help="json (one object per line) or table")
+    add_output_options(parser, FORMATS, "json", "json (one object per line) or table")
 
 
 def _version(text: str, option: str) -> PolicyVersion:
@@ -85,8 +86,7 @@ def run_pss(args: argparse.Namespace) -> int:
     assert read.inventory is not None
     evaluation = evaluate_inventory(read.inventory, fixed, default)
     sys.stderr.write(render_problems(read.errors, read.skipped_inputs))
-    sys.stdout.write(render_table(evaluation) if args.format == "table" else render_json_lines(evaluation))
-    sys.stdout.flush()
+    write_output(render_table(evaluation) if args.format == "table" else render_json_lines(evaluation), args.output)
     sys.stderr.write(render_notes(evaluation, inputs_complete=read.complete))
     if read.gate("none") == EXIT_UNREADABLE:
         return EXIT_UNREADABLE

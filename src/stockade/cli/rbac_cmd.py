@@ -18,7 +18,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from stockade.cli.errors import EXIT_CLEAN, EXIT_FINDINGS, EXIT_UNREADABLE, fatal
-from stockade.cli.inputs import add_source_options, usage_errors
+from stockade.cli.inputs import add_namespace_flags, add_source_options, usage_errors
+from stockade.cli.output_options import add_output_options, write_output
 
 if TYPE_CHECKING:
     from stockade.model.result import ScanResult
@@ -89,9 +90,14 @@ def add_rbac_parser(sub: Any) -> None:
         "privileged", help="cluster-admin-equivalent identities and the maturity stage reached"
     )
     for command in (who, can, explain, matrix, privileged):
-        add_source_options(command)  # after the positionals: the paths come last
-        command.add_argument("-n", "--namespace", help="namespace of the request (default: cluster-wide)")
-        command.add_argument("-o", "--output", default="table", choices=("table", "json"), help="output format")
+        add_source_options(command, namespace_flags=False)  # after the positionals: the paths come last
+        add_namespace_flags(
+            command,
+            namespace_help="namespace of the request, as kubectl auth can-i -n",
+            all_help="ask cluster-wide (the default)",
+            repeatable=False,
+        )
+        add_output_options(command, ("table", "json"), "table")
 
 
 # -- running ---------------------------------------------------------------------------------------
@@ -106,7 +112,7 @@ def run_rbac(args: argparse.Namespace) -> int:
         spec = parse_resource(args.resource, args.api_group) if args.rbac_command in ("who-can", "can-i") else None
         subject = parse_subject(args.subject) if args.rbac_command in ("can-i", "explain") else None
     read, index = _load(args)
-    fmt = args.output
+    fmt = args.format
     if args.rbac_command == "who-can":
         assert spec is not None
         request = request_for(spec, args.verb, args.name, args.namespace)
@@ -128,7 +134,7 @@ def run_rbac(args: argparse.Namespace) -> int:
 
         assert read.inventory is not None
         text = report.render_privileged(review_privileged(read.inventory, index), index, fmt)
-    _print(text)
+    write_output(text, args.output)
     _warn(read, index)
     if read.gate("none") == EXIT_UNREADABLE or index.problems:
         return EXIT_UNREADABLE
@@ -144,7 +150,7 @@ def _can_i(args: argparse.Namespace, read: ScanResult, index: RbacIndex, subject
     extra = _groups(args)
     decision = index.can_subject(subject, request, extra)
     groups = [*implicit_groups(subject), *extra]
-    _print(render_can_i(subject, groups, decision, request, index, args.output))
+    write_output(render_can_i(subject, groups, decision, request, index, args.format), args.output)
     _warn(read, index)
     if read.gate("none") == EXIT_UNREADABLE:
         return EXIT_UNREADABLE
@@ -173,8 +179,3 @@ def _warn(read: ScanResult, index: RbacIndex) -> None:
 
 def _groups(args: argparse.Namespace) -> list[str]:
     return [g.strip() for g in args.groups.split(",") if g.strip()]
-
-
-def _print(text: str) -> None:
-    sys.stdout.write(text)
-    sys.stdout.flush()

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from stockade.cli.errors import EXIT_CLEAN, EXIT_FINDINGS, fatal
+from stockade.cli.output_options import write_output
 from stockade.report._summary import clean
 
 
@@ -39,7 +40,7 @@ def run_rules(args: argparse.Namespace) -> int:
                 }
                 for r in selected
             ]
-            sys.stdout.write(json.dumps(payload, indent=2) + "\n")
+            write_output(json.dumps(payload, indent=2) + "\n", args.output)
         else:
             from stockade.report._table import table_lines
 
@@ -55,7 +56,7 @@ def run_rules(args: argparse.Namespace) -> int:
                 for r in selected
             ]
             lines = table_lines(("", "", "", "", "", ""), rows, header=False)
-            sys.stdout.write("".join(line + "\n" for line in lines))
+            write_output("".join(line + "\n" for line in lines), args.output)
         return EXIT_CLEAN
     if args.rules_command == "explain":
         from stockade.rules import rule_aliases

@@ -9,8 +9,8 @@ import sys
 from stockade import __version__
 from stockade.cli.errors import fatal
 from stockade.cli.inputs import listed_option, progress_display, sources_from_args, usage_errors
+from stockade.cli.output_options import write_output
 from stockade.model.result import ScanResult
-from stockade.outputs import write_text_output
 from stockade.rules.base import RuleConfig
 
 
@@ -26,27 +26,9 @@ def rule_config(args: argparse.Namespace) -> RuleConfig:
     return RuleConfig(allowed_registries=registries, secret_entropy_threshold=threshold)
 
 
-def write_output(text: str, output: str | None) -> None:
-    if output is None:
-        sys.stdout.write(text)
-        if text and not text.endswith("\n"):
-            sys.stdout.write("\n")
-        sys.stdout.flush()
-        return
-    try:
-        write_text_output(output, text)
-    except OSError as exc:
-        from stockade.report._summary import clean
-
-        fatal(clean(f"cannot write {output}: {exc.strerror or exc}"))
-
-
 def run_scan(args: argparse.Namespace) -> int:
     from stockade.api import ScanOptions, scan
-    from stockade.report import FORMATS
 
-    if args.format not in FORMATS:
-        fatal(f"unknown format {args.format!r} (choose from {', '.join(FORMATS)})")
     config = rule_config(args)
     for option, values in (("--rules", args.rules), ("--skip-rules", args.skip_rules), ("--framework", args.framework)):
         listed_option(option, values)

@@ -27,7 +27,7 @@ def test_rbac_privileged_does_not_excuse_a_system_named_binding(
 ) -> None:
     path = tmp_path / "rbac.yaml"
     path.write_text(SYSTEM_NAMED_ADMIN)
-    main(["rbac", "privileged", str(path), "-o", "json", "--no-progress"])
+    main(["rbac", "privileged", str(path), "-f", "json", "--no-progress"])
     data = json.loads(capsys.readouterr().out)
     assert data["stage"] is None
     holder = next(h for h in data["holders"] if h["name"] == "system:authenticated")

@@ -24,7 +24,9 @@ from stockade.model.finding import Severity
 # Each comes with literal fragments one of which every match contains: a substring test over a
 # megabyte of dashboard JSON is far cheaper than a regex with look-behinds at every position.
 _PATTERNS: tuple[tuple[str, tuple[str, ...], re.Pattern[str]], ...] = (
-    ("a private key (PEM)", ("PRIVATE KEY",), re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")),
+    # The words before PRIVATE KEY (RSA, OPENSSH, ENCRYPTED, PGP …) as a bounded run: a repeated
+    # group backtracks word by word and grew faster than the input on a long run of words.
+    ("a private key (PEM)", ("PRIVATE KEY",), re.compile(r"-----BEGIN [A-Z0-9 ]{0,64}?PRIVATE KEY(?: BLOCK)?-----")),
     (
         "an AWS access key",
         ("AKIA", "ASIA", "ABIA", "ACCA"),
