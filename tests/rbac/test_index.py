@@ -257,19 +257,44 @@ def test_malformed_bindings_and_subjects_are_reported() -> None:
     assert rbac.can("carol", [], Request("get", "pods"))
 
 
-def test_duplicates_keep_the_last_object() -> None:
+def test_every_definition_of_a_duplicated_object_grants() -> None:
+    # Manifests can declare one object twice (two overlays); either may be the one applied.
     rbac = index(
         [
             cluster_role("r", rule(["get"], ["pods"])),
             cluster_role("r", rule(["list"], ["pods"])),
             cluster_role_binding("b", "r", user("alice")),
             cluster_role_binding("b", "r", user("bob")),
+            role("own", "dev", rule(["get"], ["secrets"])),
+            role("own", "dev", rule(["delete"], ["secrets"])),
+            role("own", "prod", rule(["watch"], ["secrets"])),  # same name, another namespace: not a duplicate
+            role_binding("own", "dev", "Role", "own", user("carol")),
         ]
     )
-    assert [p.code for p in rbac.problems] == ["duplicate-object", "duplicate-object"]
-    assert rbac.can("bob", [], Request("list", "pods"))
-    assert not rbac.can("bob", [], Request("get", "pods"))
-    assert not rbac.can("alice", [], Request("list", "pods"))
+    assert [(p.code, str(p.object)) for p in rbac.problems] == [
+        ("duplicate-object", "Role/dev/own"),
+        ("duplicate-object", "ClusterRole/r"),
+        ("duplicate-object", "ClusterRoleBinding/b"),
+    ]
+    assert "defined 2 times" in rbac.problems[0].message
+    for who in ("alice", "bob"):
+        assert rbac.can(who, [], Request("get", "pods"))
+        assert rbac.can(who, [], Request("list", "pods"))
+        assert not rbac.can(who, [], Request("watch", "pods"))
+    decision = rbac.can("carol", [], Request("delete", "secrets", namespace="dev"))
+    assert [(g.role.definition, g.rule_index) for g in decision.grants] == [(1, 0)]
+    assert not rbac.can("carol", [], Request("watch", "secrets", namespace="dev"))
+    who = rbac.who_can(Request("list", "pods"))
+    assert [(str(g.subject), g.binding.definition, g.role.definition) for g in who] == [
+        ("User/alice", 0, 1),
+        ("User/bob", 1, 1),
+    ]
+    permissions = rbac.permissions_of(Subject.user("bob"))
+    assert sorted(p.rule.verbs for p in permissions) == [("get",), ("list",)]
+    assert [r.rules for r in rbac.candidates(ObjectRef("ClusterRole", None, "r"))] == [
+        (PolicyRule(("get",), ("",), ("pods",)),),
+        (PolicyRule(("list",), ("",), ("pods",)),),
+    ]
 
 
 def test_who_can_lists_every_subject_with_its_grant() -> None:

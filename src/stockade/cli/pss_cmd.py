@@ -75,7 +75,7 @@ def run_pss(args: argparse.Namespace) -> int:
     from stockade.cli.inputs import read_inputs
     from stockade.pss.admission import evaluate_inventory
     from stockade.pss.namespaces import Default
-    from stockade.report.problems import render_problems
+    from stockade.report.problems import render_notices, render_problems
     from stockade.report.pss import render_json_lines, render_notes, render_table
 
     if args.pss_command != "evaluate":
@@ -85,7 +85,7 @@ def run_pss(args: argparse.Namespace) -> int:
     read = read_inputs(args)
     assert read.inventory is not None
     evaluation = evaluate_inventory(read.inventory, fixed, default)
-    sys.stderr.write(render_problems(read.errors, read.skipped_inputs))
+    sys.stderr.write(render_problems(read.errors, read.skipped_inputs) + render_notices(read.notices))
     write_output(render_table(evaluation) if args.format == "table" else render_json_lines(evaluation), args.output)
     sys.stderr.write(render_notes(evaluation, inputs_complete=read.complete))
     if read.gate("none") == EXIT_UNREADABLE:

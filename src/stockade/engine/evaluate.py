@@ -207,6 +207,8 @@ class _Evaluator:
         for rule in self.rules:
             by_scope[rule.scope].append(rule)
         pods = self.inventory.pod_templates if by_scope[Scope.CONTAINER] or by_scope[Scope.POD] else ()
+        # Every definition is evaluated below, each on its own; the reader learns there are several.
+        self.result.notices.extend(self.inventory.duplicate_notices())
         if by_scope[Scope.CONTAINER] or by_scope[Scope.POD]:
             self.result.notices.extend(unchecked_container_notices(self.inventory))
             self.result.errors.extend(self.shape_problems())

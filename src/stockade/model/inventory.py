@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from functools import cached_property
 
 from stockade.model.kinds import (
@@ -21,7 +21,7 @@ from stockade.model.podspec import (
     find_pod_template,
     find_unchecked_containers,
 )
-from stockade.model.resource import Resource
+from stockade.model.resource import Origin, Resource
 
 DEFAULT_NAMESPACE = "default"
 
@@ -137,7 +137,27 @@ class Inventory:
         return {(r.kind, self.effective_namespace(r), r.name): r for r in self.resources}
 
     def get(self, kind: str, namespace: str | None, name: str) -> Resource | None:
+        """The last object of that identity: the one a cluster keeps (see `duplicates` for the others)."""
         return self._by_name.get((kind, namespace, name))
+
+    @cached_property
+    def duplicates(self) -> tuple[tuple[Resource, ...], ...]:
+        """Objects declared more than once (same group, kind, namespace and name), in load order.
+
+        Manifests can hold several (two overlays, two environments); a cluster keeps one, but every
+        one is checked, since which one is applied is not known here. Nameless objects are left out.
+        """
+        found: dict[tuple[str, str, str | None, str], list[Resource]] = defaultdict(list)
+        for resource in self.resources:
+            if resource.name:
+                found[(resource.group, resource.kind, self.effective_namespace(resource), resource.name)].append(
+                    resource
+                )
+        return tuple(tuple(group) for group in found.values() if len(group) > 1)
+
+    def duplicate_notices(self) -> list[str]:
+        """One notice per object declared more than once, naming where each definition is."""
+        return [f"{group[0].display}: {duplicate_message([r.origin for r in group])}" for group in self.duplicates]
 
     # -- pods ------------------------------------------------------------------------------------
     @cached_property
@@ -183,3 +203,13 @@ class Inventory:
                 if key in present:
                     return True
         return False
+
+
+def duplicate_message(origins: Sequence[Origin]) -> str:
+    """``defined 2 times (a.yaml:1, b.yaml:7); ...``: the one wording for an object declared more than once."""
+    return f"{defined_times(origins)}; a cluster keeps only one of them, so each one is checked"
+
+
+def defined_times(origins: Sequence[Origin]) -> str:
+    """``defined 2 times (a.yaml:1, b.yaml:7)``."""
+    return f"defined {len(origins)} times ({', '.join(o.place for o in origins)})"

@@ -30,6 +30,11 @@ class Origin:
     line: int = 0
     item: int = -1
 
+    @property
+    def place(self) -> str:
+        """``file:line`` for messages (the file alone when the line is unknown)."""
+        return f"{self.file}:{self.line}" if self.line else self.file
+
 
 @dataclass(frozen=True, slots=True)
 class Resource:

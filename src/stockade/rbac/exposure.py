@@ -82,25 +82,26 @@ def find_exposures(index: RbacIndex, objects: RbacObjects, classifier: RoleClass
     classify = classifier or RoleClassifier()
     found: list[Exposure] = []
     for binding in index.bindings():
-        if binding.role_ref is None:
-            continue
-        role = index.role(binding.role_ref)
-        if role is None or not binding.subjects:
+        if binding.role_ref is None or not binding.subjects:
             continue
         subjects = tuple(s for s in binding.subjects if not objects.is_stock_grant(binding.ref, s))
         if not subjects:
             continue
         namespaced = binding.ref.namespace is not None
-        for position, matches in enumerate(classify(role, namespaced)):
-            if not matches:
-                continue
-            rule = role.rules[position]
-            source, source_index = role.source(position)
-            everything = is_all_access(matches)
-            for match in matches:
-                found.append(
-                    Exposure(match, binding.ref, role.ref, position, rule, source, source_index, subjects, everything)
-                )
+        # A role declared more than once in the manifests: each definition may be the applied one.
+        for role in index.candidates(binding.role_ref):
+            for position, matches in enumerate(classify(role, namespaced)):
+                if not matches:
+                    continue
+                rule = role.rules[position]
+                source, source_index = role.source(position)
+                everything = is_all_access(matches)
+                for match in matches:
+                    found.append(
+                        Exposure(
+                            match, binding.ref, role.ref, position, rule, source, source_index, subjects, everything
+                        )
+                    )
     by_danger: dict[Danger, list[Exposure]] = defaultdict(list)
     for exposure in found:
         by_danger[exposure.danger].append(exposure)

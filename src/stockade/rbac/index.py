@@ -21,7 +21,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from stockade._gc import collector_paused
-from stockade.model.inventory import Inventory
+from stockade.model.inventory import Inventory, duplicate_message
 from stockade.model.resource import Origin, Resource, resource_from_raw
 from stockade.rbac.aggregate import aggregate
 from stockade.rbac.defaults import AGGREGATE_TO, default_cluster_roles, defaults_to_add
@@ -42,7 +42,8 @@ from stockade.rbac.model import (
     WhoCan,
     service_account_groups,
 )
-from stockade.rbac.parse import BindingDef, RoleDef, RuleInterner, is_rbac, read_binding, read_role
+from stockade.rbac.objects import rbac_definitions
+from stockade.rbac.parse import BindingDef, RoleDef, RuleInterner, read_binding, read_role
 
 # Where the assumed default ClusterRoles say they come from.
 DEFAULTS_ORIGIN = "<kubernetes defaults>"
@@ -115,6 +116,8 @@ class RbacIndex:
     def __init__(self) -> None:
         self.problems: tuple[RbacProblem, ...] = ()
         self._roles: dict[ObjectRef, IndexedRole] = {}
+        # Every definition of a role, by the identity a roleRef names (more than one in manifests only).
+        self._definitions: dict[ObjectRef, list[IndexedRole]] = defaultdict(list)
         self._crbs: list[IndexedBinding] = []
         self._rbs: list[IndexedBinding] = []
         self._crb_by_key: dict[_Key, list[int]] = defaultdict(list)
@@ -122,8 +125,8 @@ class RbacIndex:
         self._rb_by_ns_key: dict[tuple[str, _Key], list[int]] = defaultdict(list)
         self._rbs_by_ns: dict[str, list[int]] = defaultdict(list)
         self._crbs_by_role: dict[str, list[int]] = defaultdict(list)
-        self._buckets: dict[tuple[str, str, str], list[tuple[str, int]]] = defaultdict(list)
-        self._non_resource: list[tuple[str, int]] = []
+        self._buckets: dict[tuple[str, str, str], list[tuple[ObjectRef, int]]] = defaultdict(list)
+        self._non_resource: list[tuple[ObjectRef, int]] = []
         self.assumed_roles: tuple[ObjectRef, ...] = ()
         # Declared copies of Kubernetes' own ClusterRoles that say less than Kubernetes does, and how.
         self.redefined_roles: dict[ObjectRef, str] = {}
@@ -161,22 +164,25 @@ class RbacIndex:
 
     def _load_roles(self, inventory: Inventory, problems: list[RbacProblem], recompute: bool) -> None:
         intern = RuleInterner()
-        for resource in _rbac_objects(inventory, "Role"):
-            role = read_role(resource, inventory.effective_namespace(resource), intern, problems)
-            self._add_role(IndexedRole(role.ref, role.rules, positions=role.positions), resource, problems)
+        origins: dict[ObjectRef, list[Origin]] = defaultdict(list)
+        for ref, resource in rbac_definitions(inventory, "Role"):
+            role = read_role(resource, ref.namespace, intern, problems, ref.definition)
+            origins[ref.identity].append(resource.origin)
+            self._add_role(IndexedRole(role.ref, role.rules, positions=role.positions))
+        # Aggregation knows ClusterRoles by name; a second definition gets a key no real name has.
         cluster_roles: dict[str, RoleDef] = {}
-        for resource in _rbac_objects(inventory, "ClusterRole"):
-            role = read_role(resource, None, intern, problems)
-            if role.ref.name in cluster_roles:
-                problems.append(_duplicate(role.ref, resource))
-            cluster_roles[role.ref.name] = role
+        for ref, resource in rbac_definitions(inventory, "ClusterRole"):
+            role = read_role(resource, None, intern, problems, ref.definition)
+            origins[ref.identity].append(resource.origin)
+            cluster_roles[_aggregation_key(ref, cluster_roles)] = role
+        problems.extend(_duplicates(origins))
         if self._assume_defaults:
             self.redefined_roles = _reconcile_defaults(cluster_roles, intern, problems)
             self.assumed_roles = _add_defaults(cluster_roles, intern, problems)
         computed = aggregate(cluster_roles)
         for name, role in cluster_roles.items():
             if name not in computed:
-                self._roles[role.ref] = IndexedRole(role.ref, role.rules, positions=role.positions)
+                self._add_role(IndexedRole(role.ref, role.rules, positions=role.positions))
                 continue
             sourced = computed[name]
             if recompute:
@@ -193,30 +199,27 @@ class RbacIndex:
                             role.origin,
                         )
                     )
-                self._roles[role.ref] = IndexedRole(role.ref, rules, sources)
+                self._add_role(IndexedRole(role.ref, rules, sources))
             else:
                 rules = role.rules
                 known = {s.rule: (s.source, s.index) for s in sourced}
                 sources = tuple(known.get(rule, (role.ref, i)) for i, rule in enumerate(rules))
-                self._roles[role.ref] = IndexedRole(role.ref, rules, sources, role.positions)
+                self._add_role(IndexedRole(role.ref, rules, sources, role.positions))
 
-    def _add_role(self, role: IndexedRole, resource: Resource, problems: list[RbacProblem]) -> None:
-        if role.ref in self._roles:
-            problems.append(_duplicate(role.ref, resource))
+    def _add_role(self, role: IndexedRole) -> None:
         self._roles[role.ref] = role
+        self._definitions[role.ref.identity].append(role)
 
     def _load_bindings(self, inventory: Inventory, problems: list[RbacProblem]) -> None:
-        definitions: dict[ObjectRef, BindingDef] = {}
+        # Every definition of a binding is kept: which one a cluster would hold is not known here.
+        definitions: list[BindingDef] = []
+        origins: dict[ObjectRef, list[Origin]] = defaultdict(list)
         for kind in ("ClusterRoleBinding", "RoleBinding"):
-            for resource in _rbac_objects(inventory, kind):
-                namespace = inventory.effective_namespace(resource) if kind == "RoleBinding" else None
-                definition = read_binding(resource, namespace, problems)
-                if definition.ref in definitions:
-                    problems.append(_duplicate(definition.ref, resource))
-                    # The API server keeps one object per name: the later one replaces the earlier.
-                    del definitions[definition.ref]
-                definitions[definition.ref] = definition
-        for definition in definitions.values():
+            for ref, resource in rbac_definitions(inventory, kind):
+                definitions.append(read_binding(resource, ref.namespace, problems, ref.definition))
+                origins[ref.identity].append(resource.origin)
+        problems.extend(_duplicates(origins))
+        for definition in definitions:
             binding = self._resolve(definition)
             problems.extend(binding.problems)
             self._add_binding(binding)
@@ -262,11 +265,11 @@ class RbacIndex:
                 continue
             for position, rule in enumerate(role.rules):
                 if rule.non_resource_urls:
-                    self._non_resource.append((ref.name, position))
+                    self._non_resource.append((ref, position))
                 for verb in set(rule.verbs):
                     for group in set(rule.api_groups):
                         for resource in set(rule.resources):
-                            self._buckets[(verb, group, resource)].append((ref.name, position))
+                            self._buckets[(verb, group, resource)].append((ref, position))
 
     # -- queries ---------------------------------------------------------------------------------
     def can(self, user: str, groups: Iterable[str], request: Request) -> Decision:
@@ -290,25 +293,27 @@ class RbacIndex:
         namespace = request.scope
         cluster_matches = self._cluster_role_matches(request)
         grants: list[Grant] = []
-        positions = sorted({p for name in cluster_matches for p in self._crbs_by_role.get(name, ())})
+        names = {ref.name for ref in cluster_matches}
+        positions = sorted({p for name in names for p in self._crbs_by_role.get(name, ())})
         for position in positions:
             binding = self._crbs[position]
             assert binding.role_ref is not None  # only bindings with a role are indexed by role
-            self._collect(binding, binding.subjects, cluster_matches.get(binding.role_ref.name, ()), grants)
+            for role in self.candidates(binding.role_ref):
+                self._collect(binding, binding.subjects, role, cluster_matches.get(role.ref, ()), grants)
         if namespace is not None:
             own: dict[ObjectRef, tuple[int, ...]] = {}
             for position in self._rbs_by_ns.get(namespace, ()):
                 binding = self._rbs[position]
-                ref = binding.role_ref
-                if ref is None:
+                if binding.role_ref is None:
                     continue
-                if ref.kind == "ClusterRole":
-                    matching = cluster_matches.get(ref.name, ())
-                else:
-                    if ref not in own:
-                        own[ref] = self._matching_rules(self._roles.get(ref), request)
-                    matching = own[ref]
-                self._collect(binding, binding.subjects, matching, grants)
+                for role in self.candidates(binding.role_ref):
+                    if role.ref.kind == "ClusterRole":
+                        matching = cluster_matches.get(role.ref, ())
+                    else:
+                        if role.ref not in own:
+                            own[role.ref] = self._matching_rules(role, request)
+                        matching = own[role.ref]
+                    self._collect(binding, binding.subjects, role, matching, grants)
         return WhoCan(request, tuple(grants))
 
     def permissions_of(self, subject: Subject, extra_groups: Iterable[str] = ()) -> list[Permission]:
@@ -335,8 +340,16 @@ class RbacIndex:
         return None if found is None else found.rules
 
     def role(self, ref: ObjectRef) -> IndexedRole | None:
-        """A role with its effective rules and, per rule, where it is declared; None if absent."""
+        """A role with its effective rules and, per rule, where it is declared; None if absent.
+
+        ``ref`` names one definition (the first, for a plain reference): see `candidates`.
+        """
         return self._roles.get(ref)
+
+    def candidates(self, ref: ObjectRef) -> tuple[IndexedRole, ...]:
+        """Every definition of the role a roleRef names, in load order: one, except in manifests
+        that declare a role more than once, where each may be the one applied, so each grants."""
+        return tuple(self._definitions.get(ref.identity, ()))
 
     def roles(self) -> tuple[IndexedRole, ...]:
         """Every Role and ClusterRole (assumed defaults included), in load order."""
@@ -360,11 +373,12 @@ class RbacIndex:
             candidates.extend(self._rbs[p] for p in positions)
         for binding in candidates:
             subject = binding.first_subject(keys)
-            role = self._roles.get(binding.role_ref) if binding.role_ref is not None else None
-            if role is None or subject is None:
+            roles = self.candidates(binding.role_ref) if binding.role_ref is not None else ()
+            if not roles or subject is None:
                 problems.extend(binding.problems)
                 continue
-            self._collect(binding, (subject,), self._matching_rules(role, request), grants)
+            for role in roles:
+                self._collect(binding, (subject,), role, self._matching_rules(role, request), grants)
         return Decision(request, superuser or bool(grants), tuple(grants), superuser, tuple(problems))
 
     def _bindings(
@@ -373,13 +387,11 @@ class RbacIndex:
         for position in sorted({p for key in keys for p in by_key.get(key, ())}):
             yield bindings[position]
 
-    def _matching_rules(self, role: IndexedRole | None, request: Request) -> tuple[int, ...]:
-        if role is None:
-            return ()
+    def _matching_rules(self, role: IndexedRole, request: Request) -> tuple[int, ...]:
         return tuple(i for i, rule in enumerate(role.rules) if rule_allows(rule, request))
 
-    def _cluster_role_matches(self, request: Request) -> dict[str, tuple[int, ...]]:
-        """ClusterRole name → positions of its rules that allow the request."""
+    def _cluster_role_matches(self, request: Request) -> dict[ObjectRef, tuple[int, ...]]:
+        """ClusterRole (each definition apart) → positions of its rules that allow the request."""
         if request.non_resource_url is not None:
             candidates = self._non_resource
         else:
@@ -395,19 +407,22 @@ class RbacIndex:
                 for resource in resources
                 for entry in self._buckets.get((verb, group, resource), ())
             ]
-        found: dict[str, set[int]] = defaultdict(set)
-        for name, position in candidates:
-            role = self._roles[ObjectRef("ClusterRole", None, name)]
-            if rule_allows(role.rules[position], request):
-                found[name].add(position)
-        return {name: tuple(sorted(positions)) for name, positions in found.items()}
+        found: dict[ObjectRef, set[int]] = defaultdict(set)
+        for ref, position in candidates:
+            if rule_allows(self._roles[ref].rules[position], request):
+                found[ref].add(position)
+        return {ref: tuple(sorted(positions)) for ref, positions in found.items()}
 
     def _collect(
-        self, binding: IndexedBinding, subjects: Iterable[Subject], rules: tuple[int, ...], out: list[Grant]
+        self,
+        binding: IndexedBinding,
+        subjects: Iterable[Subject],
+        role: IndexedRole,
+        rules: tuple[int, ...],
+        out: list[Grant],
     ) -> None:
-        if not rules or binding.role_ref is None:
+        if not rules:
             return
-        role = self._roles[binding.role_ref]
         for subject in subjects:
             for position in rules:
                 source, source_index = role.source(position)
@@ -416,20 +431,34 @@ class RbacIndex:
 
     def _permissions(self, binding: IndexedBinding, keys: frozenset[_Key], out: list[Permission]) -> None:
         subject = binding.first_subject(keys)
-        role = self._roles.get(binding.role_ref) if binding.role_ref is not None else None
-        if role is None or subject is None:
+        if subject is None or binding.role_ref is None:
             return
         namespace = binding.ref.namespace
-        for position, rule in enumerate(role.rules):
-            if namespace is not None and not rule.resources:
-                continue
-            source, source_index = role.source(position)
-            grant = Grant(binding.ref, role.ref, position, rule, subject, source, source_index)
-            out.append(Permission(namespace, rule, grant))
+        for role in self.candidates(binding.role_ref):
+            for position, rule in enumerate(role.rules):
+                if namespace is not None and not rule.resources:
+                    continue
+                source, source_index = role.source(position)
+                grant = Grant(binding.ref, role.ref, position, rule, subject, source, source_index)
+                out.append(Permission(namespace, rule, grant))
 
 
-def _rbac_objects(inventory: Inventory, kind: str) -> Iterator[Resource]:
-    return (r for r in inventory.of_kind(kind) if is_rbac(r))
+def _aggregation_key(ref: ObjectRef, taken: dict[str, RoleDef]) -> str:
+    """The name aggregation knows a ClusterRole by: its own for the first definition, for a later
+    one its name with a suffix that cannot be taken (checked, since names come from the input)."""
+    key = ref.name
+    while key in taken:
+        key += "\0"
+    return key
+
+
+def _duplicates(origins: dict[ObjectRef, list[Origin]]) -> list[RbacProblem]:
+    """A problem per object declared more than once, naming every place (see `duplicate_message`)."""
+    return [
+        RbacProblem("duplicate-object", duplicate_message(found), ref)
+        for ref, found in origins.items()
+        if len(found) > 1
+    ]
 
 
 # Roles the control plane creates in its own namespaces (besides ``system:``-prefixed ones).
@@ -470,9 +499,11 @@ def _reconcile_defaults(
     copies that say less than Kubernetes, with what they leave out.
     """
     redefined: dict[ObjectRef, str] = {}
-    for name, raw in default_cluster_roles().items():
-        declared = cluster_roles.get(name)
-        if declared is None:
+    defaults = default_cluster_roles()
+    for key, declared in list(cluster_roles.items()):
+        name = declared.ref.name
+        raw = defaults.get(name)
+        if raw is None:
             continue
         resource = resource_from_raw(raw, Origin(DEFAULTS_ORIGIN))
         assert isinstance(resource, Resource)
@@ -480,7 +511,7 @@ def _reconcile_defaults(
         if kube.aggregation is not None:
             if declared.aggregation is None or not all(s in declared.aggregation for s in kube.aggregation):
                 redefined[declared.ref] = f"has no aggregationRule selecting {AGGREGATE_TO}{name}"
-            cluster_roles[name] = RoleDef(
+            cluster_roles[key] = RoleDef(
                 declared.ref, declared.rules, declared.labels, kube.aggregation, declared.origin, declared.positions
             )
             continue
@@ -489,10 +520,5 @@ def _reconcile_defaults(
         if missing and name == "cluster-admin":
             redefined[declared.ref] = f"leaves out {len(missing)} of Kubernetes' {len(kube.rules)} rules"
         extras = tuple(rule for rule in declared.rules if rule not in kube.rules)
-        cluster_roles[name] = RoleDef(declared.ref, (*kube.rules, *extras), declared.labels, None, declared.origin)
+        cluster_roles[key] = RoleDef(declared.ref, (*kube.rules, *extras), declared.labels, None, declared.origin)
     return redefined
-
-
-def _duplicate(ref: ObjectRef, resource: Resource) -> RbacProblem:
-    message = "declared more than once; the last one is used"
-    return RbacProblem("duplicate-object", message, ref, resource.origin)

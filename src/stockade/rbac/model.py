@@ -31,11 +31,22 @@ def service_account_groups(namespace: str) -> tuple[str, str]:
 
 @dataclass(frozen=True, slots=True, order=True)
 class ObjectRef:
-    """An RBAC object by identity; ``namespace`` is None for cluster-scoped kinds."""
+    """An RBAC object by identity; ``namespace`` is None for cluster-scoped kinds.
+
+    ``definition`` tells apart objects of one identity declared more than once in manifests (0 for
+    the first, 1 for the next...): each is judged on its own. A reference (a binding's roleRef)
+    is the identity alone, definition 0; it resolves to every definition. Printed, they look alike.
+    """
 
     kind: str
     namespace: str | None
     name: str
+    definition: int = 0
+
+    @property
+    def identity(self) -> ObjectRef:
+        """The object as a reference names it, whichever definition this is."""
+        return ObjectRef(self.kind, self.namespace, self.name) if self.definition else self
 
     def __str__(self) -> str:
         if self.namespace is None:
@@ -198,10 +209,7 @@ class RbacProblem:
     origin: Origin | None = None
 
     def __str__(self) -> str:
-        where = ""
-        if self.origin is not None:
-            line = f":{self.origin.line}" if self.origin.line else ""
-            where = f"{self.origin.file}{line}: "
+        where = f"{self.origin.place}: " if self.origin is not None else ""
         return f"{where}{self.object}: {self.message} [{self.code}]"
 
 

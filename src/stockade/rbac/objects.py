@@ -21,7 +21,7 @@ system binding is exactly the kind of change worth reporting.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 
 from stockade.model.inventory import Inventory
 from stockade.model.resource import Resource
@@ -55,17 +55,32 @@ def has_break_glass_marker(name: str) -> bool:
     return bool(_BREAK_GLASS_MARKER.search(name.lower()))
 
 
+def rbac_definitions(inventory: Inventory, kind: str) -> Iterator[tuple[ObjectRef, Resource]]:
+    """The RBAC objects of one kind with their refs; same-name definitions numbered in load order."""
+    namespaced = kind in ("Role", "RoleBinding")
+    seen: dict[ObjectRef, int] = {}
+    for resource in inventory.of_kind(kind):
+        if not is_rbac(resource):
+            continue
+        ref = ObjectRef(kind, inventory.effective_namespace(resource) if namespaced else None, resource.name)
+        definition = seen[ref] = seen.get(ref, -1) + 1
+        yield ObjectRef(kind, ref.namespace, ref.name, definition), resource
+
+
 class RbacObjects:
-    """RBAC objects of an Inventory by the reference the index uses (the last one wins, as there)."""
+    """RBAC objects of an Inventory by the reference the index uses (each definition of a name apart)."""
 
     def __init__(self, inventory: Inventory) -> None:
         self.by_ref: dict[ObjectRef, Resource] = {}
+        self.definitions: dict[ObjectRef, list[Resource]] = {}
         for kind in RBAC_KINDS:
-            for resource in inventory.of_kind(kind):
-                if not is_rbac(resource):
-                    continue
-                namespace = inventory.effective_namespace(resource) if kind in ("Role", "RoleBinding") else None
-                self.by_ref[ObjectRef(kind, namespace, resource.name)] = resource
+            for ref, resource in rbac_definitions(inventory, kind):
+                self.by_ref[ref] = resource
+                self.definitions.setdefault(ref.identity, []).append(resource)
+
+    def definitions_of(self, ref: ObjectRef) -> tuple[Resource, ...]:
+        """Every declared definition of the object ``ref`` names (usually one), in load order."""
+        return tuple(self.definitions.get(ref.identity, ()))
 
     def get(self, ref: ObjectRef) -> Resource | None:
         return self.by_ref.get(ref)

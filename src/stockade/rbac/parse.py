@@ -74,9 +74,10 @@ def read_role(
     namespace: str | None,
     intern: RuleInterner,
     problems: list[RbacProblem],
+    definition: int = 0,
 ) -> RoleDef:
-    """``namespace`` is the Role's effective namespace, None for a ClusterRole."""
-    ref = ObjectRef(resource.kind, namespace, resource.name)
+    """``namespace`` is the Role's effective namespace, None for a ClusterRole; ``definition`` see ObjectRef."""
+    ref = ObjectRef(resource.kind, namespace, resource.name, definition)
     report = _reporter(problems, ref, resource.origin)
     rules, positions = read_rules(resource.raw.get("rules"), intern, report, namespaced=namespace is not None)
     aggregation = None
@@ -163,9 +164,11 @@ def _read_aggregation(raw: object, report: Report) -> tuple[LabelSelector, ...] 
     return tuple(parsed)
 
 
-def read_binding(resource: Resource, namespace: str | None, problems: list[RbacProblem]) -> BindingDef:
+def read_binding(
+    resource: Resource, namespace: str | None, problems: list[RbacProblem], definition: int = 0
+) -> BindingDef:
     """``namespace`` is the RoleBinding's effective namespace, None for a ClusterRoleBinding."""
-    ref = ObjectRef(resource.kind, namespace, resource.name)
+    ref = ObjectRef(resource.kind, namespace, resource.name, definition)
     report = _reporter(problems, ref, resource.origin)
     role_ref = _read_role_ref(resource.raw.get("roleRef"), namespace, report)
     subjects = _read_subjects(resource.raw.get("subjects"), namespace, report)

@@ -39,6 +39,11 @@ def skipped_text(skipped: SkippedInput) -> str:
     return f"skipped {location_text(skipped.source, skipped.line)}: {skipped.reason}"
 
 
+def render_notices(notices: Iterable[str]) -> str:
+    """A note per scan notice (an object declared more than once...), "" when none."""
+    return "".join(note(n) for n in notices)
+
+
 def render_problems(errors: Iterable[InputProblem], skipped: Iterable[SkippedInput] = ()) -> str:
     """The stderr lines for inputs that could not be read, then for inputs skipped ("" when none)."""
     return "".join(warning(problem_text(e)) for e in errors) + "".join(note(skipped_text(s)) for s in skipped)

@@ -24,7 +24,8 @@ def some(items: Sequence[object]) -> str:
 
 def where(exposures: Iterable[Exposure]) -> str:
     """``cluster-wide through ClusterRoleBinding/x; in namespace a through RoleBinding/a/b``."""
-    bindings = list(dict.fromkeys(e.binding for e in exposures))
+    # By identity: two definitions of one binding read the same in a message.
+    bindings = list(dict.fromkeys(e.binding.identity for e in exposures))
     cluster = [b for b in bindings if b.namespace is None]
     namespaced = [b for b in bindings if b.namespace is not None]
     parts = []

@@ -48,7 +48,7 @@ def danger_outcomes(
             by_binding[exposure.binding].append(exposure)
 
     for custom in scan.custom_roles:
-        violations = tuple(_role_violations(custom, dangers, by_source, rated)) if custom.declared else ()
+        violations = tuple(_role_violations(scan, custom, dangers, by_source, rated)) if custom.declared else ()
         malformed = scan.malformed_rules.get(custom.ref)
         if malformed:
             if violations:
@@ -64,16 +64,18 @@ def danger_outcomes(
         if scan.objects.get(role) is not None and not scan.objects.is_stock_role(role):
             continue  # findings go to the custom role's rules
         found = by_binding.get(binding.ref, [])
-        yield Outcome(custom_binding.resource, (_binding_violation(binding, found, rated),) if found else ())
+        yield Outcome(custom_binding.resource, (_binding_violation(scan, binding, found, rated),) if found else ())
 
 
 def _role_violations(
+    scan: RbacScan,
     custom: CustomRole,
     dangers: tuple[Danger, ...],
     by_source: dict[tuple[ObjectRef, int], list[Exposure]],
     rated: Rated,
 ) -> Iterator[Violation]:
     ref = custom.ref
+    note = scan.definitions_note(ref, ref)
     for declared_rule in custom.declared:
         declared = declared_rule.matches
         path: Path = ("rules", declared_rule.manifest_position)
@@ -82,7 +84,7 @@ def _role_violations(
             what = describe(e.match for e in granted)
             holders = subjects_of(granted)
             yield Violation(
-                f"{ref} rules[{path[1]}] lets {some(holders)} {what}, {where(granted)}",
+                f"{ref} rules[{path[1]}] lets {some(holders)} {what}, {where(granted)}{note}",
                 path,
                 severity=worst(rated(e) for e in granted),
             )
@@ -91,13 +93,15 @@ def _role_violations(
         if latent:
             yield Violation(
                 f"{ref} rules[{path[1]}] would let its holders {describe(latent)}; no binding in the scanned "
-                "objects grants it where it takes effect yet, so it is a latent grant",
+                f"objects grants it where it takes effect yet, so it is a latent grant{note}",
                 path,
                 severity=Severity.LOW,
             )
 
 
-def _binding_violation(binding: IndexedBinding, exposures: list[Exposure], rated: Rated) -> Violation:
+def _binding_violation(scan: RbacScan, binding: IndexedBinding, exposures: list[Exposure], rated: Rated) -> Violation:
+    # Worst first: with a role declared more than once, the most dangerous definition leads.
+    exposures = sorted(exposures, key=lambda e: -rated(e).rank)
     what = describe(e.match for e in exposures)
     rules = []
     for exposure in exposures:
@@ -106,8 +110,11 @@ def _binding_violation(binding: IndexedBinding, exposures: list[Exposure], rated
             text += f" (from {exposure.source} rules[{exposure.source_index}])"
         rules.append(text)
     scope = "cluster-wide" if binding.ref.namespace is None else f"in namespace {binding.ref.namespace}"
+    assert binding.role_ref is not None  # exposures come only from bindings with a role
+    note = scan.definitions_note(binding.role_ref, exposures[0].role)
     return Violation(
-        f"{binding.ref} lets {some(subjects_of(exposures))} {what} {scope}, through {some(list(dict.fromkeys(rules)))}",
+        f"{binding.ref} lets {some(subjects_of(exposures))} {what} {scope}, through {some(list(dict.fromkeys(rules)))}"
+        f"{note}",
         ("roleRef", "name"),
         severity=worst(rated(e) for e in exposures),
     )

@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from stockade.model.finding import Severity
-from stockade.model.inventory import Inventory
+from stockade.model.inventory import Inventory, defined_times
 from stockade.model.resource import Resource
 from stockade.rbac.danger import Classifier, DangerMatch
 from stockade.rbac.exposure import Exposure, Exposures, RoleClassifier, find_exposures, is_all_access
-from stockade.rbac.index import IndexedBinding, RbacIndex
+from stockade.rbac.index import IndexedBinding, IndexedRole, RbacIndex
 from stockade.rbac.model import ObjectRef, Subject
 from stockade.rbac.objects import RbacObjects
 from stockade.rbac.review import PrivilegedReview, review_privileged
@@ -118,12 +118,27 @@ class RbacScan:
 
     def grants_everything(self, ref: ObjectRef) -> bool:
         """Whether a rule of the role allows every verb on every resource (a cluster-admin copy)."""
-        found = self._all_access.get(ref)
-        if found is None:
-            role = self.index.role(ref)
-            found = role is not None and any(is_all_access(m) for m in self.role_dangers(role, False))
-            self._all_access[ref] = found
-        return found
+        return self.all_access_definition(ref) is not None
+
+    def all_access_definition(self, ref: ObjectRef) -> IndexedRole | None:
+        """The first definition of the role ``ref`` names that grants everything, if one does."""
+        for role in self.index.candidates(ref):
+            found = self._all_access.get(role.ref)
+            if found is None:
+                found = self._all_access[role.ref] = any(is_all_access(m) for m in self.role_dangers(role, False))
+            if found:
+                return role
+        return None
+
+    def definitions_note(self, ref: ObjectRef, verdict: ObjectRef | None = None) -> str:
+        """For an object declared more than once, ``; ClusterRole/x is defined 2 times (a.yaml:1,
+        b.yaml:9), this verdict from a.yaml:1``, so the reader knows which one was judged; else ""."""
+        declared = self.objects.definitions_of(ref)
+        if len(declared) < 2:
+            return ""
+        note = f"; {ref.identity} is {defined_times([r.origin for r in declared])}"
+        chosen = self.objects.get(verdict) if verdict is not None else None
+        return f"{note}, this verdict from {chosen.origin.place}" if chosen is not None else note
 
     def severity(self, match: DangerMatch, namespace: str | None) -> Severity:
         """How bad holding ``match`` is where it is held (see DangerInfo)."""

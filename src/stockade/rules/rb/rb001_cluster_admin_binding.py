@@ -86,7 +86,8 @@ def cluster_admin_binding(ctx: RuleContext) -> Iterator[Outcome]:
     for custom in scan.custom_bindings:
         binding, subjects = custom.binding, custom.subjects
         role = binding.role_ref
-        if role is None or role.kind != "ClusterRole" or not subjects or not scan.grants_everything(role):
+        everything = scan.all_access_definition(role) if role is not None and role.kind == "ClusterRole" else None
+        if everything is None or not subjects:
             if subjects:
                 yield Outcome(custom.resource)
             continue
@@ -94,7 +95,8 @@ def cluster_admin_binding(ctx: RuleContext) -> Iterator[Outcome]:
         scope = "of the whole cluster" if cluster else f"of namespace {binding.ref.namespace}"
         kind = "clusterrolebinding" if cluster else f"rolebinding -n {binding.ref.namespace}"
         violation = Violation(
-            f"{binding.ref} makes {some(subjects)} administrators {scope} ({role}: every verb on everything)",
+            f"{binding.ref} makes {some(subjects)} administrators {scope} ({role}: every verb on everything"
+            f"{scan.definitions_note(everything.ref, everything.ref)})",
             ("roleRef", "name"),
             severity=Severity.CRITICAL if cluster else Severity.HIGH,
             remediation=f"kubectl delete {kind} {shlex.quote(binding.ref.name)}  # after binding a narrower role",

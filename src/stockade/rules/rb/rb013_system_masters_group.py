@@ -102,8 +102,10 @@ def system_masters_group(ctx: RuleContext) -> Iterator[Outcome]:
     - https://docs.aws.amazon.com/eks/latest/userguide/auth-configmap.html
     """
     scan = rbac_scan(ctx)
-    aws_auth = ctx.inventory.get("ConfigMap", "kube-system", "aws-auth")
-    if aws_auth is not None:
+    # Every copy, when the manifests declare aws-auth more than once.
+    for aws_auth in ctx.inventory.of_kind("ConfigMap"):
+        if aws_auth.name != "aws-auth" or ctx.inventory.effective_namespace(aws_auth) != "kube-system":
+            continue
         violations = []
         data = aws_auth.raw.get("data")
         for key in ("mapRoles", "mapUsers"):

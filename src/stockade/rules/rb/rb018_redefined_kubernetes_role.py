@@ -79,16 +79,15 @@ def redefined_kubernetes_role(ctx: RuleContext) -> Iterator[Outcome]:
     """
     scan = rbac_scan(ctx)
     for name in default_cluster_roles():
-        ref = ObjectRef("ClusterRole", None, name)
-        resource = scan.objects.get(ref)
-        if resource is None:
-            continue
-        how = scan.index.redefined_roles.get(ref)
-        if how is None:
-            yield Outcome(resource)
-            continue
-        message = (
-            f"{ref} {how}; the API server restores Kubernetes' definition at every start, so bindings "
-            "to it grant what Kubernetes' role grants, not what this copy says"
-        )
-        yield Outcome(resource, (Violation(message, ("rules",)),))
+        # Every copy, when the manifests declare one more than once.
+        for definition, resource in enumerate(scan.objects.definitions_of(ObjectRef("ClusterRole", None, name))):
+            ref = ObjectRef("ClusterRole", None, name, definition)
+            how = scan.index.redefined_roles.get(ref)
+            if how is None:
+                yield Outcome(resource)
+                continue
+            message = (
+                f"{ref} {how}; the API server restores Kubernetes' definition at every start, so bindings "
+                "to it grant what Kubernetes' role grants, not what this copy says"
+            )
+            yield Outcome(resource, (Violation(message, ("rules",)),))
