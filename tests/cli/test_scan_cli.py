@@ -193,6 +193,15 @@ def test_allowed_registries_turns_on_the_registry_rule(capsys: pytest.CaptureFix
     assert {f["resource"]["name"] for f in report["findings"]} >= {"postgres", "node-debug", "hello"}
 
 
+def test_an_invalid_image_entry_in_allowed_registries_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        scan(capsys, str(DEMO), "--allowed-registries", "registry.shop.example,registry.shop.example/App:1")
+    assert exit_info.value.code == 2
+    assert "'registry.shop.example/App:1' has a tag or digest but is not a valid image reference" in (
+        capsys.readouterr().err
+    )
+
+
 def test_kubectl_plugin_entry_point_is_installed() -> None:
     bin_dir = Path(sys.executable).parent
     result = subprocess.run(

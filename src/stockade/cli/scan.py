@@ -12,6 +12,7 @@ from stockade.cli.inputs import listed_option, progress_display, sources_from_ar
 from stockade.cli.output_options import write_output
 from stockade.model.result import ScanResult
 from stockade.rules.base import RuleConfig
+from stockade.rules.im._imageref import AllowListEntryError, parse_registry_pattern
 
 
 def rule_config(args: argparse.Namespace) -> RuleConfig:
@@ -20,6 +21,11 @@ def rule_config(args: argparse.Namespace) -> RuleConfig:
         registries = tuple(r.strip() for r in args.allowed_registries.split(",") if r.strip())
         if not registries:
             fatal("--allowed-registries is empty")
+        for entry in registries:
+            try:
+                parse_registry_pattern(entry)
+            except AllowListEntryError as exc:
+                fatal(f"--allowed-registries: {exc}")
     threshold = args.secret_entropy_threshold
     if not 0.0 < threshold <= 8.0:
         fatal("--secret-entropy-threshold must be between 0 and 8 bits per character")

@@ -285,6 +285,13 @@ def _bootstrap_bindings() -> dict[BindingKey, BootstrapBinding]:
         ("kubeadm:node-autoapprove-bootstrap", f"{csr}nodeclient", (_group(KUBEADM_NODE_JOIN_GROUP),)),
         ("kubeadm:node-autoapprove-certificate-rotation", f"{csr}selfnodeclient", (_group("system:nodes"),)),
         ("kubeadm:node-proxier", "system:node-proxier", (_account("kube-proxy"),)),
+        # Amazon EKS, only where name, role and subjects are published: the node serving-certificate
+        # binding (AWS re:Post "Why can't I collect metrics from containers, pods, or nodes using Metrics
+        # Server in Amazon EKS?", its `kubectl get clusterrolebinding eks:node-bootstrapper -o yaml`) and
+        # the privileged PodSecurityPolicy binding of clusters before 1.25 (EKS User Guide, "Amazon EKS
+        # default pod security policy"). EKS's other eks:* bindings have no published subjects.
+        ("eks:node-bootstrapper", "eks:node-bootstrapper", (_group("system:bootstrappers"), _group("system:nodes"))),
+        ("eks:podsecuritypolicy:authenticated", "eks:podsecuritypolicy:privileged", (_group("system:authenticated"),)),
     )
     for name, role, subjects in cluster_wide:
         table[(crb, None, name)] = BootstrapBinding("ClusterRole", role, frozenset(subjects))

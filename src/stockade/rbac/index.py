@@ -316,6 +316,25 @@ class RbacIndex:
                     self._collect(binding, binding.subjects, role, matching, grants)
         return WhoCan(request, tuple(grants))
 
+    def bindings_of(
+        self, subject: Subject, extra_groups: Iterable[str] = ()
+    ) -> list[tuple[IndexedBinding, tuple[Subject, ...]]]:
+        """Every binding that applies to ``subject``, with the binding subjects through which it does.
+
+        Matched exactly as `permissions_of` matches (the subject's username, whether the binding
+        spells it as a ServiceAccount or a User, and its implicit groups), but whether or not the
+        bound role exists: a caller can tell a grant from a binding to an unknown role.
+        """
+        keys = self._keys(subject, (*implicit_groups(subject), *extra_groups))
+        found = []
+        for binding in (
+            *self._bindings(keys, self._crb_by_key, self._crbs),
+            *self._bindings(keys, self._rb_by_key, self._rbs),
+        ):
+            matched = tuple(s for s, key in zip(binding.subjects, binding.keys, strict=True) if key in keys)
+            found.append((binding, matched))
+        return found
+
     def permissions_of(self, subject: Subject, extra_groups: Iterable[str] = ()) -> list[Permission]:
         """Every rule the subject holds, cluster-wide (namespace None) or in a RoleBinding's namespace.
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from stockade.model.podspec import PodTemplate
 from stockade.pss import CheckViolation
+from stockade.rules._kubectl import is_builtin, kubectl_target
 from stockade.rules.base import Path
 
 
@@ -69,10 +70,9 @@ def remediation_text(pod: PodTemplate, remediation: str) -> str | None:
         return None
     patch = json.dumps(carrier_patch(pod, json.loads(remediation)), separators=(",", ":"))
     carrier = pod.carrier
-    if carrier.kind in _STRATEGIC_KINDS:
-        namespace = f" -n {shlex.quote(carrier.namespace)}" if carrier.namespace else ""
-        target = f"{carrier.kind.lower()} {shlex.quote(carrier.name)}{namespace}"
-        return f"kubectl patch {target} --type=strategic -p {shlex.quote(patch)}"
+    # A custom kind may share a built-in kind's name (Knative's Service): only Kubernetes' own merge.
+    if carrier.kind in _STRATEGIC_KINDS and is_builtin(carrier):
+        return f"kubectl patch {kubectl_target(carrier)} --type=strategic -p {shlex.quote(patch)}"
     if carrier.kind == "Pod":
         return f"a Pod's spec cannot be patched in place; apply this strategic-merge patch to the manifest and recreate the Pod: {patch}"
     where = ".".join(pod.path) or "the object root"

@@ -51,6 +51,12 @@ def test_allow_list_messages_name_the_registry_and_the_list() -> None:
     )
     [nothing_allowed] = failed("IM-003", "registry.example.com/a:1", config=RuleConfig(allowed_registries=()))
     assert nothing_allowed.message.endswith("(allowed: none)")
+    pinned = RuleConfig(allowed_registries=("registry.example.com/a:1",))
+    [other_tag] = failed("IM-003", "registry.example.com/a:2", config=pinned)
+    assert other_tag.message == (
+        'container "c0" pulls registry.example.com/a:2, which is not an allowed image of registry.example.com/a'
+        " (allowed: registry.example.com/a:1)"
+    )
 
 
 def test_pull_policy_messages_and_patch() -> None:

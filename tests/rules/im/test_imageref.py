@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from stockade.rules.im._imageref import ImageRef, parse_image, parse_registry_pattern
+from stockade.rules.im._imageref import AllowListEntryError, ImageRef, parse_image, parse_registry_pattern
 
 DIGEST = "sha256:" + "ab" * 32
 
@@ -121,6 +121,19 @@ def test_parse_image_never_raises(text: str) -> None:
         ("localhost:5000", "localhost:5001/app", False),
         ("*.dkr.ecr.eu-west-1.amazonaws.com", "1234.dkr.ecr.eu-west-1.amazonaws.com/app:1", True),
         ("*.dkr.ecr.eu-west-1.amazonaws.com", "dkr.ecr.eu-west-1.amazonaws.com/app:1", False),
+        # Entries with a tag or digest name one image.
+        ("registry.example.com/app:1.2", "registry.example.com/app:1.2", True),
+        ("registry.example.com/app:1.2", "registry.example.com/app:1.3", False),
+        ("registry.example.com/app:1.2", "registry.example.com/app", False),
+        ("registry.example.com/app:1.2", "registry.example.com/app/sub:1.2", False),
+        ("registry.example.com/app:1.2", f"registry.example.com/app:1.2@sha256:{'a' * 64}", False),
+        (f"registry.example.com/app@sha256:{'a' * 64}", f"registry.example.com/app:9@sha256:{'a' * 64}", True),
+        (f"registry.example.com/app@sha256:{'a' * 64}", f"registry.example.com/app@sha256:{'b' * 64}", False),
+        ("nginx:1.27", "docker.io/library/nginx:1.27", True),
+        ("index.docker.io/library/nginx:1.27", "nginx:1.27", True),
+        ("localhost:5000/app:1", "localhost:5000/app:1", True),
+        ("*.dkr.ecr.eu-west-1.amazonaws.com/app:1", "1234.dkr.ecr.eu-west-1.amazonaws.com/app:1", True),
+        ("*.dkr.ecr.eu-west-1.amazonaws.com/app:1", "1234.dkr.ecr.eu-west-1.amazonaws.com/app:2", False),
     ],
 )
 def test_registry_pattern(entry: str, image: str, allowed: bool) -> None:
@@ -133,3 +146,16 @@ def test_registry_pattern(entry: str, image: str, allowed: bool) -> None:
 def test_registry_pattern_ignores_empty_entries() -> None:
     assert parse_registry_pattern("  ") is None
     assert parse_registry_pattern("/path") is None
+
+
+@pytest.mark.parametrize(
+    "entry", ["registry.example.com/App:1", "registry.example.com/app:", "ghcr.io/acme/app@md5:12", "nginx:bad tag"]
+)
+def test_an_invalid_image_entry_is_an_error_not_an_entry_that_allows_nothing(entry: str) -> None:
+    with pytest.raises(AllowListEntryError, match="not a valid image reference"):
+        parse_registry_pattern(entry)
+
+
+def test_image_entries_print_as_the_image_they_allow() -> None:
+    assert str(parse_registry_pattern("nginx:1.27")) == "docker.io/library/nginx:1.27"
+    assert str(parse_registry_pattern("localhost:5000")) == "localhost:5000"

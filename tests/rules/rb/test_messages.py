@@ -143,6 +143,13 @@ def test_default_service_account_grants_say_who_is_meant() -> None:
         "every ServiceAccount of namespace dev (Group/system:serviceaccounts:dev), the default one included"
         in via_group
     )
+    as_user = message(
+        local_grant(rule(["get"], ["pods"]), subjects=[user("system:serviceaccount:dev:default")]), "RB-015"
+    )
+    assert as_user == (
+        "RoleBinding/dev/b grants Role/dev/r to the default ServiceAccount of namespace dev"
+        " (as User/system:serviceaccount:dev:default)"
+    )
 
 
 def test_a_missing_role_says_who_would_receive_it() -> None:

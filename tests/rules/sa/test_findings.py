@@ -61,6 +61,36 @@ def test_grants_to_the_default_account_are_named() -> None:
     )
 
 
+def test_grants_through_a_user_or_a_wider_group_say_how_they_reach_the_account() -> None:
+    as_user = binding("as-user", "{kind: User, name: 'system:serviceaccount:shop:default'}")
+    everyone = binding("everyone", "{kind: Group, name: 'system:authenticated'}")
+    finding = only("SA-001", POD.format(spec=""), as_user, everyone)
+    assert finding.message.endswith(
+        "granted permissions by RoleBinding/shop/as-user (as user system:serviceaccount:shop:default),"
+        " RoleBinding/shop/everyone (group system:authenticated)"
+    )
+
+
+def test_a_binding_to_an_unknown_role_is_named_without_claiming_a_grant() -> None:
+    missing = """
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: deploys, namespace: shop}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: deployer}
+subjects: [{kind: ServiceAccount, name: default}]
+"""
+    finding = only("SA-001", POD.format(spec=""), missing)
+    assert finding.severity.value == "medium"
+    assert finding.message == (
+        'pod sets no serviceAccountName, so it runs as the default ServiceAccount of namespace "shop"; it is also'
+        " bound to roles not in the scan by RoleBinding/shop/deploys to Role/shop/deployer (unknown role: what"
+        " they grant cannot be judged)"
+    )
+    granted = only("SA-001", POD.format(spec=""), missing, binding("grant", "{kind: ServiceAccount, name: default}"))
+    assert granted.severity.value == "high"
+    assert "granted permissions by RoleBinding/shop/grant; it is also bound to roles not in the scan" in granted.message
+
+
 def test_token_automount_messages_and_fix() -> None:
     opted_in = only("SA-002", POD.format(spec="automountServiceAccountToken: true"))
     assert opted_in.message == "pod sets automountServiceAccountToken: true"

@@ -102,12 +102,23 @@ def _parse(text: str) -> ImageRef | None:
     return ImageRef(registry, path, tag, digest if at else None)
 
 
+class AllowListEntryError(ValueError):
+    """An allow-list entry that names an image (it has a tag or digest) but is not a valid reference."""
+
+
 @dataclass(frozen=True, slots=True)
 class RegistryPattern:
-    """One allow-list entry: a host (``*.`` allowed as its first label) and an optional path prefix."""
+    """One allow-list entry: a host (``*.`` allowed as its first label) and an optional path prefix,
+    or one image: a repository with a tag and/or digest, matched exactly."""
 
     host: str
     path: str = ""
+    tag: str | None = None
+    digest: str | None = None
+
+    @property
+    def is_image(self) -> bool:
+        return self.tag is not None or self.digest is not None
 
     def matches(self, image: ImageRef) -> bool:
         if self.host.startswith("*."):
@@ -115,14 +126,29 @@ class RegistryPattern:
                 return False
         elif image.registry != self.host:
             return False
+        if self.is_image:
+            # A digest is what the runtime pulls, tag or not: a tag entry does not vouch for one.
+            return (
+                image.repository == self.path
+                and (self.tag is None or image.tag == self.tag)
+                and image.digest == self.digest
+            )
         return not self.path or image.repository == self.path or image.repository.startswith(self.path + "/")
 
     def __str__(self) -> str:
+        if self.is_image:
+            return str(ImageRef(self.host, self.path, self.tag, self.digest))
         return f"{self.host}/{self.path}/" if self.path else self.host
 
 
 def parse_registry_pattern(entry: str) -> RegistryPattern | None:
-    """``registry.example.com``, ``ghcr.io/acme/`` or ``*.dkr.ecr.eu-west-1.amazonaws.com``; None if empty."""
+    """``registry.example.com``, ``ghcr.io/acme/``, ``*.dkr.ecr.eu-west-1.amazonaws.com``, or one image
+    with a tag or digest (``registry.example.com/app:1.2``, ``nginx:1.27``) read as the runtime reads
+    an image reference; None if empty.
+
+    Raises `AllowListEntryError` for an image entry that is not a valid reference, so a typo in a
+    pinned entry is reported instead of allowing nothing without a word.
+    """
     text = entry.strip()
     for scheme in ("https://", "http://"):
         if text.lower().startswith(scheme):
@@ -130,4 +156,27 @@ def parse_registry_pattern(entry: str) -> RegistryPattern | None:
     host, _, path = text.partition("/")
     if not host:
         return None
+    if _names_an_image(host, path):
+        return _image_pattern(entry, text, host)
     return RegistryPattern(normalize_registry(host), path.strip("/").lower())
+
+
+def _names_an_image(host: str, path: str) -> bool:
+    """A tag or digest after the last ``/`` (``localhost:5000`` alone is a host and its port)."""
+    if path:
+        last = path.rstrip("/").rpartition("/")[2]
+        return ":" in last or "@" in last
+    return "@" in host or (":" in host and not host.rpartition(":")[2].isdigit())
+
+
+def _image_pattern(entry: str, text: str, host: str) -> RegistryPattern:
+    wildcard = host.startswith("*.")
+    # A wildcard host is no registry the parser accepts; a concrete first label stands in for it.
+    image = parse_image("x" + text[1:] if wildcard else text)
+    if image is None:
+        raise AllowListEntryError(
+            f"allowed-registry entry {entry.strip()!r} has a tag or digest but is not a valid image reference"
+            " (write registry/repository:tag or registry/repository@sha256:<64 hex digits>)"
+        )
+    registry = normalize_registry(host) if wildcard else image.registry
+    return RegistryPattern(registry, image.repository, image.tag, image.digest)

@@ -9,7 +9,7 @@ from stockade.model.finding import Area, Severity, Stage
 from stockade.model.podspec import ContainerRef
 from stockade.rules.base import RuleContext, RuleNotApplicable, Violation, container_rule
 from stockade.rules.im._container import container_image, image_path
-from stockade.rules.im._imageref import RegistryPattern, parse_registry_pattern
+from stockade.rules.im._imageref import ImageRef, RegistryPattern, parse_registry_pattern
 
 
 @lru_cache(maxsize=64)
@@ -41,9 +41,14 @@ def image_registry_not_allowed(ctx: RuleContext, container: ContainerRef) -> Ite
     is a registry host (`registry.example.com`, `localhost:5000`, `*.dkr.ecr.eu-west-1.amazonaws.com`)
     or a host and path prefix (`ghcr.io/acme/`, which allows `ghcr.io/acme/app` but not
     `ghcr.io/acmex/app`). Images without a registry come from `docker.io` (`nginx` is
-    `docker.io/library/nginx`; `index.docker.io` is the same registry). An image reference that
-    cannot be parsed fails, because its registry is unknown. The rule is skipped when no allow-list
-    is configured.
+    `docker.io/library/nginx`; `index.docker.io` is the same registry). An entry with a tag or a
+    digest allows that one image: `registry.example.com/app:1.2` allows the image
+    `registry.example.com/app:1.2` and no other tag, nor a reference with a digest (the digest, not
+    the tag, is what gets pulled); `registry.example.com/app@sha256:…` allows that digest. Such an
+    entry is read as the runtime reads an image reference (`nginx:1.27` is
+    `docker.io/library/nginx:1.27`), and one that is not a valid reference is an error, never
+    silently ignored. An image reference that cannot be parsed fails, because its registry is
+    unknown. The rule is skipped when no allow-list is configured.
 
     ## Why is this bad?
     Every registry a cluster pulls from is part of its supply chain. An image from an arbitrary
@@ -101,10 +106,11 @@ def image_registry_not_allowed(ctx: RuleContext, container: ContainerRef) -> Ite
         )
         return
     patterns = _allow_list(tuple(entries))
-    if not any(pattern.matches(image) for pattern in patterns):
-        allowed = ", ".join(str(p) for p in patterns) or "none"
-        yield Violation(
-            f'container "{container.name}" pulls {image.name} from {image.registry},'
-            f" which is not an allowed registry (allowed: {allowed})",
-            image_path(container),
-        )
+    if any(pattern.matches(image) for pattern in patterns):
+        return
+    allowed = ", ".join(str(p) for p in patterns) or "none"
+    if any(p.is_image and p.matches(ImageRef(image.registry, image.repository, p.tag, p.digest)) for p in patterns):
+        what = f"pulls {image}, which is not an allowed image of {image.name}"
+    else:
+        what = f"pulls {image.name} from {image.registry}, which is not an allowed registry"
+    yield Violation(f'container "{container.name}" {what} (allowed: {allowed})', image_path(container))

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 from stockade.model.finding import Area, Severity, Stage
 from stockade.model.inventory import DEFAULT_NAMESPACE, Inventory
 from stockade.model.resource import Resource
-from stockade.rules._pod import mapping
-from stockade.rules.base import RuleContext, Violation, object_rule
+from stockade.pss import Malformed
+from stockade.rules.base import MalformedField, RuleContext, Violation, object_rule
 
 # Namespaced application objects (and every built-in pod carrier) that NS-001 looks at.
 NAMESPACED_APP_KINDS = frozenset(
@@ -53,14 +53,25 @@ def _built_in(resource: Resource) -> bool:
 
 
 def _owner_in_scan(inventory: Inventory, resource: Resource, namespace: str) -> bool:
+    """Whether the object's controlling owner is in the scan; raises on an ownerReferences shape the
+    API server rejects (``controller: "true"`` is a string, not the controller flag)."""
     owners = resource.metadata.get("ownerReferences")
-    if not isinstance(owners, list):
+    if owners is None:
         return False
-    for owner in owners:
-        owner = mapping(owner)
+    if not isinstance(owners, list):
+        raise MalformedField(str(Malformed.of("metadata.ownerReferences", "a list", owners)))
+    for position, owner in enumerate(owners):
+        # An entry that names no owner cannot make one in the scan the controller: the object is
+        # reported either way. A controller flag of the wrong type could, so it cannot be judged.
+        if not isinstance(owner, Mapping):
+            continue
+        controller = owner.get("controller")
+        if controller is not None and not isinstance(controller, bool):
+            field = f"metadata.ownerReferences[{position}].controller"
+            raise MalformedField(str(Malformed.of(field, "a boolean (true or false)", controller)))
         kind, name = owner.get("kind"), owner.get("name")
         if (
-            owner.get("controller") is True
+            controller
             and isinstance(kind, str)
             and isinstance(name, str)
             and inventory.get(kind, namespace, name) is not None
@@ -95,7 +106,8 @@ def default_namespace(ctx: RuleContext, resource: Resource) -> Iterator[Violatio
     `metadata.namespace` lands in `default` unless it is applied with `-n`. Objects that Kubernetes
     itself creates there (the `kubernetes` Service, the `default` ServiceAccount and its token,
     `kube-root-ca.crt`) are not reported, nor objects whose controlling owner is in the scan (the
-    owner is reported instead).
+    owner is reported instead). An `ownerReferences` entry the API server would reject (a
+    `controller` that is not a boolean, such as the string `"true"`) is an error, not a pass.
 
     ## Why is this bad?
     Namespaces are the unit of RBAC, NetworkPolicy, quotas and Pod Security admission. Everything

@@ -5,10 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from stockade.model.finding import Area, Severity, Stage
-from stockade.rbac.model import SERVICE_ACCOUNTS_GROUP
+from stockade.rbac.model import SERVICE_ACCOUNT_USER_PREFIX, SERVICE_ACCOUNTS_GROUP, Subject
 from stockade.rules.base import Outcome, RuleContext, Violation, inventory_rule
 from stockade.rules.rb._messages import subject_path, summaries
 from stockade.rules.rb._scan import rbac_scan
+
+
+def _default_account_user(subject: Subject) -> str | None:
+    """The namespace of a User subject spelled as a default ServiceAccount's username, else None."""
+    if subject.kind != "User" or not subject.name.startswith(SERVICE_ACCOUNT_USER_PREFIX):
+        return None
+    namespace, _, name = subject.name.removeprefix(SERVICE_ACCOUNT_USER_PREFIX).partition(":")
+    return namespace if name == "default" and namespace else None
 
 
 @inventory_rule(
@@ -31,7 +39,8 @@ def default_service_account_granted(ctx: RuleContext) -> Iterator[Outcome]:
     """Binding grants permissions to a namespace's default ServiceAccount.
 
     ## What it does
-    Flags custom bindings whose subjects include a ServiceAccount named `default`, or the group
+    Flags custom bindings whose subjects include a ServiceAccount named `default` (or the User
+    `system:serviceaccount:<namespace>:default`, its username), or the group
     `system:serviceaccounts:<namespace>` (which contains it). High when the bound role carries a
     dangerous permission (any of RB-002 to RB-012), medium otherwise.
 
@@ -93,7 +102,9 @@ def default_service_account_granted(ctx: RuleContext) -> Iterator[Outcome]:
         hit = [
             s
             for s in custom.subjects
-            if (s.kind == "ServiceAccount" and s.name == "default") or (s.kind == "Group" and s.name.startswith(prefix))
+            if (s.kind == "ServiceAccount" and s.name == "default")
+            or (s.kind == "Group" and s.name.startswith(prefix))
+            or _default_account_user(s) is not None
         ]
         if not hit:
             if custom.subjects:
@@ -103,10 +114,13 @@ def default_service_account_granted(ctx: RuleContext) -> Iterator[Outcome]:
         dangers = scan.dangers_through(binding.ref)
         violations = []
         for subject in hit:
-            namespace = subject.namespace if subject.kind == "ServiceAccount" else subject.name.removeprefix(prefix)
-            who = f"the default ServiceAccount of namespace {namespace}"
             if subject.kind == "Group":
+                namespace = subject.name.removeprefix(prefix)
                 who = f"every ServiceAccount of namespace {namespace} ({subject}), the default one included"
+            elif subject.kind == "User":
+                who = f"the default ServiceAccount of namespace {_default_account_user(subject)} (as {subject})"
+            else:
+                who = f"the default ServiceAccount of namespace {subject.namespace}"
             message = f"{binding.ref} grants {binding.role_ref or 'an unresolvable role'} to {who}"
             if dangers:
                 message += f", including {summaries(dangers)}"

@@ -3,34 +3,66 @@
 from __future__ import annotations
 
 import shlex
-from collections import defaultdict
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
+from dataclasses import dataclass
 
 from stockade.model.finding import Area, Severity, Stage
 from stockade.model.inventory import Inventory
 from stockade.model.podspec import PodTemplate
-from stockade.rules._pod import mapping, pod_patch
+from stockade.rbac.model import Subject
+from stockade.rules._pod import pod_patch
 from stockade.rules.base import RuleContext, Violation, pod_rule
+from stockade.rules.rb._messages import some
+from stockade.rules.rb._scan import RbacScan, rbac_scan
 from stockade.rules.sa._accounts import DEFAULT_SA, namespace_of, service_account_name
 
 
-def _default_sa_bindings(inventory: Inventory) -> Mapping[str, tuple[str, ...]]:
-    """Namespace → the bindings in the inventory that grant something to its default ServiceAccount."""
-    found: dict[str, list[str]] = defaultdict(list)
-    for binding in inventory.of_kind("RoleBinding", "ClusterRoleBinding"):
-        subjects = binding.raw.get("subjects")
-        if not isinstance(subjects, list):
+@dataclass(frozen=True, slots=True)
+class DefaultAccountGrants:
+    """The bindings that reach one namespace's default ServiceAccount, Kubernetes' own left out."""
+
+    granting: tuple[str, ...]  # bindings whose role is in the scan and grants something
+    unknown_role: tuple[str, ...]  # bindings to a role not in the scan: what they grant is unknown
+
+
+class _GrantsByNamespace:
+    """Per-scan memo of `DefaultAccountGrants` by namespace (many pods share a namespace)."""
+
+    def __init__(self, inventory: Inventory) -> None:  # built by Analyses.get, which passes the inventory
+        self._found: dict[str, DefaultAccountGrants] = {}
+
+    def of(self, scan: RbacScan, namespace: str) -> DefaultAccountGrants:
+        found = self._found.get(namespace)
+        if found is None:
+            found = self._found[namespace] = _default_account_grants(scan, namespace)
+        return found
+
+
+def _default_account_grants(scan: RbacScan, namespace: str) -> DefaultAccountGrants:
+    """Resolved as the authorizer does (by name, as a User, through its groups); bootstrap grants excepted."""
+    granting: list[str] = []
+    unknown: list[str] = []
+    account = Subject.service_account(namespace, DEFAULT_SA)
+    for binding, subjects in scan.index.bindings_of(account):
+        chosen = [s for s in subjects if not scan.objects.is_stock_grant(binding.ref, s)]
+        if not chosen or binding.role_ref is None:
             continue
-        for subject in subjects:
-            subject = mapping(subject)
-            kind, name = subject.get("kind"), subject.get("name")
-            if kind == "ServiceAccount" and name == DEFAULT_SA:
-                namespace = subject.get("namespace") or binding.namespace
-                if isinstance(namespace, str):
-                    found[namespace].append(binding.display)
-            elif kind == "Group" and isinstance(name, str) and name.startswith("system:serviceaccounts:"):
-                found[name.removeprefix("system:serviceaccounts:")].append(f"{binding.display} (group {name})")
-    return {ns: tuple(dict.fromkeys(items)) for ns, items in found.items()}
+        shown = f"{binding.ref}{_through(chosen[0])}"
+        role = scan.index.role(binding.role_ref)
+        if role is None:
+            unknown.append(f"{shown} to {binding.role_ref}")
+        elif role.rules:
+            granting.append(shown)
+    return DefaultAccountGrants(tuple(dict.fromkeys(granting)), tuple(dict.fromkeys(unknown)))
+
+
+def _through(subject: Subject) -> str:
+    """How the binding reaches the account, when it does not name it as a ServiceAccount."""
+    if subject.kind == "Group":
+        return f" (group {subject.name})"
+    if subject.kind == "User":
+        return f" (as user {subject.name})"
+    return ""
 
 
 @pod_rule(
@@ -55,8 +87,14 @@ def default_service_account(ctx: RuleContext, pod: PodTemplate) -> Iterator[Viol
     ## What it does
     Flags pod templates whose `serviceAccountName` (or the deprecated `serviceAccount`) is unset or
     `default`. When a RoleBinding or ClusterRoleBinding in the scan grants permissions to that
-    namespace's default ServiceAccount (by name, or through the group
-    `system:serviceaccounts:<namespace>`), the finding is high severity and names the binding.
+    namespace's default ServiceAccount, the finding is high severity and names the binding. A
+    binding reaches the account as the API server decides it: by name, as the User
+    `system:serviceaccount:<namespace>:default`, or through the groups every ServiceAccount is in
+    (`system:serviceaccounts:<namespace>`, `system:serviceaccounts`, `system:authenticated`).
+    Kubernetes' own bootstrap bindings (such as `system:basic-user` for `system:authenticated`),
+    recognised by exact name, role and subjects, do not count. A binding to a role that is not in
+    the scan is named as an unknown role without raising the severity: what it grants is unknown
+    (RB-016 reports the binding itself).
 
     ## Why is this bad?
     Every pod in a namespace that does not choose an identity shares the default one. Any
@@ -116,19 +154,20 @@ def default_service_account(ctx: RuleContext, pod: PodTemplate) -> Iterator[Viol
     fix = f"kubectl create serviceaccount {shlex.quote(carrier)} -n {shlex.quote(namespace)} && " + pod_patch(
         pod, {"serviceAccountName": carrier}
     )
-    bindings = ctx.analyses.get(_default_sa_bindings).get(namespace, ())
-    if bindings:
-        shown = ", ".join(bindings[:3]) + (f" and {len(bindings) - 3} more" if len(bindings) > 3 else "")
+    grants = ctx.analyses.get(_GrantsByNamespace).of(rbac_scan(ctx), namespace)
+    runs_as = f'pod {how}, so it runs as the default ServiceAccount of namespace "{namespace}"'
+    unknown = (
+        f"; it is also bound to roles not in the scan by {some(grants.unknown_role)} (unknown role:"
+        " what they grant cannot be judged)"
+        if grants.unknown_role
+        else ""
+    )
+    if grants.granting:
         yield Violation(
-            f'pod {how}, so it runs as the default ServiceAccount of namespace "{namespace}",'
-            f" which is granted permissions by {shown}",
+            f"{runs_as}, which is granted permissions by {some(grants.granting)}{unknown}",
             path,
             severity=Severity.HIGH,
             remediation=fix,
         )
     else:
-        yield Violation(
-            f'pod {how}, so it runs as the default ServiceAccount of namespace "{namespace}"',
-            path,
-            remediation=fix,
-        )
+        yield Violation(f"{runs_as}{unknown}", path, remediation=fix)

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from stockade.model.finding import Area, Severity, Stage
 from stockade.model.resource import Resource
-from stockade.rules._kubectl import namespace_flag
+from stockade.rules._kubectl import kubectl_target
 from stockade.rules.base import RuleContext, Violation, is_false, is_true, object_rule
 
 
@@ -73,5 +73,5 @@ def service_account_automount_enabled(ctx: RuleContext, account: Resource) -> It
     yield Violation(
         f'ServiceAccount "{account.name}" {how}',
         ("automountServiceAccountToken",) if value is not None else (),
-        remediation=f"kubectl patch serviceaccount {account.name}{namespace_flag(account)} -p '{patch}'",
+        remediation=f"kubectl patch {kubectl_target(account)} -p '{patch}'",
     )
