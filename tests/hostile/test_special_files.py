@@ -9,7 +9,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from stockade.sources.files import collect_paths
@@ -19,10 +18,8 @@ from tests.sources.support import GOOD, write
 LIMIT = 30
 
 
-def run(arguments: list[str], cwd: Path, stdin: str | None = None) -> tuple[subprocess.CompletedProcess[str], float]:
-    started = time.monotonic()
-    done = subprocess.run(arguments, cwd=cwd, input=stdin, capture_output=True, text=True, timeout=LIMIT, check=False)
-    return done, time.monotonic() - started
+def run(arguments: list[str], cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(arguments, cwd=cwd, input=stdin, capture_output=True, text=True, timeout=LIMIT, check=False)
 
 
 def test_scan_of_a_named_fifo_with_no_writer_returns_at_once(tmp_path: Path) -> None:
@@ -30,7 +27,7 @@ def test_scan_of_a_named_fifo_with_no_writer_returns_at_once(tmp_path: Path) -> 
     os.mkfifo(tmp_path / "pipe.yaml")
     write(tmp_path, {"good.yaml": GOOD})
     command = [sys.executable, "-m", "stockade.cli.main", "scan", "pipe.yaml", "good.yaml", "--no-progress"]
-    done, _ = run([*command, "-f", "json"], tmp_path)
+    done = run([*command, "-f", "json"], tmp_path)
     assert done.returncode == 3, done.stderr  # input that could not be read
     assert "pipe.yaml: it is a FIFO, not a regular file (only regular files are read; '-' reads standard input)" in (
         done.stderr
@@ -68,7 +65,7 @@ print(locate_line(resource.origin, ("spec", "replicas")))
 def test_line_locator_never_opens_a_fifo(tmp_path: Path) -> None:
     """The file was opened a second time to find line numbers: a FIFO there blocked the report."""
     write(tmp_path, {"deploy.yaml": GOOD})
-    done, _ = run([sys.executable, "-c", LOCATE_AFTER_SWAP, str(tmp_path / "deploy.yaml")], Path.cwd())
+    done = run([sys.executable, "-c", LOCATE_AFTER_SWAP, str(tmp_path / "deploy.yaml")], tmp_path)
     assert done.returncode == 0, done.stderr
     # Line 7 from the file; then the document's start line: the FIFO is not opened.
     assert done.stdout.split() == ["7", "1"]
@@ -78,7 +75,7 @@ def test_standard_input_is_read_once_and_its_lines_found(tmp_path: Path) -> None
     privileged = GOOD + "  template:\n    spec:\n      containers:\n      - name: c\n        image: nginx\n"
     privileged += "        securityContext: {privileged: true}\n"
     command = [sys.executable, "-m", "stockade.cli.main", "scan", "-", "-f", "json", "--no-progress"]
-    done, _ = run(command, tmp_path, stdin=privileged)
+    done = run(command, tmp_path, stdin=privileged)
     assert done.returncode in (0, 1), done.stderr
     assert '"file":"<stdin>","line":13' in done.stdout.replace(" ", "")
     from_stream = collect_paths(["-"], stdin=io.BytesIO(privileged.encode()))
