@@ -96,6 +96,11 @@ def add_source_options(parser: argparse.ArgumentParser, *, namespace_flags: bool
         action="store_true",
         help="let kustomizations load remote bases and resources (URLs, git repositories); off by default",
     )
+    parser.add_argument(
+        "--follow-links",
+        action="store_true",
+        help="follow symbolic links that lead outside the paths named; off by default (they are reported)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress display on stderr")
 
 
@@ -145,7 +150,7 @@ def sources_from_args(args: argparse.Namespace) -> list[Source]:
         from stockade.sources.files import FileSource
         from stockade.sources.limits import ParseLimits
 
-        limits = ParseLimits(allow_remote_kustomize=args.allow_remote_kustomize)
+        limits = ParseLimits(allow_remote_kustomize=args.allow_remote_kustomize, follow_links=args.follow_links)
         sources.append(FileSource(tuple(args.paths), limits=limits))
     check_namespace_flags(args)
     read_in = [*args.namespaces, *(args.namespace if isinstance(getattr(args, "namespace", None), list) else [])]

@@ -1,8 +1,8 @@
 """Reading one named file whole (a snapshot, a configuration file) within a size limit.
 
-Special files are refused before anything is read: a FIFO without a writer would block the open
-for ever and ``/dev/zero`` never ends. gzip content is expanded up to the same limit, so a small
-archive cannot stand for gigabytes.
+Special files are refused before they are opened (:func:`open_regular`, used by every reader of
+files): a FIFO without a writer would block the open for ever and ``/dev/zero`` never ends. gzip
+content is expanded up to the same limit, so a small archive cannot stand for gigabytes.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import gzip
 import io
 import os
 import stat
+from typing import BinaryIO
 
 GZIP_MAGIC = b"\x1f\x8b"
 
@@ -39,20 +40,47 @@ def _kind(mode: int) -> str:
     return "a special file"
 
 
+class NotRegularFile(Exception):
+    """The path names a FIFO, socket, device or directory (``kind`` says which, "a FIFO")."""
+
+    def __init__(self, mode: int) -> None:
+        self.kind = _kind(mode)
+        super().__init__(f"it is {self.kind}, not a regular file")
+
+
+def open_regular(path: str) -> tuple[BinaryIO, os.stat_result]:
+    """Open the regular file ``path`` for reading, never blocking; with its ``fstat``.
+
+    A special file is refused (:class:`NotRegularFile`) before it is opened: opening a device can
+    act on it, and opening a FIFO waits for a writer. ``O_NONBLOCK`` covers a file swapped for a
+    FIFO between the check and the open. Errors of the system calls are raised as ``OSError``.
+    """
+    info = os.stat(path)
+    if not stat.S_ISREG(info.st_mode):
+        raise NotRegularFile(info.st_mode)
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise NotRegularFile(info.st_mode)
+    except BaseException:
+        os.close(fd)
+        raise
+    return os.fdopen(fd, "rb"), info
+
+
 def read_limited(path: str, max_bytes: int) -> bytes:
     """The bytes of the regular file ``path``: at most ``max_bytes``, else :class:`ReadRefused`."""
     try:
-        # O_NONBLOCK: opening a FIFO without a writer returns at once instead of waiting for one.
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        handle, info = open_regular(path)
+    except NotRegularFile as exc:
+        raise ReadRefused(str(exc)) from None
     except OSError as exc:
         raise ReadRefused(str(exc.strerror or exc)) from None
-    with os.fdopen(fd, "rb") as handle:
+    with handle:
+        if info.st_size > max_bytes:
+            raise ReadRefused(f"it is {info.st_size} bytes, over the {max_bytes}-byte limit", limit=True)
         try:
-            info = os.fstat(fd)
-            if not stat.S_ISREG(info.st_mode):
-                raise ReadRefused(f"it is {_kind(info.st_mode)}, not a regular file")
-            if info.st_size > max_bytes:
-                raise ReadRefused(f"it is {info.st_size} bytes, over the {max_bytes}-byte limit", limit=True)
             data = handle.read(max_bytes + 1)  # the file may grow after the stat
         except OSError as exc:
             raise ReadRefused(str(exc.strerror or exc)) from None

@@ -7,6 +7,13 @@ walked (sorted, hidden entries skipped) for ``.yaml``, ``.yml`` and ``.json`` fi
 subdirectories get the same treatment. ``.json`` files and standard input that starts with ``{``
 or ``[`` are read as JSON; everything else as YAML (see :mod:`stockade.sources.yamlload`).
 
+A symbolic link met in a directory is followed only when its target lies inside one of the paths
+named (``ParseLimits.follow_links``, ``--follow-links``, follows every link): a repository's link
+to ``/etc`` or to a kubeconfig is not read. A path named by the user is followed, being their
+choice. Only regular files are opened: a FIFO, socket or device is reported, never opened
+(opening a FIFO waits for a writer), and every file is read once (:func:`~stockade.sources.bounded.open_regular`).
+Kubeconfig and Docker credential documents are skipped unread (:mod:`stockade.sources.credentials`).
+
 Every input ends up somewhere in the :class:`~stockade.sources.base.SourceResult`: as objects, as
 skipped (read, nothing to scan, with the reason) or as errors naming the file and line. Nothing
 raises for bad input, and one bad input never stops the others.
@@ -24,6 +31,8 @@ from typing import BinaryIO, Literal
 
 from stockade.model.finding import InputProblem, SkippedInput
 from stockade.sources.base import ProgressCallback, SourceResult
+from stockade.sources.bounded import NotRegularFile, open_regular
+from stockade.sources.credentials import without_credentials
 from stockade.sources.decode import DecodeProblem, decode_bytes
 from stockade.sources.forking import start_forked, usable_cores
 from stockade.sources.helm import is_chart, render_chart
@@ -68,7 +77,7 @@ def collect_paths(
     the last half of the files by size). The result is the same either way, in the same order.
     """
     result = SourceResult()
-    found = list(discover(paths))
+    found = list(discover(paths, follow_links=limits.follow_links))
     for outcome in _read_all(found, limits, stdin, parallel):
         if isinstance(outcome, InputProblem):
             result.errors.append(outcome)
@@ -185,9 +194,11 @@ def _decode_share(blob: bytes) -> Iterator[tuple[int, SourceResult]]:
         yield index, result
 
 
-def discover(paths: Sequence[str]) -> Iterator[Input | InputProblem | SkippedInput]:
+def discover(paths: Sequence[str], *, follow_links: bool = False) -> Iterator[Input | InputProblem | SkippedInput]:
     """The inputs under ``paths`` in a deterministic order, errors for paths that cannot be read and
-    skipped entries (a named pipe inside a directory would block the scan)."""
+    skipped entries (a named pipe inside a directory would block the scan; a link leading out of
+    every path named is not followed unless ``follow_links``)."""
+    roots = None if follow_links else tuple(_with_separator(os.path.realpath(p)) for p in paths if p != "-")
     for path in paths:
         if path == "-":
             yield Input("stdin", "-", STDIN)
@@ -198,13 +209,38 @@ def discover(paths: Sequence[str]) -> Iterator[Input | InputProblem | SkippedInp
             yield _stat_error(path, path, exc)
             continue
         if stat.S_ISDIR(info.st_mode):
-            yield from _walk(path)
+            yield from _walk(path, roots)
         else:
             yield Input("file", path, path)
 
 
-def _walk(root: str) -> Iterator[Input | InputProblem | SkippedInput]:
-    """Depth-first, sorted, without recursion (directory trees can be deeper than Python's stack)."""
+LINK_LEAVES_ROOTS = (
+    "symbolic link leading outside the paths named, not followed unless allowed "
+    "(--follow-links, or ParseLimits(follow_links=True))"
+)
+
+
+def _with_separator(path: str) -> str:
+    return path if path.endswith(os.sep) else path + os.sep
+
+
+def _leaves_roots(entry: os.DirEntry[str], roots: tuple[str, ...]) -> bool:
+    """Whether ``entry`` is a link whose target lies outside every root (each ending in a separator).
+
+    Entries that are not links need no check: the directories above them were checked already."""
+    try:
+        if not entry.is_symlink():
+            return False
+    except OSError:
+        return False
+    target = _with_separator(os.path.realpath(entry.path))
+    return not target.startswith(roots)
+
+
+def _walk(root: str, roots: tuple[str, ...] | None) -> Iterator[Input | InputProblem | SkippedInput]:
+    """Depth-first, sorted, without recursion (directory trees can be deeper than Python's stack).
+
+    ``roots`` are the real paths named (each ending in a separator); None follows every link."""
     # (path on disk, display path, (device, inode) of the directories above it)
     stack: list[tuple[str, str, frozenset[tuple[int, int]]]] = [(root, root, frozenset())]
     while stack:
@@ -236,14 +272,18 @@ def _walk(root: str) -> Iterator[Input | InputProblem | SkippedInput]:
             if entry.name.startswith("."):
                 continue
             child = os.path.join(display, entry.name)
-            if _is_directory(entry):
+            directory = _is_directory(entry)
+            if not directory and not entry.name.lower().endswith(MANIFEST_SUFFIXES):
+                continue
+            if roots is not None and _leaves_roots(entry, roots):
+                yield SkippedInput(child, LINK_LEAVES_ROOTS)
+            elif directory:
                 subdirectories.append((entry.path, child, below))
-            elif entry.name.lower().endswith(MANIFEST_SUFFIXES):
+            elif _is_special(entry):
                 # Files before subdirectories, each group sorted by name.
-                if _is_special(entry):
-                    yield SkippedInput(child, "not a regular file (a pipe, socket or device)")
-                else:
-                    yield Input("file", entry.path, child)
+                yield SkippedInput(child, "not a regular file (a pipe, socket or device)")
+            else:
+                yield Input("file", entry.path, child)
         stack.extend(reversed(subdirectories))
 
 
@@ -310,7 +350,7 @@ def read_input(
             json, loaded = False, load_yaml(text, found.display, limits)
         default_locator().register(STDIN, text, json=json)
     result.errors.extend(loaded.errors)
-    add_documents(result, loaded.documents, found.display)
+    add_documents(result, without_credentials(result, loaded.documents, found.display), found.display)
     if not loaded.documents and not loaded.errors:
         what = "empty input" if not text.strip() else "no YAML documents (only comments or blank lines)"
         result.skipped.append(SkippedInput(found.display, what))
@@ -321,17 +361,19 @@ def _read_file(
     found: Input, limits: ParseLimits, seen: dict[tuple[int, int], str] | None
 ) -> bytes | InputProblem | SkippedInput:
     try:
-        with open(found.path, "rb") as handle:
-            info = os.fstat(handle.fileno())
-            if stat.S_ISREG(info.st_mode):
-                if info.st_size > limits.max_file_bytes:
-                    return _too_big(found.display, info.st_size, limits)
-                if seen is not None:
-                    key = (info.st_dev, info.st_ino)
-                    if key in seen:
-                        return SkippedInput(found.display, f"same file as {seen[key]} (already read)")
-                    seen[key] = found.display
+        handle, info = open_regular(found.path)
+        with handle:
+            if info.st_size > limits.max_file_bytes:
+                return _too_big(found.display, info.st_size, limits)
+            if seen is not None:
+                key = (info.st_dev, info.st_ino)
+                if key in seen:
+                    return SkippedInput(found.display, f"same file as {seen[key]} (already read)")
+                seen[key] = found.display
             return handle.read(limits.max_file_bytes + 1)
+    except NotRegularFile as exc:
+        hint = "only regular files are read; '-' reads standard input"
+        return InputProblem(found.display, f"{exc} ({hint})", kind="read")
     except FileNotFoundError:
         if os.path.lexists(found.path):
             return InputProblem(found.display, "broken symbolic link", kind="read")

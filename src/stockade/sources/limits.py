@@ -21,6 +21,7 @@ class ParseLimits:
     ``max_file_bytes`` also caps one snapshot (compressed and expanded) and one response of a
     cluster; ``max_cluster_bytes`` caps all responses of one cluster collection together.
     ``allow_remote_kustomize`` lets a kustomization load remote bases (off: reported instead).
+    ``follow_links`` follows symbolic links that lead outside the paths named (off: reported instead).
     """
 
     max_file_bytes: int = 64 * 1024 * 1024
@@ -29,6 +30,7 @@ class ParseLimits:
     max_documents: int = 100_000
     max_cluster_bytes: int = 2 * 1024 * 1024 * 1024
     allow_remote_kustomize: bool = False
+    follow_links: bool = False
 
     def __post_init__(self) -> None:
         for name in ("max_file_bytes", "max_depth", "max_alias_events", "max_documents", "max_cluster_bytes"):

@@ -20,6 +20,7 @@ from typing import Any
 import yaml
 
 from stockade.model.resource import Origin
+from stockade.sources.bounded import NotRegularFile, open_regular
 from stockade.sources.decode import DecodeProblem, decode_bytes
 from stockade.sources.documents import Segment, split_documents
 from stockade.sources.forking import start_forked, usable_cores
@@ -471,9 +472,12 @@ def _make_source(text: str, *, json: bool, stamp: tuple[int, int] = (0, 0)) -> _
 def _read_source(file: str, stamp: tuple[int, int]) -> _Source | None:
     limit = ParseLimits().max_file_bytes
     try:
-        with open(file, "rb") as handle:
+        # Never a FIFO or device: an input read once (a pipe) cannot be read again for its lines,
+        # and opening a FIFO with no writer would block the scan.
+        handle, _ = open_regular(file)
+        with handle:
             data = handle.read(limit + 1)
-    except OSError:
+    except (NotRegularFile, OSError):
         return None
     if len(data) > limit:
         return None

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 
 from stockade.model.finding import InputProblem
 from stockade.sources.base import SourceResult
+from stockade.sources.credentials import without_credentials
 from stockade.sources.decode import DecodeProblem, decode_bytes
 from stockade.sources.limits import ParseLimits
 from stockade.sources.objects import add_documents
@@ -78,7 +79,7 @@ def render(
         return result
     loaded = load_yaml(text, source, limits)
     result.errors.extend(_without_lines(loaded.errors))
-    add_documents(result, loaded.documents, source, rendered=True)
+    add_documents(result, without_credentials(result, loaded.documents, source), source, rendered=True)
     if trace is not None:
         trace(result, text)
     return result
