@@ -133,12 +133,21 @@ class Inventory:
         return frozenset(declared | used)
 
     @cached_property
-    def _by_name(self) -> Mapping[tuple[str, str | None, str], Resource]:
-        return {(r.kind, self.effective_namespace(r), r.name): r for r in self.resources}
+    def _by_name(self) -> Mapping[tuple[str, str | None, str], tuple[Resource, ...]]:
+        found: dict[tuple[str, str | None, str], list[Resource]] = defaultdict(list)
+        for r in self.resources:
+            found[(r.kind, self.effective_namespace(r), r.name)].append(r)
+        return {key: tuple(copies) for key, copies in found.items()}
 
     def get(self, kind: str, namespace: str | None, name: str) -> Resource | None:
         """The last object of that identity: the one a cluster keeps (see `duplicates` for the others)."""
-        return self._by_name.get((kind, namespace, name))
+        copies = self._by_name.get((kind, namespace, name))
+        return copies[-1] if copies else None
+
+    def get_all(self, kind: str, namespace: str | None, name: str) -> tuple[Resource, ...]:
+        """Every object of that identity in load order (manifests may declare one more than once;
+        a rule that depends on it should judge the worst of them)."""
+        return self._by_name.get((kind, namespace, name), ())
 
     @cached_property
     def duplicates(self) -> tuple[tuple[Resource, ...], ...]:

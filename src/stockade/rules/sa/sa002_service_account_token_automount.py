@@ -99,15 +99,16 @@ def service_account_token_automount(ctx: RuleContext, pod: PodTemplate) -> Itera
         return
     name = service_account_name(pod)
     namespace = namespace_of(ctx, pod.carrier)
-    account = ctx.inventory.get("ServiceAccount", namespace, name)
-    if account is None:
+    # Declared more than once in the manifests: the token is mounted unless every copy opts out.
+    accounts = ctx.inventory.get_all("ServiceAccount", namespace, name)
+    if not accounts:
         yield Violation(
             f'pod does not set automountServiceAccountToken: false (ServiceAccount "{name}" is not in the scan,'
             " so its setting is unknown)",
             pod.spec_path,
             remediation=fix,
         )
-    elif not is_false(account.raw.get("automountServiceAccountToken")):
+    elif not all(is_false(account.raw.get("automountServiceAccountToken")) for account in accounts):
         yield Violation(
             f'neither the pod nor its ServiceAccount "{name}" sets automountServiceAccountToken: false',
             pod.spec_path,
