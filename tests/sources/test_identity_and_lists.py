@@ -40,6 +40,7 @@ def test_generate_name_is_a_name_and_config_files_need_none(tmp_path: Path) -> N
         "---\napiVersion: v1\nkind: Config\nclusters: []\n"
         "---\napiVersion: apiserver.config.k8s.io/v1\nkind: EncryptionConfiguration\nresources: []\n"
         "---\napiVersion: audit.k8s.io/v1\nkind: Policy\nrules: [{level: Metadata}]\n"
+        "---\napiVersion: stockade.io/v1\nkind: ExceptionList\nexceptions: []\n"
     )
     result = scan_with_good(tmp_path, {"ok.yaml": text})
     assert result.errors == []
@@ -49,6 +50,7 @@ def test_generate_name_is_a_name_and_config_files_need_none(tmp_path: Path) -> N
         "Config/",
         "EncryptionConfiguration/",
         "Policy/",
+        "ExceptionList/",
     ]
 
 

@@ -102,13 +102,16 @@ def api_version_problem(api_version: str) -> str | None:
 
 
 # Configuration files written in the Kubernetes style (kubeconfig, kubelet, kubeadm, audit policy,
-# encryption and admission configuration, kustomizations) are never API objects: no name needed.
-_CONFIG_GROUP_SUFFIXES = ("config.k8s.io", "kubeadm.k8s.io", "audit.k8s.io", "apiserver.k8s.io")
+# encryption and admission configuration, kustomizations, Stockade's own exceptions file) are
+# never API objects: they need no name.
+_CONFIG_GROUPS = ("config.k8s.io", "kubeadm.k8s.io", "audit.k8s.io", "apiserver.k8s.io", "stockade.io")
 
 
 def _is_config_format(api_version: str, kind: str) -> bool:
     group = api_version.rpartition("/")[0]
-    return group.endswith(_CONFIG_GROUP_SUFFIXES) if group else kind == "Config"
+    if not group:
+        return kind == "Config"
+    return any(group == known or group.endswith("." + known) for known in _CONFIG_GROUPS)
 
 
 def resource_from_raw(raw: RawObject, origin: Origin) -> Resource | str:
