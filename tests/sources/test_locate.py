@@ -173,7 +173,9 @@ class _Emitter:
 @given(
     data=st.dictionaries(_keys, _tree(3), min_size=1, max_size=4),
     indent=st.sampled_from([2, 4]),
-    preamble=st.lists(st.sampled_from(["# c", "", "kind: Other\napiVersion: v1\n---"]), max_size=3),
+    preamble=st.lists(
+        st.sampled_from(["# c", "", "kind: Other\napiVersion: v1\nmetadata: {name: other}\n---"]), max_size=3
+    ),
 )
 def test_locate_line_finds_every_generated_key(
     tmp_path: Path, data: dict[str, Any], indent: int, preamble: list[str]

@@ -5,8 +5,9 @@ default ClusterRoles assumed when the objects bind them without declaring them),
 :mod:`stockade.rbac` and prints the answer with :mod:`stockade.report.rbac` (a table or JSON).
 
 Exit codes: 3 when an input could not be read (for every subcommand: an unread binding could
-change the answer). RBAC problems (a binding to a missing role, a malformed rule) are warnings on
-stderr and exit 3 too, except for ``can-i``, whose 0 (yes) / 1 (no) then stands.
+change the answer), and so is a role or binding with a shape the API server rejects (``roleRef:
+cluster-admin``, a rule that is a string). Other RBAC problems (a binding to a missing role) are
+warnings on stderr and exit 3 too, except for ``can-i``, whose 0 (yes) / 1 (no) then stands.
 """
 
 from __future__ import annotations
@@ -152,7 +153,7 @@ def _can_i(args: argparse.Namespace, read: ScanResult, index: RbacIndex, subject
     groups = [*implicit_groups(subject), *extra]
     write_output(render_can_i(subject, groups, decision, request, index, args.format), args.output)
     _warn(read, index)
-    if read.gate("none") == EXIT_UNREADABLE:
+    if read.gate("none") == EXIT_UNREADABLE or any(p.code.startswith("malformed-") for p in index.problems):
         return EXIT_UNREADABLE
     return EXIT_CLEAN if decision.allowed else EXIT_FINDINGS
 

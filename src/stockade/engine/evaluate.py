@@ -12,7 +12,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import partial
-from typing import cast
+from typing import Final, cast
 
 from stockade.engine.waivers import WaiverBook, annotation_waiver
 from stockade.model.finding import (
@@ -20,11 +20,18 @@ from stockade.model.finding import (
     InputProblem,
     Location,
     ResourceRef,
+    Severity,
     Status,
     Waiver,
 )
 from stockade.model.inventory import Inventory
-from stockade.model.podspec import ContainerRef, PodTemplate, UncheckedContainers, pod_shape_problems
+from stockade.model.podspec import (
+    MAX_CHECKED_CONTAINERS,
+    ContainerRef,
+    PodTemplate,
+    UncheckedContainers,
+    pod_shape_problems,
+)
 from stockade.model.resource import EMPTY, Origin, Resource
 from stockade.model.result import ScanResult
 from stockade.model.rule import Scope
@@ -48,6 +55,20 @@ from stockade.rules.base import (
 Locate = Callable[[Sequence[tuple[Origin, Path]]], list[int]]
 # Told (done, total) as the evaluation advances; units are pod templates plus one per other rule.
 ProgressCallback = Callable[[int, int], None]
+# Findings listed per rule and object; the rest become one summary finding. A pod with a thousand
+# containers or a role with thousands of rules must not fill memory and reports with repeats.
+MAX_FINDINGS_PER_RULE_AND_OBJECT: Final = 100
+
+
+@dataclasses.dataclass(slots=True)
+class _Overflow:
+    """The findings of one rule on one object past the listing limit: counted, not kept."""
+
+    rule: Rule
+    resource: Resource
+    annotations: Mapping[str, object] | None
+    severity: Severity
+    count: int = 0
 
 
 def fingerprint(rule_id: str, ref: ResourceRef, container: str | None, path: str) -> str:
@@ -83,6 +104,10 @@ class _Evaluator:
         self._refs: dict[int, ResourceRef] = {}
         # Findings whose line is the document's start until place_lines() asks for the field's.
         self._unplaced: list[tuple[int, Origin, Path]] = []
+        # Findings listed so far per (rule, object), and those past the limit; both emptied by
+        # summarise_overflow() once the object (or the inventory rule) is done.
+        self._listed: dict[tuple[str, int], int] = {}
+        self._overflows: dict[tuple[str, int], _Overflow] = {}
 
     def ref(self, resource: Resource) -> ResourceRef:
         key = id(resource)
@@ -108,12 +133,20 @@ class _Evaluator:
     ) -> None:
         any_violation = False
         findings = self.result.findings
+        key = (rule.id, id(resource))
+        listed = self._listed.get(key, 0)
         for violation in violations:
             any_violation = True
+            if listed >= MAX_FINDINGS_PER_RULE_AND_OBJECT:
+                self.overflow(key, rule, resource, violation, template_annotations)
+                continue
+            listed += 1
             if violation.path and self.locate is not None:
                 self._unplaced.append((len(findings), resource.origin, violation.path))
             findings.append(self.finding(rule, resource, violation, container, template_annotations))
-        if not any_violation:
+        if any_violation:
+            self._listed[key] = listed
+        else:
             self.result.passes.add(rule.id)
             if self.include_passed:
                 ref = self.ref(resource)
@@ -129,6 +162,51 @@ class _Evaluator:
                         container=container,
                     )
                 )
+
+    def overflow(
+        self,
+        key: tuple[str, int],
+        rule: Rule,
+        resource: Resource,
+        violation: Violation,
+        annotations: Mapping[str, object] | None,
+    ) -> None:
+        severity = violation.severity or rule.severity
+        over = self._overflows.get(key)
+        if over is None:
+            over = self._overflows[key] = _Overflow(rule, resource, annotations, severity)
+        elif severity.rank > over.severity.rank:
+            over.severity = severity
+        over.count += 1
+
+    def summarise_overflow(self) -> None:
+        """One finding (at the worst severity it stands for) and one notice per rule and object
+        whose findings passed the listing limit, so the gate and the report still see them."""
+        limit = MAX_FINDINGS_PER_RULE_AND_OBJECT
+        for over in self._overflows.values():
+            rule, resource = over.rule, over.resource
+            ref = self.ref(resource)
+            text = f"and {over.count:,} more findings of this rule on this object, not listed (at most {limit} are)"
+            status, waiver, message = self.waive(rule, resource, ref, None, over.annotations, text)
+            self.result.findings.append(
+                Finding(
+                    rule_id=rule.id,
+                    status=status,
+                    severity=over.severity,
+                    resource=ref,
+                    message=message,
+                    location=Location(resource.origin.file, resource.origin.line),
+                    fingerprint=fingerprint(rule.id, ref, None, "<more>"),
+                    remediation=rule.remediation,
+                    waiver=waiver,
+                )
+            )
+            self.result.notices.append(
+                f"{ref.display}: {rule.id} found {limit + over.count:,} problems; the first {limit} are listed,"
+                f" {over.count:,} more are summarised in one finding"
+            )
+        self._overflows.clear()
+        self._listed.clear()
 
     def finding(
         self,
@@ -217,6 +295,7 @@ class _Evaluator:
         done = 0
         for done, pod in enumerate(pods, start=1):
             self.run_pod(pod, by_scope[Scope.POD], by_scope[Scope.CONTAINER])
+            self.summarise_overflow()
             if self.progress is not None and done % 200 == 0:
                 self.progress(done, total)
         for rule in object_rules:
@@ -226,11 +305,13 @@ class _Evaluator:
                 if rule.id in self.result.skipped_rules:
                     break
                 self.call(rule, resource, None, None, partial(check, self.ctx, resource))
+            self.summarise_overflow()
             done += 1
             if self.progress is not None:
                 self.progress(done, total)
         for rule in by_scope[Scope.INVENTORY]:
             self.run_inventory_rule(rule)
+            self.summarise_overflow()
             done += 1
             if self.progress is not None:
                 self.progress(done, total)
@@ -253,6 +334,8 @@ class _Evaluator:
     def run_pod(self, pod: PodTemplate, pod_rules: Sequence[Rule], container_rules: Sequence[Rule]) -> None:
         annotations = pod.annotations
         ctx = self.ctx
+        if pod.view.not_checked:
+            self.result.errors.append(self.not_checked_problem(pod))
         for rule in pod_rules:
             if rule.id not in self.result.skipped_rules:
                 pod_check = cast(PodCheck, rule.check)
@@ -272,20 +355,37 @@ class _Evaluator:
                         partial(check, ctx, container),
                     )
 
+    def not_checked_problem(self, pod: PodTemplate) -> InputProblem:
+        """The containers past the per-template limit: one error for all of them."""
+        view, origin = pod.view, pod.carrier.origin
+        checked = len(view.containers)
+        return InputProblem(
+            origin.file,
+            f"{format_path(pod.spec_path)} holds {checked + view.not_checked:,} containers; the first"
+            f" {checked:,} are checked, {view.not_checked:,} are not (at most {MAX_CHECKED_CONTAINERS:,}"
+            " per pod template)",
+            self.line(origin, pod.spec_path),
+            object=pod.carrier.display,
+            kind="limit",
+        )
+
+    def line(self, origin: Origin, path: Path) -> int | None:
+        """The line of one field, for the rare problem reported before the findings are placed."""
+        line = self.locate([(origin, path)])[0] if self.locate is not None else origin.line
+        return line or None
+
     def shape_problems(self) -> Iterator[InputProblem]:
         """Pods whose containers no rule can see because a value on the way has the wrong type."""
         paths = self.inventory.template_paths
         for resource in self.inventory.resources:
             for problem in pod_shape_problems(resource, paths):
-                origin = resource.origin
-                line = self.locate([(origin, problem.path)])[0] if self.locate is not None else origin.line
                 shown = repr(problem.value)
                 shown = shown if len(shown) <= 40 else shown[:37] + "..."
                 yield InputProblem(
-                    origin.file,
+                    resource.origin.file,
                     f"{format_path(problem.path)} must be {problem.expected}, not {shown};"
                     " no rule checks what it holds",
-                    line or None,
+                    self.line(resource.origin, problem.path),
                     object=resource.display,
                     kind="parse",
                 )

@@ -54,6 +54,10 @@ DEFAULT_EXTRA_TEMPLATE_PATHS: Mapping[tuple[str, str], tuple[str, ...]] = {
 }
 
 CONTAINER_LISTS: Final = ("initContainers", "containers", "ephemeralContainers")
+# Containers checked per pod template, all lists together. Every rule reads each container, and
+# a hostile pod with 100k of them would cost minutes and gigabytes; the rest are reported as not
+# checked (the API server itself rejects pods this large: they exceed its request size).
+MAX_CHECKED_CONTAINERS: Final = 1000
 
 
 def is_map(value: object) -> TypeGuard[Mapping[str, Any]]:
@@ -121,12 +125,15 @@ class PodView:
 
     ``windows`` (``spec.os.name: windows``) and ``user_namespace`` (``spec.hostUsers: false``) are
     the facts that relax some checks; only an explicit value counts, a malformed one earns nothing.
+    ``containers`` holds at most ``max_containers`` entries (all lists together, in visiting
+    order); ``not_checked`` counts the entries left out.
     """
 
     __slots__ = (
         "annotations",
         "annotations_malformed",
         "containers",
+        "not_checked",
         "security_context",
         "security_context_malformed",
         "spec",
@@ -134,7 +141,7 @@ class PodView:
         "windows",
     )
 
-    def __init__(self, metadata: object, spec: Mapping[str, Any]) -> None:
+    def __init__(self, metadata: object, spec: Mapping[str, Any], max_containers: int | None = None) -> None:
         self.spec = spec
         annotations: object = None
         if is_map(metadata):
@@ -149,13 +156,13 @@ class PodView:
         self.security_context_malformed = not (sc is None or is_map(sc))
         self.security_context: Mapping[str, Any] = EMPTY if (sc is None or self.security_context_malformed) else sc
         containers: list[ContainerView] = []
-        for list_name in CONTAINER_LISTS:
-            items = spec.get(list_name)
-            if items is None:
-                continue
+        self.not_checked = 0
+        for list_name, items in _container_lists(spec):
             if is_list(items):
-                for index, item in enumerate(items):
+                room = len(items) if max_containers is None else max(max_containers - len(containers), 0)
+                for index, item in enumerate(items[:room]):
                     containers.append(ContainerView(list_name, index, item))
+                self.not_checked += max(len(items) - room, 0)
             else:
                 containers.append(ContainerView(list_name, -1, items))
         self.containers = containers
@@ -179,7 +186,7 @@ class PodTemplate:
         """The typed view of this pod, built on first use and shared by every rule and the evaluator."""
         view = self._view
         if view is None:
-            view = PodView(self.metadata, self.spec)
+            view = PodView(self.metadata, self.spec, MAX_CHECKED_CONTAINERS)
             object.__setattr__(self, "_view", view)
         return view
 
@@ -344,13 +351,20 @@ def pod_shape_problems(
         if not is_map(node):
             yield ShapeProblem(walked, "an object", node)
             return
-    for list_name in CONTAINER_LISTS:
-        items = node.get(list_name)
-        if items is None:
-            continue
+    room = MAX_CHECKED_CONTAINERS  # entries past it are reported as not checked, not one by one
+    for list_name, items in _container_lists(node):
         if not is_list(items):
             yield ShapeProblem((*walked, list_name), "a list of objects", items)
             continue
-        for index, item in enumerate(items):
+        for index, item in enumerate(items[:room]):
             if not is_map(item):
                 yield ShapeProblem((*walked, list_name, index), "an object", item)
+        room = max(room - len(items), 0)
+
+
+def _container_lists(spec: Mapping[str, Any]) -> Iterator[tuple[str, object]]:
+    """The container lists a pod spec sets, in visiting order."""
+    for list_name in CONTAINER_LISTS:
+        items = spec.get(list_name)
+        if items is not None:
+            yield list_name, items

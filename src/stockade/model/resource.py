@@ -22,13 +22,15 @@ class Origin:
     ``file`` is the path as the user gave it (or ``<stdin>``, ``cluster:<context>``, a snapshot path);
     ``document`` is the 0-based index of the YAML document in that file; ``line`` is the 1-based line
     where the document starts (0 when unknown, e.g. objects read from a cluster).
-    ``item`` is the index inside a ``kind: List`` document, or -1.
+    ``item`` is the index inside a ``kind: List`` document, or -1; ``nested`` the indexes inside
+    the Lists held by that item (a List inside a List), outermost first.
     """
 
     file: str
     document: int = 0
     line: int = 0
     item: int = -1
+    nested: tuple[int, ...] = ()
 
     @property
     def place(self) -> str:
@@ -104,6 +106,19 @@ def api_version_problem(api_version: str) -> str | None:
     return problem
 
 
+# Configuration files written in the Kubernetes style (kubeconfig, kubelet, kubeadm, audit policy,
+# encryption and admission configuration, kustomizations, Stockade's own exceptions file) are
+# never API objects: they need no name.
+_CONFIG_GROUPS = ("config.k8s.io", "kubeadm.k8s.io", "audit.k8s.io", "apiserver.k8s.io", "stockade.io")
+
+
+def _is_config_format(api_version: str, kind: str) -> bool:
+    group = api_version.rpartition("/")[0]
+    if not group:
+        return kind == "Config"
+    return any(group == known or group.endswith("." + known) for known in _CONFIG_GROUPS)
+
+
 def resource_from_raw(raw: RawObject, origin: Origin) -> Resource | str:
     """Build a Resource, or return the reason the mapping is not a Kubernetes object."""
     api_version = raw.get("apiVersion")
@@ -116,13 +131,20 @@ def resource_from_raw(raw: RawObject, origin: Origin) -> Resource | str:
     if not isinstance(kind, str) or not kind:
         return "no kind" if kind is None else "kind is not a string"
     meta = raw.get("metadata")
+    unnamed_ok = _is_config_format(api_version, kind)
     if meta is None:
-        meta = {}
+        if not unnamed_ok:
+            return "metadata is missing or null (the object has no name)"
+        meta = EMPTY
     if not isinstance(meta, Mapping):
         return "metadata is not a mapping"
     name = meta.get("name")
-    if name is None:
-        name = meta.get("generateName") or ""
+    if name is None or name == "":
+        # A manifest may leave the name to the API server (``kubectl create`` with generateName).
+        name = meta.get("generateName")
+        if not name and not unnamed_ok:
+            return "metadata has no name (nor generateName)"
+        name = name or ""
     if not isinstance(name, str):
         return "metadata.name is not a string"
     namespace = meta.get("namespace")

@@ -133,8 +133,9 @@ class Hits:
     __slots__ = ("_message", "_remediation", "containers", "detail", "fields", "malformed", "patch", "reason")
 
     def __init__(self) -> None:
-        self.containers: list[str] = []
-        self.fields: list[str] = []
+        # Ordered sets: a pod with thousands of containers must not make each addition a scan.
+        self.containers: dict[str, None] = {}
+        self.fields: dict[str, None] = {}
         self.malformed: list[Malformed] | None = None
         self.patch = Patch()
         self.reason = ""
@@ -143,12 +144,10 @@ class Hits:
         self._remediation: str | None = None
 
     def ctr(self, ctr: ContainerView) -> None:
-        if ctr.name not in self.containers:
-            self.containers.append(ctr.name)
+        self.containers[ctr.name] = None
 
     def field(self, path: str) -> None:
-        if path not in self.fields:
-            self.fields.append(path)
+        self.fields[path] = None
 
     def bad(self, path: str, expected: str, value: object = None) -> None:
         """Record a malformed value: it denies, and the message says what was expected."""

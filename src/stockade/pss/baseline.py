@@ -652,8 +652,7 @@ def seccomp_profile_baseline_1_0(p: PodView) -> CheckViolation | None:
             h.bad(f"metadata.annotations[{key}]", STRING, value)
         if key != SECCOMP_POD_ANNOTATION:
             name = key[len(SECCOMP_CONTAINER_ANNOTATION_PREFIX) :]
-            if name not in h.containers:
-                h.containers.append(name)
+            h.containers[name] = None
         h.patch.annotation(key, "runtime/default")
     if h is None:
         return None

@@ -177,7 +177,8 @@ def read_binding(
 
 def _read_role_ref(raw: object, namespace: str | None, report: Report) -> ObjectRef | None:
     if not isinstance(raw, Mapping):
-        report("malformed-binding", "roleRef is missing or not a mapping; the binding grants nothing")
+        what = "missing" if raw is None else f"{_shown(raw)}, not an object (apiGroup, kind, name)"
+        report("malformed-binding", f"roleRef is {what}; the binding grants nothing")
         return None
     kind, name, group = raw.get("kind"), raw.get("name"), raw.get("apiGroup")
     if not isinstance(name, str) or not name:
@@ -200,7 +201,7 @@ def _read_subjects(raw: object, namespace: str | None, report: Report) -> tuple[
     if raw is None:
         return ()
     if not isinstance(raw, list):
-        report("malformed-binding", "subjects is not a list; the binding applies to no one")
+        report("malformed-binding", f"subjects is {_shown(raw)}, not a list; the binding applies to no one")
         return ()
     subjects = []
     for position, item in enumerate(raw):
@@ -234,6 +235,12 @@ def _read_subject(position: int, raw: object, namespace: str | None, report: Rep
         return Subject("ServiceAccount", name, effective)
     report("malformed-subject", f"{where}.kind {kind!r} is not User, Group or ServiceAccount; ignored")
     return None
+
+
+def _shown(value: object) -> str:
+    """A wrong value for a message: short, and in the quotes Python gives it."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _reporter(problems: list[RbacProblem], ref: ObjectRef, origin: Origin) -> Report:

@@ -168,7 +168,10 @@ def _read_share(items: list[tuple[int, Input]], limits: ParseLimits) -> bytes:
         encoded.append(
             (
                 index,
-                [(r.raw, r.origin.file, r.origin.document, r.origin.line, r.origin.item) for r in outcome.resources],
+                [
+                    (r.raw, r.origin.file, r.origin.document, r.origin.line, r.origin.item, r.origin.nested)
+                    for r in outcome.resources
+                ],
                 [(e.source, e.message, e.line, e.object, e.kind) for e in outcome.errors],
                 [(k.source, k.reason, k.line) for k in outcome.skipped],
             )
@@ -183,8 +186,8 @@ def _decode_share(blob: bytes) -> Iterator[tuple[int, SourceResult]]:
 
     for index, resources, errors, skipped in marshal.loads(blob):  # noqa: S302 - our own worker's bytes
         result = SourceResult()
-        for raw, file, document, line, item in resources:
-            resource = resource_from_raw(raw, Origin(file, document, line, item))
+        for raw, file, document, line, item, nested in resources:
+            resource = resource_from_raw(raw, Origin(file, document, line, item, nested))
             assert isinstance(resource, Resource)  # it was one in the worker
             result.resources.append(resource)
         result.errors.extend(

@@ -345,7 +345,7 @@ class LineLocator:
         if index is None:
             return origin.line
         if origin.item >= 0:
-            path = ("items", origin.item, *path)
+            path = (*(step for index in (origin.item, *origin.nested) for step in ("items", index)), *path)
         return index.line(path)
 
     def locate_all(

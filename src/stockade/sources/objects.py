@@ -1,10 +1,12 @@
 """From parsed documents to Resources, skipped inputs and errors.
 
 A document that is a mapping with ``apiVersion`` and ``kind`` is an object; ``kind: List`` and
-typed lists (``PodList`` …) give one object per item. A document without ``apiVersion``/``kind``,
-or one that is a list or a scalar, is not a Kubernetes object: it is reported as skipped with the
-reason, never dropped in silence. An object whose identity fields have the wrong type
-(``kind: 5``, ``metadata: []``) is an error that names the line and the object.
+typed lists (``PodList`` …) give one object per item, and a List among the items gives its own
+(as kubectl reads it). A document without ``apiVersion``/``kind``, or one that is a list or a
+scalar, is not a Kubernetes object: it is reported as skipped with the reason, never dropped in
+silence. An object whose identity fields have the wrong type (``kind: 5``, ``metadata: []``), or
+that has no name (no metadata, or neither ``name`` nor ``generateName``), is an error that names
+the line and the object.
 """
 
 from __future__ import annotations
@@ -18,12 +20,16 @@ from stockade.sources.base import SourceResult
 from stockade.sources.locate import PathStep, line_in_text
 from stockade.sources.yamlload import Document
 
+# Lists inside Lists read; deeper ones are an error (the parser's depth limit bounds them anyway).
+MAX_LIST_NESTING = 8
 # Reasons resource_from_raw gives for a mapping that is not an object at all.
 _NOT_AN_OBJECT = frozenset({"no apiVersion", "no kind"})
 # The field each of its other reasons is about, to find the line.
 _FIELD_OF_REASON: dict[str, tuple[PathStep, ...]] = {
     "apiVersion is not a string": ("apiVersion",),
     "kind is not a string": ("kind",),
+    "metadata is missing or null (the object has no name)": ("metadata",),
+    "metadata has no name (nor generateName)": ("metadata",),
     "metadata is not a mapping": ("metadata",),
     "metadata.name is not a string": ("metadata", "name"),
     "metadata.namespace is not a string": ("metadata", "namespace"),
@@ -56,35 +62,46 @@ class _Builder:
         if not isinstance(value, dict):
             self._skip(f"{where}: {_describe(value)}, not a Kubernetes object")
             return
-        kind = value.get("kind")
-        items = value.get("items")
-        if isinstance(kind, str) and (kind == "List" or (kind.endswith("List") and isinstance(items, list))):
-            self._list(value, kind, items)
+        if _is_list(value):
+            self._list(value, ())
             return
-        self._object(value, (), where, -1)
+        self._object(value, (), where, ())
 
-    def _list(self, value: Mapping[str, Any], kind: str, items: Any) -> None:
-        where = f"document {self.document.index}"
+    def _list(self, value: Mapping[str, Any], at: tuple[int, ...]) -> None:
+        """The items of a List (``at``: where it sits, as item indexes, when it is an item itself)."""
+        kind: str = value["kind"]
+        items = value.get("items")
+        prefix = _items_path(at)
+        where = f"document {self.document.index}" + "".join(f" item {index}" for index in at)
         if items is None:
-            self._skip(f"{where}: a {kind} with no items")
+            self._skip(f"{where}: a {kind} with no items", prefix)
             return
         if not isinstance(items, list):
-            self._error(f"{where}: {kind}.items is not a list", ("items",), kind)
+            self._error(f"{where}: {kind}.items is not a list", (*prefix, "items"), kind)
             return
         list_version = value.get("apiVersion")
         item_kind = kind[: -len("List")] if kind != "List" else None
         for index, item in enumerate(items):
+            chain = (*at, index)
             item_where = f"{where} item {index}"
             if not isinstance(item, dict):
-                self._skip(f"{item_where}: {_describe(item)}, not a Kubernetes object", ("items", index))
+                self._skip(f"{item_where}: {_describe(item)}, not a Kubernetes object", _items_path(chain))
+                continue
+            if _is_list(item):
+                # kubectl reads a List inside a List; past a few levels it is only a way to hide objects.
+                if len(chain) < MAX_LIST_NESTING:
+                    self._list(item, chain)
+                else:
+                    message = f"{item_where}: Lists nested more than {MAX_LIST_NESTING} deep are not read"
+                    self._error(message, _items_path(chain), item["kind"])
                 continue
             if item_kind is not None and ("kind" not in item or "apiVersion" not in item):
                 # The API server leaves kind and apiVersion out of the items of a typed list.
                 item = {"apiVersion": list_version, "kind": item_kind, **item}
-            self._object(item, ("items", index), item_where, index)
+            self._object(item, _items_path(chain), item_where, chain)
 
-    def _object(self, raw: dict[str, Any], prefix: tuple[PathStep, ...], where: str, item: int) -> None:
-        origin = Origin(self.source, self.document.index, self.line, item)
+    def _object(self, raw: dict[str, Any], prefix: tuple[PathStep, ...], where: str, at: tuple[int, ...]) -> None:
+        origin = Origin(self.source, self.document.index, self.line, at[0] if at else -1, at[1:])
         built = resource_from_raw(raw, origin)
         if isinstance(built, Resource):
             self.result.resources.append(built)
@@ -110,6 +127,18 @@ class _Builder:
         document = self.document
         found = line_in_text(document.text, document.first_line, path, json=document.json)
         return found or document.line
+
+
+def _is_list(value: Mapping[str, Any]) -> bool:
+    """``kind: List``, or a typed list (``PodList``) that holds its items in a list."""
+    kind = value.get("kind")
+    if not isinstance(kind, str):
+        return False
+    return kind == "List" or (kind.endswith("List") and isinstance(value.get("items"), list))
+
+
+def _items_path(at: tuple[int, ...]) -> tuple[PathStep, ...]:
+    return tuple(step for index in at for step in ("items", index))
 
 
 def _describe(value: Any) -> str:

@@ -56,6 +56,7 @@ def danger_outcomes(
             yield Outcome(custom.resource, error=f"{custom.ref}: {'; '.join(malformed)}")
             continue
         yield Outcome(custom.resource, violations)
+    yield from scan.malformed_binding_outcomes()
     for custom_binding in scan.custom_bindings:
         binding = custom_binding.binding
         role = binding.role_ref

@@ -13,7 +13,7 @@ must scan clean. See `stockade.rbac.objects`.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -23,10 +23,10 @@ from stockade.model.resource import Resource
 from stockade.rbac.danger import Classifier, DangerMatch
 from stockade.rbac.exposure import Exposure, Exposures, RoleClassifier, find_exposures, is_all_access
 from stockade.rbac.index import IndexedBinding, IndexedRole, RbacIndex
-from stockade.rbac.model import ObjectRef, Subject
+from stockade.rbac.model import ObjectRef, RbacProblem, Subject
 from stockade.rbac.objects import RbacObjects
 from stockade.rbac.review import PrivilegedReview, review_privileged
-from stockade.rules.base import RuleContext
+from stockade.rules.base import Outcome, RuleContext
 
 ROLE_KINDS = ("Role", "ClusterRole")
 
@@ -68,16 +68,13 @@ class RbacScan:
         self.role_dangers = RoleClassifier(Classifier())
         self.exposures: Exposures = find_exposures(self.index, self.objects, self.role_dangers)
         self.bindings: dict[ObjectRef, IndexedBinding] = {b.ref: b for b in self.index.bindings()}
+        # Shapes the API server rejects (a string where a list or an object belongs): not judged, so
+        # every rule that reads roles (or bindings) reports them as errors rather than passing them.
+        self.malformed_rules = _messages(self.index.problems, "malformed-rule")
+        self.malformed_bindings = _messages(self.index.problems, "malformed-binding")
         self.custom_roles: tuple[CustomRole, ...] = tuple(self._custom_roles())
         self.custom_bindings: tuple[CustomBinding, ...] = tuple(self._custom_bindings())
         self._all_access: dict[ObjectRef, bool] = {}
-        # Rules the API server would reject by shape (a string where a list belongs): not judged, so
-        # every rule that reads roles reports them as errors rather than passing the role.
-        malformed: dict[ObjectRef, list[str]] = defaultdict(list)
-        for problem in self.index.problems:
-            if problem.code == "malformed-rule":
-                malformed[problem.object].append(problem.message)
-        self.malformed_rules: dict[ObjectRef, tuple[str, ...]] = {r: tuple(m) for r, m in malformed.items()}
 
     def _custom_roles(self) -> Iterator[CustomRole]:
         for ref, resource in self.objects.by_ref.items():
@@ -95,11 +92,19 @@ class RbacScan:
     def _custom_bindings(self) -> Iterator[CustomBinding]:
         for ref, resource in self.objects.by_ref.items():
             binding = self.bindings.get(ref)
-            if binding is None:
+            if binding is None or ref in self.malformed_bindings:
                 continue
             chosen = tuple(s for s in binding.subjects if not self.objects.is_stock_grant(ref, s))
             if chosen or not binding.subjects:
                 yield CustomBinding(binding, resource, chosen)
+
+    def malformed_binding_outcomes(self) -> Iterator[Outcome]:
+        """An error for each binding whose roleRef or subjects the API server would reject (a
+        ``roleRef: cluster-admin`` string): no rule may pass it, none can judge it."""
+        for ref, messages in self.malformed_bindings.items():
+            resource = self.objects.get(ref)
+            if resource is not None:
+                yield Outcome(resource, error=f"{ref}: {'; '.join(messages)}")
 
     @cached_property
     def review(self) -> PrivilegedReview:
@@ -148,6 +153,15 @@ class RbacScan:
         if info.takes_identities and namespace in self.review.privileged_namespaces:
             return Severity.CRITICAL
         return info.namespaced or Severity.LOW
+
+
+def _messages(problems: Iterable[RbacProblem], code: str) -> dict[ObjectRef, tuple[str, ...]]:
+    """The messages of the problems with ``code``, by the object they concern."""
+    found: dict[ObjectRef, list[str]] = defaultdict(list)
+    for problem in problems:
+        if problem.code == code:
+            found[problem.object].append(problem.message)
+    return {ref: tuple(messages) for ref, messages in found.items()}
 
 
 def rbac_scan(ctx: RuleContext) -> RbacScan:

@@ -83,6 +83,7 @@ def cluster_admin_binding(ctx: RuleContext) -> Iterator[Outcome]:
     - https://kubernetes.io/docs/reference/access-authn-authz/rbac/#user-facing-roles
     """
     scan = rbac_scan(ctx)
+    yield from scan.malformed_binding_outcomes()
     for custom in scan.custom_bindings:
         binding, subjects = custom.binding, custom.subjects
         role = binding.role_ref

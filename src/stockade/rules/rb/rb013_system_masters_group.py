@@ -119,6 +119,7 @@ def system_masters_group(ctx: RuleContext) -> Iterator[Outcome]:
                 )
         yield Outcome(aws_auth, tuple(violations))
     masters = Subject.group(MASTERS_GROUP)
+    yield from scan.malformed_binding_outcomes()
     for custom in scan.custom_bindings:
         if masters not in custom.subjects:
             if custom.subjects:

@@ -88,6 +88,7 @@ def grant_to_all_users(ctx: RuleContext) -> Iterator[Outcome]:
     - https://kubernetes.io/docs/reference/access-authn-authz/rbac/#discovery-roles
     """
     scan = rbac_scan(ctx)
+    yield from scan.malformed_binding_outcomes()
     for custom in scan.custom_bindings:
         broad = [s for s in custom.subjects if s in _EVERYONE]
         if not broad:

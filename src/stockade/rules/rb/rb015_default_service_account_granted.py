@@ -98,6 +98,7 @@ def default_service_account_granted(ctx: RuleContext) -> Iterator[Outcome]:
     """
     scan = rbac_scan(ctx)
     prefix = f"{SERVICE_ACCOUNTS_GROUP}:"
+    yield from scan.malformed_binding_outcomes()
     for custom in scan.custom_bindings:
         hit = [
             s

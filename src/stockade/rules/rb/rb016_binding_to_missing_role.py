@@ -77,6 +77,7 @@ def binding_to_missing_role(ctx: RuleContext) -> Iterator[Outcome]:
     """
     scan = rbac_scan(ctx)
     unknown = set(scan.index.unknown_builtin_roles)
+    yield from scan.malformed_binding_outcomes()
     for custom in scan.custom_bindings:
         binding = custom.binding
         role = binding.role_ref

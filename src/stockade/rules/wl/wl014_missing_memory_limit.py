@@ -29,7 +29,8 @@ def missing_memory_limit(ctx: RuleContext, container: ContainerRef) -> Iterator[
     """Container has no memory limit.
 
     ## What it does
-    Flags containers without `resources.limits.memory`.
+    Flags containers without `resources.limits.memory`, or with a zero one. A value the API server
+    rejects (`-1Zi`, `1e1000`, `true`) is an error finding, never a limit.
 
     ## Why is this bad?
     One leaking or hijacked container can take all of a node's memory; the kernel's OOM killer

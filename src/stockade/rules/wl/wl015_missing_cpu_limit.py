@@ -29,7 +29,8 @@ def missing_cpu_limit(ctx: RuleContext, container: ContainerRef) -> Iterator[Vio
     """Container has no CPU limit.
 
     ## What it does
-    Flags containers without `resources.limits.cpu`.
+    Flags containers without `resources.limits.cpu`, or with a zero one. A value the API server
+    rejects (`-1Zi`, `1e1000`, `true`) is an error finding, never a limit.
 
     ## Why is this bad?
     Without a limit a hijacked container (crypto-mining is the common case) can use every core of

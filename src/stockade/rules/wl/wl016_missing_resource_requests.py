@@ -8,6 +8,7 @@ from stockade.model.finding import Area, Severity, Stage
 from stockade.model.podspec import ContainerRef
 from stockade.rules._pod import container_patch, mapping
 from stockade.rules.base import RuleContext, Violation, container_rule
+from stockade.rules.wl._resources import resource_amount
 
 
 @container_rule(
@@ -66,9 +67,9 @@ def missing_resource_requests(ctx: RuleContext, container: ContainerRef) -> Iter
     - https://kubernetes.io/docs/concepts/workloads/pods/pod-qos/
     """
     resources = mapping(container.spec.get("resources"))
-    requests = mapping(resources.get("requests"))
-    limits = mapping(resources.get("limits"))
-    missing = [r for r in ("cpu", "memory") if requests.get(r) in (None, "") and limits.get(r) in (None, "")]
+    # Every amount is read (a malformed one is an error even when another one is set).
+    amounts = {(s, r): resource_amount(container, s, r) for s in ("requests", "limits") for r in ("cpu", "memory")}
+    missing = [r for r in ("cpu", "memory") if amounts["requests", r] is None and amounts["limits", r] is None]
     if missing:
         yield Violation(
             f'container "{container.name}" requests no {" or ".join(missing)}',
