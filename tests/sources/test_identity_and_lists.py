@@ -45,9 +45,12 @@ def test_generate_name_is_a_name_and_config_files_need_none(tmp_path: Path) -> N
     result = scan_with_good(tmp_path, {"ok.yaml": text})
     assert result.errors == []
     source = str(tmp_path / "ok.yaml")
+    # A kubeconfig (kind Config) is never an object: it is skipped unread, name or not.
+    assert [(s.source, s.reason) for s in result.skipped if s.source == source] == [
+        (source, "kubeconfig: credentials are not read")
+    ]
     assert [r.display for r in result.resources if r.origin.file == source] == [
         "Pod/jobs/worker-",
-        "Config/",
         "EncryptionConfiguration/",
         "Policy/",
         "ExceptionList/",
