@@ -269,3 +269,27 @@ def test_progress_reaches_the_total() -> None:
     assert seen[0] == (200, 452)
     assert seen[-1] == (452, 452)
     assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+
+
+def test_placing_a_line_keeps_every_other_field() -> None:
+    import dataclasses
+
+    from stockade.engine.evaluate import _at_line
+    from stockade.model.finding import Finding, Location, ResourceRef, Severity, Status, Waiver
+
+    found = Finding(
+        "WL-001",
+        Status.EXCEPTED,
+        Severity.HIGH,
+        ResourceRef("v1", "Pod", "shop", "web"),
+        "message",
+        Location("pod.yaml", 1),
+        "fingerprint",
+        "spec.containers[0]",
+        "app",
+        "fix it",
+        Waiver("annotation", "reviewed"),
+    )
+    # Every field set to a value other than its default, so a field the copy forgets shows.
+    assert all(getattr(found, f.name) != f.default for f in dataclasses.fields(Finding))
+    assert _at_line(found, 7) == dataclasses.replace(found, location=Location("pod.yaml", 7))

@@ -328,7 +328,7 @@ class _Evaluator:
         for (position, _, _), line in zip(self._unplaced, lines, strict=True):
             found = findings[position]
             if line != found.location.line:
-                findings[position] = dataclasses.replace(found, location=Location(found.location.file, line))
+                findings[position] = _at_line(found, line)
         self._unplaced.clear()
 
     def run_pod(self, pod: PodTemplate, pod_rules: Sequence[Rule], container_rules: Sequence[Rule]) -> None:
@@ -454,6 +454,24 @@ def unchecked_container_notices(inventory: Inventory) -> list[str]:
         else:
             notices.append(f"{head} (no --pod-template path can name them: they are not in a pod template's spec)")
     return notices
+
+
+def _at_line(found: Finding, line: int) -> Finding:
+    """``found`` with its location's line set (spelled out: ``dataclasses.replace`` inspects the
+    fields on every call, a tenth of a second over a 30,000-finding scan)."""
+    return Finding(
+        found.rule_id,
+        found.status,
+        found.severity,
+        found.resource,
+        found.message,
+        Location(found.location.file, line),
+        found.fingerprint,
+        found.path,
+        found.container,
+        found.remediation,
+        found.waiver,
+    )
 
 
 _NONE = object()
