@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 from stockade.engine.compliance import summarize
 from stockade.engine.evaluate import evaluate
+from stockade.engine.limits import MAX_FINDINGS_PER_RULE
 from stockade.engine.selection import Selection, select_rules
 from stockade.engine.waivers import parse_waivers
 from stockade.errors import ConfigFileError, TemplatePathError, WaiversFileError
@@ -54,6 +55,8 @@ class ScanOptions:
     ``waivers``: exception entries, or the path of an exceptions file. ``pod_templates``: extra
     ``KIND.GROUP=path.to.template`` for CRDs that carry pods. ``run_rules=False`` reads and indexes
     the sources only (for RBAC and Pod Security questions asked of ``result.inventory``).
+    ``max_findings_per_rule``: findings of one rule listed over the scan (0: all); the rest are
+    counted into one summary finding, so memory stays bounded on hostile inputs.
     """
 
     rules: Sequence[str] = ()
@@ -67,6 +70,7 @@ class ScanOptions:
     run_rules: bool = True
     today: dt.date | None = None
     progress: ProgressCallback | None = None
+    max_findings_per_rule: int = MAX_FINDINGS_PER_RULE
 
 
 def select(options: ScanOptions | None = None) -> list[Rule]:
@@ -168,6 +172,7 @@ def scan(sources: Source | Sequence[Source], options: ScanOptions | None = None)
         include_passed=options.include_passed,
         locate=locate_lines,
         progress=_evaluation_progress(options.progress),
+        max_findings_per_rule=options.max_findings_per_rule,
     )
     result.findings[:] = [_safe_finding(f) for f in result.findings]
     result.errors[:0] = collected.errors

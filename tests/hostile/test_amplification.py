@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 import stockade
-from stockade.engine.evaluate import MAX_FINDINGS_PER_RULE_AND_OBJECT
+from stockade.engine.limits import MAX_FINDINGS_PER_RULE_AND_OBJECT
 from stockade.model.finding import Status
 from stockade.model.podspec import MAX_CHECKED_CONTAINERS
 from stockade.model.result import EXIT_FINDINGS, EXIT_UNREADABLE
@@ -135,3 +135,83 @@ def test_an_annotation_waiver_covers_the_summarised_findings(tmp_path: Path) -> 
     result = scan(manifest, "WL-002")
     assert {f.status for f in result.findings} == {Status.EXCEPTED}
     assert result.gate("high") == 0
+
+
+def _many_pods(path: Path, count: int, *, waived_from: int | None = None) -> None:
+    documents = []
+    for i in range(count):
+        annotations = ""
+        if waived_from is not None and i >= waived_from:
+            annotations = ", annotations: {stockade.io/ignore: WL-002, stockade.io/ignore-reason: reviewed}"
+        documents.append(
+            f"apiVersion: v1\nkind: Pod\nmetadata: {{name: p{i}, namespace: n{i % 7}{annotations}}}\n"
+            "spec: {containers: [{name: c, image: nginx}]}\n"
+        )
+    path.write_text("---\n".join(documents))
+
+
+def test_copies_of_one_pod_list_a_bounded_number_of_findings_per_rule(tmp_path: Path) -> None:
+    # 135,000 copies of a one-line pod once made millions of findings and gigabytes; the same
+    # happens at a small scale with a small limit (the default is checked below).
+    manifest = tmp_path / "pods.yaml"
+    _many_pods(manifest, 300)
+    options = stockade.ScanOptions(rules=["WL-002", "IM-001"], max_findings_per_rule=40)
+    result = stockade.scan([stockade.FileSource([str(manifest)])], options)
+    for rule_id in ("WL-002", "IM-001"):
+        mine = [f for f in result.findings if f.rule_id == rule_id]
+        listed = [f for f in mine if f.resource.kind == "Pod"]
+        summary = [f for f in mine if f.resource.kind == "Scan"]
+        assert len(listed) == 40
+        assert len(summary) == 1 and summary[0].status is Status.FAIL
+        assert "and 260 more findings of this rule (260 open)" in summary[0].message
+        assert f"{rule_id} found 300 problems; the first 40 are listed" in " ".join(result.notices)
+    assert result.gate("high") == EXIT_FINDINGS  # WL-002 is high: the unlisted ones still gate
+    unlimited = stockade.scan(
+        [stockade.FileSource([str(manifest)])], stockade.ScanOptions(rules=["WL-002"], max_findings_per_rule=0)
+    )
+    assert len(unlimited.findings) == 300
+
+
+def test_unlisted_excepted_findings_stay_excepted(tmp_path: Path) -> None:
+    manifest = tmp_path / "pods.yaml"
+    _many_pods(manifest, 100, waived_from=20)  # pods 20… carry an exception for WL-002
+    options = stockade.ScanOptions(rules=["WL-002"], max_findings_per_rule=30)
+    result = stockade.scan([stockade.FileSource([str(manifest)])], options)
+    summary = [f for f in result.findings if f.resource.kind == "Scan"]
+    assert len(summary) == 1
+    assert summary[0].status is Status.EXCEPTED
+    assert "(70 excepted)" in summary[0].message
+    assert result.gate("high") == EXIT_FINDINGS  # the 20 open ones are listed
+
+
+def test_cli_limit_option(tmp_path: Path) -> None:
+    manifest = tmp_path / "pods.yaml"
+    _many_pods(manifest, 30)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "stockade.cli.main",
+            "scan",
+            str(manifest),
+            "--rules",
+            "WL-002",
+            "-f",
+            "json",
+            "--max-findings-per-rule",
+            "10",
+            "--no-progress",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    report = json.loads(done.stdout)
+    assert len([f for f in report["findings"] if f["resource"]["kind"] == "Pod"]) == 10
+    bad = subprocess.run(
+        [sys.executable, "-m", "stockade.cli.main", "scan", str(manifest), "--max-findings-per-rule", "-1"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert bad.returncode == 2 and "negative" in bad.stderr

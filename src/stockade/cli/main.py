@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from stockade import __version__
 from stockade.cli.inputs import add_source_options
 from stockade.cli.output_options import add_output_options, resolve_output_options
+from stockade.engine.limits import MAX_FINDINGS_PER_RULE
 from stockade.model.result import FAIL_ON
 from stockade.report import FORMATS
 
@@ -20,6 +21,16 @@ class _Parser(argparse.ArgumentParser):
         from stockade.cli.errors import fatal
 
         fatal(f"{message} (see `{self.prog} --help`)")
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is negative")
+    return value
 
 
 def _add_scan(sub: argparse._SubParsersAction[_Parser]) -> None:
@@ -64,6 +75,13 @@ def _add_scan(sub: argparse._SubParsersAction[_Parser]) -> None:
         help="exceptions file (rule, namespace, kind, name glob, reason, expires)",
     )
     scan.add_argument("--include-passed", action="store_true", help="keep pass results in the report")
+    scan.add_argument(
+        "--max-findings-per-rule",
+        type=_count,
+        default=MAX_FINDINGS_PER_RULE,
+        metavar="N",
+        help=f"list at most N findings of a rule, the rest counted in one (default {MAX_FINDINGS_PER_RULE:,}; 0: all)",
+    )
     scan.add_argument(
         "--allowed-registries",
         metavar="LIST",

@@ -52,6 +52,7 @@ def run_scan(args: argparse.Namespace) -> int:
                 pod_templates=args.pod_template,
                 include_passed=args.include_passed,
                 progress=progress,
+                max_findings_per_rule=args.max_findings_per_rule,
             ),
         )
     return report_and_exit(args, result)

@@ -12,8 +12,9 @@ import datetime as dt
 import hashlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import partial
-from typing import Final, cast
+from typing import cast
 
+from stockade.engine.limits import MAX_FINDINGS_PER_RULE, MAX_FINDINGS_PER_RULE_AND_OBJECT
 from stockade.engine.waivers import WaiverBook, annotation_waiver
 from stockade.model.finding import (
     Finding,
@@ -55,9 +56,16 @@ from stockade.rules.base import (
 Locate = Callable[[Sequence[tuple[Origin, Path]]], list[int]]
 # Told (done, total) as the evaluation advances; units are pod templates plus one per other rule.
 ProgressCallback = Callable[[int, int], None]
-# Findings listed per rule and object; the rest become one summary finding. A pod with a thousand
-# containers or a role with thousands of rules must not fill memory and reports with repeats.
-MAX_FINDINGS_PER_RULE_AND_OBJECT: Final = 100
+
+
+@dataclasses.dataclass(slots=True)
+class _RuleOverflow:
+    """The findings of one rule past the scan-wide listing limit, counted by outcome."""
+
+    rule: Rule
+    failed: int = 0
+    excepted: int = 0
+    severity: Severity | None = None  # the worst of the open ones
 
 
 @dataclasses.dataclass(slots=True)
@@ -90,8 +98,10 @@ class _Evaluator:
         include_passed: bool,
         locate: Locate | None,
         progress: ProgressCallback | None = None,
+        max_findings_per_rule: int = MAX_FINDINGS_PER_RULE,
     ) -> None:
         self.inventory = inventory
+        self.max_findings_per_rule = max_findings_per_rule
         self.ctx = RuleContext.of(inventory, config)
         self.exceptions = exceptions
         self.rule_aliases = rule_aliases
@@ -108,6 +118,8 @@ class _Evaluator:
         # summarise_overflow() once the object (or the inventory rule) is done.
         self._listed: dict[tuple[str, int], int] = {}
         self._overflows: dict[tuple[str, int], _Overflow] = {}
+        self._per_rule: dict[str, int] = {}
+        self._rule_overflows: dict[str, _RuleOverflow] = {}
 
     def ref(self, resource: Resource) -> ResourceRef:
         key = id(resource)
@@ -140,6 +152,12 @@ class _Evaluator:
             if listed >= MAX_FINDINGS_PER_RULE_AND_OBJECT:
                 self.overflow(key, rule, resource, violation, template_annotations)
                 continue
+            if self.max_findings_per_rule:
+                so_far = self._per_rule.get(rule.id, 0)
+                if so_far >= self.max_findings_per_rule:
+                    self.rule_overflow(rule, resource, violation, container, template_annotations)
+                    continue
+                self._per_rule[rule.id] = so_far + 1
             listed += 1
             if violation.path and self.locate is not None:
                 self._unplaced.append((len(findings), resource.origin, violation.path))
@@ -178,6 +196,58 @@ class _Evaluator:
         elif severity.rank > over.severity.rank:
             over.severity = severity
         over.count += 1
+
+    def rule_overflow(
+        self,
+        rule: Rule,
+        resource: Resource,
+        violation: Violation,
+        container: str | None,
+        annotations: Mapping[str, object] | None,
+    ) -> None:
+        """Count a finding past the scan-wide limit; an excepted one stays excepted."""
+        over = self._rule_overflows.get(rule.id)
+        if over is None:
+            over = self._rule_overflows[rule.id] = _RuleOverflow(rule)
+        status, _, _ = self.waive(rule, resource, self.ref(resource), container, annotations, violation.message)
+        if status is Status.EXCEPTED:
+            over.excepted += 1
+            return
+        over.failed += 1
+        severity = violation.severity or rule.severity
+        if over.severity is None or severity.rank > over.severity.rank:
+            over.severity = severity
+
+    def summarise_rule_overflow(self) -> None:
+        """One finding per rule past the scan-wide limit, open (at the worst severity it stands
+        for) when any of them is, so the gate still sees them; and one notice saying so."""
+        limit = self.max_findings_per_rule
+        for rule_id, over in self._rule_overflows.items():
+            rule = over.rule
+            parts = [f"{over.failed:,} open"] if over.failed else []
+            parts += [f"{over.excepted:,} excepted"] if over.excepted else []
+            message = (
+                f"and {over.failed + over.excepted:,} more findings of this rule ({', '.join(parts)}), not listed:"
+                f" at most {limit:,} per rule are (--max-findings-per-rule changes it)"
+            )
+            self.result.findings.append(
+                Finding(
+                    rule_id=rule_id,
+                    status=Status.FAIL if over.failed else Status.EXCEPTED,
+                    severity=over.severity or rule.severity,
+                    resource=SCAN_TARGET,
+                    message=message,
+                    location=Location("<scan>"),
+                    fingerprint=fingerprint(rule_id, SCAN_TARGET, None, "<more>"),
+                    remediation=rule.remediation,
+                    waiver=None if over.failed else Waiver("exceptions", "every unlisted finding is excepted"),
+                )
+            )
+            self.result.notices.append(
+                f"{rule_id} found {limit + over.failed + over.excepted:,} problems; the first {limit:,} are"
+                f" listed, the rest are summarised in one finding"
+            )
+        self._rule_overflows.clear()
 
     def summarise_overflow(self) -> None:
         """One finding (at the worst severity it stands for) and one notice per rule and object
@@ -315,6 +385,7 @@ class _Evaluator:
             done += 1
             if self.progress is not None:
                 self.progress(done, total)
+        self.summarise_rule_overflow()
         self.result.stale_exceptions = self.exceptions.stale()
         self.place_lines()
         return self.result
@@ -490,8 +561,12 @@ def evaluate(
     include_passed: bool = False,
     locate: Locate | None = None,
     progress: ProgressCallback | None = None,
+    max_findings_per_rule: int = MAX_FINDINGS_PER_RULE,
 ) -> ScanResult:
-    """Run ``rules`` over ``inventory``. Findings come back sorted for stable output."""
+    """Run ``rules`` over ``inventory``. Findings come back sorted for stable output.
+
+    At most ``max_findings_per_rule`` findings of a rule are listed (0: all); the rest are
+    counted into one summary finding per rule and a notice."""
     aliases = rule_aliases if rule_aliases is not None else {r.id: r.id for r in rules} | {r.name: r.id for r in rules}
     evaluator = _Evaluator(
         inventory,
@@ -503,6 +578,7 @@ def evaluate(
         include_passed,
         locate,
         progress,
+        max_findings_per_rule,
     )
     result = evaluator.run()
     result.findings.sort(
