@@ -74,11 +74,38 @@ def _no_quick_normalize() -> None:
     normalize._quick_ok = lambda value, max_depth: False
 
 
+def _no_line_fork() -> None:
+    """Every finding's line looked up in the scanning process (no forked helper for large batches)."""
+    import stockade.sources.locate as locate
+
+    locate.PARALLEL_MIN_DOCUMENTS = sys.maxsize
+
+
+def _lookbehind_octal() -> None:
+    """The octal-literal pre-check as first written: a pattern that starts with a lookbehind, so
+    the regex engine tries every position instead of jumping between zeros."""
+    import re
+
+    import stockade.sources.compat as compat
+    import stockade.sources.yamlload as yamlload
+
+    pattern = re.compile(r"(?<![0-9])0[0-7]++(?=[ \t]*+(?:[\n,\]}#]|\Z))")
+
+    def has_octal_candidate(text: str, start: int = 0, end: int | None = None) -> bool:
+        stop = len(text) if end is None else end
+        return any(compat._value_position(text, m.start()) for m in pattern.finditer(text, start, stop))
+
+    compat.has_octal_candidate = has_octal_candidate
+    yamlload.has_octal_candidate = has_octal_candidate
+
+
 VARIANTS: dict[str, Callable[[], None]] = {
     "fork": _no_fork,
     "marshal": _no_marshal,
     "gc": _no_gc_switch,
     "quicknormalize": _no_quick_normalize,
+    "linefork": _no_line_fork,
+    "octal": _lookbehind_octal,
 }
 # "cligc": the CLI without its own gc.disable() (the RBAC index build still pauses the collector).
 
@@ -96,8 +123,12 @@ def _scan(corpus: str) -> list[str]:
 
 
 BENCHMARKS = (
-    Bench("scan-generated-10k", _scan("generated-10k"), ("gc", "cligc", "quicknormalize")),
-    Bench("scan-realworld-x20", _scan("realworld-x20"), ("fork", "marshal", "gc", "cligc", "quicknormalize")),
+    Bench("scan-generated-10k", _scan("generated-10k"), ("gc", "cligc", "quicknormalize", "linefork", "octal")),
+    Bench(
+        "scan-realworld-x20",
+        _scan("realworld-x20"),
+        ("fork", "marshal", "gc", "cligc", "quicknormalize", "linefork", "octal"),
+    ),
     Bench("scan-small", _scan("small.yaml"), ("gc",)),
     Bench("api-scan-generated-10k", [str(CORPUS / "generated-10k")], ("gc", "quicknormalize"), api=True),
     Bench("api-scan-realworld-x20", [str(CORPUS / "realworld-x20")], ("gc", "fork"), api=True),
