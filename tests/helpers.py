@@ -68,3 +68,18 @@ def scan_objects(
     of one List, so they take the same path as a user's file)."""
     listed = {"apiVersion": "v1", "kind": "List", "items": list(objects)}
     return scan_text(orjson.dumps(listed), rules, config=config, include_passed=include_passed)
+
+
+def run_fresh_python(script: str, *args: str, warnings_as_errors: bool = True) -> Any:
+    """Run ``script`` in a new interpreter (no threads of earlier tests, so what a fork sees is
+    the script's own) and return the JSON it prints; a failure shows the child's stderr."""
+    import json
+    import subprocess
+    import sys
+
+    flags = ["-W", "error"] if warnings_as_errors else []
+    done = subprocess.run(
+        [sys.executable, *flags, "-c", script, *args], capture_output=True, text=True, check=False, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)

@@ -11,6 +11,7 @@ from pathlib import Path
 from stockade.model.resource import Origin
 from stockade.sources.files import collect_paths
 from stockade.sources.locate import LineLocator
+from tests.helpers import run_fresh_python
 
 
 def _write_corpus(root: Path, files: int, documents: int) -> None:
@@ -69,15 +70,7 @@ print(json.dumps({"same": serial == threaded == alone, "forks_threaded": forks_t
 
 def test_only_a_single_threaded_process_forks_for_lines(tmp_path: Path) -> None:
     _write_corpus(tmp_path, files=4, documents=60)
-    done = subprocess.run(
-        [sys.executable, "-W", "error", "-c", _FORK_COUNT, str(tmp_path)],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    report = json.loads(done.stdout)
+    report = run_fresh_python(_FORK_COUNT, str(tmp_path))
     assert report["same"]
     assert report["forks_threaded"] == 0
     assert report["forks"] == [1]

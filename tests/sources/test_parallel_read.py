@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 from stockade.sources.files import _worker_share, collect_paths
+from tests.helpers import run_fresh_python
 from tests.vendored import vendored
 
 CORPUS = vendored("corpus", "real-world")
@@ -78,15 +76,7 @@ print(json.dumps({
 
 def test_a_threaded_process_reads_in_process_and_a_single_threaded_one_forks() -> None:
     paths = [str(CORPUS / "kube-prometheus"), str(CORPUS / "microservices-demo")]
-    done = subprocess.run(
-        [sys.executable, "-W", "error", "-c", _THREADED_SCAN, *paths],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    report = json.loads(done.stdout)
+    report = run_fresh_python(_THREADED_SCAN, *paths)
     assert report["objects"] > 100
     assert report["threaded_same"] and report["alone_same"]
     assert report["forks_threaded"] == []  # a second thread was running: no fork

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Callable
 
 
@@ -23,10 +24,19 @@ def may_fork() -> bool:
     """Whether forking this process now is safe (and possible on this platform)."""
     if not hasattr(os, "fork") or threading.active_count() > 1:
         return False
-    try:
-        return len(os.listdir("/proc/self/task")) <= 1
-    except OSError:
-        return True  # no /proc (macOS, BSD): the Python threads were counted above
+    # A Python thread just joined may still be listed for a moment while the system tears it
+    # down: give such a thread a few milliseconds before deciding a native one is running.
+    for _ in range(_THREAD_EXIT_POLLS):
+        try:
+            if len(os.listdir("/proc/self/task")) <= 1:
+                return True
+        except OSError:
+            return True  # no /proc (macOS, BSD): the Python threads were counted above
+        time.sleep(0.001)
+    return False
+
+
+_THREAD_EXIT_POLLS = 20
 
 
 def start_forked(work: Callable[[], bytes]) -> Callable[[], bytes | None] | None:
