@@ -28,14 +28,14 @@ from stockade.engine.evaluate import evaluate
 from stockade.engine.limits import MAX_FINDINGS_PER_RULE
 from stockade.engine.selection import Selection, select_rules
 from stockade.engine.waivers import parse_waivers
-from stockade.errors import ConfigFileError, TemplatePathError, WaiversFileError
+from stockade.errors import ConfigFileError, SelectionError, TemplatePathError, WaiversFileError
 from stockade.frameworks import framework_ids, load_framework
 from stockade.model.compliance import ComplianceSummary
 from stockade.model.finding import Finding, Severity
 from stockade.model.inventory import Inventory
 from stockade.model.podspec import DEFAULT_EXTRA_TEMPLATE_PATHS, parse_template_path_option
 from stockade.model.result import ScanResult
-from stockade.model.text import safe_text
+from stockade.model.text import did_you_mean, safe_text
 from stockade.model.waiver import WaiverEntry
 from stockade.rules import load_rules, rule_aliases
 from stockade.rules.base import Rule, RuleConfig
@@ -53,7 +53,8 @@ class ScanOptions:
     ``rules`` / ``skip_rules``: ids, names, families (``WL``), areas (``container-privileges``) or
     ``all``; empty means the rules that run by default. ``frameworks``: keep rules mapped to these.
     ``waivers``: exception entries, or the path of an exceptions file. ``pod_templates``: extra
-    ``KIND.GROUP=path.to.template`` for CRDs that carry pods. ``run_rules=False`` reads and indexes
+    ``KIND.GROUP=path.to.template`` for CRDs that carry pods. ``severity_overrides``: rule id or
+    name → the severity its findings get, for this project. ``run_rules=False`` reads and indexes
     the sources only (for RBAC and Pod Security questions asked of ``result.inventory``).
     ``max_findings_per_rule``: findings of one rule listed over the scan (0: all); the rest are
     counted into one summary finding, so memory stays bounded on hostile inputs.
@@ -66,6 +67,7 @@ class ScanOptions:
     waivers: Sequence[WaiverEntry] | str | os.PathLike[str] | None = None
     config: RuleConfig = field(default_factory=RuleConfig)
     pod_templates: Sequence[str] = ()
+    severity_overrides: Mapping[str, Severity | str] = field(default_factory=dict)
     include_passed: bool = False
     run_rules: bool = True
     today: dt.date | None = None
@@ -85,6 +87,22 @@ def select(options: ScanOptions | None = None) -> list[Rule]:
         min_severity=Severity.parse(severity) if isinstance(severity, str) else severity,
     )
     return select_rules(load_rules(), selection, framework_ids())
+
+
+def severity_overrides(overrides: Mapping[str, Severity | str]) -> dict[str, Severity]:
+    """Rule id → severity from ``rule id or name → severity``; raises
+    :class:`~stockade.errors.SelectionError` naming an unknown rule (with the closest one) or severity."""
+    aliases = rule_aliases(load_rules())
+    resolved: dict[str, Severity] = {}
+    for rule, severity in overrides.items():
+        rule_id = aliases.get(rule) or aliases.get(rule.upper())
+        if rule_id is None:
+            raise SelectionError(f"unknown rule {rule!r}{did_you_mean(rule, aliases)}")
+        try:
+            resolved[rule_id] = severity if isinstance(severity, Severity) else Severity.parse(severity)
+        except ValueError as exc:
+            raise SelectionError(f"{rule}: {exc}") from None
+    return resolved
 
 
 def load_waivers(path: str | os.PathLike[str]) -> list[WaiverEntry]:
@@ -157,6 +175,7 @@ def scan(sources: Source | Sequence[Source], options: ScanOptions | None = None)
     """
     options = options or ScanOptions()
     rules = select(options) if options.run_rules else []
+    forced = severity_overrides(options.severity_overrides)
     waivers = options.waivers
     entries = load_waivers(waivers) if isinstance(waivers, str | os.PathLike) else list(waivers or ())
     paths = template_paths(options.pod_templates)
@@ -173,6 +192,7 @@ def scan(sources: Source | Sequence[Source], options: ScanOptions | None = None)
         locate=locate_lines,
         progress=_evaluation_progress(options.progress),
         max_findings_per_rule=options.max_findings_per_rule,
+        severity_overrides=forced,
     )
     result.findings[:] = [_safe_finding(f) for f in result.findings]
     result.errors[:0] = collected.errors

@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from stockade import __version__
+from stockade.cli.config_cmd import ALL_KEYS, add_config_options, add_config_parser, apply_project_config
 from stockade.cli.inputs import add_source_options
 from stockade.cli.output_options import add_output_options, resolve_output_options
 from stockade.engine.limits import MAX_FINDINGS_PER_RULE
@@ -95,6 +96,7 @@ def _add_scan(sub: argparse._SubParsersAction[_Parser]) -> None:
         help="Shannon entropy (bits per character) above which a literal value looks like a secret (default 3.5)",
     )
     scan.add_argument("--no-color", action="store_true", help="plain text output")
+    add_config_options(scan, ALL_KEYS)
 
 
 def _add_rules(sub: argparse._SubParsersAction[_Parser]) -> None:
@@ -144,6 +146,7 @@ def _add_pss(sub: argparse._SubParsersAction[_Parser]) -> None:
     )
     add_source_options(evaluate)
     add_pss_evaluate_options(evaluate)
+    add_config_options(evaluate, ("pod-templates", "kubernetes-version"))
 
 
 def _add_rbac(sub: argparse._SubParsersAction[_Parser]) -> None:
@@ -162,6 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"stockade {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     _add_scan(sub)
+    add_config_parser(sub)
     _add_rules(sub)
     _add_snapshot(sub)
     _add_pss(sub)
@@ -179,6 +183,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if hasattr(args, "_formats"):
         resolve_output_options(args)
+    if hasattr(args, "_config_keys"):
+        apply_project_config(args)
     if args.command in BATCH_COMMANDS and argv is None:
         import gc
 
@@ -204,6 +210,10 @@ def _dispatch(args: argparse.Namespace) -> int:
             from stockade.cli.pss_cmd import run_pss
 
             return run_pss(args)
+        if args.command == "config":
+            from stockade.cli.config_cmd import run_config
+
+            return run_config(args)
         if args.command == "rbac":
             from stockade.cli.rbac_cmd import run_rbac
 

@@ -35,7 +35,8 @@ def add_pss_evaluate_options(parser: argparse.ArgumentParser) -> None:
         "--version",
         dest="policy_version",
         metavar="VERSION",
-        help="policy version for --level: v1.0 … v1.37 or latest (default: latest)",
+        help="policy version for --level: v1.0 … v1.37 or latest (default: the configuration's "
+        "kubernetes-version, else latest)",
     )
     parser.add_argument(
         "--default-level",
@@ -46,8 +47,7 @@ def add_pss_evaluate_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--default-version",
         metavar="VERSION",
-        default="latest",
-        help="version for those namespaces (default: latest)",
+        help="version for those namespaces (default: the configuration's kubernetes-version, else latest)",
     )
     add_output_options(parser, FORMATS, "json", "json (one object per line) or table")
 
@@ -61,11 +61,16 @@ def _version(text: str, option: str) -> PolicyVersion:
         fatal(f"{option}: {exc}")
 
 
+def _configured_version(args: argparse.Namespace) -> str:
+    """The project's ``kubernetes-version`` (see stockade.config), else the newest policy."""
+    return getattr(args, "kubernetes_version", None) or "latest"
+
+
 def _fixed_policy(args: argparse.Namespace) -> Policy | None:
     from stockade.pss.admission import Policy
 
     if args.level is not None:
-        return Policy(args.level, _version(args.policy_version or "latest", "--version"), "--level")
+        return Policy(args.level, _version(args.policy_version or _configured_version(args), "--version"), "--level")
     if args.policy_version is not None:
         fatal("--version goes with --level; without --level each namespace's enforce-version label decides")
     return None
@@ -81,7 +86,9 @@ def run_pss(args: argparse.Namespace) -> int:
     if args.pss_command != "evaluate":
         raise AssertionError(f"unhandled pss command {args.pss_command}")
     fixed = _fixed_policy(args)
-    default = Default(args.default_level, _version(args.default_version, "--default-version"))
+    default = Default(
+        args.default_level, _version(args.default_version or _configured_version(args), "--default-version")
+    )
     read = read_inputs(args)
     assert read.inventory is not None
     evaluation = evaluate_inventory(read.inventory, fixed, default)

@@ -18,6 +18,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from stockade.cli.config_cmd import add_config_options
 from stockade.cli.errors import EXIT_CLEAN, EXIT_FINDINGS, EXIT_UNREADABLE, fatal
 from stockade.cli.inputs import add_namespace_flags, add_source_options, usage_errors
 from stockade.cli.output_options import add_output_options, write_output
@@ -92,6 +93,7 @@ def add_rbac_parser(sub: Any) -> None:
     )
     for command in (who, can, explain, matrix, privileged):
         add_source_options(command, namespace_flags=False)  # after the positionals: the paths come last
+        add_config_options(command, ("pod-templates",))
         add_namespace_flags(
             command,
             namespace_help="namespace of the request, as kubectl auth can-i -n",

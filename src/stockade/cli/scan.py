@@ -50,6 +50,7 @@ def run_scan(args: argparse.Namespace) -> int:
                 waivers=args.exceptions,
                 config=config,
                 pod_templates=args.pod_template,
+                severity_overrides=args.severity_overrides or {},
                 include_passed=args.include_passed,
                 progress=progress,
                 max_findings_per_rule=args.max_findings_per_rule,

@@ -99,7 +99,12 @@ class _Evaluator:
         locate: Locate | None,
         progress: ProgressCallback | None = None,
         max_findings_per_rule: int = MAX_FINDINGS_PER_RULE,
+        severity_overrides: Mapping[str, Severity] | None = None,
     ) -> None:
+        # The user's severity for a rule wins over the rule's and over a violation's own: it says
+        # how much the rule matters to this project.
+        self.forced = dict(severity_overrides or {})
+        rules = [dataclasses.replace(r, severity=self.forced[r.id]) if r.id in self.forced else r for r in rules]
         self.inventory = inventory
         self.max_findings_per_rule = max_findings_per_rule
         self.ctx = RuleContext.of(inventory, config)
@@ -189,7 +194,7 @@ class _Evaluator:
         violation: Violation,
         annotations: Mapping[str, object] | None,
     ) -> None:
-        severity = violation.severity or rule.severity
+        severity = self.severity(rule, violation)
         over = self._overflows.get(key)
         if over is None:
             over = self._overflows[key] = _Overflow(rule, resource, annotations, severity)
@@ -214,7 +219,7 @@ class _Evaluator:
             over.excepted += 1
             return
         over.failed += 1
-        severity = violation.severity or rule.severity
+        severity = self.severity(rule, violation)
         if over.severity is None or severity.rank > over.severity.rank:
             over.severity = severity
 
@@ -292,7 +297,7 @@ class _Evaluator:
         return Finding(
             rule_id=rule.id,
             status=status,
-            severity=violation.severity or rule.severity,
+            severity=self.severity(rule, violation),
             resource=ref,
             message=message,
             location=Location(resource.origin.file, resource.origin.line),
@@ -302,6 +307,9 @@ class _Evaluator:
             remediation=violation.remediation or rule.remediation,
             waiver=waiver,
         )
+
+    def severity(self, rule: Rule, violation: Violation) -> Severity:
+        return self.forced.get(rule.id) or violation.severity or rule.severity
 
     def waive(
         self,
@@ -562,11 +570,13 @@ def evaluate(
     locate: Locate | None = None,
     progress: ProgressCallback | None = None,
     max_findings_per_rule: int = MAX_FINDINGS_PER_RULE,
+    severity_overrides: Mapping[str, Severity] | None = None,
 ) -> ScanResult:
     """Run ``rules`` over ``inventory``. Findings come back sorted for stable output.
 
     At most ``max_findings_per_rule`` findings of a rule are listed (0: all); the rest are
-    counted into one summary finding per rule and a notice."""
+    counted into one summary finding per rule and a notice. ``severity_overrides``: rule id →
+    the severity its findings get (the project's own ranking)."""
     aliases = rule_aliases if rule_aliases is not None else {r.id: r.id for r in rules} | {r.name: r.id for r in rules}
     evaluator = _Evaluator(
         inventory,
@@ -579,6 +589,7 @@ def evaluate(
         locate,
         progress,
         max_findings_per_rule,
+        severity_overrides,
     )
     result = evaluator.run()
     result.findings.sort(

@@ -3,7 +3,9 @@ zero-width characters. Every report and command message goes through these two f
 
 from __future__ import annotations
 
+import difflib
 import re
+from collections.abc import Iterable
 
 # Lone surrogates: what Python makes of bytes a file name could not decode (surrogateescape), or
 # what a JSON ``\ud800`` escape holds. No encoder accepts them.
@@ -32,3 +34,9 @@ def visible(text: str) -> str:
     """``text`` with every control, bidirectional and zero-width character (newlines too) shown as an
     escape (``\\x1b``, ``\\u202e``), and undecodable bytes as ``\\xff``: it reads as it is stored."""
     return _HIDDEN.sub(_escaped, safe_text(text))
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` for the closest of ``choices``, or nothing when none is close."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""

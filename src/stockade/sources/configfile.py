@@ -14,16 +14,25 @@ MAX_CONFIG_BYTES = 4 * 1024 * 1024
 
 def read_config_file(path: str) -> object:
     """Load one YAML or JSON document; ConfigFileError names the file and what is wrong."""
-    import yaml_rs
+    return parse_config_text(path, read_config_text(path))
 
+
+def read_config_text(path: str) -> str:
+    """The text of a configuration file (a regular file, bounded, UTF-8)."""
     try:
         data = read_limited(path, MAX_CONFIG_BYTES)
     except ReadRefused as exc:
         raise ConfigFileError(f"{path}: cannot read ({exc.message})") from None
     try:
-        text = data.decode("utf-8-sig")
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ConfigFileError(f"{path}: not valid UTF-8 (byte {exc.start})") from None
+
+
+def parse_config_text(path: str, text: str) -> object:
+    """Parse the text of one YAML or JSON document read from ``path`` (named in errors)."""
+    import yaml_rs
+
     try:
         loaded = yaml_rs.loads(
             text,
