@@ -145,13 +145,13 @@ def _as_flag_value(key: Key, value: object) -> object:
 
 
 def _shown_origin(origin: str | None) -> str:
-    """``FILE:LINE`` with FILE relative to the current directory when it is under it."""
+    """``FILE:LINE`` with FILE relative to the current directory when that is shorter."""
     text = str(origin)
     try:
         relative = os.path.relpath(text, Path.cwd())
     except ValueError:
         return text
-    return text if relative.startswith("..") else relative
+    return relative if len(relative) < len(text) else text
 
 
 def run_config(args: argparse.Namespace) -> int:
