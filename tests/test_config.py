@@ -241,3 +241,15 @@ def test_an_empty_configuration_changes_nothing() -> None:
 def test_severity_override_of_an_unknown_rule_is_refused() -> None:
     with pytest.raises(stockade.SelectionError, match="unknown rule 'WL-1' "):
         scan_yaml(POD, stockade.ScanOptions(severity_overrides={"WL-1": "high"}))
+
+
+def test_the_readme_example_loads(project: Path) -> None:
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("### Project configuration", 1)[1]
+    example = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    (project / ".stockade").mkdir()
+    (project / ".stockade" / "exceptions.yaml").write_text("exceptions: []\n")
+    config = load_config(_write(project, example))
+    jsonschema.validate(yaml.safe_load(example), json_schema())
+    assert config.fail_on == "medium"
+    assert config.kubernetes_version == "1.30"
