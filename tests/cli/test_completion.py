@@ -4,7 +4,6 @@ shell, which runs the installed `stockade` through argcomplete's protocol."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
