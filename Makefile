@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit docs docs-check bench install clean
+.PHONY: demo test lint typecheck unit docs docs-check bench install clean krew
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,8 +26,8 @@ demo: $(STAMP)
 	@echo "HTML report: out/demo-report.html"
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks plugins
+	$(BIN)/ruff format --check src tests benchmarks plugins
 	$(BIN)/lint-imports --no-cache --no-logo
 
 typecheck: $(STAMP)
@@ -43,6 +43,10 @@ docs: $(STAMP)
 
 docs-check: $(STAMP)
 	$(BIN)/stockade rules docs docs/rules --check
+
+# The krew archive (the launcher of plugins/krew) and its sha256 in plugins/stockade.yaml.
+krew: $(STAMP)
+	$(BIN)/python plugins/krew_archive.py
 
 # Checkov (the peer) is installed by bench_scan.py into its own virtualenv under benchmarks/.work.
 bench: $(STAMP)

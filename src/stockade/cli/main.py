@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -155,9 +156,9 @@ def _add_rbac(sub: argparse._SubParsersAction[_Parser]) -> None:
     add_rbac_parser(sub)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(prog: str = "stockade") -> argparse.ArgumentParser:
     parser = _Parser(
-        prog="stockade",
+        prog=prog,
         description="Stockade: Kubernetes Security Posture Management.",
         epilog="Exit codes: 0 clean, 1 findings at/above --fail-on, 2 usage or configuration error, "
         "3 some input could not be read.",
@@ -170,6 +171,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_snapshot(sub)
     _add_pss(sub)
     _add_rbac(sub)
+    from stockade.cli.completion import add_completion_parser
+    from stockade.cli.version_cmd import add_version_parser
+
+    add_completion_parser(sub)
+    add_version_parser(sub)
     return parser
 
 
@@ -179,8 +185,28 @@ def build_parser() -> argparse.ArgumentParser:
 BATCH_COMMANDS = frozenset({"scan", "pss", "rbac", "snapshot", "rules"})
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def main(argv: Sequence[str] | None = None, *, plugin: bool | None = None) -> int:
+    """``plugin``: run as ``kubectl stockade`` (default: when started as ``kubectl-stockade``)."""
+    from stockade.cli.kubectl_plugin import invoked_as_plugin
+
+    plugin = invoked_as_plugin(sys.argv[0]) if plugin is None else plugin
+    parser = build_parser("kubectl stockade" if plugin else "stockade")
+    if "_ARGCOMPLETE" in os.environ:  # the shell asks for completions (see `stockade completion`)
+        from stockade.cli.completion import complete
+
+        complete(parser)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if plugin:
+        from stockade.cli.kubectl_plugin import move_global_flags
+
+        arguments = move_global_flags(arguments, parser)
+    if arguments[:1] == ["--version"]:  # `--version -f json` is the version command
+        arguments[0] = "version"
+    args = parser.parse_args(arguments)
+    if plugin:
+        from stockade.cli.kubectl_plugin import read_current_context_by_default
+
+        read_current_context_by_default(args)
     if hasattr(args, "_formats"):
         resolve_output_options(args)
     if hasattr(args, "_config_keys"):
@@ -218,6 +244,14 @@ def _dispatch(args: argparse.Namespace) -> int:
             from stockade.cli.rbac_cmd import run_rbac
 
             return run_rbac(args)
+        if args.command == "completion":
+            from stockade.cli.completion import run_completion
+
+            return run_completion(args)
+        if args.command == "version":
+            from stockade.cli.version_cmd import run_version
+
+            return run_version(args)
     except KeyboardInterrupt:
         sys.stderr.write("stockade: interrupted\n")
         return 130
