@@ -154,8 +154,8 @@ def child(variant: str, api: bool, args: list[str]) -> None:
         return
     from stockade.cli import main as cli
 
-    if variant == "cligc":  # as main() without its gc.disable(): only the library's own pause
-        sys.exit(cli._dispatch(cli.build_parser().parse_args(args)))
+    if variant == "cligc":  # main() given argv leaves the collector on: only the library's own pause
+        sys.exit(cli.main(args))
     sys.argv = ["stockade", *args]
     sys.exit(cli.main())
 
