@@ -23,6 +23,7 @@ import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from stockade._gc import collector_paused
 from stockade.engine.compliance import summarize
 from stockade.engine.evaluate import evaluate
 from stockade.engine.limits import MAX_FINDINGS_PER_RULE
@@ -181,19 +182,23 @@ def scan(sources: Source | Sequence[Source], options: ScanOptions | None = None)
     paths = template_paths(options.pod_templates)
     collected = collect(sources, options.progress)
     inventory = Inventory(collected.resources, paths)
-    result = evaluate(
-        inventory,
-        rules,
-        config=options.config,
-        exceptions=entries,
-        rule_aliases=rule_aliases(load_rules()),
-        today=options.today,
-        include_passed=options.include_passed,
-        locate=locate_lines,
-        progress=_evaluation_progress(options.progress),
-        max_findings_per_rule=options.max_findings_per_rule,
-        severity_overrides=forced,
-    )
+    # The evaluation allocates findings, passes and per-scan analyses by the hundred thousand, none
+    # in reference cycles; a collector walking the whole heap again and again doubled a large RBAC
+    # scan (benchmarks/RESULTS.md). Reference counting frees everything as usual.
+    with collector_paused():
+        result = evaluate(
+            inventory,
+            rules,
+            config=options.config,
+            exceptions=entries,
+            rule_aliases=rule_aliases(load_rules()),
+            today=options.today,
+            include_passed=options.include_passed,
+            locate=locate_lines,
+            progress=_evaluation_progress(options.progress),
+            max_findings_per_rule=options.max_findings_per_rule,
+            severity_overrides=forced,
+        )
     result.findings[:] = [_safe_finding(f) for f in result.findings]
     result.errors[:0] = collected.errors
     result.skipped_inputs.extend(collected.skipped)

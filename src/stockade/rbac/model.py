@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from stockade.model.resource import Origin
 
@@ -29,9 +29,12 @@ def service_account_groups(namespace: str) -> tuple[str, str]:
     return (SERVICE_ACCOUNTS_GROUP, f"{SERVICE_ACCOUNTS_GROUP}:{namespace}")
 
 
-@dataclass(frozen=True, slots=True, order=True)
-class ObjectRef:
+class ObjectRef(NamedTuple):
     """An RBAC object by identity; ``namespace`` is None for cluster-scoped kinds.
+
+    A named tuple rather than a frozen dataclass: it is a dictionary key in every RBAC lookup
+    (hundreds of thousands in a large cluster's RB scan), and a tuple hashes in C where a
+    dataclass runs a Python ``__hash__`` each time.
 
     ``definition`` tells apart objects of one identity declared more than once in manifests (0 for
     the first, 1 for the next...): each is judged on its own. A reference (a binding's roleRef)
