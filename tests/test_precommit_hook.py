@@ -8,6 +8,7 @@ of this virtualenv. Everything pre-commit keeps goes under tmp_path (PRE_COMMIT_
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +16,7 @@ from typing import Any
 
 import pytest
 import yaml
-from pre_commit.clientlib import load_manifest
+from pre_commit.clientlib import load_config, load_manifest
 
 ROOT = Path(__file__).resolve().parents[1]
 HOOKS = ROOT / ".pre-commit-hooks.yaml"
@@ -167,3 +168,11 @@ def test_no_progress_bar_in_the_terminal_pre_commit_gives_the_hook(repo: Repo) -
     assert refused.returncode != 0
     assert "\x1b[1m" in output  # the hook's own colour: it did run in a terminal
     assert "\x1b[?25l" not in output  # rich hides the cursor while a progress bar is up
+
+
+def test_the_readme_config_is_valid_and_names_the_shipped_hook(tmp_path: Path) -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    (block,) = re.findall(r"```yaml\n# \.pre-commit-config\.yaml\n(.*?)```", readme, re.DOTALL)
+    (tmp_path / "config.yaml").write_text(block, encoding="utf-8")
+    config = load_config(str(tmp_path / "config.yaml"))
+    assert [hook["id"] for hook in config["repos"][0]["hooks"]] == [shipped_hook()["id"]]
