@@ -427,3 +427,25 @@ def test_named_pipe_in_a_directory_is_skipped_not_opened(tmp_path: Path) -> None
         (str(tmp_path / "tree" / "pipe.yaml"), "not a regular file (a pipe, socket or device)")
     ]
     assert [r.name for r in result.resources] == ["good"]
+
+
+def test_unknown_tags_in_non_kubernetes_yaml_are_skipped_not_errors(tmp_path: Path) -> None:
+    # mkdocs.yml and friends carry Python tags; pre-commit hands them to the hook with the manifests.
+    mkdocs = "site_name: docs\nmarkdown_extensions:\n  - pymdownx.emoji:\n      emoji_index: !!python/name:material.twemoji\n"
+    listed = "- !!python/tuple [1, 2]\n- !!timestamp 2001-12-14\n"
+    kind_only = "kind: !!foo Thing\nspec: {}\n"
+    tagged_object = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: t\ndata:\n  run: !!python/name:os.system\n"
+    bomb = BILLION_LAUGHS + "z: !!python/name:x\n"
+    files = {"mkdocs.yml": mkdocs, "list.yaml": listed, "kind.yaml": kind_only, "object.yaml": tagged_object}
+    result = scan_with_good(tmp_path, {**files, "bomb.yaml": bomb})
+    reasons = {name: [s.reason for s in skipped_for(result, str(tmp_path / name))] for name in files}
+    assert reasons["mkdocs.yml"] == ["document 0: no apiVersion (not a Kubernetes object)"]
+    assert reasons["list.yaml"] == ["document 0: a list, not a Kubernetes object"]
+    assert reasons["kind.yaml"] == ["document 0: no apiVersion (not a Kubernetes object)"]
+    # A Kubernetes object with a tag the parser cannot read is still an error: it was not checked.
+    assert reasons["object.yaml"] == []
+    assert "Invalid tag" in only_error(result, str(tmp_path / "object.yaml")).message
+    # The outline is read without expanding aliases: the bomb is skipped at once.
+    assert [s.reason for s in skipped_for(result, str(tmp_path / "bomb.yaml"))] == [
+        "document 0: no apiVersion (not a Kubernetes object)"
+    ]

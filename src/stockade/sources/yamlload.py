@@ -20,6 +20,9 @@ What the loader guarantees:
   native stack and would crash the process), and every parsed document is checked after.
 * Raw control characters are refused; error messages never quote the input (it may be a Secret).
 * A document that does not parse but contains ``{{`` is reported as an unrendered template.
+* A document refused only for a tag the parser does not know (``!!python/name:…`` in a
+  ``mkdocs.yml``) is skipped like any other non-Kubernetes document when its outline, read with
+  the tags ignored, lacks ``apiVersion`` or ``kind``; one that has both stays an error.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _NOT_BLANK = re.compile(r"[^ \t\r\n]")
 _POSITION = re.compile(r"at line (\d+), column (\d+)")
 _TAG_VALUE = re.compile(r"for '(![^']*)' tag")
+_IDENTITY = ("apiVersion", "kind")
 _TEMPLATE_HINT = "looks like an unrendered template ({{ … }}): render it first (helm template, …); "
 
 
@@ -161,6 +165,9 @@ class _Context:
                 duplicate_key_policy=yaml_rs.DuplicateKeyPolicy.Error,
             )
         except Exception as exc:  # any parser failure becomes an InputProblem, never a traceback
+            outline = _foreign_outline(exc, body)
+            if outline is not None:
+                return Document(index, segment.line, outline, body, segment.first_line)
             return self._parse_error(exc, body, segment)
         value, shape = normalize(value, self.depth, merges=self.merges)
         if shape is not None:
@@ -213,6 +220,27 @@ class _Context:
             return self.error(f"a value does not fit its {tag[1]} tag", segment.line)
         text = f"YAML error: {head[:200]}"
         return self.error(_TEMPLATE_HINT + text if template else text, segment.line)
+
+
+def _foreign_outline(exc: Exception, body: str) -> dict[str, str] | list[Any] | None:
+    """For a document refused for an unknown tag: an outline that shows it is not a Kubernetes
+    object (a list, or a mapping with at most one of ``apiVersion`` and ``kind``), so that it is
+    skipped as such; None when it may be one, and its error stands."""
+    if not str(exc).startswith("Invalid tag"):
+        return None
+    try:
+        # Nodes only: no tag is resolved or constructed, and aliases stay shared (no expansion).
+        root = yaml.compose(body, Loader=_Loader)
+    except (yaml.YAMLError, RecursionError):
+        return None
+    if isinstance(root, yaml.SequenceNode):
+        return []
+    if not isinstance(root, yaml.MappingNode):
+        return None
+    identity = {key.value: value for key, value in root.value if key.value in _IDENTITY}
+    if len(identity) == len(_IDENTITY):
+        return None
+    return {key: value.value for key, value in identity.items() if isinstance(value, yaml.ScalarNode)}
 
 
 @functools.lru_cache(maxsize=8)
