@@ -83,3 +83,30 @@ def run_fresh_python(script: str, *args: str, warnings_as_errors: bool = True) -
     )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
+
+
+# Manifests several test modules scan: a privileged pod (WL-001 critical) and a plain pod whose
+# worst finding is high (WL-002, privilege escalation), with medium and low ones.
+PRIVILEGED_POD = """\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+  namespace: shop
+spec:
+  containers:
+    - name: web
+      image: registry.example.com/web:1.0
+      securityContext:
+        privileged: true
+"""
+
+PLAIN_POD = """\
+apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: shop}
+spec:
+  containers:
+    - name: app
+      image: nginx:latest
+"""

@@ -20,6 +20,8 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.helpers import PRIVILEGED_POD
+
 ROOT = Path(__file__).resolve().parents[1]
 ACTION = ROOT / "action.yml"
 ACTION_SCRIPT = ROOT / "ci" / "stockade-action.sh"
@@ -27,22 +29,9 @@ GITLAB = ROOT / "ci" / "gitlab" / "stockade.gitlab-ci.yml"
 BIN = Path(sys.executable).parent  # where `make install` put stockade
 INPUT_REF = re.compile(r"\$\{\{\s*inputs\.([\w-]+)\s*\}\}")
 
-PRIVILEGED = """\
-apiVersion: v1
-kind: Pod
-metadata:
-  name: web
-  namespace: shop
-spec:
-  containers:
-    - name: web
-      image: registry.example.com/web:1.0
-      securityContext:
-        privileged: true
-"""
 # High findings only (no critical one): what --fail-on critical lets through.
-ESCALATING = PRIVILEGED.replace("privileged: true", "privileged: false").replace("name: web\n  n", "name: api\n  n")
-CLEAN = PRIVILEGED.replace("privileged: true", "privileged: false\n        allowPrivilegeEscalation: false")
+ESCALATING = PRIVILEGED_POD.replace("privileged: true", "privileged: false").replace("name: web\n  n", "name: api\n  n")
+CLEAN = PRIVILEGED_POD.replace("privileged: true", "privileged: false\n        allowPrivilegeEscalation: false")
 
 
 def load(path: Path) -> dict[str, Any]:
@@ -141,7 +130,7 @@ def run_action_script(
 def workspace(tmp_path: Path) -> Path:
     return manifests(
         tmp_path / "workspace",
-        {"k8s/web.yaml": PRIVILEGED, "k8s/api.yaml": ESCALATING, "clean/ok.yaml": CLEAN, "README.md": "# app\n"},
+        {"k8s/web.yaml": PRIVILEGED_POD, "k8s/api.yaml": ESCALATING, "clean/ok.yaml": CLEAN, "README.md": "# app\n"},
     )
 
 

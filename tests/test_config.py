@@ -17,19 +17,10 @@ from stockade.config import KEYS, ProjectConfig, find_config, json_schema, load_
 from stockade.errors import ConfigFileError
 from stockade.model.finding import Severity
 from stockade.sources.files import FileSource
+from tests.helpers import PLAIN_POD
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED_SCHEMA = ROOT / "src" / "stockade" / "schemas" / "config-v1.schema.json"
-
-POD = """\
-apiVersion: v1
-kind: Pod
-metadata: {name: web, namespace: shop}
-spec:
-  containers:
-    - name: app
-      image: nginx:latest
-"""
 
 
 @pytest.fixture
@@ -226,7 +217,7 @@ def scan_yaml(text: str, options: stockade.ScanOptions) -> stockade.ScanResult:
 
 def test_scan_options_take_the_files_values(project: Path) -> None:
     config = load_config(_write(project, "skip-rules: [WL-002]\nseverity: {IM-001: critical}\n"))
-    result = scan_yaml(POD, config.scan_options())
+    result = scan_yaml(PLAIN_POD, config.scan_options())
     failed = {f.rule_id: f.severity for f in result.failed}
     assert "WL-002" not in failed
     assert failed["IM-001"] is Severity.CRITICAL
@@ -240,7 +231,7 @@ def test_an_empty_configuration_changes_nothing() -> None:
 
 def test_severity_override_of_an_unknown_rule_is_refused() -> None:
     with pytest.raises(stockade.SelectionError, match="unknown rule 'WL-1' "):
-        scan_yaml(POD, stockade.ScanOptions(severity_overrides={"WL-1": "high"}))
+        scan_yaml(PLAIN_POD, stockade.ScanOptions(severity_overrides={"WL-1": "high"}))
 
 
 def test_the_readme_example_loads(project: Path) -> None:

@@ -18,24 +18,13 @@ import pytest
 import yaml
 from pre_commit.clientlib import load_config, load_manifest
 
+from tests.helpers import PRIVILEGED_POD
+
 ROOT = Path(__file__).resolve().parents[1]
 HOOKS = ROOT / ".pre-commit-hooks.yaml"
 BIN = Path(sys.executable).parent  # where `make install` put stockade
 
-BAD_POD = """\
-apiVersion: v1
-kind: Pod
-metadata:
-  name: web
-  namespace: shop
-spec:
-  containers:
-    - name: web
-      image: registry.example.com/web:1.0
-      securityContext:
-        privileged: true
-"""
-GOOD_POD = BAD_POD.replace("privileged: true", "privileged: false\n        allowPrivilegeEscalation: false")
+GOOD_POD = PRIVILEGED_POD.replace("privileged: true", "privileged: false\n        allowPrivilegeEscalation: false")
 
 # What else a repository commits: none of it is a Kubernetes object, none may fail the hook.
 UNRELATED = {
@@ -128,7 +117,7 @@ def repo(tmp_path: Path) -> Repo:
 
 def test_a_bad_manifest_is_refused_with_its_finding_and_a_fixed_one_passes(repo: Repo) -> None:
     before = repo.head()
-    refused = repo.commit({"k8s/pod.yaml": BAD_POD})
+    refused = repo.commit({"k8s/pod.yaml": PRIVILEGED_POD})
     output = refused.stdout + refused.stderr
     assert refused.returncode != 0
     assert "Failed" in output
@@ -156,14 +145,14 @@ def test_files_that_are_not_kubernetes_manifests_pass(repo: Repo) -> None:
 
 
 def test_only_the_changed_manifests_are_scanned(repo: Repo) -> None:
-    assert repo.commit({"k8s/legacy.yaml": BAD_POD}, "--no-verify").returncode == 0
+    assert repo.commit({"k8s/legacy.yaml": PRIVILEGED_POD}, "--no-verify").returncode == 0
     result = repo.commit({"k8s/pod.yaml": GOOD_POD})
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_no_progress_bar_in_the_terminal_pre_commit_gives_the_hook(repo: Repo) -> None:
     # With colour, pre-commit runs the hook in a pseudo-terminal: a progress bar would draw there.
-    refused = repo.commit({"k8s/pod.yaml": BAD_POD}, PRE_COMMIT_COLOR="always")
+    refused = repo.commit({"k8s/pod.yaml": PRIVILEGED_POD}, PRE_COMMIT_COLOR="always")
     output = refused.stdout + refused.stderr
     assert refused.returncode != 0
     assert "\x1b[1m" in output  # the hook's own colour: it did run in a terminal

@@ -9,17 +9,7 @@ from pathlib import Path
 import pytest
 
 from stockade.cli.main import main
-
-# One high finding (WL-002, privilege escalation) and several medium and low ones.
-POD = """\
-apiVersion: v1
-kind: Pod
-metadata: {name: web, namespace: shop}
-spec:
-  containers:
-    - name: app
-      image: nginx:latest
-"""
+from tests.helpers import PLAIN_POD
 
 
 @pytest.fixture
@@ -28,7 +18,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder inside it, as when a user runs stockade from a subdirectory."""
     (tmp_path / ".git").mkdir()
     (tmp_path / "k8s").mkdir()
-    (tmp_path / "k8s" / "pod.yaml").write_text(POD)
+    (tmp_path / "k8s" / "pod.yaml").write_text(PLAIN_POD)
     monkeypatch.chdir(tmp_path / "k8s")
     return tmp_path
 
