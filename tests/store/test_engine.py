@@ -71,3 +71,8 @@ def test_two_stores_on_one_sqlite_file_see_each_other(tmp_path: Path) -> None:
     with FindingStore.open(path) as writer, FindingStore.open(path) as reader:
         writer.record_scan("prod", scan(finding()), dt.datetime.now(dt.UTC))
         assert len(reader.open_findings("prod")) == 1
+
+
+def test_an_unreachable_database_is_a_store_error() -> None:
+    with pytest.raises(StoreError, match=r"cannot open the store at postgresql\+psycopg://u:\*\*\*@127.0.0.1:1/k"):
+        FindingStore.open("postgresql://u:secret@127.0.0.1:1/k?connect_timeout=2")

@@ -11,10 +11,12 @@ from typing import Any, Self, TypeVar
 
 from sqlalchemy import Connection, Engine, Row, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError
 
 from stockade.model.finding import Finding, ResourceRef, Severity, Waiver
 from stockade.model.result import ScanResult
 from stockade.store.engine import WRITE, create_store_engine
+from stockade.store.errors import StoreError
 from stockade.store.lifecycle import Change, Known, Move, State, plan, scan_states
 from stockade.store.migrate import upgrade
 from stockade.store.objects import ObjectKey, RawObject, last_manager, resource_version, restore, snapshot
@@ -90,7 +92,12 @@ class FindingStore:
     def open(cls, url: str | None = None, *, retention: dt.timedelta | None = None) -> Self:
         """The store at ``url`` (None: the default SQLite file), its schema migrated to the latest revision."""
         engine = create_store_engine(url)
-        upgrade(engine)
+        try:
+            upgrade(engine)
+        except OperationalError as error:
+            engine.dispose()
+            where = engine.url.render_as_string(hide_password=True)
+            raise StoreError(f"cannot open the store at {where}: {error.orig}") from None
         return cls(engine, retention=retention)
 
     def close(self) -> None:
