@@ -43,6 +43,10 @@ def files_holding(directory: Path, secret: bytes) -> list[Path]:
     return [p for p in directory.rglob("*") if p.is_file() and secret in p.read_bytes()]
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def scan_and_signal(
     server: FakeApiServer, tmp_path: Path, signum: int
 ) -> tuple[subprocess.CompletedProcess[str], Path]:
@@ -54,6 +58,9 @@ def scan_and_signal(
     process = subprocess.Popen(
         [*command, "--no-progress"],
         env={**os.environ, "TMPDIR": str(temporary)},
+        # A test run started in the background (nohup, `&` in a script) ignores SIGINT, and a child
+        # inherits that: Python then keeps ignoring it, as it should. Give the scan the default.
+        preexec_fn=_default_sigint,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
