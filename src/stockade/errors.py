@@ -10,7 +10,8 @@
     │   ├── TemplatePathError      a malformed ``--pod-template KIND.GROUP=PATH``
     │   └── RbacQueryError         an RBAC question that names no valid verb, resource or subject
     ├── SourceError                a source that could not start at all (no kubeconfig, unknown context)
-    └── SelectorError              a label selector the API server would refuse (bad shape, key, value or operator)
+    ├── SelectorError              a label selector the API server would refuse (bad shape, key, value or operator)
+    └── StoreError                 the history store cannot be opened or used (``stockade.store.errors``)
 
 What these are *not*: a file that cannot be parsed, a forbidden kind, an object of the wrong shape.
 Those are :class:`~stockade.model.finding.InputProblem` values in the scan result, so one bad input
