@@ -43,6 +43,9 @@ def _add_scan(sub: argparse._SubParsersAction[_Parser]) -> None:
     )
     add_source_options(scan)
     add_output_options(scan, FORMATS, "table", "report format")
+    from stockade.cli.history_cmd import add_store_options
+
+    add_store_options(scan)
     scan.add_argument(
         "--rules",
         action="append",
@@ -172,6 +175,9 @@ def build_parser(prog: str = "stockade") -> argparse.ArgumentParser:
     _add_pss(sub)
     _add_rbac(sub)
     from stockade.cli.completion import add_completion_parser
+    from stockade.cli.history_cmd import add_history_parser
+
+    add_history_parser(sub)
     from stockade.cli.version_cmd import add_version_parser
 
     add_completion_parser(sub)
@@ -244,6 +250,10 @@ def _dispatch(args: argparse.Namespace) -> int:
             from stockade.cli.rbac_cmd import run_rbac
 
             return run_rbac(args)
+        if args.command == "history":
+            from stockade.cli.history_cmd import run_history
+
+            return run_history(args)
         if args.command == "completion":
             from stockade.cli.completion import run_completion
 

@@ -56,6 +56,10 @@ def run_scan(args: argparse.Namespace) -> int:
                 max_findings_per_rule=args.max_findings_per_rule,
             ),
         )
+    if args.store is not None:
+        from stockade.cli.history_cmd import record_scan
+
+        record_scan(args, result)
     return report_and_exit(args, result)
 
 
