@@ -15,7 +15,7 @@ from stockade.cli.output_options import add_output_options, write_output
 
 if TYPE_CHECKING:
     from stockade.model.result import ScanResult
-    from stockade.store import StoredFinding, StoredTransition
+    from stockade.store import FindingStore, StoredFinding, StoredTransition
 
 DEFAULT_STORE_CLUSTER = "default"
 _RELATIVE = re.compile(r"(\d+)([smhd])")
@@ -71,12 +71,21 @@ def _store_url(args: argparse.Namespace) -> str | None:
     return None if args.store in (None, "default") else str(args.store)
 
 
-def record_scan(args: argparse.Namespace, result: ScanResult) -> None:
-    """Record ``result`` into the store named by ``--store`` and say what changed (stderr)."""
+def open_store(args: argparse.Namespace) -> FindingStore:
+    """The store ``--store`` names, opened (and migrated) before a scan starts, so that a wrong URL
+    or an unreachable database is said at once, not after a long scan (exit 2)."""
     from stockade.cli.inputs import usage_errors
     from stockade.store import FindingStore
 
-    with usage_errors(), FindingStore.open(_store_url(args)) as store:
+    with usage_errors():
+        return FindingStore.open(_store_url(args))
+
+
+def record_scan(store: FindingStore, args: argparse.Namespace, result: ScanResult) -> None:
+    """Record ``result`` into ``store`` and say what changed (stderr)."""
+    from stockade.cli.inputs import usage_errors
+
+    with usage_errors():
         summary = store.record_scan(args.store_cluster, result, dt.datetime.now(dt.UTC))
     if summary.ignored:
         sys.stderr.write("stockade: note: the store holds a later scan of this cluster; nothing recorded\n")
@@ -89,15 +98,15 @@ def record_scan(args: argparse.Namespace, result: ScanResult) -> None:
 
 def run_history(args: argparse.Namespace) -> int:
     from stockade.cli.inputs import usage_errors
-    from stockade.store import FindingStore
 
-    with usage_errors(), FindingStore.open(_store_url(args)) as store:
+    # Times are checked before the store is opened: a typo costs no connection.
+    at = parse_time(args.at, "--at") if getattr(args, "at", None) else None
+    since = parse_time(args.since, "--since") if getattr(args, "since", None) else None
+    with open_store(args) as store, usage_errors():
         if args.history_command == "open":
-            at = parse_time(args.at, "--at") if args.at else None
             found = store.open_findings(args.store_cluster, at, include_excepted=args.include_excepted)
             text = _findings_json(found) if args.format == "json" else _findings_table(found)
         else:
-            since = parse_time(args.since, "--since") if args.since else None
             changes = store.transitions(args.store_cluster, since)
             text = _changes_json(changes) if args.format == "json" else _changes_table(changes)
     write_output(text, args.output)

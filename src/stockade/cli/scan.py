@@ -39,6 +39,11 @@ def run_scan(args: argparse.Namespace) -> int:
     for option, values in (("--rules", args.rules), ("--skip-rules", args.skip_rules), ("--framework", args.framework)):
         listed_option(option, values)
     sources = sources_from_args(args)
+    store = None
+    if args.store is not None:
+        from stockade.cli.history_cmd import open_store
+
+        store = open_store(args)
     with usage_errors(), progress_display(args) as progress:
         result = scan(
             sources,
@@ -56,10 +61,11 @@ def run_scan(args: argparse.Namespace) -> int:
                 max_findings_per_rule=args.max_findings_per_rule,
             ),
         )
-    if args.store is not None:
+    if store is not None:
         from stockade.cli.history_cmd import record_scan
 
-        record_scan(args, result)
+        with store:
+            record_scan(store, args, result)
     return report_and_exit(args, result)
 
 
