@@ -16,7 +16,9 @@ DEFAULT_REGISTRY = "docker.io"
 # Other spellings of Docker Hub that pull the same images.
 _DOCKER_HUB_ALIASES = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com"})
 
-_COMPONENT = re.compile(r"[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*")
+# Possessive runs: a separator and the letters around it can be split only one way, so nothing
+# is retried (the plain form backtracked over long "xoxa-xoxa-…" names).
+_COMPONENT = re.compile(r"[a-z0-9]++(?:(?:\.|__?|-++)[a-z0-9]++)*+")
 _TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
 # The digest algorithms the runtime verifies, and the length of their lower-case hex encoding:
 # anything else (``md5:…``, upper-case hex, a truncated sha256) is refused when pulled.
