@@ -1,0 +1,72 @@
+"""One finding transition as the watcher tells it: to a JSON-lines stream, a webhook, metrics.
+
+The JSON form (``stockade.event/v1``) is one object per line::
+
+    {"schema": "stockade.event/v1", "cluster": "prod-eu", "at": "2026-12-04T10:00:00.123456Z",
+     "change": "opened", "from": null, "to": "open", "fingerprint": "…", "rule": "WL-001",
+     "severity": "high", "message": "…", "resource": {"apiVersion": "apps/v1", "kind": "Deployment",
+     "namespace": "shop", "name": "web"}, "container": "app", "path": "spec.template…",
+     "resourceVersion": "1234", "changedBy": "kubectl-client-side-apply", "waiver": null}
+
+Findings never carry Secret values (rules report key names), so neither do events.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from stockade.model.finding import ResourceRef, Severity, Waiver
+from stockade.store.lifecycle import Change, State
+
+EVENT_SCHEMA = "stockade.event/v1"
+
+
+@dataclass(frozen=True, slots=True)
+class TransitionEvent:
+    """A finding of ``cluster`` changed state at ``at`` (as stored in the history)."""
+
+    cluster: str
+    at: dt.datetime  # aware, UTC
+    change: Change
+    from_state: State | None
+    to_state: State
+    fingerprint: str
+    rule_id: str
+    severity: Severity
+    message: str
+    resource: ResourceRef
+    container: str | None
+    path: str
+    resource_version: str | None
+    changed_by: str | None
+    waiver: Waiver | None
+
+    def to_json(self) -> dict[str, Any]:
+        waiver = None
+        if self.waiver is not None:
+            waiver = {"source": self.waiver.source, "reason": self.waiver.reason, "expires": self.waiver.expires}
+        return {
+            "schema": EVENT_SCHEMA,
+            "cluster": self.cluster,
+            "at": self.at.astimezone(dt.UTC).isoformat().replace("+00:00", "Z"),
+            "change": self.change.value,
+            "from": self.from_state.value if self.from_state else None,
+            "to": self.to_state.value,
+            "fingerprint": self.fingerprint,
+            "rule": self.rule_id,
+            "severity": self.severity.value,
+            "message": self.message,
+            "resource": {
+                "apiVersion": self.resource.api_version,
+                "kind": self.resource.kind,
+                "namespace": self.resource.namespace,
+                "name": self.resource.name,
+            },
+            "container": self.container,
+            "path": self.path,
+            "resourceVersion": self.resource_version,
+            "changedBy": self.changed_by,
+            "waiver": waiver,
+        }
