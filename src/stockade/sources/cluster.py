@@ -660,6 +660,7 @@ class _Listed:
     error: ApiError | None = None
     restarts: int = 0
     namespace: str | None = None  # listed inside this namespace only (--namespaces)
+    resource_version: str = ""  # of the list's snapshot (where a watch of it starts)
 
 
 def _list_all(session: _Session, resource: ServedResource, page_size: int, namespace: str | None = None) -> _Listed:
@@ -683,6 +684,8 @@ def _list_all(session: _Session, resource: ServedResource, page_size: int, names
                     raise ApiError(200, f"the list of {resource.display} has no items array")
                 items.extend(i for i in page if isinstance(i, dict))
                 meta = body.get("metadata")
+                if not token and isinstance(meta, dict):  # every page is read at the first one's version
+                    outcome.resource_version = str(meta.get("resourceVersion") or "")
                 token = meta.get("continue") if isinstance(meta, dict) else None
                 if not token:
                     outcome.items = items

@@ -235,6 +235,11 @@ class FakeApiServer:
             self._state.faults.append(fault)
         return fault
 
+    def drop_connections(self) -> None:
+        """Cut every open connection now (open watches end as if the network failed)."""
+        if self._httpd is not None:
+            self._httpd.cut_connections()
+
     def clear_faults(self) -> None:
         with self._state.lock:
             self._state.faults.clear()
