@@ -21,17 +21,19 @@ from stockade.store.engine import create_store_engine, default_store_path, store
 from stockade.store.errors import StoreError
 from stockade.store.lifecycle import Change, State
 from stockade.store.objects import ObjectKey
-from stockade.store.store import FindingStore, RecordSummary, StoredFinding, StoredTransition
+from stockade.store.store import FindingStore, Recorded, RecordSummary, StoredFinding, StoredTransition, Written
 
 __all__ = [
     "Change",
     "FindingStore",
     "ObjectKey",
     "RecordSummary",
+    "Recorded",
     "State",
     "StoreError",
     "StoredFinding",
     "StoredTransition",
+    "Written",
     "create_store_engine",
     "default_store_path",
     "store_url",

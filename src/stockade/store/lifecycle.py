@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-from stockade.model.finding import Finding, Status
+from stockade.model.finding import Finding, ResourceRef, Status
 from stockade.store.objects import ObjectKey
 
 
@@ -55,6 +55,11 @@ class Known:
     key: ObjectKey
     severity: str
     message: str
+    fingerprint: str
+    rule_id: str
+    resource: ResourceRef
+    container: str | None
+    path: str
 
 
 @dataclass(frozen=True, slots=True)

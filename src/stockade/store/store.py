@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Self, TypeVar
 
@@ -57,6 +57,25 @@ class StoredTransition:
 
 
 @dataclass(frozen=True, slots=True)
+class Written:
+    """One transition as written by :meth:`FindingStore.record_changes`, with the finding it moved."""
+
+    fingerprint: str
+    change: Change
+    from_state: State | None
+    to_state: State
+    rule_id: str
+    severity: Severity
+    message: str
+    resource: ResourceRef
+    container: str | None
+    path: str
+    resource_version: str | None
+    changed_by: str | None
+    waiver: Waiver | None
+
+
+@dataclass(frozen=True, slots=True)
 class RecordSummary:
     """What one recorded scan changed. ``ignored``: the scan is older than one already recorded."""
 
@@ -69,6 +88,12 @@ class RecordSummary:
     @property
     def transitions(self) -> int:
         return self.opened + self.reopened + self.excepted + self.resolved
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    summary: RecordSummary
+    transitions: list[Written]
 
 
 class FindingStore:
@@ -120,6 +145,7 @@ class FindingStore:
         object_versions: Mapping[ObjectKey, RawObject] | None = None,
         changed_by: Mapping[ObjectKey, str] | None = None,
         scope: Collection[ObjectKey] | None = None,
+        covered_kinds: Collection[str] | None = None,
     ) -> RecordSummary:
         """Record what a scan of ``cluster`` at ``at`` saw, in one transaction; recording it again adds nothing.
 
@@ -128,14 +154,18 @@ class FindingStore:
         changed an object, when known (e.g. from the audit log); else its managedFields manager.
         ``scope``: the objects a partial scan looked at (None: a full scan). Only findings of
         objects in scope are resolved when not seen, and none when the scan is incomplete: what a
-        scan could not read is not fixed.
+        scan could not read is not fixed. ``covered_kinds``: the kinds the scan read completely
+        (a watcher's, when some kind was forbidden); findings of other kinds stay as they are.
         """
         _require_aware(at)
         scanned = scan_states(result.findings)
         objects = _objects_of(result) if object_versions is None else object_versions
         in_scope = None if scope is None else frozenset(scope)
+        kinds = None if covered_kinds is None else frozenset(covered_kinds)
 
         def covers(key: ObjectKey) -> bool:
+            if kinds is not None:
+                return key.kind in kinds and (in_scope is None or key in in_scope)
             return result.complete and (in_scope is None or key in in_scope)
 
         with self.engine.connect() as conn:
@@ -152,13 +182,48 @@ class FindingStore:
                 _insert_transitions(conn, cluster_id, diff.moves, ids, states, objects, changed_by or {}, at)
                 if self.retention is not None:
                     _prune(conn, at - self.retention)
-        counts = Counter(move.change for move in diff.moves)
-        return RecordSummary(
-            opened=counts[Change.OPENED],
-            reopened=counts[Change.REOPENED],
-            excepted=counts[Change.EXCEPTED],
-            resolved=counts[Change.RESOLVED],
-        )
+        return _summary(diff.moves)
+
+    def record_changes(
+        self,
+        cluster: str,
+        at: dt.datetime,
+        current: Iterable[Finding],
+        gone: Iterable[str],
+        *,
+        object_versions: Mapping[ObjectKey, RawObject],
+        changed_by: Mapping[ObjectKey, str] | None = None,
+    ) -> Recorded:
+        """Record what changed since the last record of ``cluster``, in one transaction: the
+        ``current`` state of findings that appeared or changed, and the fingerprints of findings
+        that are ``gone`` (their object was fixed or deleted). Only those rows are read, so the cost
+        follows the change, not the size of the cluster. Recording the same change again adds
+        nothing; a change older than the last recorded one is ignored.
+
+        Returns the transitions written, for the watcher to tell people about."""
+        _require_aware(at)
+        scanned = scan_states(current)
+        removed = [fingerprint for fingerprint in dict.fromkeys(gone) if fingerprint not in scanned]
+        if not scanned and not removed:
+            return Recorded(RecordSummary(), [])
+        with self.engine.connect() as conn:
+            conn.execution_options(**{WRITE: True})
+            with conn.begin():
+                cluster_id, newest = _lock_cluster(conn, cluster, at)
+                if newest is not None and at < newest:
+                    return Recorded(RecordSummary(ignored=True), [])
+                known = _known_of(conn, cluster_id, [*scanned, *removed])
+                # Every known finding not seen here is one of ``gone``: each is resolved.
+                diff = plan(known, scanned, lambda _key: True)
+                _update_seen(conn, diff.seen, at)
+                ids = _insert_findings(conn, cluster_id, [m for m in diff.moves if m.known is None], at)
+                _update_states(conn, diff.moves)
+                states = _store_objects(conn, cluster_id, {m.key for m in diff.moves}, object_versions, at)
+                by = changed_by or {}
+                _insert_transitions(conn, cluster_id, diff.moves, ids, states, object_versions, by, at)
+                if self.retention is not None:
+                    _prune(conn, at - self.retention)
+        return Recorded(_summary(diff.moves), [_written(m, object_versions, by) for m in diff.moves])
 
     def prune(self, older_than: dt.datetime) -> int:
         """Drop object states no transition has used since ``older_than``; returns how many.
@@ -242,6 +307,43 @@ class FindingStore:
         return None if content is None else restore(content)
 
 
+def _summary(moves: Sequence[Move]) -> RecordSummary:
+    counts = Counter(move.change for move in moves)
+    return RecordSummary(
+        opened=counts[Change.OPENED],
+        reopened=counts[Change.REOPENED],
+        excepted=counts[Change.EXCEPTED],
+        resolved=counts[Change.RESOLVED],
+    )
+
+
+def _written(move: Move, objects: Mapping[ObjectKey, RawObject], changed_by: Mapping[ObjectKey, str]) -> Written:
+    raw = objects.get(move.key)
+    known, finding = move.known, move.finding
+    if finding is not None:
+        rule_id, severity, message = finding.rule_id, finding.severity, finding.message
+        resource, container, path = finding.resource, finding.container, finding.path
+    else:
+        assert known is not None  # a resolution is always of a known finding
+        rule_id, severity, message = known.rule_id, Severity(known.severity), known.message
+        resource, container, path = known.resource, known.container, known.path
+    return Written(
+        fingerprint=finding.fingerprint if finding is not None else known.fingerprint if known else "",
+        change=move.change,
+        from_state=known.state if known else None,
+        to_state=move.after,
+        rule_id=rule_id,
+        severity=severity,
+        message=message,
+        resource=resource,
+        container=container,
+        path=path,
+        resource_version=resource_version(raw) if raw is not None else None,
+        changed_by=changed_by.get(move.key) or (last_manager(raw) if raw is not None else None),
+        waiver=finding.waiver if finding is not None else None,
+    )
+
+
 def _require_aware(moment: dt.datetime) -> None:
     if moment.tzinfo is None:
         raise ValueError(f"the store needs aware datetimes, got naive {moment.isoformat()}")
@@ -276,12 +378,41 @@ _KNOWN = (
     findings.c.id,
     findings.c.fingerprint,
     findings.c.state,
+    findings.c.rule_id,
+    findings.c.api_version,
     findings.c.kind,
     findings.c.namespace,
     findings.c.name,
+    findings.c.container,
+    findings.c.path,
     findings.c.severity,
     findings.c.message,
 )
+
+
+def _known_row(row: Any) -> Known:
+    return Known(
+        id=row.id,
+        state=State(row.state),
+        key=ObjectKey(row.kind, row.namespace, row.name),
+        severity=row.severity,
+        message=row.message,
+        fingerprint=row.fingerprint,
+        rule_id=row.rule_id,
+        resource=_ref(row),
+        container=row.container,
+        path=row.path,
+    )
+
+
+def _known_of(conn: Connection, cluster_id: int, fingerprints: Sequence[str]) -> dict[str, Known]:
+    """The cluster's findings with these fingerprints, whatever their state."""
+    ours = findings.c.cluster_id == cluster_id
+    known: dict[str, Known] = {}
+    for chunk in _chunks(fingerprints):
+        for row in conn.execute(select(*_KNOWN).where(ours, findings.c.fingerprint.in_(chunk))):
+            known[row.fingerprint] = _known_row(row)
+    return known
 
 
 def _known(conn: Connection, cluster_id: int, scanned: Mapping[str, object]) -> dict[str, Known]:
@@ -292,16 +423,7 @@ def _known(conn: Connection, cluster_id: int, scanned: Mapping[str, object]) -> 
     others = [fingerprint for fingerprint in scanned if fingerprint not in unresolved]
     for chunk in _chunks(others):
         rows.extend(conn.execute(select(*_KNOWN).where(ours, findings.c.fingerprint.in_(chunk))))
-    return {
-        row.fingerprint: Known(
-            id=row.id,
-            state=State(row.state),
-            key=ObjectKey(row.kind, row.namespace, row.name),
-            severity=row.severity,
-            message=row.message,
-        )
-        for row in rows
-    }
+    return {row.fingerprint: _known_row(row) for row in rows}
 
 
 def _update_seen(conn: Connection, seen: Sequence[tuple[Known, Finding]], at: dt.datetime) -> None:
