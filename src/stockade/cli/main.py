@@ -178,6 +178,9 @@ def build_parser(prog: str = "stockade") -> argparse.ArgumentParser:
     from stockade.cli.history_cmd import add_history_parser
 
     add_history_parser(sub)
+    from stockade.cli.watch_cmd import add_watch_parser
+
+    add_watch_parser(sub)
     from stockade.cli.version_cmd import add_version_parser
 
     add_completion_parser(sub)
@@ -254,6 +257,10 @@ def _dispatch(args: argparse.Namespace) -> int:
             from stockade.cli.history_cmd import run_history
 
             return run_history(args)
+        if args.command == "watch":
+            from stockade.cli.watch_cmd import run_watch
+
+            return run_watch(args)
         if args.command == "completion":
             from stockade.cli.completion import run_completion
 

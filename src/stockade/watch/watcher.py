@@ -39,11 +39,11 @@ from typing import Protocol
 from sqlalchemy.exc import SQLAlchemyError
 
 from stockade.engine.incremental import IncrementalEvaluator
-from stockade.model.finding import Finding, Status
+from stockade.model.finding import Finding, ResourceRef, Status
 from stockade.model.resource import Resource
-from stockade.sources.cluster_watch import Changed, ClusterWatch, Listed, WatchItem, WatchProblem, WatchTiming
+from stockade.model.result import ScanResult
+from stockade.sources.cluster_watch import ClusterWatch, Listed, WatchItem, WatchProblem, WatchTiming
 from stockade.store import FindingStore, ObjectKey, StoreError
-from stockade.store.lifecycle import State
 from stockade.store.objects import RawObject
 from stockade.store.store import Written
 from stockade.watch.batches import Batch, Pending, objects_for
@@ -65,7 +65,7 @@ class Leadership(Protocol):
 
 
 class ReportWriter(Protocol):
-    def sync(self, findings: Sequence[Finding]) -> object: ...
+    def sync(self, result: ScanResult) -> object: ...
 
 
 class WatchObserver(Protocol):
@@ -143,11 +143,13 @@ class Watcher:
         self._pending = Pending(settings.buffer_limit)
         self._oldest_unjudged: float | None = None
         self._was_leader = False
+        self._reconcile_due = False
         self._retry_at = 0.0
         self._store_failures = 0
         self._next_metrics = 0.0
         self._next_report = 0.0
         self._reported_findings: list[Finding] | None = None
+        self._refs: dict[str, ResourceRef] = {}  # the object of each finding held, for its resolution
 
     # -- running ---------------------------------------------------------------------------
     def emit(self, item: WatchItem) -> None:
@@ -173,14 +175,14 @@ class Watcher:
             if not self.status.synced:
                 return
         leading = self.leader is None or self.leader.is_leader
-        if leading and not self._was_leader:
-            self._reconcile()
+        if leading and (not self._was_leader or self._reconcile_due):
+            self._was_leader = self._reconcile()
         elif not leading:
             self._pending.clear()  # a standby does not write; the next leader reconciles
             self.evaluator.flush()
+            self._was_leader = False
         else:
             self._judge()
-        self._was_leader = leading
         if leading:
             self._write()
             self._sync_reports()
@@ -214,7 +216,10 @@ class Watcher:
         if isinstance(item, Listed):
             feed = (item.resource.group, item.resource.name, item.namespace)
             self._heard.add(feed)
-            self.status.forbidden.discard(feed)
+            if feed in self.status.forbidden:
+                # Findings of this kind were kept while it was unread: diff them against the store.
+                self._reconcile_due = True
+                self.status.forbidden.discard(feed)
             if self.status.problems.pop(feed, None) is not None:
                 log.info("%s: reading again", item.resource.display)
             self._relist(feed, item.resources)
@@ -267,7 +272,10 @@ class Watcher:
         if not delta.changed and not delta.removed:
             return
         keys = {ObjectKey.of(f.resource) for f in delta.changed.values()}
-        keys |= {ObjectKey.of(r) for r in delta.removed_resources.values()}
+        keys |= {ObjectKey.of(self._refs[fp]) for fp in delta.removed if fp in self._refs}
+        for fingerprint in delta.removed:
+            self._refs.pop(fingerprint, None)
+        self._refs.update((fp, f.resource) for fp, f in delta.changed.items())
         self._pending.add(
             Batch(
                 at=self.clock(),
@@ -279,18 +287,19 @@ class Watcher:
         )
         self._oldest_unjudged = None
 
-    def _reconcile(self) -> None:
+    def _reconcile(self) -> bool:
         """Record every finding held now, and resolve what the store holds that is gone (see the
-        module docstring); kinds that could not be read keep their findings."""
+        module docstring); kinds that could not be read keep their findings. False when the store
+        could not be read (the next step tries again)."""
         self.evaluator.flush(force=True)
         now = {f.fingerprint: f for f in self.evaluator.findings()}
+        self._refs = {fp: f.resource for fp, f in now.items()}
         covered = {kind for kind, feeds in self._kinds_read().items() if feeds}
         try:
             stored = self.store.open_findings(self.settings.cluster, include_excepted=True)
         except (StoreError, SQLAlchemyError) as error:
             self._store_down(error)
-            self._was_leader = False  # try the whole reconcile again
-            return
+            return False
         gone = {f.fingerprint for f in stored if f.fingerprint not in now and f.resource.kind in covered}
         keys = {ObjectKey.of(f.resource) for f in now.values()}
         self._pending.clear()
@@ -305,7 +314,9 @@ class Watcher:
         )
         self._oldest_unjudged = None
         self.status.reconciles += 1
+        self._reconcile_due = False
         self._next_report = 0.0
+        return True
 
     def _kinds_read(self) -> dict[str, bool]:
         """Kind -> whether every feed of it is read (none forbidden)."""
@@ -395,7 +406,7 @@ class Watcher:
             return
         findings = self.evaluator.findings()
         if findings != self._reported_findings:
-            self.reports.sync(findings)
+            self.reports.sync(self.evaluator.result())
             self._reported_findings = findings
         self._next_report = time.monotonic() + self.settings.report_interval
 
@@ -429,6 +440,3 @@ def _version(resource: Resource) -> str:
 def _brief(error: Exception) -> str:
     text = str(getattr(error, "orig", None) or error).strip().splitlines()
     return text[0][:200] if text else type(error).__name__
-
-
-__all__ = ["State", "WatchSettings", "WatchStatus", "Watcher"]

@@ -1,0 +1,200 @@
+"""`stockade watch` at scale: initial sync of a large cluster, then a sustained stream of changes.
+
+    python benchmarks/bench_watch.py                         # 100,000 objects; 1,000 events/s for 300 s
+    python benchmarks/bench_watch.py --objects 10000 --seconds 30 --store postgresql://postgres@127.0.0.1/test
+
+The cluster (the shape of bench_cluster.py) is served by ``stockade.testing.FakeApiServer`` in a
+child process, so the watcher's memory is measured alone; the child also makes the changes. The
+watcher runs in this process exactly as ``stockade watch`` runs it (informers, incremental
+evaluation, store writes), recording into a fresh SQLite file unless ``--store`` names another.
+
+Figures:
+- initial sync: from start until the first reconcile is stored (every object listed, judged and
+  its findings recorded); peak RSS of this process then (budget 60 s and 1 GB at 100,000 objects);
+- sustained: the child flips one Deployment between privileged and not ``--rate`` times a second
+  (each flip is one finding transition) and notes when it sent each change; the latency of a
+  change is from that moment until its transition is committed in the store (budget p99 <= 1 s);
+  RSS is sampled every 10 s and must stay flat (last sample within 10% of the first).
+Exit status 1 when a budget is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.bench_cluster import build_cluster
+
+SYNC_BUDGET = 60.0
+RSS_BUDGET_MB = 1024.0
+P99_BUDGET = 1.0
+
+
+def rss_mb() -> float:
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def peak_rss_mb() -> float:
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _flipping_deployment(i: int, privileged: bool) -> dict[str, Any]:
+    container: dict[str, Any] = {
+        "name": "app",
+        "image": "registry.example.com/team/app:1.0.0",
+        "securityContext": {"privileged": privileged, "runAsNonRoot": True},
+    }
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": f"flip-{i}", "namespace": "bench-flips"},
+        "spec": {
+            "selector": {"matchLabels": {"app": f"flip-{i}"}},
+            "template": {"metadata": {"labels": {"app": f"flip-{i}"}}, "spec": {"containers": [container]}},
+        },
+    }
+
+
+def serve(objects: int, flips: int, kubeconfig: str, control: Any, sent: Any) -> None:
+    """The child: a fake API server holding the cluster; on "go RATE SECONDS" it makes changes."""
+    from stockade.testing import FakeApiServer
+
+    cluster = build_cluster(objects)
+    cluster.append({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "bench-flips"}})
+    cluster.extend(_flipping_deployment(i, False) for i in range(flips))
+    with FakeApiServer(cluster, history=200_000, bookmark_interval=5.0) as server:
+        server.kubeconfig(kubeconfig)
+        control.send("ready")
+        command = control.recv()
+        if command[0] == "go":
+            _, rate, seconds = command
+            state = [False] * flips
+            interval = 1.0 / rate
+            start = time.perf_counter()
+            n = 0
+            while (now := time.perf_counter()) - start < seconds:
+                due = start + n * interval
+                if now < due:
+                    time.sleep(due - now)
+                i = n % flips
+                state[i] = not state[i]
+                stored = server.update(_flipping_deployment(i, state[i]))
+                sent.send((stored["metadata"]["resourceVersion"], time.time()))
+                n += 1
+            sent.send(None)
+        control.recv()  # "stop"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--objects", type=int, default=100_000)
+    parser.add_argument("--rate", type=int, default=1_000, help="changes per second")
+    parser.add_argument("--seconds", type=int, default=300, help="how long the changes go on")
+    parser.add_argument("--flips", type=int, default=500, help="Deployments the changes rotate over")
+    parser.add_argument("--store", help="store URL (default: a fresh SQLite file)")
+    args = parser.parse_args()
+
+    from stockade.store import FindingStore
+    from stockade.watch.service import WatchService, WatchServiceOptions
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-watch-"))
+    kubeconfig = str(tmp / "kubeconfig")
+    control, child_control = mp.Pipe()
+    sent_out, sent_in = mp.Pipe(duplex=False)
+    child = mp.get_context("fork").Process(
+        target=serve, args=(args.objects, args.flips, kubeconfig, child_control, sent_in), daemon=True
+    )
+    child.start()
+    assert control.recv() == "ready"
+    store_url = args.store or f"sqlite:///{tmp / 'history.db'}"
+    print(
+        f"# bench_watch: {args.objects:,} objects + {args.flips} flipping Deployments; store {store_url.split('@')[-1]}"
+    )
+
+    started = time.perf_counter()
+    service = WatchService.open(WatchServiceOptions(kubeconfig=kubeconfig, store=store_url, store_cluster="bench"))
+    stop = threading.Event()
+    runner = threading.Thread(target=service.run, args=(stop,), daemon=True)
+    runner.start()
+    status = service.watcher.status
+    while status.reconciles == 0 or status.buffered:
+        if time.perf_counter() - started > 600:
+            raise SystemExit("initial sync did not finish in 600 s")
+        time.sleep(0.05)
+    sync = time.perf_counter() - started
+    peak = peak_rss_mb()
+    with FindingStore.open(store_url) as reader:
+        opened = len(reader.open_findings("bench"))
+    print(f"initial sync: {sync:.1f} s, peak RSS {peak:.0f} MB, {opened:,} open findings stored")
+
+    # Sustained changes: match each sent change (by resourceVersion) to its stored transition.
+    sent_at: dict[str, float] = {}
+
+    def collect_sent() -> None:
+        while (item := sent_out.recv()) is not None:
+            sent_at[item[0]] = item[1]
+
+    collector = threading.Thread(target=collect_sent, daemon=True)
+    collector.start()
+    committed: dict[str, float] = {}
+    original = service.watcher.store.record_changes
+
+    def timed(*a: Any, **k: Any) -> Any:
+        recorded = original(*a, **k)
+        now = time.time()
+        for written in recorded.transitions:
+            if written.resource_version:
+                committed.setdefault(written.resource_version, now)
+        return recorded
+
+    service.watcher.store.record_changes = timed  # type: ignore[method-assign]
+    samples: list[float] = []
+    control.send(("go", args.rate, args.seconds))
+    begin = time.perf_counter()
+    while collector.is_alive():
+        time.sleep(10.0 if args.seconds >= 60 else 1.0)
+        samples.append(rss_mb())
+    time.sleep(3.0)  # the last changes reach the store
+    elapsed = time.perf_counter() - begin
+    stop.set()
+    runner.join(30)
+    control.send("stop")
+    service.close()
+    latencies = sorted(committed[rv] - t for rv, t in sent_at.items() if rv in committed)
+    missing = len(sent_at) - len(latencies)
+    p50 = statistics.median(latencies) if latencies else float("nan")
+    p99 = latencies[int(len(latencies) * 0.99) - 1] if latencies else float("nan")
+    flat = samples[-1] <= samples[0] * 1.10 if len(samples) >= 2 else True
+    print(
+        f"sustained: {len(sent_at):,} changes in {elapsed:.0f} s ({len(sent_at) / args.seconds:,.0f}/s sent);"
+        f" event->stored p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms, max {latencies[-1] * 1000:.0f} ms;"
+        f" {missing} change(s) without a stored transition"
+    )
+    print(f"RSS samples (MB): {', '.join(f'{s:.0f}' for s in samples)}; flat: {flat}")
+    ok = sync <= SYNC_BUDGET * args.objects / 100_000 or args.objects < 100_000
+    ok = ok and peak <= RSS_BUDGET_MB and p99 <= P99_BUDGET and flat and missing == 0
+    print("budgets met" if ok else "BUDGET MISSED")
+    os.environ.pop("STOCKADE_BENCH", None)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

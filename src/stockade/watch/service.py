@@ -1,0 +1,142 @@
+"""Everything ``stockade watch`` runs, put together from its options: the library entry point for
+continuous posture (the CLI and the in-cluster Deployment are thin clients of it).
+
+::
+
+    from stockade.watch.service import WatchService, WatchServiceOptions
+
+    service = WatchService.open(WatchServiceOptions(context="prod", store="postgresql://…"))
+    stop = threading.Event()
+    service.run(stop)       # until stop is set
+    service.close()
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from stockade.api import ScanOptions, load_waivers, select, severity_overrides, template_paths
+from stockade.engine.incremental import IncrementalEvaluator, input_kinds
+from stockade.errors import SourceError, StockadeError
+from stockade.rules import load_rules, rule_aliases
+from stockade.rules.base import RuleConfig
+from stockade.sources.cluster import private_credentials_dir
+from stockade.sources.cluster_watch import ClusterWatch, WatchTiming, open_watch
+from stockade.store import FindingStore
+from stockade.watch.watcher import EventSink, Watcher, WatchSettings
+
+log = logging.getLogger("stockade.watch")
+
+
+@dataclass(frozen=True, slots=True)
+class WatchServiceOptions:
+    context: str | None = None
+    kubeconfig: str | None = None
+    kinds: list[str] = field(default_factory=list)  # empty: what the rules read
+    namespaces: list[str] = field(default_factory=list)
+    pod_templates: list[str] = field(default_factory=list)
+    rules: list[str] = field(default_factory=list)
+    skip_rules: list[str] = field(default_factory=list)
+    exceptions: str | None = None
+    allowed_registries: list[str] | None = None
+    store: str | None = None  # None: the default SQLite file
+    store_cluster: str | None = None  # None: the kubeconfig context's name
+    retention_days: int | None = None
+    events: str | None = None  # a file, or "-" for stdout
+    webhook: str | None = None
+    webhook_format: str = "slack"
+    policy_reports: bool = False
+    metrics_address: str | None = None
+    leader_elect: bool = False
+    lease_name: str = "stockade-watch"
+    lease_namespace: str = "stockade"
+    timing: WatchTiming = field(default_factory=WatchTiming)
+    batch_interval: float = 0.2
+    debounce: float = 2.0
+
+
+class WatchService:
+    def __init__(self, watcher: Watcher, closers: list[Any]) -> None:
+        self.watcher = watcher
+        self._closers = closers
+
+    @classmethod
+    def open(cls, options: WatchServiceOptions) -> WatchService:
+        """Check the options, open the store, connect to the cluster, start the side services.
+        Raises a StockadeError (a usage or configuration problem) before anything runs."""
+        scan_options = ScanOptions(
+            rules=options.rules,
+            skip_rules=options.skip_rules,
+            config=RuleConfig(allowed_registries=tuple(options.allowed_registries or ()) or None),
+            pod_templates=options.pod_templates,
+        )
+        rules = select(scan_options)
+        waivers = load_waivers(options.exceptions) if options.exceptions else []
+        paths = template_paths(options.pod_templates)
+        kinds = options.kinds or sorted(input_kinds(rules, paths))
+        closers: list[Any] = []
+        try:
+            retention = dt.timedelta(days=options.retention_days) if options.retention_days else None
+            store = FindingStore.open(options.store, retention=retention)
+            closers.append(store)
+            credentials = contextlib.ExitStack()
+            closers.append(credentials)
+            directory = credentials.enter_context(private_credentials_dir())
+            evaluator = IncrementalEvaluator(
+                rules,
+                config=scan_options.config,
+                exceptions=waivers,
+                rule_aliases=rule_aliases(load_rules()),
+                template_paths=paths,
+                severity_overrides=severity_overrides(scan_options.severity_overrides),
+                debounce=options.debounce,
+            )
+            holder: list[Watcher] = []
+            watch: ClusterWatch = open_watch(
+                lambda item: holder[0].emit(item),
+                kinds=kinds,
+                context=options.context,
+                kubeconfig=options.kubeconfig,
+                namespaces=options.namespaces or None,
+                timing=options.timing,
+                credentials_dir=directory,
+            )
+            if options.kinds and watch.unmatched:
+                raise SourceError(f"the cluster serves no watchable resource named {', '.join(watch.unmatched)}")
+            for problem in watch.discovery_problems:
+                log.warning("%s", problem)
+            sinks: list[EventSink] = []
+            settings = WatchSettings(
+                cluster=options.store_cluster or watch.context,
+                batch_interval=options.batch_interval,
+                timing=options.timing,
+            )
+            watcher = Watcher(watch, evaluator, store, settings, sinks=sinks)
+            holder.append(watcher)
+        except BaseException:
+            for closer in reversed(closers):
+                closer.close()
+            raise
+        log.info(
+            "watching %d resource(s) of %s as cluster %r, recording into %s",
+            len(watch.informers),
+            watch.context,
+            settings.cluster,
+            store.engine.url.render_as_string(hide_password=True),
+        )
+        return cls(watcher, closers)
+
+    def run(self, stop: threading.Event) -> None:
+        self.watcher.run(stop)
+
+    def close(self) -> None:
+        for closer in reversed(self._closers):
+            try:
+                closer.close()
+            except StockadeError as error:  # a sink or the store failing at exit is said, not raised
+                log.warning("%s", error)

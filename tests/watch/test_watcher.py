@@ -1,0 +1,93 @@
+"""The watch loop end to end: the fake API server, the official client, a real store (SQLite and
+PostgreSQL), findings opened, resolved and reopened as objects change."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import URL
+
+from stockade.store import Change, FindingStore
+from stockade.testing import FakeApiServer
+from tests.watch.support import privileged_pod, running, wait_until
+
+
+def _url(store_url: URL) -> str:
+    return store_url.render_as_string(hide_password=False)
+
+
+def _changes(store: FindingStore) -> list[tuple[str, str]]:
+    return [(t.resource.name, t.change.value) for t in store.transitions("test")]
+
+
+def test_changes_are_judged_stored_and_told(store_url: URL, tmp_path: Path) -> None:
+    with FakeApiServer([privileged_pod("old")], bookmark_interval=0.2) as server:
+        with running(server, tmp_path, _url(store_url)) as (service, sink):
+            wait_until(lambda: ("WL-001", "old", "opened") in sink.changes(), what="the first reconcile")
+            server.create(privileged_pod("new"))
+            wait_until(lambda: ("WL-001", "new", "opened") in sink.changes(), what="the new pod's finding")
+            server.update(privileged_pod("old", privileged=False))
+            wait_until(lambda: ("WL-001", "old", "resolved") in sink.changes(), what="the fix")
+            server.update(privileged_pod("old"))
+            wait_until(lambda: ("WL-001", "old", "reopened") in sink.changes(), what="the regression")
+            server.delete("v1", "Pod", "new", "shop")
+            wait_until(lambda: ("WL-001", "new", "resolved") in sink.changes(), what="the deletion")
+            assert service.watcher.status.problems == {}
+        with FindingStore.open(_url(store_url)) as store:
+            assert _changes(store) == [
+                ("old", "opened"),
+                ("new", "opened"),
+                ("old", "resolved"),
+                ("old", "reopened"),
+                ("new", "resolved"),
+            ]
+            assert [f.resource.name for f in store.open_findings("test")] == ["old"]
+            transition = store.transitions("test")[2]
+            assert transition.resource_version is not None
+            state = store.object_state(transition.object_state_id or 0)
+            assert state is not None and state["spec"]["containers"][0]["securityContext"] == {"privileged": False}
+        # Every told event is a stored transition, and the other way round.
+        assert [(e.resource.name, e.change) for e in sink.events] == [
+            (n, Change(c)) for n, c in _changes(FindingStore.open(_url(store_url)))
+        ]
+
+
+def test_a_restart_sees_what_changed_while_nobody_watched(store_url: URL, tmp_path: Path) -> None:
+    with FakeApiServer([privileged_pod("a"), privileged_pod("b")], bookmark_interval=0.2) as server:
+        with running(server, tmp_path, _url(store_url), name="first") as (_, sink):
+            wait_until(lambda: len(sink.changes()) == 2, what="the first reconcile")
+        server.delete("v1", "Pod", "a", "shop")
+        server.create(privileged_pod("c"))
+        with running(server, tmp_path, _url(store_url), name="second") as (_, sink):
+            wait_until(lambda: len(sink.changes()) == 2, what="the second reconcile")
+            assert sorted(sink.changes()) == [("WL-001", "a", "resolved"), ("WL-001", "c", "opened")]
+        with FindingStore.open(_url(store_url)) as store:
+            assert sorted(_changes(store)) == [("a", "opened"), ("a", "resolved"), ("b", "opened"), ("c", "opened")]
+
+
+def test_an_object_deleted_while_disconnected_is_resolved_after_the_relist(store_url: URL, tmp_path: Path) -> None:
+    with FakeApiServer([privileged_pod("a"), privileged_pod("b")], bookmark_interval=0.2) as server:
+        with running(server, tmp_path, _url(store_url)) as (service, sink):
+            wait_until(lambda: len(sink.changes()) == 2, what="the first reconcile")
+            server.inject("/api/v1/pods", query="watch=true", status=503, times=10_000)
+            server.drop_connections()
+            wait_until(lambda: bool(service.watcher.status.problems), what="the watch to fail")
+            server.delete("v1", "Pod", "a", "shop")
+            server.compact()
+            server.clear_faults()
+            wait_until(lambda: ("WL-001", "a", "resolved") in sink.changes(), what="the relist")
+            assert ("WL-001", "b", "resolved") not in sink.changes()
+
+
+def test_a_forbidden_kind_keeps_its_findings(store_url: URL, tmp_path: Path) -> None:
+    with FakeApiServer([privileged_pod("a")], bookmark_interval=0.2) as server:
+        with running(server, tmp_path, _url(store_url), name="first") as (_, sink):
+            wait_until(lambda: len(sink.changes()) == 1, what="the first reconcile")
+        server.forbid("pods")
+        with running(server, tmp_path, _url(store_url), name="second") as (service, sink):
+            wait_until(lambda: service.watcher.status.reconciles == 1, what="the reconcile")
+            assert any("pods" in problem for problem in service.watcher.status.problems.values())
+            assert sink.changes() == []  # unread is not fixed
+            server.allow("pods")
+            server.delete("v1", "Pod", "a", "shop")
+            wait_until(lambda: ("WL-001", "a", "resolved") in sink.changes(), what="reading pods again")
