@@ -66,17 +66,19 @@ def test_a_restart_sees_what_changed_while_nobody_watched(store_url: URL, tmp_pa
 
 
 def test_an_object_deleted_while_disconnected_is_resolved_after_the_relist(store_url: URL, tmp_path: Path) -> None:
-    with FakeApiServer([privileged_pod("a"), privileged_pod("b")], bookmark_interval=0.2) as server:
-        with running(server, tmp_path, _url(store_url)) as (service, sink):
-            wait_until(lambda: len(sink.changes()) == 2, what="the first reconcile")
-            server.inject("/api/v1/pods", query="watch=true", status=503, times=10_000)
-            server.drop_connections()
-            wait_until(lambda: bool(service.watcher.status.problems), what="the watch to fail")
-            server.delete("v1", "Pod", "a", "shop")
-            server.compact()
-            server.clear_faults()
-            wait_until(lambda: ("WL-001", "a", "resolved") in sink.changes(), what="the relist")
-            assert ("WL-001", "b", "resolved") not in sink.changes()
+    with (
+        FakeApiServer([privileged_pod("a"), privileged_pod("b")], bookmark_interval=0.2) as server,
+        running(server, tmp_path, _url(store_url)) as (service, sink),
+    ):
+        wait_until(lambda: len(sink.changes()) == 2, what="the first reconcile")
+        server.inject("/api/v1/pods", query="watch=true", status=503, times=10_000)
+        server.drop_connections()
+        wait_until(lambda: bool(service.watcher.status.problems), what="the watch to fail")
+        server.delete("v1", "Pod", "a", "shop")
+        server.compact()
+        server.clear_faults()
+        wait_until(lambda: ("WL-001", "a", "resolved") in sink.changes(), what="the relist")
+        assert ("WL-001", "b", "resolved") not in sink.changes()
 
 
 def test_a_forbidden_kind_keeps_its_findings(store_url: URL, tmp_path: Path) -> None:
