@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit docs docs-check bench install clean krew
+.PHONY: demo test lint typecheck unit docs docs-check deploy deploy-check bench install clean krew
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,13 @@ docs: $(STAMP)
 
 docs-check: $(STAMP)
 	$(BIN)/stockade rules docs docs/rules --check
+
+# The in-cluster manifests of `stockade watch` as a kustomize base (generated from stockade.watch.deploy).
+deploy: $(STAMP)
+	$(BIN)/stockade deploy kustomize deploy
+
+deploy-check: $(STAMP)
+	$(BIN)/stockade deploy kustomize deploy --check
 
 # The krew archive (the launcher of plugins/krew) and its sha256 in plugins/stockade.yaml.
 krew: $(STAMP)

@@ -181,6 +181,9 @@ def build_parser(prog: str = "stockade") -> argparse.ArgumentParser:
     from stockade.cli.watch_cmd import add_watch_parser
 
     add_watch_parser(sub)
+    from stockade.cli.deploy_cmd import add_deploy_parser
+
+    add_deploy_parser(sub)
     from stockade.cli.version_cmd import add_version_parser
 
     add_completion_parser(sub)
@@ -261,6 +264,10 @@ def _dispatch(args: argparse.Namespace) -> int:
             from stockade.cli.watch_cmd import run_watch
 
             return run_watch(args)
+        if args.command == "deploy":
+            from stockade.cli.deploy_cmd import run_deploy
+
+            return run_deploy(args)
         if args.command == "completion":
             from stockade.cli.completion import run_completion
 
