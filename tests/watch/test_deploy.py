@@ -216,7 +216,10 @@ def test_the_store_url_comes_from_a_secret_reference(printed: tuple[str, Path]) 
         "--metrics-address",
         "0.0.0.0:9090",
     ]
+    assert container["args"][6:10] == ["--lease-name", LEASE_NAME, "--lease-namespace", "$(POD_NAMESPACE)"]
+    assert ("--policy-reports" in container["args"]) is (name == "policy-reports")
     env = {e["name"]: e for e in container["env"]}
+    assert env["POD_NAMESPACE"]["valueFrom"] == {"fieldRef": {"fieldPath": "metadata.namespace"}}
     secret = "db-url" if name == "custom" else "stockade-store"
     assert env["STOCKADE_STORE"] == {
         "name": "STOCKADE_STORE",

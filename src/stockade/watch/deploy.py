@@ -208,6 +208,8 @@ def _container_security() -> dict[str, Any]:
 
 def deployment(options: DeployOptions) -> Manifest:
     args = ["watch", "--store", "$(STOCKADE_STORE)", "--leader-elect", "--metrics-address", f"0.0.0.0:{METRICS_PORT}"]
+    # The Lease the Role grants: this name, in the namespace the pod runs in.
+    args += ["--lease-name", LEASE_NAME, "--lease-namespace", "$(POD_NAMESPACE)"]
     if options.policy_reports:
         args.append("--policy-reports")
     container = {

@@ -232,7 +232,8 @@ class WebhookSink:
         self.headers = _checked_headers(headers or {})
         self._context = _tls_context(ca_bundle) if self.target.scheme == "https" else None
         self._counts = _Counts(name, observer)
-        self._queue: queue.Queue[TransitionEvent] = queue.Queue(maxsize=queue_size)
+        # None in the queue wakes the thread for close() (when there is room for it).
+        self._queue: queue.Queue[TransitionEvent | None] = queue.Queue(maxsize=queue_size)
         self._closing = threading.Event()  # no more events accepted; drain what is queued
         self._abort = threading.Event()  # stop now: close() ran out of time
         self._overflow = 0  # events dropped in the current overflow episode (0: none)
@@ -278,6 +279,8 @@ class WebhookSink:
         """Deliver what is queued, waiting at most ``timeout`` seconds; what is left then is
         counted as dropped (and a request in flight is abandoned to its own timeout)."""
         self._closing.set()
+        with contextlib.suppress(queue.Full):
+            self._queue.put_nowait(None)
         self._thread.join(max(0.0, timeout))
         if self._thread.is_alive():
             self._abort.set()
@@ -290,10 +293,10 @@ class WebhookSink:
         count = 0
         while True:
             try:
-                self._queue.get_nowait()
+                item = self._queue.get_nowait()
             except queue.Empty:
                 return count
-            count += 1
+            count += item is not None
 
     # -- the background thread -------------------------------------------------------------
     def _run(self) -> None:
@@ -301,15 +304,18 @@ class WebhookSink:
             batch = self._take()
             if batch:
                 self._deliver(batch)
-            elif self._closing.is_set():
+            if self._closing.is_set() and self._queue.empty():
                 return
 
     def _take(self) -> list[TransitionEvent]:
         batch: list[TransitionEvent] = []
         try:
-            batch.append(self._queue.get(timeout=0.05))
-            while len(batch) < self.batch_size:
-                batch.append(self._queue.get_nowait())
+            item = self._queue.get(timeout=0.5)
+            while item is not None:
+                batch.append(item)
+                if len(batch) >= self.batch_size:
+                    break
+                item = self._queue.get_nowait()
         except queue.Empty:
             pass
         return batch
