@@ -23,7 +23,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 import uvicorn
 from starlette.applications import Starlette
@@ -48,7 +48,7 @@ class LoopStatus(Protocol):
     @property
     def store_ok(self) -> bool: ...
     @property
-    def problems(self) -> Mapping[object, str]: ...
+    def problems(self) -> Mapping[Any, str]: ...  # feed -> why it cannot be read
 
 
 class Election(Protocol):
