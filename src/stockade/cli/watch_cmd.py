@@ -65,7 +65,7 @@ def add_watch_parser(sub: argparse._SubParsersAction[Any]) -> None:
     rules.add_argument("--exceptions", metavar="FILE", help="exceptions file (as for scan)")
     rules.add_argument("--allowed-registries", metavar="LIST", help="comma-separated registries images may come from")
     store = watch.add_argument_group("history store")
-    add_store_options(store)  # type: ignore[arg-type]
+    add_store_options(store)
     store.add_argument(
         "--retention", metavar="DAYS", type=_positive_int, help="keep object states this many days (default: all)"
     )

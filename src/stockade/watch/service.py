@@ -22,13 +22,16 @@ from typing import Any
 
 from stockade.api import ScanOptions, load_waivers, select, severity_overrides, template_paths
 from stockade.engine.incremental import IncrementalEvaluator, input_kinds
-from stockade.errors import SourceError, StockadeError
+from stockade.errors import SourceError, StockadeError, UsageError
 from stockade.rules import load_rules, rule_aliases
 from stockade.rules.base import RuleConfig
 from stockade.sources.cluster import private_credentials_dir
 from stockade.sources.cluster_watch import ClusterWatch, WatchTiming, open_watch
 from stockade.store import FindingStore
-from stockade.watch.watcher import EventSink, Watcher, WatchSettings
+from stockade.watch.metrics import WatchMetrics
+from stockade.watch.server import HealthServer, health_of
+from stockade.watch.sinks import JsonLinesSink, Sink, WebhookFormat, WebhookSink
+from stockade.watch.watcher import Watcher, WatchSettings
 
 log = logging.getLogger("stockade.watch")
 
@@ -58,6 +61,49 @@ class WatchServiceOptions:
     timing: WatchTiming = field(default_factory=WatchTiming)
     batch_interval: float = 0.2
     debounce: float = 2.0
+
+
+def _sinks(options: WatchServiceOptions, metrics: WatchMetrics) -> list[Sink]:
+    sinks: list[Sink] = []
+    if options.events:
+        sinks.append(JsonLinesSink(options.events, observer=metrics))
+    if options.webhook:
+        fmt: WebhookFormat = "json" if options.webhook_format == "json" else "slack"
+        try:
+            sinks.append(WebhookSink(options.webhook, format=fmt, observer=metrics))
+        except ValueError as error:
+            raise UsageError(f"--webhook: {error}") from None
+    for sink in sinks:
+        metrics.track_sink(sink.name)
+    return sinks
+
+
+def parse_address(text: str) -> tuple[str, int]:
+    """``HOST:PORT`` (``[::1]:9090`` for IPv6; ``:9090`` is loopback) for the metrics server."""
+    host, sep, port = text.rpartition(":")
+    host = host.strip("[]") or "127.0.0.1"
+    if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise UsageError(f"--metrics-address {text!r}: expected HOST:PORT, e.g. 127.0.0.1:9090")
+    return host, int(port)
+
+
+@dataclass(frozen=True, slots=True)
+class _Closing:
+    """Closes a sink within a time limit (a webhook delivers what is queued)."""
+
+    sink: Sink
+    timeout: float = 10.0
+
+    def close(self) -> None:
+        self.sink.close(self.timeout)
+
+
+@dataclass(frozen=True, slots=True)
+class _Stopping:
+    server: HealthServer
+
+    def close(self) -> None:
+        self.server.stop()
 
 
 class WatchService:
@@ -110,14 +156,22 @@ class WatchService:
                 raise SourceError(f"the cluster serves no watchable resource named {', '.join(watch.unmatched)}")
             for problem in watch.discovery_problems:
                 log.warning("%s", problem)
-            sinks: list[EventSink] = []
+            metrics = WatchMetrics()
+            sinks = _sinks(options, metrics)
+            closers.extend(_Closing(sink) for sink in sinks)
             settings = WatchSettings(
                 cluster=options.store_cluster or watch.context,
                 batch_interval=options.batch_interval,
                 timing=options.timing,
             )
-            watcher = Watcher(watch, evaluator, store, settings, sinks=sinks)
+            watcher = Watcher(watch, evaluator, store, settings, sinks=sinks, observer=metrics)
             holder.append(watcher)
+            if options.metrics_address:
+                host, port = parse_address(options.metrics_address)
+                server = HealthServer(metrics, host=host, port=port, health=lambda: health_of(watcher.status))
+                server.start()
+                closers.append(_Stopping(server))
+                log.info("metrics and health on %s (/metrics, /healthz, /readyz)", server.url)
         except BaseException:
             for closer in reversed(closers):
                 closer.close()
