@@ -589,7 +589,9 @@ def replay(
             else:
                 current[event.key] = _Current(event.state_id, VersionSeen(event.at, event.resource_version))
                 in_window += event.at >= since
-        live = {key: found for key, found in sorted(current.items(), key=_by_key) if resource(found.state_id) is not None}
+        live = {
+            key: found for key, found in sorted(current.items(), key=_by_key) if resource(found.state_id) is not None
+        }
         if not live:
             tracker.fire(moment, {})
             continue
