@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -61,7 +62,7 @@ def _lines(objects: list[dict[str, Any]]) -> str:
     return "".join(json.dumps(item) + "\n" for item in objects)
 
 
-def _table(headers: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
+def _table(headers: tuple[str, ...], rows: Sequence[Sequence[str]]) -> str:
     from stockade.report._table import table_lines
 
     return "".join(line + "\n" for line in table_lines(headers, rows))

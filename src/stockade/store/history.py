@@ -24,7 +24,6 @@ them (durations and medians would need a different date arithmetic on each engin
 from __future__ import annotations
 
 import datetime as dt
-import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -201,11 +200,17 @@ def _mttr_row(group: str, durations: list[dt.timedelta], ages: list[dt.timedelta
         group=group,
         resolved=len(durations),
         mean=sum(durations, dt.timedelta()) / len(durations) if durations else None,
-        median=statistics.median(sorted(durations)) if durations else None,
+        median=_median(durations) if durations else None,
         still_open=len(ages),
         oldest_open=max(ages) if ages else None,
-        median_open=statistics.median(sorted(ages)) if ages else None,
+        median_open=_median(ages) if ages else None,
     )
+
+
+def _median(values: Sequence[dt.timedelta]) -> dt.timedelta:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
 
 # -- trend --------------------------------------------------------------------------------------
@@ -258,7 +263,7 @@ def trend(
     last_end = starts[-1] + step
     with store.engine.connect() as conn:
         cluster_id = _cluster_id(conn, cluster)
-        rows = []
+        rows: Sequence[Any] = []
         if cluster_id is not None:
             query = (
                 select(transitions.c.finding_id, transitions.c.at, transitions.c.change, transitions.c.to_state)
