@@ -58,9 +58,9 @@ def timed(label: str, action: Callable[[], object]) -> None:
 
 def pod(index: int, version: int) -> dict[str, object]:
     privileged = (index + version) % 4 == 0
-    container = {"name": "app", "image": f"registry.example.com/app:{version}"}
+    container: dict[str, object] = {"name": "app", "image": f"registry.example.com/app:{version}"}
     if privileged:
-        container["securityContext"] = {"privileged": True}  # type: ignore[assignment]
+        container["securityContext"] = {"privileged": True}
     return {
         "apiVersion": "v1",
         "kind": "Pod",

@@ -268,10 +268,13 @@ def test_replay_of_a_history_fed_by_scans_alone_uses_the_states_behind_transitio
     store.record_scan(
         "prod", scan_text(PRIVILEGED_POD.replace("privileged: true", "privileged: false"), ["WL-001"]), at(10)
     )
+    fixed = PRIVILEGED_POD.replace("privileged: true", "privileged: false")
+    assert store.record_scan("prod", scan_text(fixed, ["WL-001", "WL-002"]), at(20)).opened == 1
     result = replay(store, "prod", rules("privileged-container"), since=at(-60), until=at(60))
     [found] = result.findings
     assert (found.resource.display, found.first_seen, found.fixed_at) == ("Pod/shop/web", at(0), at(10))
-    assert result.versions_in_window == 2
+    # The WL-002 transition at 20 points at the fixed state again: no new version, no new moment.
+    assert (result.versions_in_window, result.evaluations) == (2, 2)
     # Recorded as well (the watcher does both): one version, not two.
     [resource] = resources_from_yaml(PRIVILEGED_POD)
     assert store.record_objects("prod", [(WEB, resource.raw)], at(0)) == 1

@@ -588,12 +588,19 @@ def replay(
     seen_objects: set[ObjectKey] = set()
     in_window = evaluations = 0
     for moment, batch in _moments(events, since):
+        changed = moment == since  # the window's first moment is always evaluated
         for event in batch:
+            before = current.get(event.key)
             if event.deleted:
+                changed = changed or before is not None
                 current.pop(event.key, None)
-            else:
+            elif before is None or before.state_id != event.state_id:
+                # A state seen again behind a later transition is the same version, not a new one.
                 current[event.key] = _Current(event.state_id, VersionSeen(event.at, event.resource_version))
                 in_window += event.at >= since
+                changed = True
+        if not changed:
+            continue
         live = {
             key: found for key, found in sorted(current.items(), key=_by_key) if resource(found.state_id) is not None
         }
