@@ -1,4 +1,6 @@
-"""History store throughput: record a scan of N findings, record it again, then resolve them all.
+"""History store throughput: record a scan of N findings, record it again, then resolve them all;
+then the history queries: mttr and trend over that history, and replay over a generated timeline
+of object versions (--objects pods, each changed --versions times, a quarter of them privileged).
 
     python benchmarks/bench_store.py                          # 20,000 findings, a temporary SQLite file
     python benchmarks/bench_store.py --findings 50000 --store postgresql://postgres@127.0.0.1/test
@@ -19,10 +21,12 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+import stockade
 from stockade.engine.evaluate import fingerprint
 from stockade.model.finding import Finding, Location, ResourceRef, Severity, Status
 from stockade.model.result import ScanResult
-from stockade.store import FindingStore, store_url
+from stockade.store import FindingStore, ObjectKey, store_url
+from stockade.store.history import mttr, replay, trend
 
 T0 = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
 
@@ -52,7 +56,42 @@ def timed(label: str, action: Callable[[], object]) -> None:
     print(f"| {label} | {time.perf_counter() - start:.2f} |")
 
 
-def run(url: str, count: int) -> None:
+def pod(index: int, version: int) -> dict[str, object]:
+    privileged = (index + version) % 4 == 0
+    container: dict[str, object] = {"name": "app", "image": f"registry.example.com/app:{version}"}
+    if privileged:
+        container["securityContext"] = {"privileged": True}
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": f"app-{index}", "namespace": f"ns-{index % 20}", "resourceVersion": str(version)},
+        "spec": {"containers": [container]},
+    }
+
+
+def run_queries(store: FindingStore, objects: int, versions: int) -> None:
+    end = T0 + dt.timedelta(days=1)
+    timed("mttr by rule", lambda: mttr(store, "bench", by="rule", now=end))
+    timed("mttr by area", lambda: mttr(store, "bench", by="area", now=end))
+    timed("trend, 7 days", lambda: trend(store, "bench", since=T0, until=T0 + dt.timedelta(days=6)))
+
+    def record() -> None:
+        for version in range(versions):
+            at = T0 + dt.timedelta(hours=1 + version)
+            keys = [(ObjectKey("Pod", f"ns-{i % 20}", f"app-{i}"), pod(i, version)) for i in range(objects)]
+            store.record_objects("bench", keys, at)
+
+    timed(f"record_objects, {objects:,} pods x {versions} versions", record)
+    rules = stockade.select(stockade.ScanOptions(rules=["WL-001", "WL-002"]))
+    found: list[int] = []
+    timed(
+        f"replay WL-001,WL-002 ({versions} moments x {objects:,} objects)",
+        lambda: found.append(len(replay(store, "bench", rules, since=T0, until=end).findings)),
+    )
+    print(f"| replay findings | {found[0]:,} |")
+
+
+def run(url: str, count: int, objects: int = 0, versions: int = 0) -> None:
     result = ScanResult(rules=[], findings=findings(count))
     with FindingStore.open(url) as store:
         print(f"| {count:,} findings on {store.engine.dialect.name} | seconds |\n|---|---|")
@@ -61,16 +100,20 @@ def run(url: str, count: int) -> None:
         empty = ScanResult(rules=[])
         timed("empty scan (all resolved)", lambda: store.record_scan("bench", empty, T0 + dt.timedelta(minutes=2)))
         timed("open_findings", lambda: store.open_findings("bench"))
+        if objects and versions:
+            run_queries(store, objects, versions)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--findings", type=int, default=20_000)
     parser.add_argument("--store", help="a store URL (default: a temporary SQLite file)")
+    parser.add_argument("--objects", type=int, default=1_000, help="pods in the replayed timeline (0: no queries)")
+    parser.add_argument("--versions", type=int, default=10, help="versions of each pod")
     args = parser.parse_args()
     if args.store is None:
         with tempfile.TemporaryDirectory() as directory:
-            run(str(Path(directory) / "history.db"), args.findings)
+            run(str(Path(directory) / "history.db"), args.findings, args.objects, args.versions)
         return
     url = store_url(args.store)
     schema = f"stockade_bench_{secrets.token_hex(4)}"
@@ -78,7 +121,8 @@ def main() -> None:
     with admin.connect() as conn:
         conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
     try:
-        run(url.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(False), args.findings)
+        scoped = url.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(False)
+        run(scoped, args.findings, args.objects, args.versions)
     finally:
         with admin.connect() as conn:
             conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import (
+    Boolean,
     Column,
     Date,
     DateTime,
@@ -128,5 +129,27 @@ transitions = Table(
     Column("object_state_id", ForeignKey("object_states.id", ondelete="SET NULL")),
     Index(None, "cluster_id", "at"),
     Index(None, "finding_id", "at"),
+    Index(None, "object_state_id"),
+)
+
+object_versions = Table(
+    "object_versions",
+    metadata,
+    # Every object version a watcher observed, in time order, for replay. A separate timeline
+    # because object_states keeps each content once: an object that goes back to an earlier
+    # content, or is deleted, shows only here.
+    Column("id", Integer, primary_key=True),
+    Column("cluster_id", ForeignKey("clusters.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(NAME), nullable=False),
+    Column("namespace", String(NAME)),
+    Column("name", String(NAME), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("resource_version", String(64)),
+    # True: the object was deleted at ``at``; object_state_id is then its last known state, so
+    # the marker is pruned with that state.
+    Column("deleted", Boolean, nullable=False),
+    Column("object_state_id", ForeignKey("object_states.id", ondelete="CASCADE"), nullable=False),
+    Index(None, "cluster_id", "at"),
+    Index(None, "cluster_id", "name"),
     Index(None, "object_state_id"),
 )

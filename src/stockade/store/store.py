@@ -306,6 +306,18 @@ class FindingStore:
             content = conn.scalar(select(object_states.c.content).where(object_states.c.id == state_id))
         return None if content is None else restore(content)
 
+    # The object-version timeline replay reads (stockade.store.history holds the queries).
+
+    def record_objects(
+        self, cluster: str, versions: Iterable[tuple[ObjectKey, RawObject | None]], at: dt.datetime
+    ) -> int:
+        """Store each object version observed at ``at`` that differs from the object's latest
+        stored one (None: deleted), for :func:`stockade.store.history.replay`; returns how many.
+        See :func:`stockade.store.history.record_objects`."""
+        from stockade.store.history import record_objects
+
+        return record_objects(self, cluster, versions, at)
+
 
 def _summary(moves: Sequence[Move]) -> RecordSummary:
     counts = Counter(move.change for move in moves)
