@@ -26,6 +26,8 @@ class Batch:
     gone: set[str]  # fingerprints no longer found
     objects: dict[ObjectKey, RawObject]  # the objects behind them, as they were
     received: float  # time.monotonic() of the oldest event behind this batch
+    # Every object version observed since the last batch (None: deleted), kept for replay.
+    versions: dict[ObjectKey, RawObject | None] = field(default_factory=dict)
     merged: int = 1  # how many evaluation steps it holds
 
     def absorb(self, later: Batch) -> None:
@@ -35,6 +37,7 @@ class Batch:
         self.gone = (self.gone - later.current.keys()) | later.gone
         self.current.update(later.current)
         self.objects.update(later.objects)
+        self.versions.update(later.versions)
         self.at = later.at
         self.merged += later.merged
 

@@ -39,7 +39,7 @@ from typing import Protocol
 from sqlalchemy.exc import SQLAlchemyError
 
 from stockade.engine.incremental import IncrementalEvaluator
-from stockade.model.finding import Finding, ResourceRef, Status
+from stockade.model.finding import Finding, Status
 from stockade.model.resource import Resource
 from stockade.model.result import ScanResult
 from stockade.sources.cluster_watch import ClusterWatch, Listed, WatchItem, WatchProblem, WatchTiming
@@ -91,6 +91,7 @@ class WatchSettings:
     store_retry_max: float = 15.0
     metrics_interval: float = 2.0
     report_interval: float = 30.0
+    record_objects: bool = True  # keep every observed object version (for history replay)
     timing: WatchTiming = field(default_factory=WatchTiming)
 
 
@@ -149,7 +150,7 @@ class Watcher:
         self._next_metrics = 0.0
         self._next_report = 0.0
         self._reported_findings: list[Finding] | None = None
-        self._refs: dict[str, ResourceRef] = {}  # the object of each finding held, for its resolution
+        self._observed: dict[ObjectKey, RawObject | None] = {}  # versions seen since the last batch
 
     # -- running ---------------------------------------------------------------------------
     def emit(self, item: WatchItem) -> None:
@@ -247,12 +248,15 @@ class Watcher:
             group, kind, namespace, name = identity
             key = ObjectKey(kind, namespace, name)
             self._deleted[key] = self._objects.pop(key, {})
+            self._observed[key] = None
             self.evaluator.delete(group, kind, namespace, name)
         self._held[feed] = now
 
     def _put(self, held: dict[Identity, str], resource: Resource) -> None:
         held[_identity(resource)] = _version(resource)
-        self._objects[ObjectKey(resource.kind, resource.namespace, resource.name)] = resource.raw
+        key = ObjectKey(resource.kind, resource.namespace, resource.name)
+        self._objects[key] = resource.raw
+        self._observed[key] = resource.raw
         self.evaluator.upsert(resource)
 
     def _remove(self, held: dict[Identity, str], resource: Resource) -> None:
@@ -260,6 +264,7 @@ class Watcher:
         key = ObjectKey(resource.kind, resource.namespace, resource.name)
         self._objects.pop(key, None)
         self._deleted[key] = resource.raw
+        self._observed[key] = None
         self.evaluator.delete(resource.group, resource.kind, resource.namespace, resource.name)
 
     def _count(self, kind: str, event_type: str, count: int = 1) -> None:
@@ -269,13 +274,9 @@ class Watcher:
     # -- judging ---------------------------------------------------------------------------
     def _judge(self) -> None:
         delta = self.evaluator.flush()
-        if not delta.changed and not delta.removed:
+        if not delta and not (self.settings.record_objects and self._observed):
             return
-        keys = {ObjectKey.of(f.resource) for f in delta.changed.values()}
-        keys |= {ObjectKey.of(self._refs[fp]) for fp in delta.removed if fp in self._refs}
-        for fingerprint in delta.removed:
-            self._refs.pop(fingerprint, None)
-        self._refs.update((fp, f.resource) for fp, f in delta.changed.items())
+        keys = {ObjectKey.of(ref) for ref in delta.objects}
         self._pending.add(
             Batch(
                 at=self.clock(),
@@ -283,9 +284,14 @@ class Watcher:
                 gone=set(delta.removed),
                 objects=objects_for(keys, self._objects, self._deleted),
                 received=self._oldest_unjudged or time.monotonic(),
+                versions=self._take_observed(),
             )
         )
         self._oldest_unjudged = None
+
+    def _take_observed(self) -> dict[ObjectKey, RawObject | None]:
+        observed, self._observed = self._observed, {}
+        return observed if self.settings.record_objects else {}
 
     def _reconcile(self) -> bool:
         """Record every finding held now, and resolve what the store holds that is gone (see the
@@ -293,7 +299,6 @@ class Watcher:
         could not be read (the next step tries again)."""
         self.evaluator.flush(force=True)
         now = {f.fingerprint: f for f in self.evaluator.findings()}
-        self._refs = {fp: f.resource for fp, f in now.items()}
         covered = {kind for kind, feeds in self._kinds_read().items() if feeds}
         try:
             stored = self.store.open_findings(self.settings.cluster, include_excepted=True)
@@ -310,8 +315,11 @@ class Watcher:
                 gone=gone,
                 objects=objects_for(keys, self._objects),
                 received=self._oldest_unjudged or time.monotonic(),
+                # Every object as it is now: the base replay starts from (unchanged ones are skipped).
+                versions=dict(self._objects) if self.settings.record_objects else {},
             )
         )
+        self._observed = {}
         self._oldest_unjudged = None
         self.status.reconciles += 1
         self._reconcile_due = False
@@ -336,13 +344,18 @@ class Watcher:
                 return  # fencing: leadership can end between two batches
             batch = self._pending.batches[0]
             try:
-                recorded = self.store.record_changes(
-                    self.settings.cluster,
-                    batch.at,
-                    list(batch.current.values()),
-                    batch.gone,
-                    object_versions=batch.objects,
-                )
+                if batch.current or batch.gone:
+                    recorded = self.store.record_changes(
+                        self.settings.cluster,
+                        batch.at,
+                        list(batch.current.values()),
+                        batch.gone,
+                        object_versions=batch.objects,
+                    )
+                    self._stored(batch, recorded.transitions)
+                    batch.current, batch.gone = {}, set()  # a retry of the versions alone
+                if batch.versions:
+                    self.store.record_objects(self.settings.cluster, batch.versions.items(), batch.at)
             except (StoreError, SQLAlchemyError) as error:
                 self._store_down(error)
                 return
@@ -354,15 +367,6 @@ class Watcher:
                     1 + len(self._pending),
                 )
             self.status.store_ok, self._store_failures = True, 0
-            self._deleted = {k: v for k, v in self._deleted.items() if k not in batch.objects}
-            self.status.written += len(recorded.transitions)
-            lag = time.monotonic() - batch.received
-            if self.observer is not None:
-                self.observer.transitions_written(recorded.transitions, lag)
-            if recorded.transitions:
-                events = [self._event(w, batch.at) for w in recorded.transitions]
-                for sink in self.sinks:
-                    sink.send(events)
         if self._pending.collapsed > self.status.collapsed:
             log.warning(
                 "the store was away long enough that %d evaluation step(s) were merged: their"
@@ -370,6 +374,18 @@ class Watcher:
                 self._pending.collapsed - self.status.collapsed,
             )
             self.status.collapsed = self._pending.collapsed
+
+    def _stored(self, batch: Batch, written: list[Written]) -> None:
+        """The batch's transitions are committed: count them and tell the sinks (once: a retried
+        batch records nothing twice, so it tells nothing twice)."""
+        self._deleted = {k: v for k, v in self._deleted.items() if k not in batch.objects}
+        self.status.written += len(written)
+        if self.observer is not None:
+            self.observer.transitions_written(written, time.monotonic() - batch.received)
+        if written:
+            events = [self._event(w, batch.at) for w in written]
+            for sink in self.sinks:
+                sink.send(events)
 
     def _store_down(self, error: Exception) -> None:
         if self.status.store_ok:
