@@ -160,7 +160,25 @@ def _workloads() -> list[list[dict[str, Any]]]:
         }
         for v in (2, 1)
     ]
-    return [deployment, replicaset, pod, lone, web, cronjob, job]
+    legacy = [
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": _meta("legacy", "default", labels={"app": "legacy"}),
+            "spec": {"template": {"metadata": {"labels": {"app": "legacy"}}, "spec": _pod_spec(v)}},
+        }
+        for v in (2, 0)
+    ]
+    legacy_set = [
+        {
+            "apiVersion": "apps/v1",
+            "kind": "ReplicaSet",
+            "metadata": _meta("legacy-1", "default", **owner),
+            "spec": {"template": {"metadata": {"labels": {"app": "legacy"}}, "spec": _pod_spec(2)}},
+        }
+        for owner in (_owned("Deployment", "legacy", "apps/v1"), {})
+    ]
+    return [deployment, replicaset, pod, lone, web, cronjob, job, legacy, legacy_set]
 
 
 def _namespaces() -> list[list[dict[str, Any]]]:
