@@ -8,7 +8,6 @@ from enum import StrEnum
 
 from stockade.model.finding import Area, Severity, Stage
 
-
 # In ``RuleSpec.reads``: the rule reads objects of every kind (the namespaces in use, every pod
 # template, whose presence depends on owners of any kind), so any change can alter its result.
 READS_ANY = "*"
