@@ -129,7 +129,9 @@ def main() -> int:
     print(f"| initial evaluation (reset + forced flush, {len(first.changed):,} findings) | {initial:.2f} s |")
     print(f"| flush of {args.batch} single-object updates, p50 | {p50 * 1000:.1f} ms |")
     print(f"| flush of {args.batch} single-object updates, p99 | {p99 * 1000:.1f} ms |")
-    print(f"| debounced recompute of the context rules, median of {len(recomputes)} | {statistics.median(recomputes):.2f} s |")
+    print(
+        f"| debounced recompute of the context rules, median of {len(recomputes)} | {statistics.median(recomputes):.2f} s |"
+    )
     print(f"| debounced recompute, worst | {max(recomputes):.2f} s |")
     print(f"| for comparison: fresh evaluate() of the final objects | {fresh_seconds:.2f} s |")
     print(f"\nfinal findings equal a fresh evaluation: {'yes' if same else 'NO'}")

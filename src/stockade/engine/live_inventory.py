@@ -59,7 +59,8 @@ class LiveInventory(Inventory):
         identity = identity_of(resource)
         old = self._objects.get(identity)
         if old is not None:
-            self._unplace(identity, old)
+            # Out of the dependents index now; the name and namespace buckets keep its place.
+            self._unplace(identity, old, keep_order=resource.kind != CRD_KIND)
         self._objects[identity] = resource
         self._of_kind.setdefault(resource.kind, {})[identity] = resource
         self._kind_views.pop(resource.kind, None)
@@ -98,12 +99,16 @@ class LiveInventory(Inventory):
         for owner in _controllers(resource):
             self._dependents.setdefault((owner[0], namespace, owner[1]), set()).add(identity)
 
-    def _unplace(self, identity: Identity, resource: Resource) -> None:
+    def _unplace(self, identity: Identity, resource: Resource, *, keep_order: bool = False) -> None:
+        """Take the object out of the indexes; ``keep_order``: leave its place in the name and
+        namespace buckets for the replacement (``_place`` writes it there, as a fresh Inventory
+        of the objects in the same order would list it)."""
         key = self._placed.pop(identity, None)
         if key is None:
             return
-        _discard(self._names, key, identity)
-        _discard(self._spaces, key[1], identity)
+        if not keep_order:
+            _discard(self._names, key, identity)
+            _discard(self._spaces, key[1], identity)
         for owner in _controllers(resource):
             owner_key = (owner[0], key[1], owner[1])
             dependents = self._dependents.get(owner_key)
