@@ -86,7 +86,12 @@ def fingerprint(rule_id: str, ref: ResourceRef, container: str | None, path: str
     return hashlib.sha256(key.encode()).hexdigest()[:20]
 
 
-class _Evaluator:
+class Judge:
+    """Runs rules and turns what they yield into findings (fingerprints, waivers, severities,
+    limits, errors): the one implementation behind a full scan (:func:`evaluate`) and incremental
+    evaluation (:mod:`stockade.engine.incremental`), which points ``result`` at a fresh
+    ``ScanResult`` to collect what one object or one rule gives."""
+
     def __init__(
         self,
         inventory: Inventory,
@@ -125,6 +130,10 @@ class _Evaluator:
         self._overflows: dict[tuple[str, int], _Overflow] = {}
         self._per_rule: dict[str, int] = {}
         self._rule_overflows: dict[str, _RuleOverflow] = {}
+
+    def forget_objects(self) -> None:
+        """Drop the references kept per object (keyed by ``id``, which a freed object gives up)."""
+        self._refs.clear()
 
     def ref(self, resource: Resource) -> ResourceRef:
         key = id(resource)
@@ -276,9 +285,10 @@ class _Evaluator:
                     waiver=waiver,
                 )
             )
-            self.result.notices.append(
+            self.notice(
+                rule.id,
                 f"{ref.display}: {rule.id} found {limit + over.count:,} problems; the first {limit} are listed,"
-                f" {over.count:,} more are summarised in one finding"
+                f" {over.count:,} more are summarised in one finding",
             )
         self._overflows.clear()
         self._listed.clear()
@@ -325,9 +335,10 @@ class _Evaluator:
             if annotated is None or rule.id not in annotated.rules:
                 continue
             if annotated.reason is None:
-                self.result.notices.append(
+                self.notice(
+                    rule.id,
                     f"{ref.display}: stockade.io/ignore names {rule.id} but has no stockade.io/ignore-reason;"
-                    " the finding stays open"
+                    " the finding stays open",
                 )
                 break
             return Status.EXCEPTED, Waiver("annotation", annotated.reason), message
@@ -338,6 +349,10 @@ class _Evaluator:
         if waiver.expired:
             return Status.FAIL, waiver, f"{message} (exception {entry.source} expired on {waiver.expires})"
         return Status.EXCEPTED, waiver, message
+
+    def notice(self, rule_id: str, text: str) -> None:
+        """Something the reader should know about ``rule_id``'s findings."""
+        self.result.notices.append(text)
 
     def error(self, rule: Rule, resource: Resource | None, message: str, container: str | None = None) -> None:
         """A rule that could not be evaluated: an ``error`` finding (on the object when there is
@@ -411,10 +426,14 @@ class _Evaluator:
         self._unplaced.clear()
 
     def run_pod(self, pod: PodTemplate, pod_rules: Sequence[Rule], container_rules: Sequence[Rule]) -> None:
-        annotations = pod.annotations
-        ctx = self.ctx
         if pod.view.not_checked:
             self.result.errors.append(self.not_checked_problem(pod))
+        self.judge_pod(pod, pod_rules, container_rules)
+
+    def judge_pod(self, pod: PodTemplate, pod_rules: Sequence[Rule], container_rules: Sequence[Rule]) -> None:
+        """Run the pod and container rules on one pod template."""
+        annotations = pod.annotations
+        ctx = self.ctx
         for rule in pod_rules:
             if rule.id not in self.result.skipped_rules:
                 pod_check = cast(PodCheck, rule.check)
@@ -455,19 +474,25 @@ class _Evaluator:
 
     def shape_problems(self) -> Iterator[InputProblem]:
         """Pods whose containers no rule can see because a value on the way has the wrong type."""
-        paths = self.inventory.template_paths
         for resource in self.inventory.resources:
-            for problem in pod_shape_problems(resource, paths):
-                shown = repr(problem.value)
-                shown = shown if len(shown) <= 40 else shown[:37] + "..."
-                yield InputProblem(
-                    resource.origin.file,
-                    f"{format_path(problem.path)} must be {problem.expected}, not {shown};"
-                    " no rule checks what it holds",
-                    self.line(resource.origin, problem.path),
-                    object=resource.display,
-                    kind="parse",
-                )
+            yield from self.shape_problems_of(resource)
+
+    def shape_problems_of(self, resource: Resource) -> Iterator[InputProblem]:
+        for problem in pod_shape_problems(resource, self.inventory.template_paths):
+            shown = repr(problem.value)
+            shown = shown if len(shown) <= 40 else shown[:37] + "..."
+            yield InputProblem(
+                resource.origin.file,
+                f"{format_path(problem.path)} must be {problem.expected}, not {shown}; no rule checks what it holds",
+                self.line(resource.origin, problem.path),
+                object=resource.display,
+                kind="parse",
+            )
+
+    def judge_object(self, rule: Rule, resource: Resource) -> None:
+        """Run one object rule on one object of its kinds."""
+        if rule.id not in self.result.skipped_rules:
+            self.call(rule, resource, None, None, partial(cast(ObjectCheck, rule.check), self.ctx, resource))
 
     def call(
         self,
@@ -578,7 +603,7 @@ def evaluate(
     counted into one summary finding per rule and a notice. ``severity_overrides``: rule id →
     the severity its findings get (the project's own ranking)."""
     aliases = rule_aliases if rule_aliases is not None else {r.id: r.id for r in rules} | {r.name: r.id for r in rules}
-    evaluator = _Evaluator(
+    evaluator = Judge(
         inventory,
         rules,
         config or RuleConfig(),
@@ -592,14 +617,10 @@ def evaluate(
         severity_overrides,
     )
     result = evaluator.run()
-    result.findings.sort(
-        key=lambda f: (
-            -f.severity.rank,
-            f.rule_id,
-            f.resource.namespace or "",
-            f.resource.kind,
-            f.resource.name,
-            f.path,
-        )
-    )
+    result.findings.sort(key=finding_order)
     return result
+
+
+def finding_order(f: Finding) -> tuple[int, str, str, str, str, str]:
+    """How a scan's findings are listed: worst first, then by rule and object."""
+    return (-f.severity.rank, f.rule_id, f.resource.namespace or "", f.resource.kind, f.resource.name, f.path)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
 from functools import cached_property
 
 from stockade.model.kinds import (
@@ -34,13 +34,18 @@ class Inventory:
         resources: Iterable[Resource],
         template_paths: Mapping[tuple[str, str], tuple[str, ...]] = DEFAULT_EXTRA_TEMPLATE_PATHS,
     ) -> None:
-        self.resources: tuple[Resource, ...] = tuple(resources)
+        self._resources: tuple[Resource, ...] = tuple(resources)
         self.template_paths = template_paths
         by_kind: dict[str, list[Resource]] = defaultdict(list)
-        for resource in self.resources:
+        for resource in self._resources:
             by_kind[resource.kind].append(resource)
         self._by_kind: dict[str, tuple[Resource, ...]] = {k: tuple(v) for k, v in by_kind.items()}
         self._scopes: dict[tuple[str, str], bool | None] = {}
+
+    @property
+    def resources(self) -> tuple[Resource, ...]:
+        """Every object, in load order."""
+        return self._resources
 
     def __len__(self) -> int:
         return len(self.resources)
@@ -201,7 +206,7 @@ class Inventory:
             found.extend(find_unchecked_containers(resource))
         return tuple(found)
 
-    def _owner_present(self, resource: Resource, present: set[tuple[str, str | None, str]]) -> bool:
+    def _owner_present(self, resource: Resource, present: Container[tuple[str, str | None, str]]) -> bool:
         owners = resource.metadata.get("ownerReferences")
         if not isinstance(owners, list):
             return False

@@ -8,6 +8,10 @@ from enum import StrEnum
 
 from stockade.model.finding import Area, Severity, Stage
 
+# In ``RuleSpec.reads``: the rule reads objects of every kind (the namespaces in use, every pod
+# template, whose presence depends on owners of any kind), so any change can alter its result.
+READS_ANY = "*"
+
 
 class Scope(StrEnum):
     """What a rule is called with: a container, a pod template, an object, or the whole inventory."""
@@ -50,6 +54,15 @@ class RuleSpec:
     default: bool = True
     since: str = "0.1.0"  # the release that introduced the id; an id never changes meaning
     deprecated: str | None = None  # why, and what replaces it; a deprecated rule runs only when named
+    # The kinds the rule reads from the inventory besides the object it judges (for an inventory
+    # rule: every kind it reads; READS_ANY: all of them). CustomResourceDefinitions are read by
+    # every rule (they decide which namespace an object is in) and are not listed. Incremental
+    # evaluation re-runs the rule when an object of one of these kinds changes; a test checks that
+    # a rule reads nothing it does not declare.
+    reads: frozenset[str] = frozenset()
+    # Whether the rule asks if the controller named in the judged object's ownerReferences is
+    # present (NS-001 leaves out objects a controller in the scan creates).
+    reads_owner: bool = False
 
     @property
     def family(self) -> str:

@@ -26,9 +26,12 @@ class Analyses:
 
     __slots__ = ("_built", "_checks", "_inventory", "_pss")
 
-    def __init__(self, inventory: Inventory) -> None:
+    def __init__(self, inventory: Inventory, built: dict[Callable[[Inventory], object], object] | None = None) -> None:
         self._inventory = inventory
-        self._built: dict[Callable[[Inventory], object], object] = {}
+        # ``built`` may be handed over to keep the inventory-wide analyses of an earlier context
+        # (incremental evaluation does, until an input of theirs changes); the per-pod caches
+        # below always start empty.
+        self._built: dict[Callable[[Inventory], object], object] = {} if built is None else built
         # (id of the pod spec, level, minor) → (the spec, its result). Holding the spec keeps its id
         # from being reused while the entry lives; the identity check covers templates built elsewhere.
         self._pss: dict[tuple[int, str, int], tuple[object, PssResult]] = {}

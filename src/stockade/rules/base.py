@@ -8,6 +8,12 @@ A rule is a pure, typed function. The decorator says what it is called with:
 - ``@inventory_rule``: ``(ctx)`` once, yielding :class:`Outcome` values (a target and its
   violations) so that passes are counted too.
 
+``reads=`` names the kinds a rule reads from ``ctx.inventory`` (directly or through
+``ctx.analyses``) besides the object it judges; an inventory rule names every kind it reads
+(``READS_ANY`` when it reads them all; none said means READS_ANY). ``reads_owner=True``: the rule
+asks whether the judged object's controller is present. Incremental evaluation re-runs a rule on
+that basis, and a test checks that no rule reads more than it declares.
+
 Per-object rules yield :class:`Violation` values; none means pass. A rule raises
 :class:`RuleNotApplicable` when the whole rule cannot apply (e.g. no registry allow-list configured):
 it is then ``skipped`` with the reason, never silently green. A rule that raises anything else, or
@@ -25,6 +31,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final, TypedDict, TypeVar, Unpack
 
 from stockade.model.finding import Area, Severity, Stage
+from stockade.model.rule import READS_ANY as READS_ANY  # re-exported: rules declare what they read
 from stockade.model.rule import RuleDoc, RuleSpec
 from stockade.model.rule import Scope as Scope  # re-exported: rules name their scope through the decorators
 
@@ -181,6 +188,8 @@ class RuleMeta(TypedDict, total=False):
     default: bool
     since: str
     deprecated: str | None
+    reads: Iterable[str]
+    reads_owner: bool
 
 
 _REQUIRED: Final = ("id", "name", "title", "severity", "area", "stage", "remediation")
@@ -207,6 +216,11 @@ def make_rule(
         raise ValueError(f"{rule_id}: titles say what is wrong, not 'Ensure…'")
     if scope is Scope.OBJECT and not kinds:
         raise ValueError(f"{rule_id}: object rules name their kinds")
+    reads = frozenset(meta.get("reads", ()))
+    if any(not isinstance(kind, str) or not kind for kind in reads):
+        raise ValueError(f"{rule_id}: reads names kinds")
+    if scope is Scope.INVENTORY and not reads:
+        reads = frozenset({READS_ANY})  # an inventory rule that says nothing may read anything
     frameworks = {key: tuple(ids) for key, ids in (meta.get("frameworks") or {}).items()}
     for key, ids in frameworks.items():
         if not ids or any(not isinstance(i, str) or not i for i in ids):
@@ -227,6 +241,8 @@ def make_rule(
         default=meta.get("default", True),
         since=meta.get("since", "0.1.0"),
         deprecated=meta.get("deprecated"),
+        reads=reads,
+        reads_owner=meta.get("reads_owner", False),
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from stockade.rules.base import AREAS, Rule
+from stockade.rules.base import AREAS, READS_ANY, Rule
 
 
 def framework_line(rule: Rule) -> str:
@@ -24,6 +24,7 @@ def rule_markdown(rule: Rule) -> str:
         f"| Area | {AREAS[rule.area]} |",
         f"| Stage | {rule.stage.value} |",
         f"| Applies to | {_applies_to(rule)} |",
+        *([f"| Reads | {_reads(rule)} |"] if rule.reads or rule.reads_owner else []),
         f"| Runs by default | {_default_line(rule)} |",
         f"| Frameworks | {framework_line(rule)} |",
         "",
@@ -67,6 +68,16 @@ def _default_line(rule: Rule) -> str:
     if rule.default:
         return "yes"
     return f"no: select it with `--rules {rule.id}`, `--rules {rule.family}` or a framework it maps to"
+
+
+def _reads(rule: Rule) -> str:
+    """What else in the scan the rule reads (a change there can change its findings)."""
+    parts = sorted(rule.reads - {READS_ANY})
+    if rule.reads_owner:
+        parts.append("the controller named in the object's ownerReferences")
+    if READS_ANY in rule.reads:
+        parts.append("every pod template and namespace in use")
+    return ", ".join(parts)
 
 
 def _applies_to(rule: Rule) -> str:

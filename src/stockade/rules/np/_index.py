@@ -17,6 +17,8 @@ from stockade.rules._pod import mapping
 POLICY_KINDS = ("NetworkPolicy", "CiliumNetworkPolicy")
 # Kinds whose policies select pods in every namespace.
 CLUSTER_POLICY_KINDS = ("CiliumClusterwideNetworkPolicy", "GlobalNetworkPolicy")
+# What the policy index reads.
+POLICY_READS = frozenset((*POLICY_KINDS, *CLUSTER_POLICY_KINDS))
 # Cilium gives every endpoint its pod's namespace as this label, so a cluster-wide selector can
 # name namespaces through it.
 CILIUM_NAMESPACE_LABEL = "io.kubernetes.pod.namespace"
@@ -33,7 +35,6 @@ class PolicyIndex:
     policies: Mapping[str, int]  # policies per namespace, whether Stockade can evaluate them or not
     selectors: Mapping[str, tuple[LabelSelector, ...]]  # policies Stockade can evaluate per pod
     unevaluated: Mapping[str, int]  # policies whose selector syntax Stockade does not read (Calico)
-    workloads: Mapping[str, int]  # pod templates per namespace
     # Cluster-wide policies: selectors matched against a pod's labels plus the Cilium namespace
     # label, and how many cluster-wide policies Stockade cannot evaluate.
     cluster_selectors: tuple[LabelSelector, ...] = ()
@@ -141,17 +142,22 @@ def policy_index(inventory: Inventory) -> PolicyIndex:
             cluster_unevaluated += 1
         else:
             cluster_selectors.extend(parsed)
-    workloads: Counter[str] = Counter()
-    for pod in inventory.pod_templates:
-        namespace = inventory.effective_namespace(pod.carrier)
-        if namespace is not None:
-            workloads[namespace] += 1
     return PolicyIndex(
         frozenset(policies),
         dict(policies),
         {ns: tuple(items) for ns, items in selectors.items()},
         dict(unevaluated),
-        dict(workloads),
         tuple(cluster_selectors),
         cluster_unevaluated,
     )
+
+
+def workloads_by_namespace(inventory: Inventory) -> Mapping[str, int]:
+    """Pod templates per namespace. Kept apart from the policy index, which reads policies only:
+    a rule that needs the policies is not re-judged on every pod change (incremental evaluation)."""
+    workloads: Counter[str] = Counter()
+    for pod in inventory.pod_templates:
+        namespace = inventory.effective_namespace(pod.carrier)
+        if namespace is not None:
+            workloads[namespace] += 1
+    return dict(workloads)

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from stockade.model.finding import Area, Severity, Stage
 from stockade.model.inventory import Inventory
 from stockade.model.resource import Resource, resource_from_raw
-from stockade.rules.base import Outcome, RuleContext, Violation, inventory_rule
-from stockade.rules.np._index import policy_index
+from stockade.rules.base import READS_ANY, Outcome, RuleContext, Violation, inventory_rule
+from stockade.rules.np._index import POLICY_READS, policy_index, workloads_by_namespace
 from stockade.rules.np._messages import apply_command, plural
 
 # Namespaces Kubernetes creates for Leases and public cluster info; no pods run there.
@@ -41,6 +41,7 @@ def _default_deny(namespace: str) -> str:
 
 @inventory_rule(
     id="NP-001",
+    reads=POLICY_READS | {"Namespace", READS_ANY},
     name="namespace-without-network-policy",
     title="Namespace has no NetworkPolicy",
     severity=Severity.MEDIUM,
@@ -129,8 +130,9 @@ def namespace_without_network_policy(ctx: RuleContext) -> Iterator[Outcome]:
     """
     inventory = ctx.inventory
     index = ctx.analyses.get(policy_index)
+    counts = ctx.analyses.get(workloads_by_namespace)
     for namespace in sorted(inventory.namespaces):
-        workloads = index.workloads.get(namespace, 0)
+        workloads = counts.get(namespace, 0)
         if not namespace or (namespace in PODLESS_SYSTEM_NAMESPACES and not workloads):
             continue
         target = _namespace_target(inventory, namespace)

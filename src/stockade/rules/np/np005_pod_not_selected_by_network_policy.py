@@ -8,7 +8,7 @@ from stockade.model.finding import Area, Severity, Stage
 from stockade.model.podspec import PodTemplate
 from stockade.rules._pod import mapping
 from stockade.rules.base import RuleContext, Violation, pod_rule
-from stockade.rules.np._index import policy_index
+from stockade.rules.np._index import POLICY_READS, policy_index
 from stockade.rules.np._messages import apply_command, plural
 
 
@@ -35,6 +35,7 @@ def _policy_for(pod: PodTemplate, namespace: str) -> str:
 
 @pod_rule(
     id="NP-005",
+    reads=POLICY_READS,
     name="pod-not-selected-by-network-policy",
     title="Pod is not selected by any NetworkPolicy",
     severity=Severity.MEDIUM,

@@ -82,6 +82,7 @@ def _owner_in_scan(inventory: Inventory, resource: Resource, namespace: str) -> 
 
 @object_rule(
     id="NS-001",
+    reads_owner=True,
     name="default-namespace",
     title="Object lives in the default namespace",
     severity=Severity.LOW,

@@ -13,6 +13,7 @@ from stockade.rules.pss._namespaces import policies
 
 @pod_rule(
     id="PSS-022",
+    reads={"Namespace"},
     name="pss-workload-rejected-by-namespace",
     title="Workload would be rejected by its namespace's Pod Security level",
     severity=Severity.HIGH,

@@ -8,11 +8,12 @@ from collections.abc import Iterator
 from stockade.model.finding import Area, Severity, Stage
 from stockade.rules.base import Outcome, RuleContext, Violation, inventory_rule
 from stockade.rules.rb._messages import some
-from stockade.rules.rb._scan import rbac_scan
+from stockade.rules.rb._scan import RBAC_READS, rbac_scan
 
 
 @inventory_rule(
     id="RB-001",
+    reads=RBAC_READS,
     name="cluster-admin-binding",
     title="Binding grants cluster-admin",
     severity=Severity.CRITICAL,

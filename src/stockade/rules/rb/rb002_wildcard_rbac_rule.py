@@ -8,11 +8,12 @@ from stockade.model.finding import Area, Severity, Stage
 from stockade.rbac.danger import Danger
 from stockade.rules.base import Outcome, RuleContext, inventory_rule
 from stockade.rules.rb._outcomes import danger_outcomes
-from stockade.rules.rb._scan import rbac_scan
+from stockade.rules.rb._scan import REVIEW_READS, rbac_scan
 
 
 @inventory_rule(
     id="RB-002",
+    reads=REVIEW_READS,
     name="wildcard-rbac-rule",
     title="Role rule uses a wildcard for verbs or resources",
     severity=Severity.HIGH,

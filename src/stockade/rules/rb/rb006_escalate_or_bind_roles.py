@@ -10,7 +10,7 @@ from stockade.rbac.exposure import Exposure
 from stockade.rbac.model import ObjectRef
 from stockade.rules.base import Outcome, RuleContext, inventory_rule
 from stockade.rules.rb._outcomes import danger_outcomes
-from stockade.rules.rb._scan import RbacScan, rbac_scan
+from stockade.rules.rb._scan import REVIEW_READS, RbacScan, rbac_scan
 
 
 def _bind_rate(scan: RbacScan, exposure: Exposure) -> Severity:
@@ -28,6 +28,7 @@ def _bind_rate(scan: RbacScan, exposure: Exposure) -> Severity:
 
 @inventory_rule(
     id="RB-006",
+    reads=REVIEW_READS,
     name="escalate-or-bind-roles",
     title="Subjects can escalate or bind roles beyond their own permissions",
     severity=Severity.CRITICAL,

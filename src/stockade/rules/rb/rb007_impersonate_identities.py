@@ -10,7 +10,7 @@ from stockade.rbac.exposure import Exposure
 from stockade.rbac.model import MASTERS_GROUP
 from stockade.rules.base import Outcome, RuleContext, inventory_rule
 from stockade.rules.rb._outcomes import danger_outcomes
-from stockade.rules.rb._scan import RbacScan, rbac_scan
+from stockade.rules.rb._scan import REVIEW_READS, RbacScan, rbac_scan
 
 
 def _impersonate_rate(scan: RbacScan, exposure: Exposure) -> Severity:
@@ -45,6 +45,7 @@ def _impersonate_rate(scan: RbacScan, exposure: Exposure) -> Severity:
 
 @inventory_rule(
     id="RB-007",
+    reads=REVIEW_READS,
     name="impersonate-identities",
     title="Subjects can impersonate other identities",
     severity=Severity.CRITICAL,

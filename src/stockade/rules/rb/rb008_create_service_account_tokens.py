@@ -9,7 +9,7 @@ from stockade.rbac.danger import Danger
 from stockade.rbac.exposure import Exposure
 from stockade.rules.base import Outcome, RuleContext, inventory_rule
 from stockade.rules.rb._outcomes import danger_outcomes
-from stockade.rules.rb._scan import RbacScan, rbac_scan
+from stockade.rules.rb._scan import REVIEW_READS, RbacScan, rbac_scan
 
 
 def _token_rate(scan: RbacScan, exposure: Exposure) -> Severity:
@@ -27,6 +27,7 @@ def _token_rate(scan: RbacScan, exposure: Exposure) -> Severity:
 
 @inventory_rule(
     id="RB-008",
+    reads=REVIEW_READS,
     name="create-service-account-tokens",
     title="Subjects can mint ServiceAccount tokens",
     severity=Severity.CRITICAL,

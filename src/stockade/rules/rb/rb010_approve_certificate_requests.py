@@ -10,7 +10,7 @@ from stockade.rbac.exposure import Exposure
 from stockade.rbac.model import Request
 from stockade.rules.base import Outcome, RuleContext, inventory_rule
 from stockade.rules.rb._outcomes import danger_outcomes
-from stockade.rules.rb._scan import RbacScan, rbac_scan
+from stockade.rules.rb._scan import RBAC_READS, RbacScan, rbac_scan
 
 CSR_GROUP = "certificates.k8s.io"
 CLIENT_SIGNERS = ("kubernetes.io/kube-apiserver-client", "kubernetes.io/*")
@@ -38,6 +38,7 @@ def _csr_rate(scan: RbacScan, exposure: Exposure) -> Severity:
 
 @inventory_rule(
     id="RB-010",
+    reads=RBAC_READS,
     name="approve-certificate-requests",
     title="Subjects can approve certificate signing requests",
     severity=Severity.CRITICAL,

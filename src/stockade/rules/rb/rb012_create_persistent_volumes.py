@@ -8,11 +8,12 @@ from stockade.model.finding import Area, Severity, Stage
 from stockade.rbac.danger import Danger
 from stockade.rules.base import Outcome, RuleContext, inventory_rule
 from stockade.rules.rb._outcomes import danger_outcomes
-from stockade.rules.rb._scan import rbac_scan
+from stockade.rules.rb._scan import RBAC_READS, rbac_scan
 
 
 @inventory_rule(
     id="RB-012",
+    reads=RBAC_READS,
     name="create-persistent-volumes",
     title="Subjects can create PersistentVolumes",
     severity=Severity.HIGH,

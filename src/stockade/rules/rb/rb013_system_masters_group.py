@@ -10,7 +10,7 @@ from stockade.model.finding import Area, Severity, Stage
 from stockade.rbac.model import MASTERS_GROUP, Subject
 from stockade.rules.base import Outcome, RuleContext, Violation, inventory_rule
 from stockade.rules.rb._messages import some, subject_path
-from stockade.rules.rb._scan import rbac_scan
+from stockade.rules.rb._scan import RBAC_READS, rbac_scan
 
 
 def _mapped_to_masters(raw: object) -> list[str]:
@@ -33,6 +33,7 @@ def _mapped_to_masters(raw: object) -> list[str]:
 
 @inventory_rule(
     id="RB-013",
+    reads=RBAC_READS | {"ConfigMap"},
     name="system-masters-group",
     title="Identities are placed in or bound to system:masters",
     severity=Severity.CRITICAL,

@@ -14,7 +14,7 @@ from stockade.rbac.model import (
 )
 from stockade.rules.base import Outcome, RuleContext, Violation, inventory_rule
 from stockade.rules.rb._messages import subject_path, summaries
-from stockade.rules.rb._scan import rbac_scan
+from stockade.rules.rb._scan import RBAC_READS, rbac_scan
 
 # Who a catch-all subject is, and how bad granting it a harmless role is.
 _EVERYONE: Mapping[Subject, tuple[str, Severity]] = {
@@ -30,6 +30,7 @@ _EVERYONE: Mapping[Subject, tuple[str, Severity]] = {
 
 @inventory_rule(
     id="RB-014",
+    reads=RBAC_READS,
     name="grant-to-all-users",
     title="Binding grants permissions to anonymous or all users",
     severity=Severity.CRITICAL,

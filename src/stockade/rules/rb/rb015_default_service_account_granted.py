@@ -8,7 +8,7 @@ from stockade.model.finding import Area, Severity, Stage
 from stockade.rbac.model import SERVICE_ACCOUNT_USER_PREFIX, SERVICE_ACCOUNTS_GROUP, Subject
 from stockade.rules.base import Outcome, RuleContext, Violation, inventory_rule
 from stockade.rules.rb._messages import subject_path, summaries
-from stockade.rules.rb._scan import rbac_scan
+from stockade.rules.rb._scan import RBAC_READS, rbac_scan
 
 
 def _default_account_user(subject: Subject) -> str | None:
@@ -21,6 +21,7 @@ def _default_account_user(subject: Subject) -> str | None:
 
 @inventory_rule(
     id="RB-015",
+    reads=RBAC_READS,
     name="default-service-account-granted",
     title="Binding grants permissions to a namespace's default ServiceAccount",
     severity=Severity.MEDIUM,

@@ -9,11 +9,12 @@ from stockade.rbac.model import Subject
 from stockade.rbac.review import Route
 from stockade.rules.base import Outcome, Path, RuleContext, Violation, inventory_rule
 from stockade.rules.rb._messages import subject_path
-from stockade.rules.rb._scan import rbac_scan
+from stockade.rules.rb._scan import REVIEW_READS, rbac_scan
 
 
 @inventory_rule(
     id="RB-017",
+    reads=REVIEW_READS | {"ServiceAccount"},
     name="cluster-admin-equivalent-service-account",
     title="ServiceAccount is cluster-admin-equivalent",
     severity=Severity.CRITICAL,

@@ -8,11 +8,12 @@ from stockade.model.finding import Area, Severity, Stage
 from stockade.rbac.defaults import default_cluster_roles
 from stockade.rbac.model import ObjectRef
 from stockade.rules.base import Outcome, RuleContext, Violation, inventory_rule
-from stockade.rules.rb._scan import rbac_scan
+from stockade.rules.rb._scan import RBAC_READS, rbac_scan
 
 
 @inventory_rule(
     id="RB-018",
+    reads=RBAC_READS,
     name="redefined-kubernetes-role",
     title="Manifest redefines a Kubernetes ClusterRole",
     severity=Severity.HIGH,

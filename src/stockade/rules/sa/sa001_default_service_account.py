@@ -13,7 +13,7 @@ from stockade.rbac.model import Subject
 from stockade.rules._pod import pod_patch
 from stockade.rules.base import RuleContext, Violation, pod_rule
 from stockade.rules.rb._messages import some
-from stockade.rules.rb._scan import RbacScan, rbac_scan
+from stockade.rules.rb._scan import RBAC_READS, RbacScan, rbac_scan
 from stockade.rules.sa._accounts import DEFAULT_SA, namespace_of, service_account_name
 
 
@@ -67,6 +67,7 @@ def _through(subject: Subject) -> str:
 
 @pod_rule(
     id="SA-001",
+    reads=RBAC_READS,
     name="default-service-account",
     title="Workload runs as the namespace's default ServiceAccount",
     severity=Severity.MEDIUM,

@@ -13,6 +13,7 @@ from stockade.rules.sa._accounts import namespace_of, service_account_name
 
 @pod_rule(
     id="SA-002",
+    reads={"ServiceAccount"},
     name="service-account-token-automount",
     title="Pod mounts a ServiceAccount token it may not need",
     severity=Severity.MEDIUM,
