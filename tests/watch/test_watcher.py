@@ -42,14 +42,13 @@ def test_changes_are_judged_stored_and_told(store_url: URL, tmp_path: Path) -> N
                 ("new", "resolved"),
             ]
             assert [f.resource.name for f in store.open_findings("test")] == ["old"]
+            stored = _changes(store)
             transition = store.transitions("test")[2]
             assert transition.resource_version is not None
             state = store.object_state(transition.object_state_id or 0)
             assert state is not None and state["spec"]["containers"][0]["securityContext"] == {"privileged": False}
         # Every told event is a stored transition, and the other way round.
-        assert [(e.resource.name, e.change) for e in sink.events] == [
-            (n, Change(c)) for n, c in _changes(FindingStore.open(_url(store_url)))
-        ]
+        assert [(e.resource.name, e.change) for e in sink.events] == [(n, Change(c)) for n, c in stored]
 
 
 def test_a_restart_sees_what_changed_while_nobody_watched(store_url: URL, tmp_path: Path) -> None:
