@@ -107,6 +107,7 @@ class WatchStatus:
     buffered: int = 0
     collapsed: int = 0
     written: int = 0
+    judged: int = 0  # evaluation steps that changed a finding
     reconciles: int = 0
 
 
@@ -277,6 +278,7 @@ class Watcher:
         if not delta and not (self.settings.record_objects and self._observed):
             return
         keys = {ObjectKey.of(ref) for ref in delta.objects}
+        self.status.judged += bool(delta)
         self._pending.add(
             Batch(
                 at=self.clock(),
