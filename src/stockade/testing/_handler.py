@@ -21,6 +21,7 @@ from stockade.testing._catalog import ResourceType
 from stockade.testing._protocol import ResourcePath, make_selector, parse_resource_path, status
 from stockade.testing._state import Fault, RequestRecord, ServerState
 from stockade.testing._store import Event, Gone, Obj
+from stockade.testing._writes import MAX_BODY, WriteRequest
 
 _TRUE = ("1", "true")
 _STALE_CONTINUE = (
@@ -95,12 +96,17 @@ class ApiHandler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         self._exchange("GET")
 
-    def _refuse_write(self) -> None:
-        """Writes go through the FakeApiServer object; the HTTP side only reads."""
-        self.rfile.read(int(self.headers.get("Content-Length") or 0))  # keep the connection in step
+    def _write_request(self) -> None:
+        """POST, PUT, PATCH, DELETE: the body is read here (at most MAX_BODY bytes), then answered."""
+        length = self.headers.get("Content-Length") or "0"
+        self._body: bytes | None = None
+        if length.isdigit() and int(length) <= MAX_BODY:
+            self._body = self.rfile.read(int(length))
+        else:
+            self.close_connection = True  # the rest of an oversized body is never read
         self._exchange(self.command)
 
-    do_POST = do_PUT = do_PATCH = do_DELETE = _refuse_write
+    do_POST = do_PUT = do_PATCH = do_DELETE = _write_request
 
     def _exchange(self, method: str) -> None:
         state = self.server.state
@@ -115,7 +121,7 @@ class ApiHandler(BaseHTTPRequestHandler):
             if method == "GET":
                 self._serve(state, url.path.rstrip("/") or "/", url.query)
             else:
-                self._not_allowed()
+                self._serve_write(state, method, url.path.rstrip("/") or "/")
         except _Dropped:
             self._code = 0
             self._log_request()
@@ -183,6 +189,45 @@ class ApiHandler(BaseHTTPRequestHandler):
             503: "the server is currently unable to handle the request",
         }.get(code, "Internal error occurred: injected fault")
         self._json(code, status(code, message), drop_mid, headers)
+
+    # -- writes ----------------------------------------------------------------------------
+    def _serve_write(self, state: ServerState, method: str, path: str) -> None:
+        faults = state.active_faults(path, "")
+        for fault in faults:
+            if fault.delay:
+                time.sleep(fault.delay)
+        for fault in faults:
+            if fault.drop is not None:
+                raise _Dropped
+            if fault.status is not None:
+                self._fault_status(fault, False)
+                return
+        if state.token is not None and not self._authorized(state.token):
+            self._json(401, status(401, "Unauthorized"))
+            return
+        if self._body is None:
+            self._json(413, status(413, f"the request body is over {MAX_BODY} bytes", "RequestEntityTooLarge"))
+            return
+        target = parse_resource_path(path)
+        catalog = state.store.catalog()
+        resource = catalog.lookup(target.group, target.version, target.resource) if target else None
+        if target is None or resource is None or resource.is_subresource or target.subresource is not None:
+            self._json(404, status(404, "the server could not find the requested resource"))
+            return
+        if (target.namespace is not None) != resource.namespaced:  # writes name the object's namespace
+            self._json(404, status(404, "the server could not find the requested resource"))
+            return
+        verb = {"POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}[method]
+        if (method == "POST") == (target.name is not None):
+            self._not_allowed()
+            return
+        key = (resource.name, resource.group)
+        if key in state.forbidden or key in state.read_only or not self._within(state, resource, target):
+            self._json(403, self._forbidden(state, resource, target, verb))
+            return
+        writes = WriteRequest(state.store, resource, target, self._body, self.headers.get("Content-Type") or "")
+        code, body = writes.answer(method)
+        self._json(code, body)
 
     # -- discovery -------------------------------------------------------------------------
     @staticmethod

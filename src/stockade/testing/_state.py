@@ -102,6 +102,7 @@ class ServerState:
     bookmark_interval: float
     watch_timeout: float
     forbidden: set[tuple[str, str]] = field(default_factory=set)
+    read_only: set[tuple[str, str]] = field(default_factory=set)  # may read, may not write
     # When set, the user holds Roles in these namespaces only: cluster-wide lists and cluster-scoped
     # kinds are forbidden, except getting those Namespace objects themselves.
     confined: frozenset[str] | None = None

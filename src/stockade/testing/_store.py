@@ -39,6 +39,14 @@ class Conflict(ValueError):
     """Creating an object that exists, or changing one that does not."""
 
 
+class Stale(ValueError):
+    """A write whose resourceVersion precondition no longer holds (HTTP 409 Conflict)."""
+
+
+class Missing(ValueError):
+    """A write to an object that does not exist (HTTP 404)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Event:
     rv: int
@@ -219,6 +227,28 @@ class Store:
                 self._catalog = None
             return copy.deepcopy(gone)
 
+    def write(self, group: str, kind: str, namespace: str, name: str, change: Callable[[Obj], Obj]) -> tuple[Obj, Obj]:
+        """Replace one object with ``change(copy of it)``, atomically; a ``metadata.resourceVersion``
+        in the result must still be the stored one (optimistic concurrency). Returns (old, new)."""
+        with self._cond:
+            current = self._objects.get((group, kind), {}).get((namespace, name))
+            if current is None:
+                raise Missing(name)
+            changed = change(copy.deepcopy(current))
+            _check_version(changed, current)
+            return copy.deepcopy(current), copy.deepcopy(self._put(changed, "update"))
+
+    def remove(self, group: str, kind: str, namespace: str, name: str, expected: str | None) -> Obj:
+        """Delete one object, when ``expected`` (a resourceVersion) is None or still current."""
+        with self._cond:
+            current = self._objects.get((group, kind), {}).get((namespace, name))
+            if current is None:
+                raise Missing(name)
+            if expected is not None and expected != current["metadata"].get("resourceVersion"):
+                raise Stale(name)
+            api_version = current.get("apiVersion") or (f"{group}/v1" if group else "v1")
+            return self.delete(str(api_version), kind, name, namespace or None)
+
     def compact(self) -> None:
         """Forget all history: older watch resourceVersions and all continue tokens now get 410."""
         with self._cond:
@@ -283,6 +313,13 @@ class Store:
             self._floor = self._history[dropped - 1].rv
             del self._history[:dropped]
         self._cond.notify_all()
+
+
+def _check_version(changed: Obj, current: Obj) -> None:
+    meta = changed.get("metadata")
+    asked = meta.get("resourceVersion") if isinstance(meta, dict) else None
+    if asked not in (None, "") and asked != current["metadata"].get("resourceVersion"):
+        raise Stale(str(current["metadata"].get("name")))
 
 
 def _encode_token(snapshot_id: int, rv: int, offset: int) -> str:

@@ -23,7 +23,9 @@ DEFAULT_CONTEXT = "stockade-fake"
 
 
 class FakeApiServer:
-    """Serves raw Kubernetes objects over the real API protocol on 127.0.0.1.
+    """Serves raw Kubernetes objects over the real API protocol on 127.0.0.1: discovery, get, list,
+    watch, and writes (POST, PUT, PATCH with merge or JSON patch, DELETE) with resourceVersion
+    preconditions answered 409 when stale.
 
     ``objects`` are the initial objects (their watch history starts compacted). ``tls`` serves
     HTTPS with a throwaway CA (see :attr:`ca_pem`). ``token``, when set, is the bearer token every
@@ -252,6 +254,12 @@ class FakeApiServer:
     def allow(self, *resources: str) -> None:
         with self._state.lock:
             self._state.forbidden -= parse_resource_names(resources)
+            self._state.read_only -= parse_resource_names(resources)
+
+    def forbid_writes(self, *resources: str) -> None:
+        """Answer 403 to create, update, patch and delete of these resources (reads still work)."""
+        with self._state.lock:
+            self._state.read_only |= parse_resource_names(resources)
 
     def confine(self, *namespaces: str) -> None:
         """Act as a user whose RBAC covers only ``namespaces`` (RoleBindings there, no ClusterRole):
