@@ -102,6 +102,10 @@ class ApiHandler(BaseHTTPRequestHandler):
         self._body: bytes | None = None
         if length.isdigit() and int(length) <= MAX_BODY:
             self._body = self.rfile.read(int(length))
+        elif length.isdigit() and int(length) <= 16 * MAX_BODY:
+            left = int(length)  # read and drop it, so the client hears the 413 instead of a reset
+            while left > 0 and (chunk := self.rfile.read(min(left, 1 << 20))):
+                left -= len(chunk)
         else:
             self.close_connection = True  # the rest of an oversized body is never read
         self._exchange(self.command)
