@@ -3,6 +3,7 @@ PostgreSQL), findings opened, resolved and reopened as objects change."""
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from pathlib import Path
 
 from sqlalchemy import URL
@@ -92,3 +93,36 @@ def test_a_forbidden_kind_keeps_its_findings(store_url: URL, tmp_path: Path) -> 
             server.allow("pods")
             server.delete("v1", "Pod", "a", "shop")
             wait_until(lambda: ("WL-001", "a", "resolved") in sink.changes(), what="reading pods again")
+
+
+def test_two_watchers_with_leader_election_exactly_one_writes(store_url: URL, tmp_path: Path) -> None:
+    quick = {"leader_elect": True, "lease_timing": (1.0, 0.6, 0.1)}
+    with FakeApiServer([privileged_pod("a")], bookmark_interval=0.2) as server, ExitStack() as outer:
+        inner = outer.enter_context(ExitStack())
+        one, told_one = inner.enter_context(
+            running(server, tmp_path, _url(store_url), name="one", identity="one", **quick)
+        )
+        two, told_two = outer.enter_context(
+            running(server, tmp_path, _url(store_url), name="two", identity="two", **quick)
+        )
+
+        def told() -> int:
+            return len(told_one.changes()) + len(told_two.changes())
+
+        wait_until(lambda: told() == 1, what="the first reconcile")
+        for n in range(3):
+            server.create(privileged_pod(f"p{n}"))
+        wait_until(lambda: told() == 4, what="the new pods")
+        writers = [w for w in (one, two) if w.watcher.status.written]
+        assert len(writers) == 1  # the standby judged everything too, and wrote nothing
+        if writers[0] is two:  # make "one" the leader's name for the rest
+            one, two, told_one, told_two = two, one, told_two, told_one
+            stack_one, stack_two = stack_two, stack_one
+        assert two.watcher.status.synced and two.watcher.status.written == 0
+        stack_one.close()  # the leader stops and releases the Lease; the standby takes over
+        server.create(privileged_pod("p3"))
+        wait_until(lambda: ("WL-001", "p3", "opened") in told_two.changes(), what="the new leader's first write")
+        assert told_two.changes() == [("WL-001", "p3", "opened")]  # its reconcile repeated nothing
+    with FindingStore.open(_url(store_url)) as store:
+        names = sorted(t.resource.name for t in store.transitions("test"))
+    assert names == ["a", "p0", "p1", "p2", "p3"]

@@ -28,6 +28,7 @@ from stockade.rules.base import RuleConfig
 from stockade.sources.cluster import private_credentials_dir
 from stockade.sources.cluster_watch import ClusterWatch, WatchTiming, open_watch
 from stockade.store import FindingStore
+from stockade.watch.leader import LeaderElector, LeaseConfig, default_identity
 from stockade.watch.metrics import WatchMetrics
 from stockade.watch.server import HealthServer, health_of
 from stockade.watch.sinks import JsonLinesSink, Sink, WebhookFormat, WebhookSink
@@ -58,6 +59,8 @@ class WatchServiceOptions:
     leader_elect: bool = False
     lease_name: str = "stockade-watch"
     lease_namespace: str = "stockade"
+    identity: str | None = None  # this replica in the election (default: pod or host name + suffix)
+    lease_timing: tuple[float, float, float] = (15.0, 10.0, 2.0)  # duration, renew deadline, retry period
     timing: WatchTiming = field(default_factory=WatchTiming)
     batch_interval: float = 0.2
     debounce: float = 2.0
@@ -164,11 +167,25 @@ class WatchService:
                 batch_interval=options.batch_interval,
                 timing=options.timing,
             )
-            watcher = Watcher(watch, evaluator, store, settings, sinks=sinks, observer=metrics)
+            leader = None
+            if options.leader_elect:
+                lease = LeaseConfig(
+                    name=options.lease_name,
+                    namespace=options.lease_namespace,
+                    identity=options.identity or default_identity(),
+                    lease_duration=options.lease_timing[0],
+                    renew_deadline=options.lease_timing[1],
+                    retry_period=options.lease_timing[2],
+                )
+                leader = LeaderElector(watch.api, lease)
+                closers.append(leader)
+            watcher = Watcher(watch, evaluator, store, settings, sinks=sinks, observer=metrics, leader=leader)
             holder.append(watcher)
+            if leader is not None:
+                leader.start()
             if options.metrics_address:
                 host, port = parse_address(options.metrics_address)
-                server = HealthServer(metrics, host=host, port=port, health=lambda: health_of(watcher.status))
+                server = HealthServer(metrics, host=host, port=port, health=lambda: health_of(watcher.status, leader))
                 server.start()
                 closers.append(_Stopping(server))
                 log.info("metrics and health on %s (/metrics, /healthz, /readyz)", server.url)
