@@ -97,14 +97,11 @@ def test_a_forbidden_kind_keeps_its_findings(store_url: URL, tmp_path: Path) -> 
 
 def test_two_watchers_with_leader_election_exactly_one_writes(store_url: URL, tmp_path: Path) -> None:
     quick = {"leader_elect": True, "lease_timing": (1.0, 0.6, 0.1)}
-    with FakeApiServer([privileged_pod("a")], bookmark_interval=0.2) as server, ExitStack() as outer:
-        inner = outer.enter_context(ExitStack())
-        one, told_one = inner.enter_context(
-            running(server, tmp_path, _url(store_url), name="one", identity="one", **quick)
-        )
-        two, told_two = outer.enter_context(
-            running(server, tmp_path, _url(store_url), name="two", identity="two", **quick)
-        )
+    with FakeApiServer([privileged_pod("a")], bookmark_interval=0.2) as server, ExitStack() as both:
+        stack_one, stack_two = both.enter_context(ExitStack()), both.enter_context(ExitStack())
+        url = _url(store_url)
+        one, told_one = stack_one.enter_context(running(server, tmp_path, url, name="one", identity="one", **quick))
+        two, told_two = stack_two.enter_context(running(server, tmp_path, url, name="two", identity="two", **quick))
 
         def told() -> int:
             return len(told_one.changes()) + len(told_two.changes())
