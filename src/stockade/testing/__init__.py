@@ -45,7 +45,8 @@ except ImportError as exc:
         "stockade.testing needs the 'testing' extra: pip install 'stockade[testing]' (cryptography is missing)"
     ) from exc
 
+from stockade.testing._crds import policy_report_crds
 from stockade.testing._state import Fault, RequestRecord
 from stockade.testing.fake_apiserver import DEFAULT_CONTEXT, FakeApiServer
 
-__all__ = ["DEFAULT_CONTEXT", "FakeApiServer", "Fault", "RequestRecord"]
+__all__ = ["DEFAULT_CONTEXT", "FakeApiServer", "Fault", "RequestRecord", "policy_report_crds"]

@@ -30,6 +30,7 @@ from stockade.sources.cluster_watch import ClusterWatch, WatchTiming, open_watch
 from stockade.store import FindingStore
 from stockade.watch.leader import LeaderElector, LeaseConfig, default_identity
 from stockade.watch.metrics import WatchMetrics
+from stockade.watch.policyreports import PolicyReportWriter
 from stockade.watch.server import HealthServer, health_of
 from stockade.watch.sinks import JsonLinesSink, Sink, WebhookFormat, WebhookSink
 from stockade.watch.watcher import Watcher, WatchSettings
@@ -64,6 +65,7 @@ class WatchServiceOptions:
     timing: WatchTiming = field(default_factory=WatchTiming)
     batch_interval: float = 0.2
     debounce: float = 2.0
+    report_interval: float = 30.0  # seconds between PolicyReport syncs (when something changed)
 
 
 def _sinks(options: WatchServiceOptions, metrics: WatchMetrics) -> list[Sink]:
@@ -165,6 +167,7 @@ class WatchService:
             settings = WatchSettings(
                 cluster=options.store_cluster or watch.context,
                 batch_interval=options.batch_interval,
+                report_interval=options.report_interval,
                 timing=options.timing,
             )
             leader = None
@@ -179,7 +182,10 @@ class WatchService:
                 )
                 leader = LeaderElector(watch.api, lease)
                 closers.append(leader)
-            watcher = Watcher(watch, evaluator, store, settings, sinks=sinks, observer=metrics, leader=leader)
+            reports = PolicyReportWriter(watch.api) if options.policy_reports else None
+            watcher = Watcher(
+                watch, evaluator, store, settings, sinks=sinks, observer=metrics, leader=leader, reports=reports
+            )
             holder.append(watcher)
             if leader is not None:
                 leader.start()
