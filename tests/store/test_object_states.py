@@ -142,3 +142,38 @@ def test_retention_prunes_as_scans_arrive(store_url: sa.URL) -> None:
         assert all(t.object_state_id is not None for t in store.transitions("prod"))
         store.record_scan("prod", scan(finding()), at(90), object_versions={WEB: deployment("102")})
         assert [t.object_state_id is not None for t in store.transitions("prod")] == [False, True, True]
+
+
+def test_credentials_written_as_literals_are_blanked_in_stored_states() -> None:
+    from stockade.store.objects import ObjectKey, restore, snapshot
+
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "app", "namespace": "shop"},
+        "spec": {
+            "containers": [
+                {
+                    "name": "app",
+                    "env": [
+                        {"name": "DB_PASSWORD", "value": "hunter2-correct-horse"},
+                        {"name": "LOG_LEVEL", "value": "debug"},
+                        {"name": "TOKEN", "valueFrom": {"secretKeyRef": {"name": "t", "key": "k"}}},
+                    ],
+                }
+            ]
+        },
+    }
+    config_map = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "settings", "namespace": "shop"},
+        "data": {"api_key": "AKIAIOSFODNN7EXAMPLE", "color": "blue"},
+    }
+    stored_pod = restore(snapshot(ObjectKey("Pod", "shop", "app"), pod).content)
+    env = stored_pod["spec"]["containers"][0]["env"]
+    assert [v.get("value") for v in env] == ["", "debug", None]
+    assert env[2]["valueFrom"] == {"secretKeyRef": {"name": "t", "key": "k"}}
+    assert pod["spec"]["containers"][0]["env"][0]["value"] == "hunter2-correct-horse"  # the input is untouched
+    stored_map = restore(snapshot(ObjectKey("ConfigMap", "shop", "settings"), config_map).content)
+    assert stored_map["data"] == {"api_key": "", "color": "blue"}
