@@ -154,14 +154,21 @@ def test_an_object_deleted_while_disconnected_is_seen_after_the_relist(server: F
 def test_a_410_status_on_resume_gives_a_relist(server: FakeApiServer, watching) -> None:
     watch, got = watching(server, ["pods"])
     got.wait(lambda items: bool(items))
-    server.inject("/api/v1/pods", query="watch=true", status=410, times=1)
+    # Several 410s: a cut connection can swallow the first answer.
+    fault = server.inject("/api/v1/pods", query="watch=true", status=410, times=3)
     server.drop_connections()
     got.wait(lambda items: any(isinstance(i, Listed) and i.relist for i in items))
     assert all(p.status != 410 for p in got.of(WatchProblem))  # 410 is the protocol working, not a problem
     (informer,) = watch.informers
-    assert informer.lists == 2
+    assert informer.lists >= 2 and fault.hits >= 1
     server.create(pod("after"))
-    got.wait(lambda items: ("after", False) in names(items))
+
+    def seen_after(items: list[WatchItem]) -> bool:  # as an event, or in a later relist
+        return ("after", False) in names(items) or any(
+            isinstance(i, Listed) and "after" in {r.name for r in i.resources} for i in items
+        )
+
+    got.wait(seen_after)
 
 
 def test_a_forbidden_kind_is_reported_and_retried(server: FakeApiServer, watching) -> None:
