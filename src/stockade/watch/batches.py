@@ -29,6 +29,7 @@ class Batch:
     # Every object version observed since the last batch (None: deleted), kept for replay.
     versions: dict[ObjectKey, RawObject | None] = field(default_factory=dict)
     merged: int = 1  # how many evaluation steps it holds
+    reconcile: bool = False  # the full record of a (re)start or a new leader
 
     def absorb(self, later: Batch) -> None:
         """Become the merge of this batch and the ``later`` one."""
@@ -40,6 +41,7 @@ class Batch:
         self.versions.update(later.versions)
         self.at = later.at
         self.merged += later.merged
+        self.reconcile = self.reconcile or later.reconcile
 
 
 @dataclass(slots=True)

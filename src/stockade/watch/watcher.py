@@ -108,7 +108,8 @@ class WatchStatus:
     collapsed: int = 0
     written: int = 0
     judged: int = 0  # evaluation steps that changed a finding
-    reconciles: int = 0
+    reconciles: int = 0  # full judgements made (start, new leader, a kind readable again)
+    reconciles_stored: int = 0  # ... and recorded
 
 
 class Watcher:
@@ -319,6 +320,7 @@ class Watcher:
                 received=self._oldest_unjudged or time.monotonic(),
                 # Every object as it is now: the base replay starts from (unchanged ones are skipped).
                 versions=dict(self._objects) if self.settings.record_objects else {},
+                reconcile=True,
             )
         )
         self._observed = {}
@@ -362,6 +364,7 @@ class Watcher:
                 self._store_down(error)
                 return
             self._pending.batches.popleft()
+            self.status.reconciles_stored += batch.reconcile
             if not self.status.store_ok:
                 log.warning(
                     "the store is back after %d failed write(s); %d batch(es) written",
