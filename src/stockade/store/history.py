@@ -29,7 +29,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple
 
-from sqlalchemy import Connection, func, insert, or_, select, update
+from sqlalchemy import Connection, func, insert, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from stockade.engine.evaluate import evaluate
@@ -40,9 +40,9 @@ from stockade.rules.base import Rule, RuleConfig
 from stockade.rules.registry import load_rules
 from stockade.store.engine import WRITE
 from stockade.store.lifecycle import Change, State, state_of
-from stockade.store.objects import ObjectKey, RawObject, Snapshot, restore, snapshot
+from stockade.store.objects import ObjectKey, RawObject, restore, snapshot
 from stockade.store.schema import clusters, findings, object_states, object_versions, transitions
-from stockade.store.store import CHUNK, FindingStore, _prune
+from stockade.store.store import CHUNK, FindingStore, _prune, store_states, touch_states
 
 Grouping = Literal["rule", "area", "namespace", "severity"]
 Bucket = Literal["day", "week"]
@@ -329,7 +329,7 @@ def record_objects(
         with conn.begin():
             cluster_id = _ensure_cluster(conn, cluster, at)
             latest = _latest_versions(conn, cluster_id, list(wanted), at)
-            state_ids = _store_states(conn, cluster_id, list(snapshots.values()), at)
+            state_ids = store_states(conn, cluster_id, list(snapshots.values()), at)
             rows = []
             for key, raw in wanted.items():
                 before = latest.get(key)
@@ -337,7 +337,7 @@ def record_objects(
                     state_id = _last_state(conn, cluster_id, key) if before is None else before.state_id
                     if state_id is None or (before is not None and before.deleted):
                         continue
-                    _touch(conn, [state_id], at)
+                    touch_states(conn, [state_id], at)
                     rows.append(_version_row(cluster_id, key, at, None, True, state_id))
                     continue
                 shot = snapshots[key]
@@ -433,49 +433,6 @@ def _last_state(conn: Connection, cluster_id: int, key: ObjectKey) -> int | None
     )
     found = conn.scalar(query)
     return None if found is None else int(found)
-
-
-def _store_states(conn: Connection, cluster_id: int, snapshots: Sequence[Snapshot], at: dt.datetime) -> dict[str, int]:
-    """Each snapshot's state id by content hash, storing the contents not yet stored."""
-    ids: dict[str, int] = {}
-    hashes = sorted({s.content_hash for s in snapshots})
-    for chunk in _chunks(hashes):
-        query = select(object_states.c.id, object_states.c.content_hash).where(
-            object_states.c.cluster_id == cluster_id, object_states.c.content_hash.in_(chunk)
-        )
-        ids.update({row.content_hash: row.id for row in conn.execute(query)})
-    _touch(conn, list(ids.values()), at)
-    fresh = {s.content_hash: s for s in snapshots if s.content_hash not in ids}
-    if fresh:
-        rows = [
-            {
-                "cluster_id": cluster_id,
-                "kind": s.key.kind,
-                "namespace": s.key.namespace,
-                "name": s.key.name,
-                "resource_version": s.resource_version,
-                "content_hash": s.content_hash,
-                "content": s.content,
-                "stored_at": at,
-                "last_used_at": at,
-            }
-            for s in fresh.values()
-        ]
-        statement = insert(object_states).returning(
-            object_states.c.id, object_states.c.content_hash, sort_by_parameter_order=True
-        )
-        ids.update({row.content_hash: row.id for row in conn.execute(statement, rows)})
-    return ids
-
-
-def _touch(conn: Connection, state_ids: Sequence[int], at: dt.datetime) -> None:
-    """Mark states used at ``at`` (never moving their last use back: versions may arrive late)."""
-    for chunk in _chunks(state_ids):
-        conn.execute(
-            update(object_states)
-            .where(object_states.c.id.in_(chunk), object_states.c.last_used_at < at)
-            .values(last_used_at=at)
-        )
 
 
 # -- replay -------------------------------------------------------------------------------------

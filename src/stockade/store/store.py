@@ -19,7 +19,7 @@ from stockade.store.engine import WRITE, create_store_engine
 from stockade.store.errors import StoreError
 from stockade.store.lifecycle import Change, Known, Move, State, plan, scan_states
 from stockade.store.migrate import upgrade
-from stockade.store.objects import ObjectKey, RawObject, last_manager, resource_version, restore, snapshot
+from stockade.store.objects import ObjectKey, RawObject, Snapshot, last_manager, resource_version, restore, snapshot
 from stockade.store.schema import clusters, findings, object_states, transitions
 
 T = TypeVar("T")
@@ -502,16 +502,20 @@ def _store_objects(
     snapshots = [snapshot(key, objects[key]) for key in keys if key in objects]
     if not snapshots:
         return {}
-    hashes = sorted({s.content_hash for s in snapshots})
-    ours = object_states.c.cluster_id == cluster_id
+    ids = store_states(conn, cluster_id, snapshots, at)
+    return {s.key: ids[s.content_hash] for s in snapshots}
+
+
+def store_states(conn: Connection, cluster_id: int, snapshots: Sequence[Snapshot], at: dt.datetime) -> dict[str, int]:
+    """Each snapshot's state id by content hash, storing the contents not yet stored."""
     ids: dict[str, int] = {}
+    hashes = sorted({s.content_hash for s in snapshots})
     for chunk in _chunks(hashes):
         query = select(object_states.c.id, object_states.c.content_hash).where(
-            ours, object_states.c.content_hash.in_(chunk)
+            object_states.c.cluster_id == cluster_id, object_states.c.content_hash.in_(chunk)
         )
         ids.update({row.content_hash: row.id for row in conn.execute(query)})
-    for used in _chunks(list(ids.values())):
-        conn.execute(update(object_states).where(object_states.c.id.in_(used)).values(last_used_at=at))
+    touch_states(conn, list(ids.values()), at)
     fresh = {s.content_hash: s for s in snapshots if s.content_hash not in ids}
     if fresh:
         rows = [
@@ -532,7 +536,17 @@ def _store_objects(
             object_states.c.id, object_states.c.content_hash, sort_by_parameter_order=True
         )
         ids.update({row.content_hash: row.id for row in conn.execute(statement, rows)})
-    return {s.key: ids[s.content_hash] for s in snapshots}
+    return ids
+
+
+def touch_states(conn: Connection, state_ids: Sequence[int], at: dt.datetime) -> None:
+    """Mark states used at ``at`` (never moving their last use back: versions may arrive late)."""
+    for chunk in _chunks(state_ids):
+        conn.execute(
+            update(object_states)
+            .where(object_states.c.id.in_(chunk), object_states.c.last_used_at < at)
+            .values(last_used_at=at)
+        )
 
 
 def _insert_transitions(
