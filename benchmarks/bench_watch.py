@@ -34,26 +34,11 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.bench_cluster import build_cluster
+from benchmarks.bench_rbac import peak_rss_mb, rss_mb
 
 SYNC_BUDGET = 60.0
 RSS_BUDGET_MB = 1024.0
 P99_BUDGET = 1.0
-
-
-def rss_mb() -> float:
-    with open("/proc/self/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def peak_rss_mb() -> float:
-    with open("/proc/self/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def _flipping_deployment(i: int, privileged: bool) -> dict[str, Any]:

@@ -12,27 +12,17 @@ from pathlib import Path
 import pytest
 
 from stockade.errors import SourceError
-from stockade.sources.cluster import RetryPolicy
 from stockade.sources.cluster_watch import (
     Changed,
     ClusterWatch,
     Listed,
     WatchItem,
     WatchProblem,
-    WatchTiming,
     open_watch,
 )
 from stockade.testing import FakeApiServer
 from tests.testing.objects import deployment, pod, secret
-
-FAST = WatchTiming(
-    watch_seconds=(2, 3),
-    idle_timeout=5.0,
-    forbidden_retry=0.3,
-    list_timeout=10.0,
-    request_timeout=5.0,
-    retry=RetryPolicy(attempts=3, base_delay=0.05, max_delay=0.2),
-)
+from tests.watch.support import FAST
 
 
 class Collector:

@@ -35,6 +35,26 @@ def check_namespace_flags(args: argparse.Namespace) -> None:
         fatal("-n/--namespace and -A/--all-namespaces exclude each other")
 
 
+def add_pod_template_option(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    parser.add_argument(
+        "--pod-template",
+        action="append",
+        default=[],
+        metavar="KIND.GROUP=PATH",
+        help="an extra CRD kind carrying a pod template, e.g. Rollout.argoproj.io=spec.template",
+    )
+
+
+def add_cluster_options(group: argparse._ArgumentGroup, *, verb: str, kinds_help: str, namespaces_help: str) -> None:
+    """``--cluster``, ``--context``, ``--kubeconfig``, ``--kinds`` and ``--namespaces``: which
+    cluster a command reads (``verb``: what it does with it) and what of it."""
+    group.add_argument("--cluster", action="store_true", help=f"{verb} the cluster of the current kubeconfig context")
+    group.add_argument("--context", metavar="NAME", help=f"{verb} the cluster of this kubeconfig context")
+    group.add_argument("--kubeconfig", metavar="FILE", help="kubeconfig file (default: $KUBECONFIG or ~/.kube/config)")
+    group.add_argument("--kinds", action="append", default=[], metavar="LIST", help=kinds_help)
+    group.add_argument("--namespaces", action="append", default=[], metavar="LIST", help=namespaces_help)
+
+
 def add_source_options(parser: argparse.ArgumentParser, *, namespace_flags: bool = True) -> None:
     """The inputs every reading command takes. ``namespace_flags`` False: the command gives ``-n``
     a meaning of its own (``rbac``: the namespace of the request)."""
@@ -44,32 +64,13 @@ def add_source_options(parser: argparse.ArgumentParser, *, namespace_flags: bool
         metavar="PATH",
         help="files or directories (.yaml/.yml/.json, kustomize and helm directories); '-' reads stdin",
     )
-    parser.add_argument(
-        "--pod-template",
-        action="append",
-        default=[],
-        metavar="KIND.GROUP=PATH",
-        help="an extra CRD kind carrying a pod template, e.g. Rollout.argoproj.io=spec.template",
-    )
+    add_pod_template_option(parser)
     cluster = parser.add_argument_group("live cluster and snapshots")
-    cluster.add_argument("--cluster", action="store_true", help="read the cluster of the current kubeconfig context")
-    cluster.add_argument("--context", metavar="NAME", help="read the cluster of this kubeconfig context")
-    cluster.add_argument(
-        "--kubeconfig", metavar="FILE", help="kubeconfig file (default: $KUBECONFIG or ~/.kube/config)"
-    )
-    cluster.add_argument(
-        "--kinds",
-        action="append",
-        default=[],
-        metavar="LIST",
-        help="only these kinds from the cluster, kubectl style (deploy,secrets,roles.rbac.authorization.k8s.io)",
-    )
-    cluster.add_argument(
-        "--namespaces",
-        action="append",
-        default=[],
-        metavar="LIST",
-        help="read namespaced kinds inside these namespaces only (for RBAC that covers only them); "
+    add_cluster_options(
+        cluster,
+        verb="read",
+        kinds_help="only these kinds from the cluster, kubectl style (deploy,secrets,roles.rbac.authorization.k8s.io)",
+        namespaces_help="read namespaced kinds inside these namespaces only (for RBAC that covers only them); "
         "cluster-scoped kinds are then not read",
     )
     if namespace_flags:

@@ -10,7 +10,7 @@ import threading
 from typing import Any
 
 from stockade.cli.errors import EXIT_CLEAN, EXIT_UNREADABLE, fatal
-from stockade.cli.inputs import add_namespace_flags
+from stockade.cli.inputs import add_cluster_options, add_namespace_flags, add_pod_template_option
 
 
 def add_watch_parser(sub: argparse._SubParsersAction[Any]) -> None:
@@ -27,24 +27,11 @@ def add_watch_parser(sub: argparse._SubParsersAction[Any]) -> None:
         ),
     )
     cluster = watch.add_argument_group("cluster")
-    cluster.add_argument("--cluster", action="store_true", help="the cluster of the current kubeconfig context")
-    cluster.add_argument("--context", metavar="NAME", help="the cluster of this kubeconfig context")
-    cluster.add_argument(
-        "--kubeconfig", metavar="FILE", help="kubeconfig file (default: $KUBECONFIG or ~/.kube/config)"
-    )
-    cluster.add_argument(
-        "--kinds",
-        action="append",
-        default=[],
-        metavar="LIST",
-        help="watch these kinds only, kubectl style (default: every kind the selected rules read)",
-    )
-    cluster.add_argument(
-        "--namespaces",
-        action="append",
-        default=[],
-        metavar="LIST",
-        help="watch namespaced kinds inside these namespaces only; cluster-scoped kinds are then not watched",
+    add_cluster_options(
+        cluster,
+        verb="watch",
+        kinds_help="watch these kinds only, kubectl style (default: every kind the selected rules read)",
+        namespaces_help="watch namespaced kinds in these namespaces only; cluster-scoped kinds are then not watched",
     )
     add_namespace_flags(
         cluster,
@@ -52,13 +39,7 @@ def add_watch_parser(sub: argparse._SubParsersAction[Any]) -> None:
         all_help="watch every namespace (the default), as kubectl -A",
         repeatable=True,
     )
-    cluster.add_argument(
-        "--pod-template",
-        action="append",
-        default=[],
-        metavar="KIND.GROUP=PATH",
-        help="an extra CRD kind carrying a pod template, e.g. Rollout.argoproj.io=spec.template",
-    )
+    add_pod_template_option(cluster)
     rules = watch.add_argument_group("rules")
     rules.add_argument("--rules", action="append", default=[], metavar="SEL", help="only these rules (as for scan)")
     rules.add_argument("--skip-rules", action="append", default=[], metavar="SEL", help="leave out these rules")
