@@ -21,13 +21,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from stockade.api import ScanOptions, load_waivers, select, severity_overrides, template_paths
-from stockade.engine.incremental import IncrementalEvaluator, input_kinds
+from stockade.engine.incremental import IncrementalEvaluator
 from stockade.errors import SourceError, StockadeError, UsageError
 from stockade.rules import load_rules, rule_aliases
 from stockade.rules.base import RuleConfig
 from stockade.sources.cluster import private_credentials_dir
 from stockade.sources.cluster_watch import ClusterWatch, WatchTiming, open_watch
 from stockade.store import FindingStore
+from stockade.watch.kinds import default_kinds
 from stockade.watch.leader import LeaderElector, LeaseConfig, default_identity
 from stockade.watch.metrics import WatchMetrics
 from stockade.watch.policyreports import PolicyReportWriter
@@ -129,7 +130,7 @@ class WatchService:
         rules = select(scan_options)
         waivers = load_waivers(options.exceptions) if options.exceptions else []
         paths = template_paths(options.pod_templates)
-        kinds = options.kinds or sorted(input_kinds(rules, paths))
+        kinds = options.kinds or sorted(default_kinds(rules, paths))
         closers: list[Any] = []
         try:
             retention = dt.timedelta(days=options.retention_days) if options.retention_days else None
