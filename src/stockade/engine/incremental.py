@@ -378,7 +378,7 @@ class IncrementalEvaluator:
                 judge.judge_object(rule, resource)
             judge.summarise_overflow()
             problems.extend(judge.result.errors)
-            new = self._states[identity] = self._collected(tuple(problems))
+            new = self._states[identity] = self._collected(tuple(problems), old)
         self._replace(old, new, changes)
 
     def _judge_rule_on(self, rule: Rule, identity: Identity, changes: _Changes) -> None:
@@ -398,7 +398,7 @@ class IncrementalEvaluator:
             pod_rules = [rule] if rule.scope is Scope.POD else []
             judge.judge_pod(template, pod_rules, [rule] if not pod_rules else [])
         judge.summarise_overflow()
-        fresh = self._collected(())
+        fresh = self._collected((), state)
         findings = {k: v for k, v in state.findings.items() if k != rule.id} | fresh.findings
         passes = dict(state.passes)
         passes.pop(rule.id, None)
@@ -412,18 +412,26 @@ class IncrementalEvaluator:
         judge.begin()
         judge.run_inventory_rule(rule)
         judge.summarise_overflow()
-        new = self._collected(())
         old = self._inventory_states.get(rule.id)
-        self._inventory_states[rule.id] = new
+        new = self._inventory_states[rule.id] = self._collected((), old)
         self._replace(old, new, changes)
 
-    def _collected(self, problems: tuple[InputProblem, ...]) -> _State:
+    def _collected(self, problems: tuple[InputProblem, ...], earlier: _State | None) -> _State:
+        """What the judge collected, as a state; findings equal to the ``earlier`` state's are kept
+        as they were, so that a recompute that changes little leaves little new for the cyclic
+        garbage collector to walk (at a million findings, a full collection is seconds)."""
         result = self._judge.result
         by_rule: dict[str, list[Finding]] = {}
         for found in result.findings:
             by_rule.setdefault(found.rule_id, []).append(found)
+        before = earlier.findings if earlier is not None else {}
+        findings = {}
+        for rule, items in by_rule.items():
+            fresh = tuple(items)
+            kept = before.get(rule)
+            findings[rule] = kept if kept is not None and kept == fresh else fresh
         return _State(
-            {rule: tuple(items) for rule, items in by_rule.items()},
+            findings,
             self._intern(result.passes.by_rule),
             tuple(self._judge.rule_notices),
             problems,
