@@ -29,14 +29,14 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from stockade.engine.evaluate import Judge, finding_order, unchecked_container_notices
 from stockade.engine.live_inventory import CRD_KIND, Identity, LiveInventory, identity_of
 from stockade.engine.waivers import WaiverBook
 from stockade.model.finding import Finding, InputProblem, PassCounts, ResourceRef, Severity
-from stockade.model.podspec import BUILTIN_TEMPLATE_PATHS, DEFAULT_EXTRA_TEMPLATE_PATHS
+from stockade.model.podspec import BUILTIN_TEMPLATE_PATHS, DEFAULT_EXTRA_TEMPLATE_PATHS, PodTemplate
 from stockade.model.resource import Resource
 from stockade.model.result import ScanResult
 from stockade.model.rule import READS_ANY, RuleSpec, Scope
@@ -344,9 +344,9 @@ class IncrementalEvaluator:
                 if rule.scope is Scope.INVENTORY:
                     self._judge_inventory_rule(rule, changes)
                 else:
-                    for identity in self._targets(rule):
+                    for identity, template in self._targets(rule):
                         if identity not in dirty:
-                            self._judge_rule_on(rule, identity, changes)
+                            self._judge_rule_on(rule, identity, template, changes)
             elif rule.id in self._now:
                 self._judge_inventory_rule(rule, changes)
         self._now.clear()
@@ -354,11 +354,17 @@ class IncrementalEvaluator:
             self._sorted = None
         return changes.delta(recomputed, len(dirty))
 
-    def _targets(self, rule: Rule) -> list[Identity]:
+    def _targets(self, rule: Rule) -> Iterator[tuple[Identity, PodTemplate | None]]:
+        """What ``rule`` judges: objects of its kinds, or the pod templates pod rules judge."""
         live = self._live
         if rule.scope is Scope.OBJECT:
-            return [i for kind in sorted(rule.kinds or ()) for i in live.identities_of_kind(kind)]
-        return [i for i in live.identities if live.evaluated_template(i) is not None]
+            for kind in sorted(rule.kinds or ()):
+                yield from ((identity, None) for identity in live.identities_of_kind(kind))
+            return
+        for identity in live.identities:
+            template = live.evaluated_template(identity)
+            if template is not None:
+                yield identity, template
 
     def _judge_object(self, identity: Identity, changes: _Changes) -> None:
         """Every per-object rule on one object (its findings go when it is gone)."""
@@ -378,11 +384,11 @@ class IncrementalEvaluator:
                 judge.judge_object(rule, resource)
             judge.summarise_overflow()
             problems.extend(judge.result.errors)
-            new = self._states[identity] = self._collected(tuple(problems))
+            new = self._states[identity] = self._collected(tuple(problems), old)
         self._replace(old, new, changes)
 
-    def _judge_rule_on(self, rule: Rule, identity: Identity, changes: _Changes) -> None:
-        """One rule on one object, its earlier word on it replaced."""
+    def _judge_rule_on(self, rule: Rule, identity: Identity, template: PodTemplate | None, changes: _Changes) -> None:
+        """One rule on one object (``template``: the pod template it judges), its earlier word replaced."""
         resource = self._live.lookup(identity)
         state = self._states.get(identity)
         if resource is None or state is None:
@@ -392,38 +398,50 @@ class IncrementalEvaluator:
         if rule.scope is Scope.OBJECT:
             judge.judge_object(rule, resource)
         else:
-            template = self._live.evaluated_template(identity)
             if template is None:
                 return
             pod_rules = [rule] if rule.scope is Scope.POD else []
             judge.judge_pod(template, pod_rules, [rule] if not pod_rules else [])
         judge.summarise_overflow()
-        fresh = self._collected(())
-        findings = {k: v for k, v in state.findings.items() if k != rule.id} | fresh.findings
+        fresh = self._collected((), state)
+        before, after = state.findings.get(rule.id), fresh.findings.get(rule.id)
         passes = dict(state.passes)
-        passes.pop(rule.id, None)
-        passes.update(fresh.passes)
+        passed_before, passed_now = passes.pop(rule.id, 0), dict(fresh.passes).get(rule.id, 0)
+        if before is after and passed_before == passed_now and not state.notices and not fresh.notices:
+            return  # the usual recompute: nothing changed on this object
+        findings = {k: v for k, v in state.findings.items() if k != rule.id} | fresh.findings
+        if passed_now:
+            passes[rule.id] = passed_now
         notices = tuple(n for n in state.notices if n[0] != rule.id) + fresh.notices
-        new = self._states[identity] = _State(findings, self._intern(passes), notices, state.problems)
-        self._replace(state, new, changes, only=rule.id)
+        self._states[identity] = _State(findings, self._intern(passes), notices, state.problems)
+        self._passes[rule.id] += passed_now - passed_before
+        changes.replace(before or (), after or ())
 
     def _judge_inventory_rule(self, rule: Rule, changes: _Changes) -> None:
         judge = self._judge
         judge.begin()
         judge.run_inventory_rule(rule)
         judge.summarise_overflow()
-        new = self._collected(())
         old = self._inventory_states.get(rule.id)
-        self._inventory_states[rule.id] = new
+        new = self._inventory_states[rule.id] = self._collected((), old)
         self._replace(old, new, changes)
 
-    def _collected(self, problems: tuple[InputProblem, ...]) -> _State:
+    def _collected(self, problems: tuple[InputProblem, ...], earlier: _State | None) -> _State:
+        """What the judge collected, as a state; findings equal to the ``earlier`` state's are kept
+        as they were, so that a recompute that changes little leaves little new for the cyclic
+        garbage collector to walk (at a million findings, a full collection is seconds)."""
         result = self._judge.result
         by_rule: dict[str, list[Finding]] = {}
         for found in result.findings:
             by_rule.setdefault(found.rule_id, []).append(found)
+        before = earlier.findings if earlier is not None else {}
+        findings = {}
+        for rule, items in by_rule.items():
+            fresh = tuple(items)
+            kept = before.get(rule)
+            findings[rule] = kept if kept is not None and kept == fresh else fresh
         return _State(
-            {rule: tuple(items) for rule, items in by_rule.items()},
+            findings,
             self._intern(result.passes.by_rule),
             tuple(self._judge.rule_notices),
             problems,
@@ -433,15 +451,18 @@ class IncrementalEvaluator:
         key = tuple(sorted(passes.items()))
         return self._interned.setdefault(key, key)
 
-    def _replace(self, old: _State | None, new: _State | None, changes: _Changes, only: str | None = None) -> None:
-        """Account for ``new`` taking the place of ``old`` (for rule ``only``, or every rule)."""
-        if old is not None:
-            self._passes.subtract(dict(old.passes))
-        if new is not None:
-            self._passes.update(dict(new.passes))
+    def _replace(self, old: _State | None, new: _State | None, changes: _Changes) -> None:
+        """Account for ``new`` taking the place of ``old``."""
+        if old is not None and new is not None and old.passes is new.passes:
+            pass  # interned: the same passes
+        else:
+            if old is not None:
+                self._passes.subtract(dict(old.passes))
+            if new is not None:
+                self._passes.update(dict(new.passes))
         before = old.findings if old is not None else {}
         after = new.findings if new is not None else {}
-        for rule_id in (only,) if only is not None else before.keys() | after.keys():
+        for rule_id in before.keys() | after.keys():
             changes.replace(before.get(rule_id, ()), after.get(rule_id, ()))
 
     def _rejudge_dated(self) -> None:
