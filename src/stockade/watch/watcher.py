@@ -26,6 +26,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import logging
 import queue
 import random
@@ -301,7 +302,10 @@ class Watcher:
         module docstring); kinds that could not be read keep their findings. False when the store
         could not be read (the next step tries again)."""
         self.evaluator.flush(force=True)
-        now = {f.fingerprint: f for f in self.evaluator.findings()}
+        # A million findings live from here on; a full collection walking them all would pause a
+        # batch for seconds. Freezing moves what exists now out of the collector's sight.
+        gc.freeze()
+        now = dict(self.evaluator.current())
         covered = {kind for kind, feeds in self._kinds_read().items() if feeds}
         try:
             stored = self.store.open_findings(self.settings.cluster, include_excepted=True)
@@ -438,7 +442,7 @@ class Watcher:
         self._next_metrics = time.monotonic() + self.settings.metrics_interval
         counts: Counter[tuple[str, str, str]] = Counter(
             (f.severity.value, f.rule_id, f.resource.namespace or "")
-            for f in self.evaluator.findings()
+            for f in self.evaluator.current().values()
             if f.status is Status.FAIL
         )
         self.observer.findings_now(dict(counts))
