@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import itertools
 import logging
 import queue
 import random
@@ -93,6 +94,7 @@ class WatchSettings:
     metrics_interval: float = 2.0
     report_interval: float = 30.0
     record_objects: bool = True  # keep every observed object version (for history replay)
+    write_part: int = 5_000  # findings or object versions per store transaction
     timing: WatchTiming = field(default_factory=WatchTiming)
 
 
@@ -352,18 +354,7 @@ class Watcher:
                 return  # fencing: leadership can end between two batches
             batch = self._pending.batches[0]
             try:
-                if batch.current or batch.gone:
-                    recorded = self.store.record_changes(
-                        self.settings.cluster,
-                        batch.at,
-                        list(batch.current.values()),
-                        batch.gone,
-                        object_versions=batch.objects,
-                    )
-                    self._stored(batch, recorded.transitions)
-                    batch.current, batch.gone = {}, set()  # a retry of the versions alone
-                if batch.versions:
-                    self.store.record_objects(self.settings.cluster, batch.versions.items(), batch.at)
+                self._write_batch(batch)
             except (StoreError, SQLAlchemyError) as error:
                 self._store_down(error)
                 return
@@ -383,6 +374,28 @@ class Watcher:
                 self._pending.collapsed - self.status.collapsed,
             )
             self.status.collapsed = self._pending.collapsed
+
+    def _write_batch(self, batch: Batch) -> None:
+        """Write one batch: its findings, then its object versions. A step's batch is one
+        transaction; a reconcile's (a whole cluster) goes in parts, each taken out of the batch once
+        committed, so memory stays bounded and a retry goes on where the last part ended (recording
+        a part again would add nothing anyway)."""
+        part = self.settings.write_part
+        while batch.current or batch.gone:
+            current = list(itertools.islice(batch.current.values(), part))
+            gone = list(itertools.islice(batch.gone, max(0, part - len(current))))
+            recorded = self.store.record_changes(
+                self.settings.cluster, batch.at, current, gone, object_versions=batch.objects
+            )
+            self._stored(batch, recorded.transitions)
+            for finding in current:
+                del batch.current[finding.fingerprint]
+            batch.gone.difference_update(gone)
+        while batch.versions:
+            versions = list(itertools.islice(batch.versions.items(), part))
+            self.store.record_objects(self.settings.cluster, versions, batch.at)
+            for key, _ in versions:
+                del batch.versions[key]
 
     def _stored(self, batch: Batch, written: list[Written]) -> None:
         """The batch's transitions are committed: count them and tell the sinks (once: a retried
