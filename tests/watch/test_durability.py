@@ -134,7 +134,8 @@ def test_a_database_outage_of_ten_seconds_loses_nothing(postgres_url: URL, tmp_p
             time.sleep(max(0.0, 10.0 - (time.monotonic() - cut_at)))
             proxy.restore()
             wait_until(lambda: len(sink.changes()) == 4, timeout=30, what="the buffered changes")
-            assert status.store_ok and status.buffered == 0 and status.collapsed == 0
+            wait_until(lambda: status.buffered == 0, what="the count of waiting batches to catch up")
+            assert status.store_ok and status.collapsed == 0
         with FindingStore.open(through) as store:
             changes = [t.change.value for t in store.transitions("test")]
             ats = [t.at for t in store.transitions("test")]
