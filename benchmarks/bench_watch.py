@@ -95,6 +95,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=300, help="how long the changes go on")
     parser.add_argument("--flips", type=int, default=500, help="Deployments the changes rotate over")
     parser.add_argument("--store", help="store URL (default: a fresh SQLite file)")
+    parser.add_argument("--object-history", action="store_true", help="record every object version too")
     args = parser.parse_args()
 
     from stockade.store import FindingStore
@@ -115,7 +116,11 @@ def main() -> int:
     )
 
     started = time.perf_counter()
-    service = WatchService.open(WatchServiceOptions(kubeconfig=kubeconfig, store=store_url, store_cluster="bench"))
+    service = WatchService.open(
+        WatchServiceOptions(
+            kubeconfig=kubeconfig, store=store_url, store_cluster="bench", record_objects=args.object_history
+        )
+    )
     stop = threading.Event()
     runner = threading.Thread(target=service.run, args=(stop,), daemon=True)
     runner.start()

@@ -123,3 +123,28 @@ def test_two_watchers_with_leader_election_exactly_one_writes(store_url: URL, tm
     with FindingStore.open(_url(store_url)) as store:
         names = sorted(t.resource.name for t in store.transitions("test"))
     assert names == ["a", "p0", "p1", "p2", "p3"]
+
+
+def test_object_history_keeps_every_version_seen(store_url: URL, tmp_path: Path) -> None:
+    import sqlalchemy as sa
+
+    from stockade.store.schema import object_versions
+
+    with (
+        FakeApiServer([privileged_pod("a")], bookmark_interval=0.2) as server,
+        running(server, tmp_path, _url(store_url), record_objects=True) as (_, sink),
+        FindingStore.open(_url(store_url)) as store,
+        store.engine.connect() as conn,
+    ):
+
+        def versions() -> list[tuple[str, bool]]:
+            rows = conn.execute(sa.select(object_versions.c.name, object_versions.c.deleted)).all()
+            conn.rollback()  # the next look sees later commits
+            return sorted((row.name, bool(row.deleted)) for row in rows)
+
+        wait_until(lambda: len(sink.changes()) == 1, what="the first reconcile")
+        server.create(privileged_pod("b", privileged=False))  # no finding, still a version
+        wait_until(lambda: ("b", False) in versions(), what="b to be kept")
+        server.delete("v1", "Pod", "b", "shop")
+        wait_until(lambda: ("b", True) in versions(), what="the deletion of b to be kept")
+        assert versions() == [("a", False), ("b", False), ("b", True)]

@@ -50,6 +50,12 @@ def add_watch_parser(sub: argparse._SubParsersAction[Any]) -> None:
     store.add_argument(
         "--retention", metavar="DAYS", type=_positive_int, help="keep object states this many days (default: all)"
     )
+    store.add_argument(
+        "--object-history",
+        action="store_true",
+        help="also keep every object version the watch sees, for `history replay` (the states behind"
+        " transitions are always kept); costs store throughput under heavy churn",
+    )
     tell = watch.add_argument_group("telling people and tools")
     tell.add_argument(
         "--events", metavar="FILE", help="write one JSON line per transition to FILE ('-': standard output)"
@@ -122,6 +128,7 @@ def run_watch(args: argparse.Namespace) -> int:
         store=None if args.store in (None, "default") else str(args.store),
         store_cluster=args.store_cluster if args.store_cluster != "default" else None,
         retention_days=args.retention,
+        record_objects=args.object_history,
         events=args.events,
         webhook=args.webhook,
         webhook_format=args.webhook_format,

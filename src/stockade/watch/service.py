@@ -67,6 +67,9 @@ class WatchServiceOptions:
     batch_interval: float = 0.2
     debounce: float = 2.0
     report_interval: float = 30.0  # seconds between PolicyReport syncs (when something changed)
+    # Keep every observed object version (not only those behind transitions) for `history replay`;
+    # off by default: at 1,000 changes a second it costs more store time than the transitions.
+    record_objects: bool = False
 
 
 def _sinks(options: WatchServiceOptions, metrics: WatchMetrics) -> list[Sink]:
@@ -169,6 +172,7 @@ class WatchService:
                 cluster=options.store_cluster or watch.context,
                 batch_interval=options.batch_interval,
                 report_interval=options.report_interval,
+                record_objects=options.record_objects,
                 timing=options.timing,
             )
             leader = None

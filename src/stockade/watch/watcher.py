@@ -93,7 +93,7 @@ class WatchSettings:
     store_retry_max: float = 15.0
     metrics_interval: float = 2.0
     report_interval: float = 30.0
-    record_objects: bool = True  # keep every observed object version (for history replay)
+    record_objects: bool = False  # keep every observed object version too (for history replay)
     write_part: int = 5_000  # findings or object versions per store transaction
     timing: WatchTiming = field(default_factory=WatchTiming)
 
