@@ -33,6 +33,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.bench_cluster import build_cluster
+from benchmarks.bench_rbac import rss_mb
 from stockade.api import select
 from stockade.engine.evaluate import evaluate
 from stockade.engine.incremental import IncrementalEvaluator
@@ -42,14 +43,6 @@ from stockade.rules import load_rules, rule_aliases
 
 BATCH_P99_BUDGET = 0.1
 ORIGIN = Origin("cluster:bench")
-
-
-def rss_mb() -> float:
-    with open("/proc/self/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def _resource(raw: dict[str, Any]) -> Resource:

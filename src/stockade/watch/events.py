@@ -13,12 +13,14 @@ Findings never carry Secret values (rules report key names), so neither do event
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
 from stockade.model.finding import ResourceRef, Severity, Waiver
 from stockade.store.lifecycle import Change, State
+from stockade.store.store import Written
 
 EVENT_SCHEMA = "stockade.event/v1"
 
@@ -42,6 +44,12 @@ class TransitionEvent:
     resource_version: str | None
     changed_by: str | None
     waiver: Waiver | None
+
+    @classmethod
+    def of(cls, written: Written, cluster: str, at: dt.datetime) -> TransitionEvent:
+        """The event of a transition the store wrote for ``cluster`` at ``at``."""
+        fields = {f.name: getattr(written, f.name) for f in dataclasses.fields(written)}
+        return cls(cluster=cluster, at=at, **fields)
 
     def to_json(self) -> dict[str, Any]:
         waiver = None

@@ -405,7 +405,7 @@ class Watcher:
         if self.observer is not None:
             self.observer.transitions_written(written, time.monotonic() - batch.received)
         if written:
-            events = [self._event(w, batch.at) for w in written]
+            events = [TransitionEvent.of(w, self.settings.cluster, batch.at) for w in written]
             for sink in self.sinks:
                 sink.send(events)
 
@@ -418,25 +418,6 @@ class Watcher:
             self.observer.store_failed()
         wait = min(self.settings.store_retry_max, self.settings.store_retry * 2 ** min(self._store_failures, 10))
         self._retry_at = time.monotonic() + wait * random.uniform(0.5, 1.0)  # noqa: S311 - jitter
-
-    def _event(self, written: Written, at: dt.datetime) -> TransitionEvent:
-        return TransitionEvent(
-            cluster=self.settings.cluster,
-            at=at,
-            change=written.change,
-            from_state=written.from_state,
-            to_state=written.to_state,
-            fingerprint=written.fingerprint,
-            rule_id=written.rule_id,
-            severity=written.severity,
-            message=written.message,
-            resource=written.resource,
-            container=written.container,
-            path=written.path,
-            resource_version=written.resource_version,
-            changed_by=written.changed_by,
-            waiver=written.waiver,
-        )
 
     # -- telling ---------------------------------------------------------------------------
     def _sync_reports(self) -> None:
