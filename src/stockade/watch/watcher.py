@@ -144,7 +144,9 @@ class Watcher:
         self.queue: queue.Queue[WatchItem] = queue.Queue()
         self._held: dict[Feed, dict[Identity, str]] = {}
         self._objects: dict[ObjectKey, RawObject] = {}
-        self._deleted: dict[ObjectKey, RawObject] = {}  # last states of deleted objects, until stored
+        self._deleted: dict[
+            ObjectKey, RawObject
+        ] = {}  # deleted since the last step (their last state goes with the batch)
         self._heard: set[Feed] = set()  # feeds that listed once or reported why they cannot
         self._pending = Pending(settings.buffer_limit)
         self._oldest_unjudged: float | None = None
@@ -253,7 +255,8 @@ class Watcher:
             group, kind, namespace, name = identity
             key = ObjectKey(kind, namespace, name)
             self._deleted[key] = self._objects.pop(key, {})
-            self._observed[key] = None
+            if self.settings.record_objects:
+                self._observed[key] = None
             self.evaluator.delete(group, kind, namespace, name)
         self._held[feed] = now
 
@@ -261,7 +264,8 @@ class Watcher:
         held[_identity(resource)] = _version(resource)
         key = ObjectKey(resource.kind, resource.namespace, resource.name)
         self._objects[key] = resource.raw
-        self._observed[key] = resource.raw
+        if self.settings.record_objects:
+            self._observed[key] = resource.raw
         self.evaluator.upsert(resource)
 
     def _remove(self, held: dict[Identity, str], resource: Resource) -> None:
@@ -269,7 +273,8 @@ class Watcher:
         key = ObjectKey(resource.kind, resource.namespace, resource.name)
         self._objects.pop(key, None)
         self._deleted[key] = resource.raw
-        self._observed[key] = None
+        if self.settings.record_objects:
+            self._observed[key] = None
         self.evaluator.delete(resource.group, resource.kind, resource.namespace, resource.name)
 
     def _count(self, kind: str, event_type: str, count: int = 1) -> None:
@@ -280,6 +285,7 @@ class Watcher:
     def _judge(self) -> None:
         delta = self.evaluator.flush()
         if not delta and not (self.settings.record_objects and self._observed):
+            self._deleted.clear()  # deleted objects with no finding to resolve: nothing to keep
             return
         keys = {ObjectKey.of(ref) for ref in delta.objects}
         self.status.judged += bool(delta)
@@ -294,6 +300,7 @@ class Watcher:
             )
         )
         self._oldest_unjudged = None
+        self._deleted.clear()  # the batch holds what it needs of them
 
     def _take_observed(self) -> dict[ObjectKey, RawObject | None]:
         observed, self._observed = self._observed, {}
@@ -330,6 +337,7 @@ class Watcher:
             )
         )
         self._observed = {}
+        self._deleted.clear()
         self._oldest_unjudged = None
         self.status.reconciles += 1
         self._reconcile_due = False
@@ -400,7 +408,6 @@ class Watcher:
     def _stored(self, batch: Batch, written: list[Written]) -> None:
         """The batch's transitions are committed: count them and tell the sinks (once: a retried
         batch records nothing twice, so it tells nothing twice)."""
-        self._deleted = {k: v for k, v in self._deleted.items() if k not in batch.objects}
         self.status.written += len(written)
         if self.observer is not None:
             self.observer.transitions_written(written, time.monotonic() - batch.received)
