@@ -183,3 +183,21 @@ def test_kubectl_sees_and_writes_policy_reports(make_server: MakeServer, tmp_pat
     assert server.get(f"{GROUP}/{VERSION}", "PolicyReport", "stockade-web", "web") is None
     methods = {r.method for r in server.requests}
     assert {"POST", "PATCH", "DELETE"} <= methods
+
+
+def test_uid_and_creation_time_are_the_servers(make_server: MakeServer, make_client: MakeClient) -> None:
+    server = make_server()
+    core = client.CoreV1Api(make_client(server))
+    forged = config_map("settings", {"k": "v"})
+    forged["metadata"] |= {"uid": "forged-uid", "creationTimestamp": "1999-01-01T00:00:00Z", "resourceVersion": "7"}
+    created = core.create_namespaced_config_map("shop", forged)
+    assert created.metadata.uid != "forged-uid"
+    assert created.metadata.creation_timestamp.year != 1999
+    replacement = config_map("settings", {"k": "w"})
+    replacement["metadata"] |= {"uid": "forged-uid", "creationTimestamp": "1999-01-01T00:00:00Z"}
+    replaced = core.replace_namespaced_config_map("settings", "shop", replacement)
+    assert (replaced.metadata.uid, replaced.metadata.creation_timestamp) == (
+        created.metadata.uid,
+        created.metadata.creation_timestamp,
+    )
+    assert replaced.data == {"k": "w"}
