@@ -149,3 +149,19 @@ def test_forbidden_lease_is_reported_and_retried(server: FakeApiServer, tmp_path
 def test_settings_must_nest() -> None:
     with pytest.raises(ValueError, match="retry_period < renew_deadline < lease_duration"):
         LeaseConfig(identity="x", lease_duration=5, renew_deadline=10, retry_period=2)
+
+
+def test_missing_namespace_is_reported_and_retried(server: FakeApiServer, tmp_path: Path) -> None:
+    # The API server answers 404 to a create in a namespace that does not exist.
+    missing = server.inject("/apis/coordination.k8s.io/v1/namespaces/stockade/leases", status=404, times=3)
+    elector = _elector(server, tmp_path, "a").start()
+    try:
+        wait_until(lambda: elector.problem is not None, what="the problem")
+        assert elector.problem is not None and 'namespace "stockade"' in elector.problem
+        assert "the namespace does not exist" in elector.problem
+        assert not elector.is_leader
+        assert elector.wait_for_leadership(5)  # the namespace "appeared": the next create succeeds
+        assert missing.hits == 3 and elector.problem is None
+    finally:
+        elector.stop()
+    assert _lease(server)["leaseTransitions"] == 0

@@ -123,3 +123,48 @@ def test_the_watcher_writes_reports_back(tmp_path: Path) -> None:
             wait_until(
                 lambda: ("PolicyReport", "shop") not in _reports(fake), what="the fixed namespace's report to go"
             )
+
+
+def _names(server: FakeApiServer) -> set[tuple[str | None, str]]:
+    return {
+        (o["metadata"].get("namespace"), o["metadata"]["name"])
+        for o in server.objects()
+        if o["apiVersion"].startswith("wgpolicyk8s.io/")
+    }
+
+
+def test_writers_with_other_prefixes_keep_to_their_own_reports(
+    server: FakeApiServer, writer: PolicyReportWriter, tmp_path: Path
+) -> None:
+    api = config.new_client_from_config(config_file=str(server.kubeconfig(tmp_path / "k2")), persist_config=False)
+    staging = PolicyReportWriter(api, name_prefix="stockade-staging")
+    assert writer.sync(_scan(privileged_pod("a", "shop"), privileged_pod("b", "web"))).created == 2
+    assert staging.sync(_scan(privileged_pod("a", "shop"))).created == 1
+    assert _names(server) == {("shop", "stockade-shop"), ("web", "stockade-web"), ("shop", "stockade-staging-shop")}
+    # Each writer deletes only its own clean-namespace reports and never counts the other's.
+    later = writer.sync(_scan(privileged_pod("a", "shop")))
+    assert (later.deleted, later.unchanged) == (1, 1)
+    assert staging.sync(_scan(privileged_pod("a", "shop"))).unchanged == 1
+    assert _names(server) == {("shop", "stockade-shop"), ("shop", "stockade-staging-shop")}
+
+
+def test_a_same_named_report_of_someone_else_is_left_alone(server: FakeApiServer, writer: PolicyReportWriter) -> None:
+    theirs = {
+        "apiVersion": "wgpolicyk8s.io/v1alpha2",
+        "kind": "PolicyReport",
+        "metadata": {"name": "stockade-shop", "namespace": "shop", "labels": {"team": "payments"}},
+        "results": [],
+    }
+    server.create(theirs)
+    summary = writer.sync(_scan(privileged_pod("a", "shop")))
+    assert summary.errors == ["PolicyReport shop/stockade-shop exists and is not managed by Stockade: left alone"]
+    assert (summary.created, summary.updated) == (0, 0)
+    stored = server.get("wgpolicyk8s.io/v1alpha2", "PolicyReport", "stockade-shop", "shop")
+    assert stored is not None and stored["metadata"]["labels"] == {"team": "payments"} and stored["results"] == []
+
+
+@pytest.mark.parametrize("prefix", ["", "Stockade", "a_b", "-x", "x" * 41])
+def test_the_name_prefix_must_make_valid_names(server: FakeApiServer, tmp_path: Path, prefix: str) -> None:
+    api = config.new_client_from_config(config_file=str(server.kubeconfig(tmp_path / "k")), persist_config=False)
+    with pytest.raises(ValueError, match="name prefix"):
+        PolicyReportWriter(api, name_prefix=prefix)

@@ -50,8 +50,9 @@ def render(ctx: ReportContext) -> str:
     return yaml.dump_all(reports, Dumper=_Dumper, sort_keys=False, allow_unicode=False, width=1 << 16)
 
 
-def documents(ctx: ReportContext) -> list[dict[str, Any]]:
-    """The reports as plain data: namespaced ones sorted by namespace, then the cluster report."""
+def documents(ctx: ReportContext, *, name_prefix: str = SOURCE) -> list[dict[str, Any]]:
+    """The reports as plain data: namespaced ones sorted by namespace, then the cluster report;
+    named ``<name_prefix>-<namespace>`` and ``<name_prefix>-cluster``."""
     result = ctx.result
     rules = rules_by_id(result)
     stamp = _timestamp(ctx.generated_at)
@@ -60,17 +61,17 @@ def documents(ctx: ReportContext) -> list[dict[str, Any]]:
         by_namespace.setdefault(finding.resource.namespace, []).append(_result(finding, rules, stamp))
     scan_level = [_input_result(problem, stamp) for problem in result.errors]
     reports = [
-        _report("PolicyReport", namespace, results)
+        _report("PolicyReport", namespace, results, name_prefix)
         for namespace, results in sorted((ns, r) for ns, r in by_namespace.items() if ns is not None)
     ]
     cluster_results = by_namespace.get(None, []) + scan_level
     if cluster_results or not reports:
-        reports.append(_report("ClusterPolicyReport", None, cluster_results))
+        reports.append(_report("ClusterPolicyReport", None, cluster_results, name_prefix))
     return reports
 
 
-def _report(kind: str, namespace: str | None, results: list[dict[str, Any]]) -> dict[str, Any]:
-    metadata: dict[str, Any] = {"name": report_name(namespace)}
+def _report(kind: str, namespace: str | None, results: list[dict[str, Any]], prefix: str) -> dict[str, Any]:
+    metadata: dict[str, Any] = {"name": report_name(namespace, prefix)}
     if namespace is not None:
         metadata["namespace"] = namespace
     metadata["labels"] = {"app.kubernetes.io/managed-by": SOURCE}
@@ -83,13 +84,13 @@ def _report(kind: str, namespace: str | None, results: list[dict[str, Any]]) -> 
     }
 
 
-def report_name(namespace: str | None) -> str:
+def report_name(namespace: str | None, prefix: str = SOURCE) -> str:
     """``stockade-<namespace>`` (``stockade-cluster`` for the cluster report), a valid object name
-    whatever the namespace is spelled like in the manifests."""
+    whatever the namespace is spelled like in the manifests; ``prefix`` replaces ``stockade``."""
     if namespace is None:
-        return f"{SOURCE}-cluster"
+        return f"{prefix}-cluster"
     cleaned = re.sub(r"[^a-z0-9.-]+", "-", namespace.lower()).strip(".-") or "unnamed"
-    return f"{SOURCE}-{cleaned}"[:253].rstrip(".-")
+    return f"{prefix}-{cleaned}"[:253].rstrip(".-")
 
 
 def _summary(results: Iterable[Mapping[str, Any]]) -> dict[str, int]:

@@ -3,11 +3,14 @@
 :class:`FakeApiServer` is an in-process Kubernetes API server. It serves raw objects over real
 HTTP or HTTPS with the real protocol — discovery (``/version``, ``/api``, ``/apis``, resource
 lists with scope, kind and verbs, CRD-declared kinds), get, list with ``limit``/``continue``
-paging, chunked watch streams with bookmarks and 410 Gone — so the official ``kubernetes``
-client (and Stockade's cluster source) runs against it unchanged. Tests steer it: change objects
-while a watch is open, forbid resources (403 with the API server's message) or confine the user to
-some namespaces (as a RoleBinding per namespace would), and inject faults
-(delays, dropped connections, 429 with Retry-After, 500) into chosen requests.
+paging, chunked watch streams with bookmarks and 410 Gone, and writes (create, replace, merge,
+strategic-merge and JSON patch, delete, with resourceVersion preconditions answered 409) — so the
+official ``kubernetes`` client, ``kubectl`` and Stockade's cluster source run against it
+unchanged. Tests steer it: change objects while a watch is open, forbid resources or only writes
+to them (403 with the API server's message), confine the user to some namespaces (as a
+RoleBinding per namespace would), and inject faults (delays, dropped connections, 429 with
+Retry-After, 500) into chosen requests. :func:`policy_report_crds` gives the wgpolicyk8s.io
+PolicyReport CRDs to load, so policyreports are served.
 
 Usage::
 
@@ -31,8 +34,11 @@ Usage::
         api.close()
 
 Objects live in memory only; Secrets keep their real values (so a test can plant a value and
-check that it never leaks). Writes go through the server object (``create``, ``update``,
-``apply``, ``delete``), not through the HTTP API, which answers GET only.
+check that it never leaks). Tests write either through the server object (``create``,
+``update``, ``apply``, ``delete``) or over HTTP like any client; both bump the resourceVersion
+and reach open watches. A strategic merge patch is applied as a JSON merge patch (the fake knows
+no patch strategies of built-in fields, so a list is replaced, not merged). Created objects get a
+fixed ``creationTimestamp`` (2024-01-01) so that outputs stay reproducible.
 
 This package needs the ``testing`` extra (``pip install 'stockade[testing]'``), which brings the
 library that makes its TLS certificates.

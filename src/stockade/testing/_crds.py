@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 
-def _crd(kind: str, plural: str, scope: str) -> dict[str, Any]:
+def _crd(kind: str, plural: str, short_name: str, scope: str) -> dict[str, Any]:
     columns = [
         {"name": name, "type": "integer", "jsonPath": f".summary.{name.lower()}"}
         for name in ("Pass", "Fail", "Warn", "Error", "Skip")
@@ -17,7 +17,13 @@ def _crd(kind: str, plural: str, scope: str) -> dict[str, Any]:
         "spec": {
             "group": "wgpolicyk8s.io",
             "scope": scope,
-            "names": {"kind": kind, "plural": plural, "singular": kind.lower(), "listKind": f"{kind}List"},
+            "names": {
+                "kind": kind,
+                "plural": plural,
+                "singular": kind.lower(),
+                "listKind": f"{kind}List",
+                "shortNames": [short_name],
+            },
             "versions": [
                 {
                     "name": "v1alpha2",
@@ -35,6 +41,6 @@ def policy_report_crds() -> list[dict[str, Any]]:
     """The PolicyReport (namespaced) and ClusterPolicyReport CRDs of wgpolicyk8s.io/v1alpha2, with a
     schema that keeps any field (the fake server does not validate)."""
     return [
-        _crd("PolicyReport", "policyreports", "Namespaced"),
-        _crd("ClusterPolicyReport", "clusterpolicyreports", "Cluster"),
+        _crd("PolicyReport", "policyreports", "polr", "Namespaced"),
+        _crd("ClusterPolicyReport", "clusterpolicyreports", "cpolr", "Cluster"),
     ]

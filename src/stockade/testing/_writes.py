@@ -112,7 +112,8 @@ class WriteRequest:
             meta["name"] = meta["generateName"] + "".join(secrets.choice(_SUFFIX) for _ in range(5))
         if not isinstance(meta.get("name"), str) or not meta["name"]:
             raise _Refused(422, f"{self.resource.kind}: metadata.name: Required value", "Invalid")
-        meta.pop("resourceVersion", None)
+        for assigned in ("resourceVersion", "uid", "creationTimestamp"):  # the server's to give
+            meta.pop(assigned, None)
         try:
             return self.store.put(obj, "create")
         except Conflict:
@@ -125,7 +126,9 @@ class WriteRequest:
             raise _Refused(400, "the name of the object does not match the name on the URL", "BadRequest")
         obj["metadata"]["name"] = self.target.name
 
-        def replaced(_current: Obj) -> Obj:
+        def replaced(current: Obj) -> Obj:
+            for kept in ("uid", "creationTimestamp"):  # immutable: an update cannot change them
+                obj["metadata"][kept] = current["metadata"].get(kept)
             return obj
 
         return self.store.write(

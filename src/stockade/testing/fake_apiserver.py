@@ -29,8 +29,10 @@ class FakeApiServer:
 
     ``objects`` are the initial objects (their watch history starts compacted). ``tls`` serves
     HTTPS with a throwaway CA (see :attr:`ca_pem`). ``token``, when set, is the bearer token every
-    request must carry. ``forbidden`` lists resources the user may not get, list or watch, written
-    ``plural`` for the core group or ``plural.group`` (``secrets``, ``deployments.apps``).
+    request must carry. ``forbidden`` lists resources the user may not use at all (403 to every
+    verb), written ``plural`` for the core group or ``plural.group`` (``secrets``,
+    ``deployments.apps``); ``read_only`` lists resources the user may read but not create, update,
+    patch or delete.
     ``history`` is how many change events watches can replay (at least that many are kept).
     """
 
@@ -42,6 +44,7 @@ class FakeApiServer:
         token: str | None = None,
         user: str = "stockade-test",
         forbidden: Iterable[str] = (),
+        read_only: Iterable[str] = (),
         history: int = 1000,
         bookmark_interval: float = 1.0,
         watch_timeout: float = 300.0,
@@ -57,6 +60,7 @@ class FakeApiServer:
             bookmark_interval=bookmark_interval,
             watch_timeout=watch_timeout,
             forbidden=parse_resource_names(forbidden),
+            read_only=parse_resource_names(read_only),
         )
         self._tls = tls
         self._dir: Path | None = None
@@ -247,7 +251,8 @@ class FakeApiServer:
             self._state.faults.clear()
 
     def forbid(self, *resources: str) -> None:
-        """Answer 403 to get/list/watch of these resources (``secrets``, ``deployments.apps``)."""
+        """Answer 403 to every request for these resources (``secrets``, ``deployments.apps``):
+        get, list and watch as well as writes."""
         with self._state.lock:
             self._state.forbidden |= parse_resource_names(resources)
 

@@ -2,17 +2,22 @@
 policyreports -A`` and Policy Reporter show Stockade's findings.
 
 One ``PolicyReport`` per namespace with results and one ``ClusterPolicyReport``, the documents of
-:mod:`stockade.report.policyreport_report`, labelled ``app.kubernetes.io/managed-by: stockade``.
-Each sync creates what is missing, replaces what changed (results and summary compared without
-their timestamps, so an unchanged report is not rewritten), and deletes the reports it owns for
-namespaces that no longer have results. A 409 (someone wrote the report meanwhile) is retried on
-the fresh copy; a missing CRD or permission is reported, never raised.
+:mod:`stockade.report.policyreport_report`, labelled ``app.kubernetes.io/managed-by: stockade`` and
+named ``<name_prefix>-<namespace>`` / ``<name_prefix>-cluster``. A writer owns the reports that carry
+the label and the name its prefix gives in their namespace, so two Stockade deployments with
+different prefixes leave each other's reports alone, as they do reports of other tools and a
+same-named report without the label. Each sync creates what is missing, replaces what changed
+(results and summary compared without their timestamps, so an unchanged report is not
+rewritten), and deletes the reports it owns for namespaces that no longer have results. A 409
+(someone wrote the report meanwhile) is retried on the fresh copy; a missing CRD or permission
+is reported, never raised.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,12 +28,14 @@ from kubernetes.client.exceptions import ApiException
 
 from stockade.model.result import ScanResult
 from stockade.report import ReportContext
-from stockade.report.policyreport_report import API_VERSION, SOURCE, documents
+from stockade.report.policyreport_report import API_VERSION, SOURCE, documents, report_name
 
 log = logging.getLogger("stockade.watch")
 
 GROUP, VERSION = API_VERSION.split("/")
-MANAGED = f"app.kubernetes.io/managed-by={SOURCE}"
+MANAGED_BY = "app.kubernetes.io/managed-by"
+MANAGED = f"{MANAGED_BY}={SOURCE}"
+_PREFIX = re.compile(r"[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?")
 _PLURAL = {"PolicyReport": "policyreports", "ClusterPolicyReport": "clusterpolicyreports"}
 Key = tuple[str, str | None, str]  # (kind, namespace, name)
 
@@ -43,8 +50,21 @@ class WriteSummary:
 
 
 class PolicyReportWriter:
-    def __init__(self, api_client: Any, *, clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)) -> None:
+    """Keeps the cluster's PolicyReports of one Stockade deployment in step with its findings."""
+
+    def __init__(
+        self,
+        api_client: Any,
+        *,
+        name_prefix: str = SOURCE,
+        clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    ) -> None:
+        if not _PREFIX.fullmatch(name_prefix):
+            raise ValueError(
+                f"PolicyReport name prefix {name_prefix!r}: lower-case letters, digits and '-', at most 40 characters"
+            )
         self.api = k8s_client.CustomObjectsApi(api_client)
+        self.name_prefix = name_prefix
         self.clock = clock
         self._problem: str | None = None
 
@@ -53,7 +73,7 @@ class PolicyReportWriter:
         summary = WriteSummary()
         stamp = self.clock().isoformat().replace("+00:00", "Z")
         wanted: dict[Key, dict[str, Any]] = {}
-        for doc in documents(ReportContext(result=result, generated_at=stamp)):
+        for doc in documents(ReportContext(result=result, generated_at=stamp), name_prefix=self.name_prefix):
             meta = doc["metadata"]
             wanted[(doc["kind"], meta.get("namespace"), meta["name"])] = doc
         try:
@@ -84,7 +104,9 @@ class PolicyReportWriter:
             listed: Any = self.api.list_cluster_custom_object(GROUP, VERSION, plural, label_selector=MANAGED)
             for item in listed.get("items") or []:
                 meta = item.get("metadata") or {}
-                found[(kind, meta.get("namespace"), str(meta.get("name")))] = item
+                namespace = meta.get("namespace") if kind == "PolicyReport" else None
+                if meta.get("name") == report_name(namespace, self.name_prefix):
+                    found[(kind, namespace, str(meta.get("name")))] = item
         return found
 
     def _put(self, key: Key, doc: dict[str, Any], current: dict[str, Any] | None, summary: WriteSummary) -> None:
@@ -100,6 +122,10 @@ class PolicyReportWriter:
                         raise
                     current = self._get(kind, namespace, name)
                     continue
+            if not _managed(current):
+                where = f"{namespace}/{name}" if namespace else name
+                summary.errors.append(f"{kind} {where} exists and is not managed by Stockade: left alone")
+                return
             if _content(current) == _content(doc):
                 summary.unchanged += 1
                 return
@@ -168,6 +194,11 @@ class PolicyReportWriter:
             log.info("PolicyReports are written again")
         self._problem = problem
         return summary
+
+
+def _managed(doc: dict[str, Any]) -> bool:
+    labels = (doc.get("metadata") or {}).get("labels") or {}
+    return isinstance(labels, dict) and labels.get(MANAGED_BY) == SOURCE
 
 
 def _content(doc: dict[str, Any]) -> tuple[Any, Any, Any]:
