@@ -129,7 +129,8 @@ def parse_time(text: str, option: str, now: dt.datetime | None = None) -> dt.dat
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
 
 
-def _store_url(args: argparse.Namespace) -> str | None:
+def store_url_of(args: argparse.Namespace) -> str | None:
+    """The store URL `--store` names (None: the default SQLite file)."""
     return None if args.store in (None, "default") else str(args.store)
 
 
@@ -140,7 +141,7 @@ def open_store(args: argparse.Namespace) -> FindingStore:
     from stockade.store import FindingStore
 
     with usage_errors():
-        return FindingStore.open(_store_url(args))
+        return FindingStore.open(store_url_of(args))
 
 
 def record_scan(store: FindingStore, args: argparse.Namespace, result: ScanResult) -> None:
@@ -222,9 +223,9 @@ def _open_history_store(args: argparse.Namespace) -> FindingStore:
     from stockade.store import FindingStore, StoreError, store_url
 
     with usage_errors():
-        store_url(_store_url(args))
+        store_url(store_url_of(args))
     try:
-        return FindingStore.open(_store_url(args))
+        return FindingStore.open(store_url_of(args))
     except StoreError as error:
         fatal(str(error), EXIT_UNREADABLE)
 

@@ -104,6 +104,7 @@ def _split(values: list[str]) -> list[str]:
 
 def run_watch(args: argparse.Namespace) -> int:
     """Set everything up (usage problems exit 2 before anything runs), then watch until stopped."""
+    from stockade.cli.history_cmd import store_url_of
     from stockade.cli.inputs import check_namespace_flags, usage_errors
     from stockade.watch.service import WatchService, WatchServiceOptions
 
@@ -125,7 +126,7 @@ def run_watch(args: argparse.Namespace) -> int:
         skip_rules=_split(args.skip_rules),
         exceptions=args.exceptions,
         allowed_registries=_split([args.allowed_registries]) if args.allowed_registries else None,
-        store=None if args.store in (None, "default") else str(args.store),
+        store=store_url_of(args),
         store_cluster=args.store_cluster if args.store_cluster != "default" else None,
         retention_days=args.retention,
         record_objects=args.object_history,
@@ -148,7 +149,9 @@ def run_watch(args: argparse.Namespace) -> int:
     for caught in (signal.SIGTERM, signal.SIGINT):
         signal.signal(caught, on_signal)
     if args.duration is not None:
-        threading.Timer(args.duration, stop.set).start()
+        timer = threading.Timer(args.duration, stop.set)
+        timer.daemon = True  # never keeps the process alive after the watch ended
+        timer.start()
     try:
         service.run(stop)
     finally:
