@@ -11,8 +11,8 @@ from typing import cast
 
 from stockade.model.inventory import Inventory
 from stockade.model.podspec import DEFAULT_EXTRA_TEMPLATE_PATHS, PodTemplate, UncheckedContainers
-from stockade.model.resource import Resource
-from stockade.model.rule import READS_ANY, Scope
+from stockade.model.resource import Origin, Resource
+from stockade.model.rule import READS_ANY, READS_PLACEMENT, Scope
 from stockade.rules.base import (
     ContainerCheck,
     InventoryCheck,
@@ -27,7 +27,9 @@ CRD = "CustomResourceDefinition"  # every rule may read it: it decides an object
 
 
 class RecordingInventory(Inventory):
-    """An Inventory noting which kinds are read; whatever spans every kind is noted as READS_ANY."""
+    """An Inventory noting which kinds are read; whatever spans every kind is noted as READS_ANY,
+    or READS_PLACEMENT when it gives only where objects are and their pod templates (a test
+    checks apart that rules read nothing of those templates but their service account)."""
 
     def __init__(
         self,
@@ -82,9 +84,14 @@ class RecordingInventory(Inventory):
         with self._inside():
             return super().in_namespace(namespace)
 
+    def namespace_origin(self, namespace: str) -> Origin | None:
+        self._note(READS_PLACEMENT)
+        with self._inside():
+            return super().namespace_origin(namespace)
+
     @property
     def namespaces(self) -> frozenset[str]:
-        self._note(READS_ANY)
+        self._note(READS_PLACEMENT)
         with self._inside():
             return super().namespaces
 
@@ -110,7 +117,7 @@ class RecordingInventory(Inventory):
     @property
     def pod_templates(self) -> tuple[PodTemplate, ...]:
         # Which templates count depends on the owners present, of any kind.
-        self._note(READS_ANY)
+        self._note(READS_PLACEMENT)
         with self._inside():
             return super().pod_templates
 

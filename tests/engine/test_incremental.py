@@ -255,3 +255,76 @@ def test_the_result_is_what_a_fresh_evaluation_returns() -> None:
     assert got.skipped_rules == fresh.skipped_rules == {"IM-003": got.skipped_rules["IM-003"]}
     assert got.resources_scanned == 3
     assert [r.id for r in got.rules] == [r.id for r in rules]
+
+
+def _cluster_admin(account: str, namespace: str = "shop") -> dict[str, Any]:
+    return {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "ClusterRoleBinding",
+        "metadata": {"name": f"{account}-admin"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cluster-admin"},
+        "subjects": [{"kind": "ServiceAccount", "name": account, "namespace": namespace}],
+    }
+
+
+def _exec_role(account: str, namespace: str = "shop") -> list[dict[str, Any]]:
+    rbac = "rbac.authorization.k8s.io"
+    return [
+        {
+            "apiVersion": f"{rbac}/v1",
+            "kind": "Role",
+            "metadata": {"name": "debug", "namespace": namespace},
+            "rules": [{"apiGroups": [""], "resources": ["pods/exec"], "verbs": ["create"]}],
+        },
+        {
+            "apiVersion": f"{rbac}/v1",
+            "kind": "RoleBinding",
+            "metadata": {"name": "debug", "namespace": namespace},
+            "roleRef": {"apiGroup": rbac, "kind": "Role", "name": "debug"},
+            "subjects": [{"kind": "ServiceAccount", "name": account, "namespace": namespace}],
+        },
+    ]
+
+
+def _runs_as(raw: dict[str, Any], account: str) -> dict[str, Any]:
+    raw["spec"]["template"]["spec"]["serviceAccountName"] = account
+    return raw
+
+
+def test_a_workload_change_recomputes_placement_readers_only_when_its_placement_moves() -> None:
+    """RB-017 reads, of a Deployment, only which service account its pods run as: a new image is
+    no reason to re-run it; a new service account is, and the result then equals a fresh scan."""
+    clock = Clock()
+    engine = evaluator("RB-017", "WL-001", clock=clock)
+    objects = [_cluster_admin("admin"), *_exec_role("dev"), _runs_as(deployment("api"), "default")]
+    engine.reset(resource(raw) for raw in objects)
+    engine.flush(force=True)
+    engine.upsert(resource(_runs_as(deployment("api", privileged=True), "default")))
+    assert not engine.pending()  # only WL-001 judges the new container, at once
+    assert engine.flush().recomputed == ()
+    moved = _runs_as(deployment("api", privileged=True), "admin")
+    engine.upsert(resource(moved))
+    assert engine.pending()
+    assert engine.flush(force=True).recomputed == ("RB-017",)
+    fresh = evaluate(
+        Inventory([resource(raw) for raw in [*objects[:-1], moved]]), engine.rules, max_findings_per_rule=0
+    )
+    assert {f.fingerprint: f.message for f in engine.findings()} == {f.fingerprint: f.message for f in fresh.findings}
+    assert [f.message for f in engine.findings() if "ServiceAccount/shop/dev" in f.message] == [
+        "ServiceAccount/shop/dev is cluster-admin-equivalent: can create pods/exec in namespace shop, "
+        "where pods run as ServiceAccount/shop/admin"
+    ]
+
+
+def test_an_object_that_comes_or_goes_always_recomputes_placement_readers() -> None:
+    engine = evaluator("NP-001")
+    engine.reset([resource(pod("a"))])
+    engine.flush(force=True)
+    engine.upsert(resource(pod("a", privileged=True)))
+    assert not engine.pending()
+    engine.upsert(resource(pod("b", namespace="web")))
+    assert engine.pending()
+    assert {f.resource.name for f in engine.flush(force=True).changed.values()} == {"web"}
+    engine.delete("", "Pod", "web", "b")
+    assert engine.pending()
+    assert set(engine.flush(force=True).removed)

@@ -9,18 +9,23 @@ analyses it uses are built, and read, on its behalf.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from functools import cache
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 
 from stockade.api import collect
+from stockade.engine.evaluate import evaluate
 from stockade.engine.incremental import input_kinds
+from stockade.model.inventory import Inventory, placement_of
+from stockade.model.podspec import DEFAULT_EXTRA_TEMPLATE_PATHS, find_pod_template
 from stockade.model.resource import Origin, Resource
-from stockade.model.rule import READS_ANY, Scope
+from stockade.model.rule import READS_ANY, READS_PLACEMENT, Scope
 from stockade.rules import load_rules
-from stockade.rules.base import RuleConfig
+from stockade.rules.base import Rule, RuleConfig
 from stockade.sources.files import FileSource
 from tests.engine.pool import pool, resource
 from tests.engine.reads import CRD, record_reads
@@ -61,7 +66,7 @@ def test_the_recording_sees_the_reads_analyses_make_for_a_rule() -> None:
     for resources in inventories():
         review = record_reads(by_id["RB-017"], list(resources), CONFIG)
         assert {"ServiceAccount", "RoleBinding", "ClusterRoleBinding", "ClusterRole"} <= review.read
-        seen_any = seen_any or {READS_ANY, "Secret"} <= review.read
+        seen_any = seen_any or {READS_PLACEMENT, "Secret"} <= review.read
         seen_owner = seen_owner or bool(record_reads(by_id["NS-001"], list(resources), CONFIG).owner_lookups)
     assert seen_any
     assert seen_owner
@@ -91,3 +96,49 @@ def test_input_kinds_are_what_the_rules_judge_and_read() -> None:
     extra = input_kinds([by_id["WL-001"]], {("example.com", "Runner"): ("spec", "template")})
     assert "Runner" in extra
     assert READS_ANY not in input_kinds(RULES)
+
+
+def _touched(original: Resource) -> Resource:
+    """``original`` changed everywhere but its placement: labels, annotations, and in its pod
+    template the containers and the pod-level security settings."""
+    raw = copy.deepcopy(dict(original.raw))
+    metadata = raw.setdefault("metadata", {})
+    if isinstance(metadata, dict):
+        metadata["labels"] = {**(metadata.get("labels") or {}), "stockade.test/touched": "yes"}
+        metadata["annotations"] = {**(metadata.get("annotations") or {}), "stockade.test/note": "touched"}
+    template = find_pod_template(resource(raw))
+    if template is not None:
+        spec = cast(dict[str, Any], template.spec)
+        spec.update(hostNetwork=True, hostPID=True, securityContext={"runAsUser": 0})
+        spec["containers"] = [
+            {"name": "swapped", "image": "docker.io/library/busybox", "securityContext": {"privileged": True}}
+        ]
+    touched = resource(raw)
+    touched = dataclasses.replace(touched, origin=original.origin)
+    assert placement_of(touched, DEFAULT_EXTRA_TEMPLATE_PATHS) == placement_of(original, DEFAULT_EXTRA_TEMPLATE_PATHS)
+    return touched
+
+
+def _outcomes(rules: list[Rule], resources: list[Resource]) -> dict[str, tuple[object, ...]]:
+    result = evaluate(Inventory(resources), rules, config=CONFIG, include_passed=True, max_findings_per_rule=0)
+    return {f.fingerprint: (f.status, f.severity, f.message) for f in result.findings}
+
+
+PLACEMENT_READERS = [rule for rule in RULES if READS_PLACEMENT in rule.reads]
+
+
+def test_rules_reading_placement_exist() -> None:
+    assert {"NP-001", "RB-003", "RB-017"} <= {rule.id for rule in PLACEMENT_READERS}
+
+
+@pytest.mark.parametrize("rule_id", [rule.id for rule in PLACEMENT_READERS])
+def test_a_placement_reader_ignores_everything_else_of_kinds_it_does_not_name(rule_id: str) -> None:
+    """READS_PLACEMENT is a promise: change every object of a kind the rule does not name, keeping
+    only its placement, and the rule's findings stay exactly as they were."""
+    rule = load_rules()[rule_id]
+    compared = 0
+    for resources in inventories():
+        touched = [r if r.kind in rule.reads else _touched(r) for r in resources]
+        compared += sum(1 for before, after in zip(resources, touched, strict=True) if before is not after)
+        assert _outcomes([rule], touched) == _outcomes([rule], list(resources))
+    assert compared > 100

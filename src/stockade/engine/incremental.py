@@ -36,10 +36,11 @@ from stockade.engine.evaluate import Judge, finding_order, unchecked_container_n
 from stockade.engine.live_inventory import CRD_KIND, Identity, LiveInventory, identity_of
 from stockade.engine.waivers import WaiverBook
 from stockade.model.finding import Finding, InputProblem, PassCounts, ResourceRef, Severity
+from stockade.model.inventory import placement_of
 from stockade.model.podspec import BUILTIN_TEMPLATE_PATHS, DEFAULT_EXTRA_TEMPLATE_PATHS, PodTemplate
 from stockade.model.resource import Resource
 from stockade.model.result import ScanResult
-from stockade.model.rule import READS_ANY, RuleSpec, Scope
+from stockade.model.rule import EVERY_KIND_READS, READS_ANY, READS_PLACEMENT, RuleSpec, Scope
 from stockade.model.waiver import WaiverEntry
 from stockade.rules.analyses import Analyses
 from stockade.rules.base import Rule, RuleConfig, RuleContext
@@ -52,16 +53,16 @@ def input_kinds(
 ) -> frozenset[str]:
     """The kinds ``rules`` judge or read: what a watcher lists and watches (and what the in-cluster
     ClusterRole grants). Object rules' kinds; every pod-carrying kind (built-in, and the CRD paths
-    in ``template_paths``) when a rule judges pods or reads every kind (pod templates and the
-    namespaces in use); every declared ``reads``; and CustomResourceDefinition, which decides the
-    scope of custom kinds."""
+    in ``template_paths``) when a rule judges pods or reads every kind (even if only their
+    placement: pod templates and the namespaces in use); every declared ``reads``; and
+    CustomResourceDefinition, which decides the scope of custom kinds."""
     kinds: set[str] = {CRD_KIND}
     carriers = False
     for rule in rules:
         if rule.scope is Scope.OBJECT and rule.kinds:
             kinds |= rule.kinds
-        carriers = carriers or rule.scope in (Scope.POD, Scope.CONTAINER) or READS_ANY in rule.reads
-        kinds |= rule.reads - {READS_ANY}
+        carriers = carriers or rule.scope in (Scope.POD, Scope.CONTAINER) or bool(rule.reads & EVERY_KIND_READS)
+        kinds |= rule.reads - EVERY_KIND_READS
     if carriers:
         kinds |= {kind for _, kind in BUILTIN_TEMPLATE_PATHS}
         kinds |= {kind for _, kind in template_paths}
@@ -201,10 +202,13 @@ class IncrementalEvaluator:
         self._inventory_rules = [r for r in self.rules if r.scope is Scope.INVENTORY]
         self._readers: dict[str, set[str]] = {}
         self._any_readers: set[str] = set()
+        self._placement_readers: set[str] = set()
         for rule in self.rules:
             if READS_ANY in rule.reads:
                 self._any_readers.add(rule.id)
-            for kind in rule.reads - {READS_ANY}:
+            elif READS_PLACEMENT in rule.reads:
+                self._placement_readers.add(rule.id)
+            for kind in rule.reads - EVERY_KIND_READS:
                 self._readers.setdefault(kind, set()).add(rule.id)
         # Inventory-wide analyses, kept between flushes until a recompute (their inputs changed).
         self._built: dict[Callable[..., object], object] = {}
@@ -228,7 +232,7 @@ class IncrementalEvaluator:
         self._dirty[identity_of(resource)] = None
         if old is None:
             self._presence_changed(resource)
-        self._kind_changed(resource.kind)
+        self._kind_changed(resource.kind, self._placement_moved(old, resource))
 
     def delete(self, group: str, kind: str, namespace: str | None, name: str) -> None:
         """Remove the object of that identity (nothing happens when there is none)."""
@@ -238,7 +242,7 @@ class IncrementalEvaluator:
             return
         self._dirty[identity] = None
         self._presence_changed(old)
-        self._kind_changed(kind)
+        self._kind_changed(kind, placement=True)
 
     def reset(self, resources: Iterable[Resource]) -> None:
         """A relist: hold exactly ``resources`` (objects that did not change are not judged again)."""
@@ -255,7 +259,15 @@ class IncrementalEvaluator:
         for dependent in self._live.dependents(self._live.name_key(resource)):
             self._dirty[dependent] = None
 
-    def _kind_changed(self, kind: str) -> None:
+    def _placement_moved(self, old: Resource | None, new: Resource) -> bool:
+        """Whether replacing ``old`` by ``new`` changes what READS_PLACEMENT rules see (an
+        object that comes or goes always does)."""
+        if old is None or not self._placement_readers:
+            return True
+        paths = self._live.template_paths
+        return placement_of(old, paths) != placement_of(new, paths)
+
+    def _kind_changed(self, kind: str, placement: bool) -> None:
         if kind == CRD_KIND:
             self._everything = True
             self._mark_stale({r.id for r in self.rules})
@@ -265,6 +277,8 @@ class IncrementalEvaluator:
             self._mark_stale(readers)
         if self._any_readers:
             self._mark_stale(self._any_readers)
+        if placement and self._placement_readers:
+            self._mark_stale(self._placement_readers)
 
     def _mark_stale(self, rule_ids: set[str]) -> None:
         if not rule_ids <= self._stale:

@@ -130,6 +130,12 @@ class Inventory:
     def in_namespace(self, namespace: str | None) -> tuple[Resource, ...]:
         return self._by_namespace.get(namespace, ())
 
+    def namespace_origin(self, namespace: str) -> Origin | None:
+        """Where the first object in ``namespace`` came from: a place to point at for a namespace
+        that no Namespace object declares (None when nothing is there)."""
+        members = self.in_namespace(namespace)
+        return members[0].origin if members else None
+
     @cached_property
     def namespaces(self) -> frozenset[str]:
         """Namespaces declared as objects or used by any namespaced object."""
@@ -217,6 +223,17 @@ class Inventory:
                 if key in present:
                     return True
         return False
+
+
+def placement_of(resource: Resource, template_paths: Mapping[tuple[str, str], tuple[str, ...]]) -> tuple[object, ...]:
+    """What a rule declaring ``READS_PLACEMENT`` sees of an object besides its identity: where it
+    came from, its ownerReferences (they decide whether its pod template counts, or its
+    controller's), whether it carries a pod template, and the service account that template runs as."""
+    template = find_pod_template(resource, template_paths)
+    account = (
+        None if template is None else (template.spec.get("serviceAccountName"), template.spec.get("serviceAccount"))
+    )
+    return (resource.origin, resource.metadata.get("ownerReferences"), template is not None, account)
 
 
 def duplicate_message(origins: Sequence[Origin]) -> str:

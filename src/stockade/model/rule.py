@@ -11,6 +11,13 @@ from stockade.model.finding import Area, Severity, Stage
 # In ``RuleSpec.reads``: the rule reads objects of every kind (the namespaces in use, every pod
 # template, whose presence depends on owners of any kind), so any change can alter its result.
 READS_ANY = "*"
+# In ``RuleSpec.reads``: of objects of every kind, the rule reads only their placement (see
+# :func:`stockade.model.inventory.placement_of`): which objects exist in which namespace, their
+# controllers, and the service account their pod template runs as. Any other change to an object
+# of a kind the rule does not name leaves its result alone, so a watcher does not re-run it.
+READS_PLACEMENT = "*placement"
+# The entries of ``reads`` that span every kind rather than name one.
+EVERY_KIND_READS = frozenset({READS_ANY, READS_PLACEMENT})
 
 
 class Scope(StrEnum):
@@ -55,10 +62,10 @@ class RuleSpec:
     since: str = "0.1.0"  # the release that introduced the id; an id never changes meaning
     deprecated: str | None = None  # why, and what replaces it; a deprecated rule runs only when named
     # The kinds the rule reads from the inventory besides the object it judges (for an inventory
-    # rule: every kind it reads; READS_ANY: all of them). CustomResourceDefinitions are read by
-    # every rule (they decide which namespace an object is in) and are not listed. Incremental
-    # evaluation re-runs the rule when an object of one of these kinds changes; a test checks that
-    # a rule reads nothing it does not declare.
+    # rule: every kind it reads; READS_ANY: all of them; READS_PLACEMENT: the placement of all).
+    # CustomResourceDefinitions are read by every rule (they decide which namespace an object is
+    # in) and are not listed. Incremental evaluation re-runs the rule when an object of one of
+    # these kinds changes; a test checks that a rule reads nothing it does not declare.
     reads: frozenset[str] = frozenset()
     # Whether the rule asks if the controller named in the judged object's ownerReferences is
     # present (NS-001 leaves out objects a controller in the scan creates).

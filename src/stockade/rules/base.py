@@ -10,7 +10,8 @@ A rule is a pure, typed function. The decorator says what it is called with:
 
 ``reads=`` names the kinds a rule reads from ``ctx.inventory`` (directly or through
 ``ctx.analyses``) besides the object it judges; an inventory rule names every kind it reads
-(``READS_ANY`` when it reads them all; none said means READS_ANY). ``reads_owner=True``: the rule
+(``READS_ANY`` when it reads them all, ``READS_PLACEMENT`` when it reads only which objects are
+where and which service accounts their pods run as; none said means READS_ANY). ``reads_owner=True``: the rule
 asks whether the judged object's controller is present. Incremental evaluation re-runs a rule on
 that basis, and a test checks that no rule reads more than it declares.
 
@@ -32,6 +33,7 @@ from typing import TYPE_CHECKING, Final, TypedDict, TypeVar, Unpack
 
 from stockade.model.finding import Area, Severity, Stage
 from stockade.model.rule import READS_ANY as READS_ANY  # re-exported: rules declare what they read
+from stockade.model.rule import READS_PLACEMENT as READS_PLACEMENT
 from stockade.model.rule import RuleDoc, RuleSpec
 from stockade.model.rule import Scope as Scope  # re-exported: rules name their scope through the decorators
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from stockade.rules.base import AREAS, READS_ANY, Rule
+from stockade.model.rule import EVERY_KIND_READS, READS_ANY, READS_PLACEMENT
+from stockade.rules.base import AREAS, Rule
 
 
 def framework_line(rule: Rule) -> str:
@@ -72,11 +73,13 @@ def _default_line(rule: Rule) -> str:
 
 def _reads(rule: Rule) -> str:
     """What else in the scan the rule reads (a change there can change its findings)."""
-    parts = sorted(rule.reads - {READS_ANY})
+    parts = sorted(rule.reads - EVERY_KIND_READS)
     if rule.reads_owner:
         parts.append("the controller named in the object's ownerReferences")
     if READS_ANY in rule.reads:
-        parts.append("every pod template and namespace in use")
+        parts.append("every object of every kind")
+    elif READS_PLACEMENT in rule.reads:
+        parts.append("the namespaces in use and the service account of every pod template")
     return ", ".join(parts)
 
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from stockade.model.finding import Area, Severity, Stage
 from stockade.model.inventory import Inventory
 from stockade.model.resource import Resource, resource_from_raw
-from stockade.rules.base import READS_ANY, Outcome, RuleContext, Violation, inventory_rule
+from stockade.rules.base import READS_PLACEMENT, Outcome, RuleContext, Violation, inventory_rule
 from stockade.rules.np._index import POLICY_READS, policy_index, workloads_by_namespace
 from stockade.rules.np._messages import apply_command, plural
 
@@ -19,12 +19,10 @@ def _namespace_target(inventory: Inventory, namespace: str) -> Resource | None:
     declared = inventory.get("Namespace", None, namespace)
     if declared is not None:
         return declared
-    members = inventory.in_namespace(namespace)
-    if not members:
+    origin = inventory.namespace_origin(namespace)
+    if origin is None:
         return None
-    synthetic = resource_from_raw(
-        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}, members[0].origin
-    )
+    synthetic = resource_from_raw({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}, origin)
     return synthetic if isinstance(synthetic, Resource) else None
 
 
@@ -41,7 +39,7 @@ def _default_deny(namespace: str) -> str:
 
 @inventory_rule(
     id="NP-001",
-    reads=POLICY_READS | {"Namespace", READS_ANY},
+    reads=POLICY_READS | {"Namespace", READS_PLACEMENT},
     name="namespace-without-network-policy",
     title="Namespace has no NetworkPolicy",
     severity=Severity.MEDIUM,

@@ -26,15 +26,15 @@ from stockade.rbac.index import IndexedBinding, IndexedRole, RbacIndex
 from stockade.rbac.model import ObjectRef, RbacProblem, Subject
 from stockade.rbac.objects import RbacObjects
 from stockade.rbac.review import PrivilegedReview, review_privileged
-from stockade.rules.base import READS_ANY, Outcome, RuleContext
+from stockade.rules.base import READS_PLACEMENT, Outcome, RuleContext
 
 ROLE_KINDS = ("Role", "ClusterRole")
 # What the RBAC index and objects read: every RB rule reads these.
 RBAC_READS = frozenset({"Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"})
 # What a rule reads when it asks the privileged review (`RbacScan.review`, e.g. through the severity
-# of a danger that takes identities): the ServiceAccount token Secrets, and every pod template and
-# namespace in use, whatever kind carries or owns them.
-REVIEW_READS = RBAC_READS | {"Secret", READS_ANY}
+# of a danger that takes identities): the ServiceAccount token Secrets, and the placement of every
+# object (the namespaces in use, which service accounts pods run as, whatever kind carries them).
+REVIEW_READS = RBAC_READS | {"Secret", READS_PLACEMENT}
 
 
 @dataclass(frozen=True, slots=True)
