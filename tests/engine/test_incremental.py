@@ -328,3 +328,31 @@ def test_an_object_that_comes_or_goes_always_recomputes_placement_readers() -> N
     engine.delete("", "Pod", "web", "b")
     assert engine.pending()
     assert set(engine.flush(force=True).removed)
+
+
+def test_without_specific_remediations_findings_carry_their_rules_and_are_otherwise_the_same() -> None:
+    objects = [resource(deployment("api", privileged=True)), resource(pod("lone", privileged=True))]
+    full = evaluator("WL-001", "WL-005")
+    slim = evaluator("WL-001", "WL-005", specific_remediations=False)
+    for engine in (full, slim):
+        engine.reset(objects)
+        engine.flush(force=True)
+    by_id = {rule.id: rule for rule in slim.rules}
+    assert [f.remediation for f in slim.findings()] == [by_id[f.rule_id].remediation for f in slim.findings()]
+    assert any(f.remediation != by_id[f.rule_id].remediation for f in full.findings())  # kubectl patches
+    assert [(f.fingerprint, f.status, f.message) for f in slim.findings()] == [
+        (f.fingerprint, f.status, f.message) for f in full.findings()
+    ]
+
+
+def test_what_was_derived_from_a_pod_to_judge_it_is_not_kept() -> None:
+    """A watcher holds every object of a cluster; the typed views and Pod Security results built
+    to judge each pod would outweigh its findings if they were kept."""
+    engine = evaluator("WL-001", "PSS-002")
+    engine.reset([resource(deployment(f"d{i}", privileged=True)) for i in range(5)])
+    engine.flush(force=True)
+    templates = [t for _, t in engine._targets(engine.rules[0])]
+    assert len(templates) == 5
+    assert all(t._view is None for t in templates)
+    assert not engine._judge.ctx.analyses._pods
+    assert len(engine.findings()) == 10

@@ -122,6 +122,10 @@ class Judge:
         self.progress = progress
         self.rules = list(rules)
         self.result = ScanResult(rules=list(rules), resources_scanned=len(inventory), inventory=inventory)
+        # False: every finding carries its rule's remediation rather than the one written for its
+        # object (a kubectl patch naming it), for a caller that never shows them and would otherwise
+        # hold a few hundred bytes for each of a million findings (the watcher).
+        self.specific_remediations = True
         self._refs: dict[int, ResourceRef] = {}
         self._locations: dict[int, Location] = {}
         # Findings whose line is the document's start until place_lines() asks for the field's.
@@ -319,7 +323,9 @@ class Judge:
             fingerprint=fingerprint(rule.id, ref, container, path),
             path=path,
             container=container,
-            remediation=intern(violation.remediation) if violation.remediation else rule.remediation,
+            remediation=intern(violation.remediation)
+            if violation.remediation and self.specific_remediations
+            else rule.remediation,
             waiver=waiver,
         )
 

@@ -151,6 +151,8 @@ class IncrementalEvaluator:
     """Findings of ``rules`` over objects that change one at a time (see the module docstring).
 
     ``clock`` (monotonic seconds) times the debounce; ``today`` decides exception expiry.
+    ``specific_remediations=False``: findings carry their rule's remediation, not the one written
+    for their object (memory, for callers that never show remediations).
     """
 
     def __init__(
@@ -165,6 +167,7 @@ class IncrementalEvaluator:
         debounce: float = 2.0,
         clock: Callable[[], float] = time.monotonic,
         today: Callable[[], dt.date] = dt.date.today,
+        specific_remediations: bool = True,
     ) -> None:
         aliases = (
             rule_aliases if rule_aliases is not None else {r.id: r.id for r in rules} | {r.name: r.id for r in rules}
@@ -191,6 +194,7 @@ class IncrementalEvaluator:
         )
         self._judge.skipped = {}
         self._judge.rule_notices = []
+        self._judge.specific_remediations = specific_remediations
         self.rules: list[Rule] = self._judge.rules  # with the severity overrides applied
         self._pod_rules = [r for r in self.rules if r.scope is Scope.POD]
         self._container_rules = [r for r in self.rules if r.scope is Scope.CONTAINER]
@@ -394,6 +398,7 @@ class IncrementalEvaluator:
                 template = self._live.evaluated_template(identity)
                 if template is not None:
                     judge.run_pod(template, self._pod_rules, self._container_rules)
+                    self._forget(template)
             for rule in self._object_rules.get(resource.kind, ()):
                 judge.judge_object(rule, resource)
             judge.summarise_overflow()
@@ -416,6 +421,7 @@ class IncrementalEvaluator:
                 return
             pod_rules = [rule] if rule.scope is Scope.POD else []
             judge.judge_pod(template, pod_rules, [rule] if not pod_rules else [])
+            self._forget(template)
         judge.summarise_overflow()
         fresh = self._collected((), state)
         before, after = state.findings.get(rule.id), fresh.findings.get(rule.id)
@@ -430,6 +436,12 @@ class IncrementalEvaluator:
         self._states[identity] = _State(findings, self._intern(passes), notices, state.problems)
         self._passes[rule.id] += passed_now - passed_before
         changes.replace(before or (), after or ())
+
+    def _forget(self, template: PodTemplate) -> None:
+        """What was derived from a pod to judge it is dropped once it is judged: kept for every pod
+        of a large cluster, it would outweigh the findings."""
+        self._judge.ctx.analyses.forget_pod(template)
+        template.forget_view()
 
     def _judge_inventory_rule(self, rule: Rule, changes: _Changes) -> None:
         judge = self._judge

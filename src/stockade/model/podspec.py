@@ -190,6 +190,11 @@ class PodTemplate:
             object.__setattr__(self, "_view", view)
         return view
 
+    def forget_view(self) -> None:
+        """Drop the typed view (rebuilt on next use): a watcher keeps templates of every object,
+        and their views only while the object is judged."""
+        object.__setattr__(self, "_view", None)
+
     @property
     def spec_path(self) -> tuple[str | int, ...]:
         return (*self.path, "spec")

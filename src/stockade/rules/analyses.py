@@ -9,6 +9,7 @@ two threads or two tests never see each other's results.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar, cast
 
 from stockade.model.inventory import Inventory
@@ -24,7 +25,7 @@ T = TypeVar("T")
 class Analyses:
     """The analyses of one inventory. ``get(build)`` runs ``build(inventory)`` once and keeps it."""
 
-    __slots__ = ("_built", "_checks", "_inventory", "_pss")
+    __slots__ = ("_built", "_inventory", "_pods")
 
     def __init__(self, inventory: Inventory, built: dict[Callable[[Inventory], object], object] | None = None) -> None:
         self._inventory = inventory
@@ -32,12 +33,11 @@ class Analyses:
         # (incremental evaluation does, until an input of theirs changes); the per-pod caches
         # below always start empty.
         self._built: dict[Callable[[Inventory], object], object] = {} if built is None else built
-        # (id of the pod spec, level, minor) → (the spec, its result). Holding the spec keeps its id
-        # from being reused while the entry lives; the identity check covers templates built elsewhere.
-        self._pss: dict[tuple[int, str, int], tuple[object, PssResult]] = {}
-        # (id of the pod spec, minor) → (the spec, its check results): each check runs once per pod
-        # and version, whether a level's evaluation or a rule asking for that one check needs it.
-        self._checks: dict[tuple[int, int], tuple[object, CheckResults]] = {}
+        # id of the pod spec → (the spec, its results by (level, minor), its check results by minor):
+        # each check runs once per pod and version, whether a level's evaluation or a rule asking for
+        # that one check needs it. Holding the spec keeps its id from being reused while the entry
+        # lives; the identity check covers templates built elsewhere.
+        self._pods: dict[int, _PodResults] = {}
 
     @property
     def inventory(self) -> Inventory:
@@ -55,24 +55,34 @@ class Analyses:
 
         Evaluated on the pod's typed view, the one its container rules read too."""
         version = version or LATEST
-        key = (id(pod.spec), level, version.effective_minor)
-        hit = self._pss.get(key)
-        if hit is not None and hit[0] is pod.spec:
-            return hit[1]
-        result = evaluate_view(pod.view, level, version, self._check_results(pod, version))
-        self._pss[key] = (pod.spec, result)
+        cached = self._of(pod)
+        key = (level, version.effective_minor)
+        result = cached.results.get(key)
+        if result is None:
+            checks = cached.checks.setdefault(version.effective_minor, {})
+            result = cached.results[key] = evaluate_view(pod.view, level, version, checks)
         return result
 
     def pss_check(self, pod: PodTemplate, check: str, version: PolicyVersion | None = None) -> CheckViolation | None:
         """One Pod Security check's violation for ``pod`` at ``version`` (default: latest), or None."""
         version = version or LATEST
-        return evaluate_check(pod.view, check, version, self._check_results(pod, version))
+        checks = self._of(pod).checks.setdefault(version.effective_minor, {})
+        return evaluate_check(pod.view, check, version, checks)
 
-    def _check_results(self, pod: PodTemplate, version: PolicyVersion) -> CheckResults:
-        key = (id(pod.spec), version.effective_minor)
-        hit = self._checks.get(key)
-        if hit is not None and hit[0] is pod.spec:
-            return hit[1]
-        results: CheckResults = {}
-        self._checks[key] = (pod.spec, results)
-        return results
+    def forget_pod(self, pod: PodTemplate) -> None:
+        """Drop what is kept for ``pod`` (incremental evaluation judges one object at a time;
+        keeping every pod's results for a whole pass would hold them all at once)."""
+        self._pods.pop(id(pod.spec), None)
+
+    def _of(self, pod: PodTemplate) -> _PodResults:
+        cached = self._pods.get(id(pod.spec))
+        if cached is None or cached.spec is not pod.spec:
+            cached = self._pods[id(pod.spec)] = _PodResults(pod.spec)
+        return cached
+
+
+@dataclass(slots=True)
+class _PodResults:
+    spec: object
+    results: dict[tuple[Level, int], PssResult] = field(default_factory=dict)
+    checks: dict[int, CheckResults] = field(default_factory=dict)

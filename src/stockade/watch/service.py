@@ -150,6 +150,10 @@ class WatchService:
                 template_paths=paths,
                 severity_overrides=severity_overrides(scan_options.severity_overrides),
                 debounce=options.debounce,
+                # Events and the store carry rule, message and object, no remediation, and
+                # PolicyReports the rule's: per-object ones (kubectl patches naming the object)
+                # would be a fifth of a large cluster's findings' memory.
+                specific_remediations=False,
             )
             holder: list[Watcher] = []
             watch: ClusterWatch = open_watch(
