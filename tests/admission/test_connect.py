@@ -174,7 +174,7 @@ def test_time_comes_from_the_clock_in_utc() -> None:
     assert event is not None
     assert event.time == dt.datetime(2025, 3, 1, 9, 0, tzinfo=dt.UTC)
     assert event.to_json()["time"] == "2025-03-01T09:00:00.000Z"
-    naive = connect_event(review_request("exec", {}), lambda: dt.datetime(2025, 3, 1, 9, 0))  # noqa: DTZ001
+    naive = connect_event(review_request("exec", {}), lambda: dt.datetime(2025, 3, 1, 9, 0))
     assert naive is not None
     assert naive.to_json()["time"] == "2025-03-01T09:00:00.000Z"
 
@@ -276,7 +276,9 @@ request_keys = st.sampled_from(
 
 
 @settings(max_examples=300, deadline=None)
-@given(subresource=st.sampled_from(["exec", "attach", "portforward"]), changes=st.dictionaries(request_keys, json_values))
+@given(
+    subresource=st.sampled_from(["exec", "attach", "portforward"]), changes=st.dictionaries(request_keys, json_values)
+)
 def test_any_request_gives_an_event_that_validates_or_none(subresource: str, changes: dict[str, Any]) -> None:
     event = connect_event(review_request(subresource, {}, **changes), clock)
     if event is not None:
