@@ -720,7 +720,8 @@ def test_bad_options_raise_naming_the_key(raw: Any, message: str) -> None:
 # --- properties over generated objects ------------------------------------------------------------
 
 
-JUNK = st.sampled_from([[], "x", 1, True, {"a": 1}])
+# Fresh copies: an object decoded from JSON never shares a dict between two places.
+JUNK = st.sampled_from([[], "x", 1, True, {"a": 1}]).map(copy.deepcopy)
 
 
 def maybe(strategy: st.SearchStrategy[Any], weird: bool) -> st.SearchStrategy[Any]:
@@ -746,9 +747,11 @@ def object_strategy(weird: bool) -> st.SearchStrategy[tuple[str, dict[str, Any]]
             "readOnlyRootFilesystem": st.booleans(),
         },
     )
-    token_mount = st.just(TOKEN_MOUNT)
+    token_mount = st.just(TOKEN_MOUNT).map(copy.deepcopy)
     mounts = st.lists(
-        token_mount | st.just({"name": "data", "mountPath": "/data"}), max_size=2, unique_by=lambda m: m["name"]
+        token_mount | st.just({"name": "data", "mountPath": "/data"}).map(copy.deepcopy),
+        max_size=2,
+        unique_by=lambda m: m["name"],
     )
 
     def containers(prefix: str) -> st.SearchStrategy[Any]:
