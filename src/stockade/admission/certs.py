@@ -17,16 +17,15 @@ import base64
 import datetime
 from dataclasses import dataclass, field
 from pathlib import Path
-
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from typing import TYPE_CHECKING
 
 from stockade.outputs import PRIVATE, write_output
 
 DEFAULT_DAYS = 365
 CA_FILE, CERT_FILE, KEY_FILE = "ca.crt", "tls.crt", "tls.key"
+if TYPE_CHECKING:
+    from cryptography import x509
+
 _CLOCK_SKEW = datetime.timedelta(minutes=5)  # a node whose clock runs a little behind still accepts it
 
 
@@ -62,10 +61,15 @@ class CertificateFiles:
 
 
 def _name(common_name: str) -> x509.Name:
+    from cryptography import x509
+    from cryptography.x509.oid import NameOID
+
     return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
 
 
 def _key_usage(*, ca: bool) -> x509.KeyUsage:
+    from cryptography import x509
+
     return x509.KeyUsage(
         digital_signature=True,
         content_commitment=False,
@@ -87,6 +91,12 @@ def generate(
     now: datetime.datetime | None = None,
 ) -> ServingCertificate:
     """A new CA and a serving certificate it signed, for the Service ``service`` in ``namespace``."""
+    # Imported here: building the CLI's parser and the cert-manager manifests need none of it.
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID
+
     if days < 1:
         raise ValueError(f"certificate validity must be at least one day (got {days})")
     start = (now or datetime.datetime.now(datetime.UTC)) - _CLOCK_SKEW
