@@ -1,11 +1,9 @@
 """The in-cluster deployment of ``stockade admission serve``: manifests made from code, printed by
 ``stockade admission manifests``.
 
-What the webhook is sent is derived from the rule registry, as the watcher's ClusterRole is: CREATE
-and UPDATE of every kind the selected rules judge or read (:func:`admitted_kinds`), and
-``pods/ephemeralcontainers`` too, since ``kubectl debug`` adds containers through it. Secrets are
-left out: no default rule needs a Secret's values, and a webhook sent every Secret written in the
-cluster would hold them all in its requests.
+What the webhook is sent is derived from the rule registry (:mod:`stockade.admission.resources`):
+CREATE and UPDATE of every resource the selected rules judge or read, but Secrets, and
+``pods/ephemeralcontainers`` too, since ``kubectl debug`` adds containers through it.
 
 Safety of the door itself:
 
@@ -38,12 +36,7 @@ import yaml
 
 from stockade import __version__
 from stockade.admission.certs import ServingCertificate, service_dns_names
-from stockade.api import ScanOptions, select
-from stockade.engine.incremental import input_kinds
-from stockade.engine.live_inventory import CRD_KIND
-from stockade.errors import SelectionError
-from stockade.model.kinds import BUILTIN_GROUPS, BUILTIN_TYPES
-from stockade.model.podspec import BUILTIN_TEMPLATE_PATHS, DEFAULT_EXTRA_TEMPLATE_PATHS
+from stockade.admission.resources import AdmittedResource, admitted_resources, pod_carriers
 
 DEFAULT_IMAGE = f"ghcr.io/stockade-dev/stockade:{__version__}"
 DEFAULT_NAMESPACE = "stockade"
@@ -69,8 +62,6 @@ DEFAULTS_WEBHOOK = "defaults.admission.stockade.io"
 CONNECT_RESOURCES = ("pods/attach", "pods/exec", "pods/portforward")
 EPHEMERAL_CONTAINERS = "pods/ephemeralcontainers"
 READ_VERBS = ("get", "list", "watch")
-# Read by the rules, but never sent to the webhook (see the module docstring).
-NOT_AT_THE_DOOR = frozenset({"Secret", CRD_KIND})
 
 # The server's configuration when none is given: every setting at its default (the configuration
 # file documents them; `stockade admission serve --check-config FILE` checks one).
@@ -138,9 +129,13 @@ class ManifestOptions:
         if len(self.config.encode("utf-8")) > MAX_CONFIG_BYTES:
             raise ValueError("the configuration is larger than a ConfigMap holds (1 MiB)")
         check_config(self.config)
-        if not admitted_resources(admitted_kinds(self)):
+        if not self.resources():
             raise ValueError("the rule selection judges no kind the webhook could be sent (see `stockade rules list`)")
         return self
+
+    def resources(self) -> list[AdmittedResource]:
+        """What the webhook is sent (:func:`stockade.admission.resources.admitted_resources`)."""
+        return admitted_resources(self.rules, self.skip_rules, self.kinds)
 
     @property
     def tls_secret(self) -> str:
@@ -166,27 +161,6 @@ class ManifestOptions:
 # -- what the webhook is sent --------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True, order=True)
-class AdmittedResource:
-    """A resource the webhook is sent writes of: API group and plural (any version)."""
-
-    group: str
-    plural: str
-    kind: str
-
-
-def admitted_kinds(options: ManifestOptions) -> frozenset[str]:
-    """The kinds the selected rules judge or read (as the watcher's), but Secrets and CRDs.
-    Raises ValueError when the selection is malformed."""
-    if options.kinds is not None:
-        return frozenset(options.kinds) - NOT_AT_THE_DOOR
-    try:
-        rules = select(ScanOptions(rules=options.rules, skip_rules=options.skip_rules))
-    except SelectionError as error:
-        raise ValueError(str(error)) from None
-    return input_kinds(rules) - NOT_AT_THE_DOOR
-
-
 def check_config(text: str) -> None:
     """The configuration is a YAML mapping (its settings are the server's to check: --check-config)."""
     try:
@@ -195,33 +169,6 @@ def check_config(text: str) -> None:
         raise ValueError(f"the configuration is not YAML: {error}") from None
     if loaded is not None and not isinstance(loaded, dict):
         raise ValueError(f"the configuration is not a YAML mapping (it is a {type(loaded).__name__})")
-
-
-def admitted_resources(kinds: Iterable[str]) -> list[AdmittedResource]:
-    """The resources serving ``kinds``: built-in types a cluster serves and can create, and the custom
-    kinds with pod templates (Argo Rollouts, Knative, ...). Other custom kinds the rules only read
-    (network-policy CRDs) are not judged at the door."""
-    wanted = set(kinds)
-    found = {
-        AdmittedResource(t.group, t.plural, t.kind)
-        for t in BUILTIN_TYPES
-        if t.kind in wanted and t.served_by_default and "create" in t.verbs
-    }
-    for group, kind in DEFAULT_EXTRA_TEMPLATE_PATHS:
-        if kind in wanted and group not in BUILTIN_GROUPS:
-            found.add(AdmittedResource(group, _plural(kind), kind))
-    return sorted(found)
-
-
-def pod_carriers(kinds: Iterable[str]) -> list[AdmittedResource]:
-    """Of ``kinds``' resources, those with a pod or pod template: what the mutating webhook patches."""
-    carriers = set(BUILTIN_TEMPLATE_PATHS) | set(DEFAULT_EXTRA_TEMPLATE_PATHS)  # (group, kind): Knative's Service
-    return [r for r in admitted_resources(kinds) if (r.group, r.kind) in carriers]
-
-
-def _plural(kind: str) -> str:
-    lower = kind.lower()
-    return lower[:-1] + "ies" if lower.endswith("y") else lower + ("es" if lower.endswith("s") else "s")
 
 
 def _by_group(resources: Iterable[AdmittedResource]) -> dict[str, list[str]]:
@@ -607,7 +554,7 @@ def _configuration_meta(options: ManifestOptions) -> dict[str, Any]:
 
 
 def validating_configuration(options: ManifestOptions, ca_bundle: str | None) -> Manifest:
-    resources = admitted_resources(admitted_kinds(options))
+    resources = options.resources()
     connect = [
         {
             "apiGroups": [""],
@@ -632,7 +579,7 @@ def validating_configuration(options: ManifestOptions, ca_bundle: str | None) ->
 
 
 def mutating_configuration(options: ManifestOptions, ca_bundle: str | None) -> Manifest:
-    resources = pod_carriers(admitted_kinds(options))
+    resources = pod_carriers(options.resources())
     webhook = _webhook(
         DEFAULTS_WEBHOOK, options, MUTATE_PATH, ca_bundle, mutating_rules(resources), options.failure_policy
     )
