@@ -58,9 +58,7 @@ def test_the_ca_signed_the_serving_certificate(pair: ServingCertificate) -> None
 
 def test_the_sans_are_the_service_names(pair: ServingCertificate) -> None:
     cert = x509.load_pem_x509_certificate(pair.cert_pem)
-    names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value.get_values_for_type(
-        x509.DNSName
-    )
+    names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value.get_values_for_type(x509.DNSName)
     assert names == list(service_dns_names(SERVICE, NAMESPACE))
     assert f"{SERVICE}.{NAMESPACE}.svc" in names
 
