@@ -84,14 +84,19 @@ def _tls_server(cert: Path, key: Path) -> Iterator[int]:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
     listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.05)  # closing a socket does not wake a thread blocked in accept()
     port = listener.getsockname()[1]
+    stop = threading.Event()
 
     def serve() -> None:
-        while True:
+        while not stop.is_set():
             try:
                 conn, _ = listener.accept()
+            except TimeoutError:
+                continue
             except OSError:
                 return
+            conn.settimeout(5)
             try:
                 with context.wrap_socket(conn, server_side=True) as tls:
                     tls.sendall(b"ok")
@@ -103,8 +108,9 @@ def _tls_server(cert: Path, key: Path) -> Iterator[int]:
     try:
         yield port
     finally:
-        listener.close()
+        stop.set()
         thread.join(timeout=5)
+        listener.close()
 
 
 def _connect(port: int, ca_pem: bytes, hostname: str) -> bytes:
