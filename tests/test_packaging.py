@@ -1,4 +1,5 @@
-"""What installs with what: the fake API server's TLS library is the ``testing`` extra, not a dependency."""
+"""What installs with what: ``cryptography`` (TLS certificates of the admission webhook and the fake API
+server) is a dependency, and scans never import it."""
 
 from __future__ import annotations
 
@@ -28,21 +29,21 @@ def run_without_cryptography(code: str, cwd: Path | None = None) -> subprocess.C
     return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False, cwd=cwd)
 
 
-def test_cryptography_comes_with_the_testing_extra_only() -> None:
+def test_cryptography_is_a_dependency() -> None:
     requirements = importlib.metadata.requires("stockade") or []
-    assert [r for r in requirements if r.startswith("cryptography")] == ['cryptography>=42; extra == "testing"']
-    assert 'stockade[testing]; extra == "test"' in requirements
+    assert [r for r in requirements if r.startswith("cryptography")] == ["cryptography>=42"]  # no extra marker
+    assert 'stockade[testing]; extra == "test"' in requirements  # the extra still resolves
 
 
-def test_importing_the_fake_api_server_without_the_extra_names_it() -> None:
+def test_importing_the_fake_api_server_without_cryptography_names_it() -> None:
     result = run_without_cryptography("import stockade.testing")
     assert result.returncode == 1
     last = result.stderr.strip().splitlines()[-1]
-    assert last.startswith("ImportError: stockade.testing needs the 'testing' extra")
-    assert "pip install 'stockade[testing]'" in last
+    assert last.startswith("ImportError: stockade.testing needs cryptography")
+    assert "pip install 'cryptography>=42'" in last
 
 
-def test_scans_and_the_cluster_source_run_without_the_extra(tmp_path: Path) -> None:
+def test_scans_and_the_cluster_source_run_without_cryptography(tmp_path: Path) -> None:
     (tmp_path / "pod.yaml").write_text(
         "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: a}\n"
         "spec: {containers: [{name: c, image: x:1, securityContext: {privileged: true}}]}\n"

@@ -40,15 +40,15 @@ and reach open watches. A strategic merge patch is applied as a JSON merge patch
 no patch strategies of built-in fields, so a list is replaced, not merged). Created objects get a
 fixed ``creationTimestamp`` (2024-01-01) so that outputs stay reproducible.
 
-This package needs the ``testing`` extra (``pip install 'stockade[testing]'``), which brings the
-library that makes its TLS certificates.
+Its TLS certificates are made with ``cryptography``, a dependency of Stockade; an install that lost
+it gets an ImportError that says so.
 """
 
 try:
     import cryptography  # noqa: F401 - only to fail early with the extra's name
 except ImportError as exc:
     raise ImportError(
-        "stockade.testing needs the 'testing' extra: pip install 'stockade[testing]' (cryptography is missing)"
+        "stockade.testing needs cryptography, a dependency of stockade that is missing: pip install 'cryptography>=42'"
     ) from exc
 
 from stockade.testing._crds import policy_report_crds
