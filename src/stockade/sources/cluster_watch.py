@@ -56,6 +56,7 @@ from stockade.sources.cluster import (
 )
 from stockade.sources.limits import DEFAULT_LIMITS, ParseLimits
 from stockade.sources.redaction import redact_secret
+from stockade.sources.sharing import ValueSharer
 
 # A watch asks the server to end it after a random 5–10 minutes (as client-go does), so that
 # replicas do not all reconnect at once; a stream silent for longer than IDLE_TIMEOUT is dead.
@@ -133,8 +134,10 @@ class Informer:
         timing: WatchTiming | None = None,
         page_size: int = 500,
         limits: ParseLimits = DEFAULT_LIMITS,
+        sharer: ValueSharer | None = None,
     ) -> None:
         self.api = api
+        self.sharer = sharer
         self.resource = resource
         self.namespace = namespace
         self.emit = emit
@@ -225,6 +228,8 @@ class Informer:
         item.setdefault("kind", self.resource.kind)
         if self.resource.group == "" and self.resource.kind == "Secret":
             redact_secret(item)
+        if self.sharer is not None:
+            self.sharer.share(item)
         made = resource_from_raw(item, self.origin)
         return made if isinstance(made, Resource) else None
 
@@ -368,8 +373,9 @@ def open_watch(
     chosen = [r for r in chosen if "watch" in r.verbs]
     origin = Origin(file=f"cluster:{connection.context}")
     scope = sorted({n.strip() for n in namespaces if n.strip()}) if namespaces is not None else None
+    sharer = ValueSharer()  # one for every informer: a Deployment and its Pods share their template
     informers = [
-        Informer(connection.api, r, emit, origin, namespace=ns, timing=timing, limits=limits)
+        Informer(connection.api, r, emit, origin, namespace=ns, timing=timing, limits=limits, sharer=sharer)
         for r in chosen
         for ns in ([None] if scope is None else (scope if r.namespaced else []))
     ]
