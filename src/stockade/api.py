@@ -32,7 +32,7 @@ from stockade.engine.waivers import parse_waivers
 from stockade.errors import ConfigFileError, SelectionError, TemplatePathError, WaiversFileError
 from stockade.frameworks import framework_ids, load_framework
 from stockade.model.compliance import ComplianceSummary
-from stockade.model.finding import Finding, Severity
+from stockade.model.finding import Severity
 from stockade.model.inventory import Inventory
 from stockade.model.podspec import DEFAULT_EXTRA_TEMPLATE_PATHS, parse_template_path_option
 from stockade.model.result import ScanResult
@@ -161,13 +161,6 @@ def safe_names(result: SourceResult) -> SourceResult:
     return result
 
 
-def _safe_finding(finding: Finding) -> Finding:
-    file, message = safe_text(finding.location.file), safe_text(finding.message)
-    if file is finding.location.file and message is finding.message:
-        return finding
-    return dataclasses.replace(finding, location=dataclasses.replace(finding.location, file=file), message=message)
-
-
 def scan(sources: Source | Sequence[Source], options: ScanOptions | None = None) -> ScanResult:
     """Read ``sources``, run the selected rules, and return everything found.
 
@@ -199,7 +192,6 @@ def scan(sources: Source | Sequence[Source], options: ScanOptions | None = None)
             max_findings_per_rule=options.max_findings_per_rule,
             severity_overrides=forced,
         )
-    result.findings[:] = [_safe_finding(f) for f in result.findings]
     result.errors[:0] = collected.errors
     result.skipped_inputs.extend(collected.skipped)
     result.facts.update(collected.facts)

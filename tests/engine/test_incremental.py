@@ -356,3 +356,14 @@ def test_what_was_derived_from_a_pod_to_judge_it_is_not_kept() -> None:
     assert all(t._view is None for t in templates)
     assert not engine._judge.ctx.analyses._pods
     assert len(engine.findings()) == 10
+
+
+def test_findings_judged_one_object_at_a_time_are_safe_to_show_as_a_scans_are() -> None:
+    raw = pod("api", privileged=True)
+    raw["spec"]["containers"][0]["name"] = "app\udcff"
+    engine = evaluator("WL-001")
+    engine.reset([resource(raw)])
+    engine.flush(force=True)
+    [found] = engine.findings()
+    assert "app\\xff" in found.message
+    found.message.encode()  # a lone surrogate would not encode

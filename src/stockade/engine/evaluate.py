@@ -37,6 +37,7 @@ from stockade.model.podspec import (
 from stockade.model.resource import EMPTY, Origin, Resource
 from stockade.model.result import ScanResult
 from stockade.model.rule import Scope
+from stockade.model.text import safe_text
 from stockade.model.waiver import WaiverEntry
 from stockade.rules.base import (
     ContainerCheck,
@@ -84,7 +85,8 @@ def fingerprint(rule_id: str, ref: ResourceRef, container: str | None, path: str
     """Stable across runs: same rule + object + container + path → same id."""
     group = ref.api_version.rpartition("/")[0]
     key = "\x1f".join((rule_id, group, ref.kind, ref.namespace or "", ref.name, container or "", path))
-    return hashlib.sha256(key.encode()).hexdigest()[:20]
+    # surrogatepass: a name holding undecodable bytes still has one stable fingerprint.
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:20]
 
 
 class Judge:
@@ -127,7 +129,7 @@ class Judge:
         # hold a few hundred bytes for each of a million findings (the watcher).
         self.specific_remediations = True
         self._refs: dict[int, ResourceRef] = {}
-        self._locations: dict[int, Location] = {}
+        self._locations: dict[int, tuple[Origin, Location]] = {}  # the origin it was made from, kept
         # Findings whose line is the document's start until place_lines() asks for the field's.
         self._unplaced: list[tuple[int, Origin, Path]] = []
         # Findings listed so far per (rule, object), and those past the limit; both emptied by
@@ -196,7 +198,7 @@ class Judge:
                         severity=rule.severity,
                         resource=ref,
                         message=f"{rule.title}: passed",
-                        location=Location(resource.origin.file, resource.origin.line),
+                        location=self.location(resource),
                         fingerprint=fingerprint(rule.id, ref, container, ""),
                         container=container,
                     )
@@ -285,8 +287,8 @@ class Judge:
                     status=status,
                     severity=over.severity,
                     resource=ref,
-                    message=message,
-                    location=Location(resource.origin.file, resource.origin.line),
+                    message=safe_text(message),
+                    location=self.location(resource),
                     fingerprint=fingerprint(rule.id, ref, None, "<more>"),
                     remediation=rule.remediation,
                     waiver=waiver,
@@ -318,7 +320,7 @@ class Judge:
             status=status,
             severity=self.severity(rule, violation),
             resource=ref,
-            message=intern(message),
+            message=intern(safe_text(message)),
             location=self.location(resource),
             fingerprint=fingerprint(rule.id, ref, container, path),
             path=path,
@@ -331,10 +333,12 @@ class Judge:
 
     def location(self, resource: Resource) -> Location:
         """One Location per object, shared by its findings (each is frozen)."""
-        key = id(resource)
-        found = self._locations.get(key)
-        if found is None or found.file is not resource.origin.file or found.line != resource.origin.line:
-            found = self._locations[key] = Location(resource.origin.file, resource.origin.line)
+        origin = resource.origin
+        known = self._locations.get(id(resource))
+        if known is not None and known[0] is origin:
+            return known[1]
+        found = Location(safe_text(origin.file), origin.line)
+        self._locations[id(resource)] = (origin, found)
         return found
 
     def severity(self, rule: Rule, violation: Violation) -> Severity:
@@ -377,14 +381,14 @@ class Judge:
         """A rule that could not be evaluated: an ``error`` finding (on the object when there is
         one, else on the scan as a whole), the one channel for every rule failure."""
         ref = self.ref(resource) if resource is not None else SCAN_TARGET
-        location = Location(resource.origin.file, resource.origin.line) if resource is not None else Location("<scan>")
+        location = self.location(resource) if resource is not None else Location("<scan>")
         self.result.findings.append(
             Finding(
                 rule_id=rule.id,
                 status=Status.ERROR,
                 severity=rule.severity,
                 resource=ref,
-                message=f"could not evaluate: {message}",
+                message=safe_text(f"could not evaluate: {message}"),
                 location=location,
                 fingerprint=fingerprint(rule.id, ref, container, "<error>"),
                 container=container,

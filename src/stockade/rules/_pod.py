@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shlex
 from collections.abc import Mapping
 from typing import Any
@@ -73,4 +74,8 @@ def _pointer(path: tuple[str | int, ...]) -> str:
 
 
 def _quoted(value: object) -> str:
-    return shlex.quote(orjson.dumps(value).decode())
+    try:
+        text = orjson.dumps(value).decode()
+    except TypeError:  # a name holding undecodable bytes: orjson refuses it, an escape says it
+        text = json.dumps(value, separators=(",", ":"))
+    return shlex.quote(text)
