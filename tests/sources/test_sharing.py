@@ -85,3 +85,10 @@ def _leaves(node: Any) -> list[Any]:
     if isinstance(node, list):
         return [leaf for item in node for leaf in _leaves(item)]
     return [node]
+
+
+def test_values_unique_to_each_version_are_not_kept_for_sharing() -> None:
+    sharer = ValueSharer()
+    for version in range(50):
+        sharer.share({"metadata": {"name": "a", "resourceVersion": str(version), "uid": f"u-{version}"}})
+    assert set(sharer._strings) == {"a"}

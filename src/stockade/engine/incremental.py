@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from stockade.engine.evaluate import Judge, finding_order, unchecked_container_notices
 from stockade.engine.live_inventory import CRD_KIND, Identity, LiveInventory, identity_of
 from stockade.engine.waivers import WaiverBook
-from stockade.model.finding import Finding, InputProblem, PassCounts, ResourceRef, Severity
+from stockade.model.finding import Finding, InputProblem, PassCounts, ResourceRef, Severity, Status
 from stockade.model.inventory import placement_of
 from stockade.model.podspec import BUILTIN_TEMPLATE_PATHS, DEFAULT_EXTRA_TEMPLATE_PATHS, PodTemplate
 from stockade.model.resource import Resource
@@ -46,6 +46,7 @@ from stockade.rules.analyses import Analyses
 from stockade.rules.base import Rule, RuleConfig, RuleContext
 
 TemplatePaths = Mapping[tuple[str, str], tuple[str, ...]]
+FailingKey = tuple[str, str, str]  # severity, rule id, namespace ("" when cluster-scoped)
 
 
 def input_kinds(
@@ -117,8 +118,9 @@ class _State:
 class _Changes:
     """The delta of one flush, built slot by slot."""
 
-    def __init__(self, current: dict[str, Finding]) -> None:
+    def __init__(self, current: dict[str, Finding], failing: Counter[FailingKey]) -> None:
         self.current = current
+        self.failing = failing
         self.changed: dict[str, Finding] = {}
         self.removed: set[str] = set()
         self.objects: set[ResourceRef] = set()
@@ -132,14 +134,23 @@ class _Changes:
             if fingerprint not in after:
                 self.removed.add(fingerprint)
                 self.changed.pop(fingerprint, None)
-                self.current.pop(fingerprint, None)
+                self._count(self.current.pop(fingerprint, None), -1)
                 self.objects.add(found.resource)
         for fingerprint, found in after.items():
             if before.get(fingerprint) != found:
                 self.changed[fingerprint] = found
                 self.removed.discard(fingerprint)
+                self._count(self.current.get(fingerprint), -1)
+                self._count(found, 1)
                 self.current[fingerprint] = found
                 self.objects.add(found.resource)
+
+    def _count(self, finding: Finding | None, step: int) -> None:
+        if finding is not None and finding.status is Status.FAIL:
+            key = (finding.severity.value, finding.rule_id, finding.resource.namespace or "")
+            self.failing[key] += step
+            if not self.failing[key]:
+                del self.failing[key]
 
     def delta(self, recomputed: Iterable[str], judged: int) -> FindingDelta:
         return FindingDelta(
@@ -219,6 +230,7 @@ class IncrementalEvaluator:
         self._states: dict[Identity, _State] = {}
         self._inventory_states: dict[str, _State] = {}
         self._current: dict[str, Finding] = {}
+        self._failing: Counter[FailingKey] = Counter()
         self._passes: Counter[str] = Counter()
         self._interned: dict[tuple[tuple[str, int], ...], tuple[tuple[str, int], ...]] = {}
         self._dirty: dict[Identity, None] = {}  # objects to judge again, in order
@@ -309,6 +321,11 @@ class IncrementalEvaluator:
         """Every finding now by fingerprint (unsorted, not copied: read it before the next flush)."""
         return self._current
 
+    def failing(self) -> Mapping[FailingKey, int]:
+        """Open (failing) findings now, counted by (severity, rule id, namespace), kept as findings
+        change: what a metrics endpoint shows, without walking a million findings to show it."""
+        return self._failing
+
     def result(self) -> ScanResult:
         """The findings as a ScanResult, as a fresh scan of the objects would return it (the
         inventory is a snapshot; stale exceptions are those no finding matched since the start)."""
@@ -351,7 +368,7 @@ class IncrementalEvaluator:
                 self._dirty.update(dict.fromkeys(self._live.identities))
         judge.forget_objects()
         judge.ctx = RuleContext(self._live, self._config, Analyses(self._live, self._built))
-        changes = _Changes(self._current)
+        changes = _Changes(self._current, self._failing)
         dirty, self._dirty = self._dirty, {}
         for identity in dirty:
             self._judge_object(identity, changes)

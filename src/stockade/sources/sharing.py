@@ -19,6 +19,8 @@ from typing import Any
 _Scalar = str | int | float | bool | None
 # A mapping of scalars with more keys than this is rarely repeated; not worth its key in the table.
 _MAX_SHARED_KEYS = 8
+# Values that differ in every object or version: kept out of the tables, which they would only fill.
+_UNIQUE = frozenset({"resourceVersion", "uid", "creationTimestamp", "generation", "lastTransitionTime", "time"})
 
 
 class ValueSharer:
@@ -46,7 +48,8 @@ class ValueSharer:
         items = node.items() if isinstance(node, dict) else enumerate(node)
         for key, value in items:
             if type(value) is str:
-                node[key] = strings.setdefault(value, value)  # type: ignore[index]
+                if key not in _UNIQUE:
+                    node[key] = strings.setdefault(value, value)  # type: ignore[index]
             elif type(value) is dict:
                 if self._walk(value) and len(value) <= _MAX_SHARED_KEYS:
                     node[key] = self._shared_mapping(value)  # type: ignore[index]

@@ -37,7 +37,7 @@ class WatchMetrics:
         self.registry = CollectorRegistry(auto_describe=True)
         self._clock = clock
         self._lock = threading.Lock()
-        self._finding_labels: set[FindingLabels] = set()
+        self._finding_counts: dict[FindingLabels, int] = {}
         r = self.registry
         self.findings = Gauge("stockade_findings", "Open findings now", ["severity", "rule", "namespace"], registry=r)
         self.watch_events = Counter(
@@ -86,13 +86,14 @@ class WatchMetrics:
     def set_findings(self, counts: Mapping[FindingLabels, int]) -> None:
         """Set the open-finding gauges to ``counts``; a label set absent or at zero is removed (a
         gauge left at its last value would keep alerting on findings long resolved)."""
-        current = {labels for labels, count in counts.items() if count > 0}
+        current = {labels: count for labels, count in counts.items() if count > 0}
         with self._lock:
-            for labels in self._finding_labels - current:
+            for labels in self._finding_counts.keys() - current.keys():
                 self.findings.remove(*labels)
-            for labels in current:
-                self.findings.labels(*labels).set(counts[labels])
-            self._finding_labels = current
+            for labels, count in current.items():
+                if self._finding_counts.get(labels) != count:  # thousands of label sets: set what moved
+                    self.findings.labels(*labels).set(count)
+            self._finding_counts = current
 
     # -- what the watcher tells (stockade.watch.watcher.WatchObserver) -----------------------
     def events_seen(self, kind: str, event_type: str, count: int = 1) -> None:

@@ -33,15 +33,14 @@ import queue
 import random
 import threading
 import time
-from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from sqlalchemy.exc import SQLAlchemyError
 
 from stockade.engine.incremental import IncrementalEvaluator
-from stockade.model.finding import Finding, Status
+from stockade.model.finding import Finding
 from stockade.model.resource import Resource
 from stockade.model.result import ScanResult
 from stockade.sources.cluster_watch import ClusterWatch, Listed, WatchItem, WatchProblem, WatchTiming
@@ -76,7 +75,7 @@ class WatchObserver(Protocol):
     def events_seen(self, kind: str, event_type: str, count: int = 1) -> None: ...
     def transitions_written(self, written: Sequence[Written], lag: float) -> None: ...
     def store_failed(self) -> None: ...
-    def findings_now(self, counts: dict[tuple[str, str, str], int]) -> None: ...
+    def findings_now(self, counts: Mapping[tuple[str, str, str], int]) -> None: ...
     def state(self, *, forbidden: int, buffered: int, leader: bool, synced: bool) -> None: ...
 
 
@@ -441,12 +440,7 @@ class Watcher:
         if self.observer is None or time.monotonic() < self._next_metrics:
             return
         self._next_metrics = time.monotonic() + self.settings.metrics_interval
-        counts: Counter[tuple[str, str, str]] = Counter(
-            (f.severity.value, f.rule_id, f.resource.namespace or "")
-            for f in self.evaluator.current().values()
-            if f.status is Status.FAIL
-        )
-        self.observer.findings_now(dict(counts))
+        self.observer.findings_now(self.evaluator.failing())
         self.observer.state(
             forbidden=len(self.status.forbidden),
             buffered=len(self._pending),
