@@ -25,13 +25,13 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
 
-import orjson
 from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from stockade.admission.decide import AdmissionDecider, Decision, failure_decision
+from stockade.admission.logs import log_event
 from stockade.admission.metrics import AdmissionMetrics
 from stockade.admission.review import AdmissionRequest, ReviewError, encode, parse_review, response_review
 
@@ -64,24 +64,6 @@ def load_safe_defaults() -> SafeDefaults | None:
         return None
     found: SafeDefaults | None = getattr(module, "safe_defaults", None)
     return found
-
-
-def _log(event: str, request: AdmissionRequest | None, **fields: object) -> None:
-    record: dict[str, object] = {"event": f"admission.{event}"}
-    if request is not None:
-        record.update(
-            uid=request.uid,
-            operation=request.operation,
-            kind=request.kind.kind,
-            resource=request.resource.resource,
-            subresource=request.sub_resource or None,
-            namespace=request.namespace or None,
-            name=request.name or None,
-            user=request.user.username,
-            dry_run=request.dry_run,
-        )
-    record.update(fields)
-    log.info("%s", orjson.dumps(record, default=str).decode())
 
 
 def _answer(review: dict[str, Any], status: int = 200) -> Response:
@@ -132,7 +114,7 @@ def build_app(
     def refused(reason: str, message: str, status: int, uid: str | None = None) -> Response:
         """A request that cannot be decided: answered by the failure policy, with the message."""
         metrics.rejected.labels(reason=reason).inc()
-        _log("rejected", None, reason=reason, message=message, uid=uid)
+        log_event("rejected", None, reason=reason, message=message, uid=uid)
         decision = failure_decision(policy, message, status, _REASONS.get(status, "BadRequest"))
         http_status = 200 if uid else status
         return _answer(_review_of(uid or "", decision), http_status)
@@ -178,12 +160,12 @@ def build_app(
         metrics.findings((v.rule_id, v.mode, v.result) for v in decision.verdicts)
         metrics.pod_security_evaluated(decision.pod_security)
         if decision.error:
-            _log("error", parsed, allowed=decision.allowed, message=decision.error)
+            log_event("error", parsed, logging.WARNING, allowed=decision.allowed, message=decision.error)
         if not decision.allowed:
-            _log("denied", parsed, rules=list(decision.denied_rules), message=decision.message)
+            log_event("denied", parsed, rules=list(decision.denied_rules), message=decision.message)
         dry = [{"rule": v.rule_id, "message": v.message} for v in decision.verdicts if v.result == "dry-run"]
         if dry:
-            _log("dry-run", parsed, findings=dry)
+            log_event("dry-run", parsed, findings=dry)
 
     async def mutate(request: Request) -> Response:
         try:

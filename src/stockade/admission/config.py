@@ -190,7 +190,12 @@ class _Problems:
     def __init__(self, source: str, raw: RawConfig | None) -> None:
         self.source = source
         self.raw = raw
-        self.items: list[str] = []
+        self.found: list[tuple[int, str]] = []
+
+    @property
+    def items(self) -> list[str]:
+        """The problems in file order (those without a line first)."""
+        return [text for _, text in sorted(self.found, key=lambda item: item[0])]
 
     def add(self, steps: Sequence[PathStep], message: str) -> None:
         line = None
@@ -200,7 +205,7 @@ class _Problems:
                 if line:
                     break
         where = f"{self.source}:{line}" if line else self.source
-        self.items.append(f"{where}: {_dotted(steps)}: {message}")
+        self.found.append((line or 0, f"{where}: {_dotted(steps)}: {message}"))
 
 
 def _dotted(steps: Sequence[PathStep]) -> str:
@@ -497,11 +502,18 @@ def _rules_and_modes(
             left_out.append(found)
             continue
         framework_modes = [by_framework[f] for f in rule.frameworks if f in by_framework]
-        strictest: Mode | None = max(framework_modes, key=_STRICTNESS.__getitem__) if framework_modes else None
-        mode = named.get(found) or by_family.get(rule.family) or strictest or default
+        mode = named.get(found) or by_family.get(rule.family) or _strictest(framework_modes) or default
         if mode != "off":
             modes[found] = mode
     return tuple(catalogue[r] for r in modes), modes, tuple(left_out)
+
+
+def _strictest(modes: Sequence[Mode]) -> Mode | None:
+    chosen: Mode | None = None
+    for mode in modes:
+        if chosen is None or _STRICTNESS[mode] > _STRICTNESS[chosen]:
+            chosen = mode
+    return chosen
 
 
 def _not_at_admission(rule: Rule) -> str:

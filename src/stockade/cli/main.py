@@ -184,6 +184,9 @@ def build_parser(prog: str = "stockade") -> argparse.ArgumentParser:
     from stockade.cli.deploy_cmd import add_deploy_parser
 
     add_deploy_parser(sub)
+    from stockade.cli.admission_cmd import add_admission_parser
+
+    add_admission_parser(sub)
     from stockade.cli.version_cmd import add_version_parser
 
     add_completion_parser(sub)
@@ -268,6 +271,10 @@ def _dispatch(args: argparse.Namespace) -> int:
             from stockade.cli.deploy_cmd import run_deploy
 
             return run_deploy(args)
+        if args.command == "admission":
+            from stockade.cli.admission_cmd import run_admission
+
+            return run_admission(args)
         if args.command == "completion":
             from stockade.cli.completion import run_completion
 
