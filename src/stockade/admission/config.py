@@ -291,7 +291,7 @@ class _Reader:
 
 def _build(values: Mapping[str, object], problems: _Problems, base: Path, path: Path | None) -> AdmissionConfig:
     read = _Reader(problems)
-    top = read.mapping(dict(values), (), _TOP_KEYS)
+    top = read.mapping(dict(values) if isinstance(values, Mapping) else values, (), _TOP_KEYS)
     if top.get("apiVersion") not in (None, CONFIG_API_VERSION):
         problems.add(("apiVersion",), f"expected {CONFIG_API_VERSION}, found {top['apiVersion']!r}")
     if top.get("kind") not in (None, CONFIG_KIND):
