@@ -80,7 +80,9 @@ def test_naming_a_rule_mode_selects_it_and_skip_rules_conflicts(tmp_path: Path) 
     assert config.rule_modes["PSS-002"] == "enforce"  # an opt-in rule, brought in by naming it
     with pytest.raises(AdmissionConfigError) as caught:
         parse_admission_config({"skip-rules": ["WL-001"], "modes": {"rules": {"WL-001": "enforce"}}})
-    assert caught.value.problems == ("<configuration>: modes.rules.WL-001: WL-001 has mode enforce but skip-rules leaves it out",)
+    assert caught.value.problems == (
+        "<configuration>: modes.rules.WL-001: WL-001 has mode enforce but skip-rules leaves it out",
+    )
 
 
 def test_selection_by_family_and_framework() -> None:
@@ -180,7 +182,7 @@ def test_pod_security_reads_like_the_api_servers_configuration() -> None:
 
 
 def test_a_file_that_is_not_yaml_says_so(tmp_path: Path) -> None:
-    with pytest.raises(ConfigFileError, match="admission.yaml"):
+    with pytest.raises(ConfigFileError, match=r"admission\.yaml"):
         load_admission_config(write(tmp_path, "modes: [unclosed\n"))
     with pytest.raises(AdmissionConfigError, match=r"\(top level\): expected a mapping"):
         parse_admission_config(["not", "a", "mapping"])  # type: ignore[arg-type]

@@ -240,9 +240,10 @@ class AdmissionDecider:
         annotations = {rule: _joined(messages) for rule, messages in audited.items()}
         if excepted:
             annotations[EXCEPTED_KEY] = ",".join(dict.fromkeys(excepted))
+        error = None
         if errors:
-            detail = "; ".join(f"[{f.rule_id}] {f.message}" for f in errors)
-            failed = failure_decision(self.config.failure_policy, detail)
+            error = "; ".join(f"[{f.rule_id}] {f.message}" for f in errors)
+            failed = failure_decision(self.config.failure_policy, error)
             if not failed.allowed:
                 return dataclasses.replace(failed, verdicts=tuple(verdicts), warnings=tuple(warnings))
             warnings.extend(failed.warnings)
@@ -257,8 +258,11 @@ class AdmissionDecider:
                 tuple(warnings),
                 annotations,
                 tuple(verdicts),
+                error=error,
             )
-        return Decision(True, warnings=tuple(warnings), audit_annotations=annotations, verdicts=tuple(verdicts))
+        return Decision(
+            True, warnings=tuple(warnings), audit_annotations=annotations, verdicts=tuple(verdicts), error=error
+        )
 
     def _name(self, rule_id: str) -> str:
         return next((r.name for r in self.rules if r.id == rule_id), rule_id)
