@@ -217,7 +217,7 @@ def fit_warnings(warnings: Iterable[str]) -> list[str]:
     fitted = list(dict.fromkeys(shorten(w) for w in warnings if w))
     if len(fitted) > MAX_WARNINGS:
         rest = len(fitted) - (MAX_WARNINGS - 1)
-        fitted = [*fitted[: MAX_WARNINGS - 1], f"and {rest} more warnings (see the audit annotations)"]
+        fitted = [*fitted[: MAX_WARNINGS - 1], f"and {rest} more warnings, not shown (at most {MAX_WARNINGS} are)"]
     return fitted
 
 
