@@ -9,9 +9,10 @@ costs nothing over aiohttp's.
 
 - **TLS** from a certificate and key file (PEM), at least TLS 1.2. Every ``reload_interval``
   seconds the files' identity (inode, size, mtime) is compared with what was loaded; when it
-  changed, ``load_cert_chain`` runs on the live SSLContext (on the event loop, between
-  handshakes): new connections get the new certificate, open ones keep theirs. A pair that does not
-  load (cert-manager writing one file before the other) keeps the old one and is tried again.
+  changed, the pair is proven on a scratch context and then loaded into the live SSLContext with
+  ``load_cert_chain`` (on the event loop, between handshakes): new connections get the new
+  certificate, open ones keep theirs. A pair that does not load (one file written before the
+  other) keeps the old one serving, and is tried again when the files change.
 - **Slow clients**: a request (headers and body) must arrive within ``request_timeout`` seconds of
   its first byte, or the connection is closed; idle keep-alive connections close after
   ``keep_alive`` seconds; headers are bounded by h11 (16 KiB); past ``max_connections`` open
@@ -29,8 +30,10 @@ import logging
 import os
 import socket
 import ssl
+import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -107,6 +110,22 @@ def _stamp(paths: tuple[Path, Path]) -> tuple[tuple[int, int, int], ...] | None:
         return None
 
 
+@contextlib.contextmanager
+def _snapshot(cert_file: Path, key_file: Path) -> Iterator[tuple[str, str]]:
+    """Copies of the two files, taken once, in a private directory removed afterwards: what is
+    proven and what is loaded are the same bytes, whatever happens to the files meanwhile."""
+    cert, key = cert_file.read_bytes(), key_file.read_bytes()
+    with tempfile.TemporaryDirectory(prefix="stockade-tls-") as directory:
+        paths = []
+        for name, data in (("tls.crt", cert), ("tls.key", key)):
+            path = os.path.join(directory, name)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            paths.append(path)
+        yield paths[0], paths[1]
+
+
 def check_certificate(cert_file: Path, key_file: Path) -> None:
     """Raise :class:`~stockade.errors.UsageError` when the pair cannot serve TLS."""
     for path in (cert_file, key_file):
@@ -162,6 +181,7 @@ class AdmissionServer:
         self.ssl: ssl.SSLContext = self.config.ssl
         self.ssl.minimum_version = ssl.TLSVersion.TLSv1_2
         self._loaded = _stamp((self.cert_file, self.key_file))
+        self._failed: tuple[tuple[int, int, int], ...] | None = None  # a pair that did not load (said once)
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -173,16 +193,24 @@ class AdmissionServer:
     # -- certificates ----------------------------------------------------------------------------
     def reload_if_changed(self) -> bool:
         """Load the certificate and key again if the files changed since they were loaded; True when
-        a new pair is now served. Called on the event loop."""
+        a new pair is now served. Called on the event loop.
+
+        A failed ``load_cert_chain`` leaves an SSLContext half changed (the new certificate with
+        the old key: every handshake fails), so the pair is read once, proven on a scratch context,
+        and only then loaded into the live one, from the same bytes."""
         stamp = _stamp((self.cert_file, self.key_file))
         if stamp is None or stamp == self._loaded:
             return False
         try:
-            self.ssl.load_cert_chain(self.cert_file, self.key_file)
+            with _snapshot(self.cert_file, self.key_file) as (cert, key):
+                ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).load_cert_chain(cert, key)
+                self.ssl.load_cert_chain(cert, key)
         except (ssl.SSLError, OSError, ValueError) as exc:
-            log.warning("the serving certificate changed but does not load yet (%s); still serving the old one", exc)
-            if self.metrics is not None:
-                self.metrics.certificate_reloads.labels(result="failed").inc()
+            if stamp != self._failed:
+                log.warning("the serving certificate changed but does not load (%s); still serving the old one", exc)
+                if self.metrics is not None:
+                    self.metrics.certificate_reloads.labels(result="failed").inc()
+            self._failed = stamp
             return False
         self._loaded = stamp
         log.info("reloaded the serving certificate from %s", self.cert_file)
