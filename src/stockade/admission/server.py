@@ -199,17 +199,16 @@ class AdmissionServer:
         the old key: every handshake fails), so the pair is read once, proven on a scratch context,
         and only then loaded into the live one, from the same bytes."""
         stamp = _stamp((self.cert_file, self.key_file))
-        if stamp is None or stamp == self._loaded:
+        if stamp is None or stamp in (self._loaded, self._failed):
             return False
         try:
             with _snapshot(self.cert_file, self.key_file) as (cert, key):
                 ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).load_cert_chain(cert, key)
                 self.ssl.load_cert_chain(cert, key)
         except (ssl.SSLError, OSError, ValueError) as exc:
-            if stamp != self._failed:
-                log.warning("the serving certificate changed but does not load (%s); still serving the old one", exc)
-                if self.metrics is not None:
-                    self.metrics.certificate_reloads.labels(result="failed").inc()
+            log.warning("the serving certificate changed but does not load (%s); still serving the old one", exc)
+            if self.metrics is not None:
+                self.metrics.certificate_reloads.labels(result="failed").inc()
             self._failed = stamp
             return False
         self._loaded = stamp
