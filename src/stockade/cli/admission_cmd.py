@@ -6,11 +6,12 @@ in ``_SUBCOMMANDS`` and its runner in ``_RUNNERS``."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import signal
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from stockade.cli.errors import EXIT_CLEAN, EXIT_USAGE, fatal
@@ -72,19 +73,24 @@ def run_admission(args: argparse.Namespace) -> int:
     return _RUNNERS[args.admission_command](args)
 
 
+def _problems(error: Exception) -> int:
+    """Every problem of a configuration on a line of its own; exit 2."""
+    from stockade.model.text import visible
+
+    for problem in getattr(error, "problems", None) or [str(error)]:
+        sys.stderr.write(f"stockade: error: {visible(problem)}\n")
+    return EXIT_USAGE
+
+
 def _check_config(path: str) -> int:
-    from stockade.admission.config import AdmissionConfigError, load_admission_config
+    from stockade.admission.config import load_admission_config
     from stockade.errors import StockadeError
     from stockade.model.text import visible
 
     try:
         config = load_admission_config(path)
-    except AdmissionConfigError as error:
-        for problem in error.problems:
-            sys.stderr.write(f"stockade: error: {visible(problem)}\n")
-        return EXIT_USAGE
     except StockadeError as error:
-        fatal(str(error))
+        return _problems(error)
     sys.stdout.write(f"OK: {visible(path)}: {config.summary()}\n")
     if config.not_at_admission:
         sys.stdout.write(f"not judged at admission (they read other objects): {', '.join(config.not_at_admission)}\n")
@@ -95,17 +101,21 @@ def _serve(args: argparse.Namespace) -> int:
     if args.check_config is not None:
         return _check_config(args.check_config)
     from stockade.admission.logs import JsonFormatter
-    from stockade.admission.service import AdmissionService, AdmissionServiceOptions
-    from stockade.cli.inputs import usage_errors
 
     if not args.cert or not args.key:
         fatal("--cert and --key are required to serve (or give --check-config FILE)")
     for option, value in (("--context", args.context), ("--kubeconfig", args.kubeconfig), ("--config", args.config)):
         if value is not None and not value.strip():
             fatal(f"{option} is empty")
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter())
-    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, handlers=[handler])
+    with _json_log(JsonFormatter(), logging.WARNING if args.quiet else logging.INFO):
+        return _run_service(args)
+
+
+def _run_service(args: argparse.Namespace) -> int:
+    from stockade.admission.config import AdmissionConfigError
+    from stockade.admission.service import AdmissionService, AdmissionServiceOptions
+    from stockade.cli.inputs import usage_errors
+
     options = AdmissionServiceOptions(
         cert_file=args.cert,
         key_file=args.key,
@@ -117,7 +127,10 @@ def _serve(args: argparse.Namespace) -> int:
         kubeconfig=args.kubeconfig,
     )
     with usage_errors():
-        service = AdmissionService.open(options)
+        try:
+            service = AdmissionService.open(options)
+        except AdmissionConfigError as error:
+            return _problems(error)
     stop = threading.Event()
 
     def on_signal(signum: int, _frame: object) -> None:
@@ -130,6 +143,24 @@ def _serve(args: argparse.Namespace) -> int:
     finally:
         service.close()
     return EXIT_CLEAN
+
+
+@contextlib.contextmanager
+def _json_log(formatter: logging.Formatter, level: int) -> Iterator[None]:
+    """Stockade's log as JSON lines on stderr while the command runs (then as it was)."""
+    logger = logging.getLogger("stockade")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(formatter)
+    saved = logger.level, logger.propagate
+    logger.addHandler(handler)
+    logger.setLevel(level)
+    logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(saved[0])
+        logger.propagate = saved[1]
 
 
 _RUNNERS: dict[str, Callable[[argparse.Namespace], int]] = {"serve": _serve}
