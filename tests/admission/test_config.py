@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import signal
 import textwrap
 from pathlib import Path
@@ -18,6 +19,7 @@ from stockade.cli.main import main
 from stockade.errors import ConfigFileError
 from stockade.pss.model import LATEST, PolicyVersion
 from stockade.rules import load_rules
+from tests.vendored import ROOT
 
 EXCEPTIONS = """\
 apiVersion: stockade.io/v1
@@ -213,3 +215,14 @@ def test_check_config_prints_ok_or_every_problem(tmp_path: Path, capsys: pytest.
         capsys.readouterr().err
         == f"stockade: error: {tmp_path / 'absent.yaml'}: cannot read (No such file or directory)\n"
     )
+
+
+def test_the_readme_example_is_a_valid_configuration(tmp_path: Path) -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    example = re.search(r"```yaml\n# admission\.yaml\n(.*?)```", readme, re.DOTALL)
+    assert example is not None, "the README shows an admission.yaml"
+    (tmp_path / "exceptions.yaml").write_text((ROOT / "examples" / "demo" / "exceptions.yaml").read_text())
+    config = load_admission_config(write(tmp_path, example.group(1)))
+    assert config.rule_modes["WL-001"] == "enforce" and config.rule_modes["WL-002"] == "warn"
+    assert config.rule_modes["IM-001"] == "dry-run"
+    assert config.pod_security.enforce.level == "baseline"

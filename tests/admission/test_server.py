@@ -209,6 +209,8 @@ def test_mutate_returns_the_safe_defaults_as_a_json_patch(tmp_path: Path) -> Non
         calls.append((kind, options))
         if obj["metadata"]["name"] == "boom":
             raise ValueError("bad shape")
+        if obj["metadata"]["name"] == "odd":
+            return [{"op": "add", "path": "/spec/x", "value": {1, 2}}]  # cannot be written as JSON
         return [{"op": "add", "path": "/spec/automountServiceAccountToken", "value": False}]
 
     config = {**STRICT, "mutate": {"automount": False}}
@@ -223,6 +225,8 @@ def test_mutate_returns_the_safe_defaults_as_a_json_patch(tmp_path: Path) -> Non
         assert (
             failed["allowed"] is False and failed["status"]["message"] == "internal error in safe defaults (ValueError)"
         )
+        odd = served.admit(review(pod("odd")), path="/mutate")
+        assert odd["allowed"] is False and odd["status"]["message"] == "internal error in safe defaults (TypeError)"
         status, answer = served.client.post("/mutate", b"nope")
         refusal(status, answer, 400, "not valid JSON")
 

@@ -141,8 +141,13 @@ def build_app(
         if isinstance(parsed, Response):
             return parsed
         started = time.perf_counter()
-        decision = _connected(parsed) if parsed.operation == "CONNECT" else decider.decide(parsed)
-        review = _review_of(parsed.uid, decision)
+        try:
+            decision = _connected(parsed) if parsed.operation == "CONNECT" else decider.decide(parsed)
+            review = _review_of(parsed.uid, decision)
+        except Exception as exc:  # nothing reaches the API server as a 500 with a traceback
+            log.exception("answering %s failed", parsed.display)
+            decision = failure_decision(policy, f"internal error ({type(exc).__name__})")
+            review = _review_of(parsed.uid, decision)
         _account("validate", parsed, decision, time.perf_counter() - started)
         return _answer(review)
 
@@ -176,8 +181,14 @@ def build_app(
             return parsed
         started = time.perf_counter()
         decision, patch = _mutated(parsed)
+        try:
+            review = _review_of(parsed.uid, decision, patch)
+        except Exception as exc:  # a patch that cannot be encoded
+            log.exception("answering %s failed", parsed.display)
+            decision = failure_decision(policy, f"internal error in safe defaults ({type(exc).__name__})")
+            review = _review_of(parsed.uid, decision)
         _account("mutate", parsed, decision, time.perf_counter() - started)
-        return _answer(_review_of(parsed.uid, decision, patch))
+        return _answer(review)
 
     def _mutated(parsed: AdmissionRequest) -> tuple[Decision, list[dict[str, Any]] | None]:
         judged = parsed.operation in ("CREATE", "UPDATE") and not parsed.sub_resource and parsed.object is not None
