@@ -5,7 +5,8 @@ What the plugin does, and so what this does (``kubernetes/pod-security-admission
 - **Pods** (CREATE, UPDATE, and every subresource but exec, attach, binding, eviction, log,
   portforward, proxy and status) are *enforced*: denied (403) when they fail the namespace's
   enforce level, with ``audit-violations`` and ``enforce-policy`` audit annotations and warnings
-  for the warn level (no warnings on a denial). An UPDATE that changes no container image, no
+  for the warn level (no warnings on a denial; one warning per failed check, where the plugin
+  writes one for all, so that each stays within the 120 characters a warning may have). An UPDATE that changes no container image, no
   seccomp annotation, no container count and adds no ephemeral container is allowed unchecked: the
   rest of a pod's spec cannot change.
 - **Workload resources** (ReplicationController, PodTemplate, ReplicaSet, Deployment, StatefulSet,
