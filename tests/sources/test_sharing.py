@@ -92,3 +92,4 @@ def test_values_unique_to_each_version_are_not_kept_for_sharing() -> None:
     for version in range(50):
         sharer.share({"metadata": {"name": "a", "resourceVersion": str(version), "uid": f"u-{version}"}})
     assert set(sharer._strings) == {"a"}
+    assert not sharer._mappings

@@ -30,12 +30,14 @@ import base64
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 
 from stockade import __version__
 from stockade.admission.certs import ServingCertificate, service_dns_names
+from stockade.admission.config import AdmissionConfigError, parse_admission_config
 from stockade.admission.resources import AdmittedResource, admitted_resources, pod_carriers
 
 DEFAULT_IMAGE = f"ghcr.io/stockade-dev/stockade:{__version__}"
@@ -161,14 +163,19 @@ class ManifestOptions:
 # -- what the webhook is sent --------------------------------------------------------------------
 
 
-def check_config(text: str) -> None:
-    """The configuration is a YAML mapping (its settings are the server's to check: --check-config)."""
+def check_config(text: str, base: Path | None = None) -> None:
+    """The configuration is one ``stockade admission serve`` accepts (every problem in the
+    ValueError); ``base``: where its relative paths (exceptions files) are found."""
     try:
         loaded = yaml.safe_load(text)
     except yaml.YAMLError as error:
         raise ValueError(f"the configuration is not YAML: {error}") from None
     if loaded is not None and not isinstance(loaded, dict):
         raise ValueError(f"the configuration is not a YAML mapping (it is a {type(loaded).__name__})")
+    try:
+        parse_admission_config(loaded or {}, base=base)
+    except AdmissionConfigError as error:
+        raise ValueError("; ".join(error.problems) or str(error)) from None
 
 
 def _by_group(resources: Iterable[AdmittedResource]) -> dict[str, list[str]]:
@@ -368,6 +375,7 @@ def deployment(options: ManifestOptions) -> Manifest:
         f"{TLS_DIR}/tls.crt",
         "--key",
         f"{TLS_DIR}/tls.key",
+        "--cluster",  # namespaces' Pod Security labels, read in-cluster with the ServiceAccount
         "--address",
         "0.0.0.0",  # noqa: S104 - the API server calls through the Service, from outside the pod
         "--port",

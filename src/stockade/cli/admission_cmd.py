@@ -1,19 +1,22 @@
-"""``stockade admission ...``: Stockade's rules at the API server's door.
+"""``stockade admission serve|manifests``: the admission webhook (:mod:`stockade.admission`).
 
-Each subcommand is a pair of functions here, ``_add_<name>(commands)`` and ``_run_<name>(args)``,
-listed once in :data:`SUBCOMMANDS`; ``manifests`` prints what runs the webhook in a cluster
-(:mod:`stockade.admission.manifests`).
-"""
+The subcommands hang off one subparser (:func:`add_admission_parser`); a new one adds its parser
+in ``_SUBCOMMANDS`` and its runner in ``_RUNNERS``. ``serve`` runs the webhook; ``manifests`` prints
+what runs it in a cluster (:mod:`stockade.admission.manifests`)."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import logging
+import signal
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from stockade.cli.errors import EXIT_CLEAN, fatal
+from stockade.cli.errors import EXIT_CLEAN, EXIT_USAGE, fatal
 
 if TYPE_CHECKING:
     from stockade.admission.certs import ServingCertificate
@@ -24,18 +27,144 @@ STDOUT = "-"
 def add_admission_parser(sub: argparse._SubParsersAction[Any]) -> None:
     admission = sub.add_parser(
         "admission",
-        help="admission webhook: Stockade's rules at the API server's door",
-        description="The admission webhook: the same rules, exceptions and Pod Security evaluation as "
-        "`stockade scan`, applied when objects are created or changed.",
+        help="the admission webhook: Stockade's rules and Pod Security at the API server's door",
+        description="Run Stockade as a validating (and mutating) admission webhook: the same rules, ids, "
+        "messages and exceptions as `stockade scan`, each in a mode (enforce, warn, audit, dry-run), and Pod "
+        "Security exactly as the Pod Security Admission plugin.",
     )
     commands = admission.add_subparsers(dest="admission_command", required=True, parser_class=type(admission))
-    for add, _ in SUBCOMMANDS.values():
+    for add in _SUBCOMMANDS:
         add(commands)
 
 
+def _add_serve(commands: argparse._SubParsersAction[Any]) -> None:
+    from stockade.admission.server import DEFAULT_PORT
+
+    serve = commands.add_parser(
+        "serve",
+        help="serve the webhook over HTTPS",
+        description="Serve POST /validate and /mutate (AdmissionReview v1), /metrics, /healthz and /readyz over "
+        "HTTPS. The certificate and key are reloaded when their files change. Runs until interrupted.",
+    )
+    serve.add_argument("--config", metavar="FILE", help="admission configuration (YAML; default: built-in defaults)")
+    serve.add_argument(
+        "--check-config",
+        metavar="FILE",
+        help="validate FILE, print OK or every problem, and exit (0: valid, 2: not)",
+    )
+    serve.add_argument("--cert", metavar="FILE", help="serving certificate (PEM; with its chain)")
+    serve.add_argument("--key", metavar="FILE", help="private key of the certificate (PEM)")
+    serve.add_argument(
+        "--address", default="127.0.0.1", metavar="HOST", help="address to listen on (default: %(default)s)"
+    )
+    serve.add_argument("--port", type=_port, default=DEFAULT_PORT, metavar="PORT", help="(default: %(default)s)")
+    cluster = serve.add_argument_group("namespaces (Pod Security reads their labels)")
+    cluster.add_argument("--cluster", action="store_true", help="the cluster of the current kubeconfig context")
+    cluster.add_argument("--context", metavar="NAME", help="the cluster of this kubeconfig context")
+    cluster.add_argument(
+        "--kubeconfig", metavar="FILE", help="kubeconfig file (default: $KUBECONFIG or ~/.kube/config)"
+    )
+    serve.add_argument("--quiet", action="store_true", help="only warnings and errors in the log")
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 0 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port (0-65535)")
+    return int(text)
+
+
 def run_admission(args: argparse.Namespace) -> int:
-    _, run = SUBCOMMANDS[args.admission_command]
-    return run(args)
+    return _RUNNERS[args.admission_command](args)
+
+
+def _problems(error: Exception) -> int:
+    """Every problem of a configuration on a line of its own; exit 2."""
+    from stockade.model.text import visible
+
+    for problem in getattr(error, "problems", None) or [str(error)]:
+        sys.stderr.write(f"stockade: error: {visible(problem)}\n")
+    return EXIT_USAGE
+
+
+def _check_config(path: str) -> int:
+    from stockade.admission.config import load_admission_config
+    from stockade.errors import StockadeError
+    from stockade.model.text import visible
+
+    try:
+        config = load_admission_config(path)
+    except StockadeError as error:
+        return _problems(error)
+    sys.stdout.write(f"OK: {visible(path)}: {config.summary()}\n")
+    if config.not_at_admission:
+        sys.stdout.write(f"not judged at admission (they read other objects): {', '.join(config.not_at_admission)}\n")
+    return EXIT_CLEAN
+
+
+def _serve(args: argparse.Namespace) -> int:
+    if args.check_config is not None:
+        return _check_config(args.check_config)
+    from stockade.admission.logs import JsonFormatter
+
+    if not args.cert or not args.key:
+        fatal("--cert and --key are required to serve (or give --check-config FILE)")
+    for option, value in (("--context", args.context), ("--kubeconfig", args.kubeconfig), ("--config", args.config)):
+        if value is not None and not value.strip():
+            fatal(f"{option} is empty")
+    with _json_log(JsonFormatter(), logging.WARNING if args.quiet else logging.INFO):
+        return _run_service(args)
+
+
+def _run_service(args: argparse.Namespace) -> int:
+    from stockade.admission.config import AdmissionConfigError
+    from stockade.admission.service import AdmissionService, AdmissionServiceOptions
+    from stockade.cli.inputs import usage_errors
+
+    options = AdmissionServiceOptions(
+        cert_file=args.cert,
+        key_file=args.key,
+        config=args.config,
+        address=args.address,
+        port=args.port,
+        cluster=args.cluster,
+        context=args.context,
+        kubeconfig=args.kubeconfig,
+    )
+    with usage_errors():
+        try:
+            service = AdmissionService.open(options)
+        except AdmissionConfigError as error:
+            return _problems(error)
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: object) -> None:
+        stop.set()
+
+    for caught in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(caught, on_signal)
+    try:
+        service.run(stop)
+    finally:
+        service.close()
+    return EXIT_CLEAN
+
+
+@contextlib.contextmanager
+def _json_log(formatter: logging.Formatter, level: int) -> Iterator[None]:
+    """Stockade's log as JSON lines on stderr while the command runs (then as it was)."""
+    logger = logging.getLogger("stockade")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(formatter)
+    saved = logger.level, logger.propagate
+    logger.addHandler(handler)
+    logger.setLevel(level)
+    logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(saved[0])
+        logger.propagate = saved[1]
 
 
 # -- manifests --------------------------------------------------------------------------------------
@@ -166,7 +295,7 @@ def _read_config(path: str) -> str:
         fatal(clean(f"--config {path}: larger than a ConfigMap holds (1 MiB)"))
     try:
         text = data.decode("utf-8")
-        check_config(text)
+        check_config(text, base=Path(path).parent)
     except UnicodeDecodeError:
         fatal(clean(f"--config {path}: not UTF-8 text"))
     except ValueError as error:
@@ -232,9 +361,5 @@ def _write_directory(directory: Path, files: dict[str, str], certificate: Servin
     sys.stdout.write(f"wrote {written} files in {clean(str(directory))}\n")
 
 
-# name -> (add the parser, run it). `serve` and `dry-run` join here.
-SUBCOMMANDS: dict[
-    str, tuple[Callable[[argparse._SubParsersAction[Any]], None], Callable[[argparse.Namespace], int]]
-] = {
-    "manifests": (_add_manifests, _run_manifests),
-}
+_SUBCOMMANDS: list[Callable[[argparse._SubParsersAction[Any]], None]] = [_add_serve, _add_manifests]
+_RUNNERS: dict[str, Callable[[argparse.Namespace], int]] = {"serve": _serve, "manifests": _run_manifests}

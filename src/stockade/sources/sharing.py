@@ -51,7 +51,7 @@ class ValueSharer:
                 if key not in _UNIQUE:
                     node[key] = strings.setdefault(value, value)  # type: ignore[index]
             elif type(value) is dict:
-                if self._walk(value) and len(value) <= _MAX_SHARED_KEYS:
+                if self._walk(value) and len(value) <= _MAX_SHARED_KEYS and _UNIQUE.isdisjoint(value):
                     node[key] = self._shared_mapping(value)  # type: ignore[index]
                 scalars = False
             elif type(value) is list:
