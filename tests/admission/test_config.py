@@ -15,6 +15,7 @@ from stockade.admission.config import (
     load_admission_config,
     parse_admission_config,
 )
+from stockade.admission.mutate import MutationOptions
 from stockade.cli.main import main
 from stockade.errors import ConfigFileError
 from stockade.pss.model import LATEST, PolicyVersion
@@ -168,7 +169,7 @@ def test_pod_security_reads_like_the_api_servers_configuration() -> None:
                 "defaults": {"enforce": "baseline", "enforce-version": "v1.29", "warn": "restricted"},
                 "exemptions": {"usernames": ["ci"], "runtimeClasses": ["kata"], "namespaces": ["kube-system"]},
             },
-            "mutate": {"drop-capabilities": True},
+            "mutate": {"drop-all-capabilities": False},
         }
     )
     psa = config.pod_security
@@ -180,7 +181,7 @@ def test_pod_security_reads_like_the_api_servers_configuration() -> None:
         {"kata"},
         {"kube-system"},
     )
-    assert config.mutate == {"drop-capabilities": True}
+    assert config.mutate == MutationOptions(drop_all_capabilities=False)
 
 
 def test_a_file_that_is_not_yaml_says_so(tmp_path: Path) -> None:
@@ -226,3 +227,11 @@ def test_the_readme_example_is_a_valid_configuration(tmp_path: Path) -> None:
     assert config.rule_modes["WL-001"] == "enforce" and config.rule_modes["WL-002"] == "warn"
     assert config.rule_modes["IM-001"] == "dry-run"
     assert config.pod_security.enforce.level == "baseline"
+
+
+def test_the_mutate_section_is_checked_as_the_mutating_endpoint_reads_it() -> None:
+    with pytest.raises(AdmissionConfigError) as raised:
+        parse_admission_config({"mutate": {"drop-capabilities": True, "no-token-automount": "no"}})
+    assert raised.value.problems == (
+        "<configuration>: mutate: unknown key 'drop-capabilities' (did you mean 'drop-all-capabilities'?)",
+    )

@@ -32,7 +32,7 @@ from stockade.admission.manifests import (
     render_yaml,
 )
 from stockade.admission.resources import admitted_resources
-from stockade.cli.main import main
+from stockade.cli.main import build_parser, main
 from stockade.model.finding import Status
 from stockade.pss import evaluate_pod, parse_version
 from stockade.testing import FakeApiServer
@@ -192,20 +192,16 @@ def test_the_deployment_is_highly_available_and_locked_down(capsys: pytest.Captu
     (container,) = pod["containers"]
     assert container["image"] == DIGEST_IMAGE
     assert container["command"] == ["stockade"]
-    assert container["args"] == [
-        "admission",
-        "serve",
-        "--config",
+    # What the pod runs is a command `stockade admission serve` accepts, reading the namespaces'
+    # Pod Security labels in-cluster and listening where the Service sends.
+    served = build_parser().parse_args(container["args"])
+    assert (served.command, served.admission_command) == ("admission", "serve")
+    assert (served.config, served.cert, served.key) == (
         "/etc/stockade/admission/config.yaml",
-        "--cert",
         "/etc/stockade/tls/tls.crt",
-        "--key",
         "/etc/stockade/tls/tls.key",
-        "--address",
-        "0.0.0.0",
-        "--port",
-        "8443",
-    ]
+    )
+    assert served.cluster and (served.address, served.port) == ("0.0.0.0", 8443)
     assert container["ports"] == [{"name": "https", "containerPort": 8443, "protocol": "TCP"}]
     assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "https", "scheme": "HTTPS"}
     assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "https", "scheme": "HTTPS"}
@@ -255,13 +251,24 @@ def test_the_role_reads_namespaces_and_nothing_else(
 
 def test_the_configuration_file_is_shipped_verbatim(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config = tmp_path / "admission.yaml"
-    text = "# ours\nfailurePolicy: Fail\nmodes:\n  WL-001: enforce\n  IM: warn\n"
+    text = "# ours\nfailure-policy: Fail\nmodes:\n  rules: {WL-001: enforce}\n  families: {IM: warn}\n"
     config.write_text(text)
     objects = _objects(_printed(["--config", str(config)], capsys))
     config_map = _one(objects, "ConfigMap")
     assert config_map["data"] == {"config.yaml": text}
     default = _one(_objects(_printed([], capsys)), "ConfigMap")["data"]["config.yaml"]
     assert yaml.safe_load(default) == {}  # every setting at the server's default
+
+
+def test_a_configuration_the_server_would_refuse_is_refused_before_it_ships(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "admission.yaml"
+    config.write_text("failurePolicy: Fail\n")
+    with pytest.raises(SystemExit) as exited:
+        main(["admission", "manifests", "--config", str(config)])
+    assert exited.value.code == 2
+    assert "failurePolicy: unknown key (did you mean 'failure-policy'?)" in capsys.readouterr().err
 
 
 # -- the webhook configurations ---------------------------------------------------------------------

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from cryptography import x509
 
-from stockade.admission.app import load_safe_defaults
+from stockade.admission.mutate import MutationOptions
 from stockade.admission.review import AdmissionRequest
 from stockade.admission.server import AdmissionServer
 from tests.admission.support import Client, Webhook, certificate, pod, review, serving
@@ -195,20 +195,21 @@ def test_health_readiness_and_metrics(tmp_path: Path) -> None:
         assert served.client.request("GET", "/nowhere")[0] == 404
 
 
-def test_mutate_answers_with_or_without_the_safe_defaults_module(webhook: Webhook) -> None:
-    response = webhook.admit(review(pod(security={"privileged": True})), path="/mutate")
-    assert response["allowed"] is True
-    if load_safe_defaults() is None:  # before stockade.admission.mutate exists: no patch
-        assert response == {"uid": response["uid"], "allowed": True}
-    elif "patch" in response:
-        assert response["patchType"] == "JSONPatch"
-        assert isinstance(json.loads(base64.b64decode(response["patch"])), list)
+def test_mutate_patches_a_new_pod_with_the_safe_defaults_and_never_a_pod_update(webhook: Webhook) -> None:
+    response = webhook.admit(review(pod(security={"runAsNonRoot": True})), path="/mutate")
+    assert response["allowed"] is True and response["patchType"] == "JSONPatch"
+    patch = json.loads(base64.b64decode(response["patch"]))
+    paths = {op["path"] for op in patch}
+    assert any("capabilities" in path or "securityContext" in path for path in paths), paths
+    update = review(pod(security={"runAsNonRoot": True}), operation="UPDATE", old=pod(security={"runAsNonRoot": True}))
+    unchanged = webhook.admit(update, path="/mutate")  # a pod's spec cannot change once it exists
+    assert unchanged == {"uid": update["request"]["uid"], "allowed": True}
 
 
 def test_mutate_returns_the_safe_defaults_as_a_json_patch(tmp_path: Path) -> None:
     calls: list[tuple[str, Mapping[str, Any]]] = []
 
-    def safe_defaults(obj: Mapping[str, Any], kind: str, options: Mapping[str, Any]) -> list[dict[str, Any]]:
+    def safe_defaults(obj: Mapping[str, Any], kind: str, options: MutationOptions) -> list[dict[str, Any]]:
         calls.append((kind, options))
         if obj["metadata"]["name"] == "boom":
             raise ValueError("bad shape")
@@ -216,14 +217,14 @@ def test_mutate_returns_the_safe_defaults_as_a_json_patch(tmp_path: Path) -> Non
             return [{"op": "add", "path": "/spec/x", "value": {1, 2}}]  # cannot be written as JSON
         return [{"op": "add", "path": "/spec/automountServiceAccountToken", "value": False}]
 
-    config = {**STRICT, "mutate": {"automount": False}}
+    config = {**STRICT, "mutate": {"no-token-automount": False}}
     with serving(tmp_path, config, safe_defaults=safe_defaults) as served:
         response = served.admit(review(pod("web")), path="/mutate")
         assert response["allowed"] is True and response["patchType"] == "JSONPatch"
         assert json.loads(base64.b64decode(response["patch"])) == [
             {"op": "add", "path": "/spec/automountServiceAccountToken", "value": False}
         ]
-        assert calls == [("Pod", {"automount": False})]
+        assert calls == [("Pod", MutationOptions(no_token_automount=False))]
         failed = served.admit(review(pod("boom")), path="/mutate")
         assert (
             failed["allowed"] is False and failed["status"]["message"] == "internal error in safe defaults (ValueError)"

@@ -4,6 +4,7 @@ the fake API server, `stockade admission serve` from the command line, its usage
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import socket
@@ -13,10 +14,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 
 from stockade.admission.namespaces import WatchedNamespaces
-from stockade.admission.service import AdmissionService, AdmissionServiceOptions
+from stockade.admission.review import parse_review
+from stockade.admission.service import AdmissionService, AdmissionServiceOptions, record_connect
 from stockade.cli.main import main
 from stockade.errors import SourceError, UsageError
 from stockade.testing import FakeApiServer
@@ -195,3 +198,18 @@ def test_serve_runs_until_terminated(
     )
     denied = [line for line in lines if line.get("event") == "admission.denied"]
     assert [(d["uid"], d["rules"], d["level"]) for d in denied] == [("cli-1", ["WL-001"], "info")]
+
+
+def test_an_exec_into_a_pod_leaves_one_connect_line_in_the_log(caplog: pytest.LogCaptureFixture) -> None:
+    options = {"apiVersion": "v1", "kind": "PodExecOptions", "container": "db", "command": ["sh"], "stdin": True}
+    sent = review(options, operation="CONNECT", kind="PodExecOptions", sub_resource="exec", user="mallory")
+    sent["request"]["name"], sent["request"]["namespace"] = "db-0", "shop"
+    sent["request"]["resource"] = {"group": "", "version": "v1", "resource": "pods"}
+    with caplog.at_level(logging.INFO, logger="stockade.admission"):
+        record_connect(parse_review(orjson.dumps(sent)))
+        record_connect(parse_review(orjson.dumps(review(pod("web")))))  # not a CONNECT: nothing
+    [line] = [r for r in caplog.records if getattr(r, "fields", {}).get("event") == "admission.connect"]
+    event = line.fields["connect"]  # type: ignore[attr-defined]
+    assert event["schema"] == "stockade.connect/v1"
+    assert (event["user"]["username"], event["pod"]["namespace"], event["pod"]["name"]) == ("mallory", "shop", "db-0")
+    assert event["command"] == ["sh"] and event["container"] == "db"

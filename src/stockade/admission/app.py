@@ -19,7 +19,6 @@ content (Secret values are blanked before any rule reads them).
 
 from __future__ import annotations
 
-import importlib
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -33,6 +32,8 @@ from starlette.routing import Route
 from stockade.admission.decide import AdmissionDecider, Decision, failure_decision
 from stockade.admission.logs import log_event
 from stockade.admission.metrics import AdmissionMetrics
+from stockade.admission.mutate import MutationOptions
+from stockade.admission.mutate import safe_defaults as default_safe_defaults
 from stockade.admission.review import AdmissionRequest, ReviewError, encode, parse_review, response_review
 
 log = logging.getLogger("stockade.admission")
@@ -42,28 +43,15 @@ log = logging.getLogger("stockade.admission")
 DEFAULT_MAX_BODY: Final = 6 * 1024 * 1024
 JSON_TYPE: Final = "application/json"
 METRICS_CONTENT_TYPE: Final = "text/plain; version=0.0.4; charset=utf-8"
-MUTATE_MODULE: Final = "stockade.admission.mutate"
 # metav1.Status reasons of the answers to requests that cannot be decided.
 _REASONS: Final = {400: "BadRequest", 413: "RequestEntityTooLarge", 415: "UnsupportedMediaType"}
 
-SafeDefaults = Callable[[Mapping[str, Any], str, Mapping[str, Any]], list[dict[str, Any]]]
+SafeDefaults = Callable[[Mapping[str, Any], str, MutationOptions], list[dict[str, Any]]]
 ConnectRecorder = Callable[[AdmissionRequest], None]
 
 
 class _TooLarge(Exception):
     pass
-
-
-def load_safe_defaults() -> SafeDefaults | None:
-    """The mutating endpoint's function, or None while ``stockade.admission.mutate`` does not exist."""
-    try:
-        module = importlib.import_module(MUTATE_MODULE)
-    except ModuleNotFoundError as exc:
-        if exc.name != MUTATE_MODULE:
-            raise
-        return None
-    found: SafeDefaults | None = getattr(module, "safe_defaults", None)
-    return found
 
 
 def _answer(review: dict[str, Any], status: int = 200) -> Response:
@@ -93,9 +81,9 @@ def build_app(
     safe_defaults: SafeDefaults | None = None,
 ) -> Starlette:
     """The app. ``ready``: why the webhook is not ready (empty: it is); ``safe_defaults``: the
-    mutation (default: :func:`load_safe_defaults`)."""
+    mutation (default: :func:`stockade.admission.mutate.safe_defaults`)."""
     policy = decider.config.failure_policy
-    mutation = safe_defaults if safe_defaults is not None else load_safe_defaults()
+    mutation = safe_defaults if safe_defaults is not None else default_safe_defaults
     mutate_options = decider.config.mutate
 
     async def body_of(request: Request) -> bytes:
@@ -191,9 +179,11 @@ def build_app(
         return _answer(review)
 
     def _mutated(parsed: AdmissionRequest) -> tuple[Decision, list[dict[str, Any]] | None]:
-        judged = parsed.operation in ("CREATE", "UPDATE") and not parsed.sub_resource and parsed.object is not None
+        # A pod's spec cannot change once it exists: a patch to an UPDATE of a Pod would be refused.
+        operations = ("CREATE",) if parsed.kind.kind == "Pod" and parsed.kind.group == "" else ("CREATE", "UPDATE")
+        judged = parsed.operation in operations and not parsed.sub_resource and parsed.object is not None
         config = decider.config
-        if mutation is None or not judged:
+        if not judged:
             return Decision(True), None
         exempt = config.exemptions.reason(parsed.namespace, parsed.user.username, parsed.user.groups)
         if exempt is not None:

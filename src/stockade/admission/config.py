@@ -28,7 +28,7 @@
     secret-entropy-threshold: 3.5
     severity: {WL-005: high}
     pod-templates: [Rollout.argoproj.io=spec.template]
-    mutate: {...}                         # the mutating endpoint's options (passed through as given)
+    mutate: {drop-all-capabilities: true}  # the safe defaults /mutate applies, each switchable
 
 A rule's mode is the most specific that names it: its id or name, then its family, then a
 framework it maps to (the strictest when several do), then ``default``. Rules whose verdict
@@ -47,8 +47,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final, Literal, cast
+from typing import Final, Literal, cast
 
+from stockade.admission.mutate import MutationOptions
 from stockade.api import ScanOptions, load_waivers, select, severity_overrides, template_paths
 from stockade.errors import ConfigFileError, StockadeError
 from stockade.frameworks import framework_ids
@@ -143,7 +144,7 @@ class AdmissionConfig:
     rule_config: RuleConfig
     severity: Mapping[str, Severity]
     pod_templates: tuple[str, ...]
-    mutate: Mapping[str, Any] = field(default_factory=dict)
+    mutate: MutationOptions = field(default_factory=MutationOptions)
 
     @classmethod
     def default(cls) -> AdmissionConfig:
@@ -307,9 +308,15 @@ def _build(values: Mapping[str, object], problems: _Problems, base: Path, path: 
     rules, modes, left_out = _rules_and_modes(read, top)
     exemptions = _exemptions(read, top.get("exemptions"))
     pod_security = _pod_security(read, top.get("pod-security"))
-    mutate = top.get("mutate")
-    if mutate is not None and not isinstance(mutate, dict):
-        problems.add(("mutate",), f"expected a mapping, found {_type_name(mutate)}")
+    mutate = MutationOptions()
+    raw_mutate = top.get("mutate")
+    if raw_mutate is not None and not isinstance(raw_mutate, dict):
+        problems.add(("mutate",), f"expected a mapping, found {_type_name(raw_mutate)}")
+    elif raw_mutate is not None:
+        try:
+            mutate = MutationOptions.from_mapping(raw_mutate)
+        except ValueError as error:
+            problems.add(("mutate",), str(error))
     if problems.items:
         raise AdmissionConfigError(problems.items)
     return AdmissionConfig(
@@ -325,7 +332,7 @@ def _build(values: Mapping[str, object], problems: _Problems, base: Path, path: 
         rule_config=rule_config,
         severity=severity,
         pod_templates=pod_templates,
-        mutate=dict(mutate) if isinstance(mutate, dict) else {},
+        mutate=mutate,
     )
 
 

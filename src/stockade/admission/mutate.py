@@ -95,14 +95,14 @@ class MutationOptions:
         or a value that is not a boolean (``"yes"`` and ``1`` are refused, not guessed).
         """
         if not is_map(raw):
-            raise ValueError(f"mutations: expected a mapping of switches, got {type(raw).__name__}")
+            raise ValueError(f"expected a mapping of switches, got {type(raw).__name__}")
         known = cls.keys()
         values: dict[str, bool] = {}
         for key, value in raw.items():
             if not isinstance(key, str) or key not in known:
-                raise ValueError(f"mutations: unknown key {key!r}{did_you_mean(str(key), known)}")
+                raise ValueError(f"unknown key {key!r}{did_you_mean(str(key), known)}")
             if not isinstance(value, bool):
-                raise ValueError(f"mutations: {key}: expected true or false, got {value!r}")
+                raise ValueError(f"{key}: expected true or false, got {value!r}")
             values[key.replace("-", "_")] = value
         return cls(**values)
 

@@ -83,6 +83,9 @@ class AdmissionRequest:
     dry_run: bool = False
     # The review's own apiVersion, echoed in the answer (always admission.k8s.io/v1 here).
     api_version: str = API_VERSION
+    # The request as sent: what the break-glass trail reads of a CONNECT (its user's extra, the
+    # exec options), beyond the parts a decision needs.
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def display(self) -> str:
@@ -172,6 +175,7 @@ def parse_review(body: bytes) -> AdmissionRequest:
     if dry_run is not None and not isinstance(dry_run, bool):
         raise read.fail("dryRun", "a boolean", dry_run)
     return AdmissionRequest(
+        raw=request,
         uid=uid,
         kind=GroupVersionKind(
             read.string(gvk, "group", "kind."),

@@ -25,9 +25,12 @@ from pathlib import Path
 
 from stockade.admission.app import DEFAULT_MAX_BODY, build_app
 from stockade.admission.config import AdmissionConfig, load_admission_config
+from stockade.admission.connect import connect_event
 from stockade.admission.decide import AdmissionDecider
+from stockade.admission.logs import log_event
 from stockade.admission.metrics import AdmissionMetrics
 from stockade.admission.namespaces import NamespaceLabels, WatchedNamespaces
+from stockade.admission.review import AdmissionRequest
 from stockade.admission.server import DEFAULT_PORT, AdmissionServer, check_certificate
 from stockade.errors import UsageError
 from stockade.sources.cluster import private_credentials_dir
@@ -57,6 +60,14 @@ class AdmissionServiceOptions:
     @property
     def wants_cluster(self) -> bool:
         return self.cluster or self.context is not None or self.kubeconfig is not None
+
+
+def record_connect(request: AdmissionRequest) -> None:
+    """The break-glass trail: one ``admission.connect`` JSON log line (``stockade.connect/v1``) per
+    exec, attach or port-forward into a pod: who, which pod and container, the command, when."""
+    event = connect_event(request.raw)
+    if event is not None:
+        log_event("connect", None, connect=event.to_json())
 
 
 class AdmissionService:
@@ -100,7 +111,9 @@ class AdmissionService:
                 namespaces = watched.start()
             metrics = AdmissionMetrics()
             decider = AdmissionDecider(config, namespaces)
-            app = build_app(decider, metrics, ready=_readiness(namespaces), max_body=options.max_body)
+            app = build_app(
+                decider, metrics, ready=_readiness(namespaces), max_body=options.max_body, on_connect=record_connect
+            )
             server = AdmissionServer(
                 app,
                 cert_file=options.cert_file,
