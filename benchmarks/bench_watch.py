@@ -188,6 +188,8 @@ def main() -> int:
     while collector.is_alive():
         time.sleep(10.0 if args.seconds >= 60 else 1.0)
         samples.append(rss_mb())
+        if args.trace is not None:
+            _trace_sizes(service, matcher, samples[-1])
     time.sleep(3.0)  # the last changes reach the store
     elapsed = time.perf_counter() - begin
     stop.set()
@@ -240,6 +242,24 @@ class _Matcher:
                 self.latencies.append(at - sent)
             elif version not in self.waiting_send:
                 self.waiting_send[version] = at
+
+
+def _trace_sizes(service: Any, matcher: _Matcher, rss: float) -> None:
+    """What the watcher holds, beside the RSS (profiling aid: which structure grows)."""
+    import gc
+    from collections import Counter
+
+    watcher = service.watcher
+    evaluator = watcher.evaluator
+    held = sum(len(objects) for objects in watcher._held.values())
+    by_type = Counter(type(o).__name__ for o in gc.get_objects())
+    print(
+        f"  sizes: rss {rss:.0f} MB; findings {len(evaluator._current):,}; states {len(evaluator._states):,};"
+        f" held {held:,}; objects {len(watcher._objects):,}; deleted {len(watcher._deleted):,};"
+        f" pending {len(watcher._pending)}; matcher {len(matcher.waiting_commit):,}/{len(matcher.waiting_send):,};"
+        f" tracked {sum(by_type.values()):,} {by_type.most_common(6)}",
+        flush=True,
+    )
 
 
 def _trace_phases(watcher: Any, slower_than: float) -> None:
