@@ -48,6 +48,7 @@ _REASONS: Final = {400: "BadRequest", 413: "RequestEntityTooLarge", 415: "Unsupp
 
 SafeDefaults = Callable[[Mapping[str, Any], str, MutationOptions], list[dict[str, Any]]]
 ConnectRecorder = Callable[[AdmissionRequest], None]
+_Judging = Callable[[AdmissionRequest], tuple[Decision, list[dict[str, Any]] | None]]
 
 
 class _TooLarge(Exception):
@@ -121,7 +122,9 @@ def build_app(
         except ReviewError as error:
             return refused("malformed", error.message, error.code, error.uid)
 
-    async def validate(request: Request) -> Response:
+    async def answered(request: Request, endpoint: str, judge: _Judging, failing: str) -> Response:
+        """Read the review, ``judge`` it and answer; whatever goes wrong past reading is answered
+        by the failure policy (``failing`` says where), never as a 500 with a traceback."""
         try:
             parsed = await admission_request(request)
         except ClientDisconnect:
@@ -130,14 +133,20 @@ def build_app(
             return parsed
         started = time.perf_counter()
         try:
-            decision = _connected(parsed) if parsed.operation == "CONNECT" else decider.decide(parsed)
-            review = _review_of(parsed.uid, decision)
-        except Exception as exc:  # nothing reaches the API server as a 500 with a traceback
+            decision, patch = judge(parsed)
+            review = _review_of(parsed.uid, decision, patch)
+        except Exception as exc:  # a decision that raised, or a patch that cannot be encoded
             log.exception("answering %s failed", parsed.display)
-            decision = failure_decision(policy, f"internal error ({type(exc).__name__})")
+            decision = failure_decision(policy, f"{failing} ({type(exc).__name__})")
             review = _review_of(parsed.uid, decision)
-        _account("validate", parsed, decision, time.perf_counter() - started)
+        _account(endpoint, parsed, decision, time.perf_counter() - started)
         return _answer(review)
+
+    def _validated(parsed: AdmissionRequest) -> tuple[Decision, None]:
+        return (_connected(parsed) if parsed.operation == "CONNECT" else decider.decide(parsed)), None
+
+    async def validate(request: Request) -> Response:
+        return await answered(request, "validate", _validated, "internal error")
 
     def _connected(parsed: AdmissionRequest) -> Decision:
         if on_connect is not None:
@@ -161,22 +170,7 @@ def build_app(
             log_event("dry-run", parsed, findings=dry)
 
     async def mutate(request: Request) -> Response:
-        try:
-            parsed = await admission_request(request)
-        except ClientDisconnect:
-            return Response(status_code=400)
-        if isinstance(parsed, Response):
-            return parsed
-        started = time.perf_counter()
-        decision, patch = _mutated(parsed)
-        try:
-            review = _review_of(parsed.uid, decision, patch)
-        except Exception as exc:  # a patch that cannot be encoded
-            log.exception("answering %s failed", parsed.display)
-            decision = failure_decision(policy, f"internal error in safe defaults ({type(exc).__name__})")
-            review = _review_of(parsed.uid, decision)
-        _account("mutate", parsed, decision, time.perf_counter() - started)
-        return _answer(review)
+        return await answered(request, "mutate", _mutated, "internal error in safe defaults")
 
     def _mutated(parsed: AdmissionRequest) -> tuple[Decision, list[dict[str, Any]] | None]:
         # A pod's spec cannot change once it exists: a patch to an UPDATE of a Pod would be refused.
