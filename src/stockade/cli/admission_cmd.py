@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from stockade.cli.errors import EXIT_CLEAN, EXIT_USAGE, fatal
 
 if TYPE_CHECKING:
+    from stockade.admission.assess import Assessment
     from stockade.admission.certs import ServingCertificate
 
 STDOUT = "-"
@@ -361,5 +362,83 @@ def _write_directory(directory: Path, files: dict[str, str], certificate: Servin
     sys.stdout.write(f"wrote {written} files in {clean(str(directory))}\n")
 
 
-_SUBCOMMANDS: list[Callable[[argparse._SubParsersAction[Any]], None]] = [_add_serve, _add_manifests]
-_RUNNERS: dict[str, Callable[[argparse.Namespace], int]] = {"serve": _serve, "manifests": _run_manifests}
+# -- dry-run ----------------------------------------------------------------------------------------
+
+
+def _add_dry_run(commands: argparse._SubParsersAction[Any]) -> None:
+    from stockade.cli.inputs import add_source_options
+
+    assessed = commands.add_parser(
+        "dry-run",
+        help="what the webhook would deny, warn on or audit among the objects that exist today",
+        description="Send every object read (files, a live cluster, snapshots) through the webhook's own decision as "
+        "a CREATE, with the configured modes, exceptions and Pod Security settings, and report by namespace and "
+        "rule what would be denied, warned on, audited or only logged: the report to read before switching a "
+        "mode from dry-run to enforce. Exit 1 when something would be denied.",
+    )
+    assessed.add_argument("--config", metavar="FILE", help="admission configuration (default: built-in defaults)")
+    assessed.add_argument("--format", choices=("table", "json"), default="table", help="(default: %(default)s)")
+    assessed.add_argument(
+        "--each", type=_whole, default=5, metavar="N", help="objects listed per namespace and rule in the table"
+    )
+    add_source_options(assessed)
+
+
+def _run_dry_run(args: argparse.Namespace) -> int:
+    import orjson
+
+    from stockade.admission.assess import assess
+    from stockade.admission.config import AdmissionConfig, load_admission_config
+    from stockade.cli.errors import EXIT_FINDINGS, EXIT_UNREADABLE
+    from stockade.cli.inputs import read_inputs
+    from stockade.errors import StockadeError
+    from stockade.report.problems import render_notices, render_problems
+
+    try:
+        config = load_admission_config(args.config) if args.config else AdmissionConfig.default()
+    except StockadeError as error:
+        return _problems(error)
+    read = read_inputs(args)
+    assert read.inventory is not None
+    assessment = assess(read.inventory, config)
+    sys.stderr.write(render_problems(read.errors, read.skipped_inputs) + render_notices(read.notices))
+    if args.format == "json":
+        sys.stdout.write(orjson.dumps(assessment.to_json(), option=orjson.OPT_INDENT_2).decode() + "\n")
+    else:
+        sys.stdout.write(_assessment_table(assessment, args.each))
+    if read.gate("none") == EXIT_UNREADABLE:
+        return EXIT_UNREADABLE
+    return EXIT_FINDINGS if assessment.counts()["denied"] else EXIT_CLEAN
+
+
+def _assessment_table(assessment: Assessment, each: int) -> str:
+    from stockade.model.text import visible
+
+    lines: list[str] = []
+    for effect in assessment.effects():
+        where = effect.namespace or "(cluster-scoped)"
+        lines.append(f"{visible(where)}  {effect.rule}  {effect.result}: {len(effect.objects)} object(s)")
+        for name, message in effect.objects[:each]:
+            lines.append(f"    {visible(name)}: {visible(message)}")
+        if len(effect.objects) > each:
+            lines.append(f"    ... and {len(effect.objects) - each} more")
+    counts = assessment.counts()
+    lines.append(
+        f"{len(assessment.objects)} object(s): {counts['denied']} would be denied, {counts['warned']} warned,"
+        f" {counts['audited']} audited, {counts['dry-run']} only logged (dry-run), {counts['allowed']} allowed"
+    )
+    if assessment.unlabelled_namespaces:
+        names = ", ".join(visible(n) for n in assessment.unlabelled_namespaces)
+        lines.append(f"namespaces not among the inputs, taken as unlabelled (Pod Security defaults apply): {names}")
+    if assessment.skipped:
+        never = ", ".join(f"{count} {kind}" for kind, count in assessment.skipped.items())
+        lines.append(f"not sent to the webhook: {never}")
+    return "\n".join(lines) + "\n"
+
+
+_SUBCOMMANDS: list[Callable[[argparse._SubParsersAction[Any]], None]] = [_add_serve, _add_manifests, _add_dry_run]
+_RUNNERS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "serve": _serve,
+    "manifests": _run_manifests,
+    "dry-run": _run_dry_run,
+}
