@@ -79,9 +79,13 @@ def _reviews() -> list[bytes]:
     return bodies
 
 
-def serve(directory: str, ready: Any) -> None:
-    """The child: the webhook on one core until terminated."""
+def serve(directory: str, ready: Any, loop: str | None) -> None:
+    """The child: the webhook on one core until terminated (``loop``: force asyncio's or uvloop's)."""
     os.sched_setaffinity(0, {0})
+    if loop is not None:
+        import stockade.admission.server
+
+        stockade.admission.server._LOOP = loop
     from stockade.admission.app import build_app
     from stockade.admission.config import parse_admission_config
     from stockade.admission.decide import AdmissionDecider
@@ -173,12 +177,13 @@ def main() -> int:
     parser.add_argument("--rates", default="100,500,1000", help="requests per second, comma-separated")
     parser.add_argument("--seconds", type=float, default=30.0, help="how long each rate runs")
     parser.add_argument("--connections", type=int, default=8, help="keep-alive connections in the pool")
+    parser.add_argument("--loop", choices=("asyncio", "uvloop"), help="the server's event loop (default: as served)")
     args = parser.parse_args()
     rates = [int(r) for r in args.rates.split(",") if r.strip()]
     bodies = _reviews()
     directory = tempfile.mkdtemp(prefix="bench-admission-")
     ready, child_end = mp.Pipe()
-    child = mp.get_context("fork").Process(target=serve, args=(directory, child_end), daemon=True)
+    child = mp.get_context("fork").Process(target=serve, args=(directory, child_end, args.loop), daemon=True)
     child.start()
     port, ca_pem = ready.recv()
     os.sched_setaffinity(0, {1})
@@ -186,7 +191,8 @@ def main() -> int:
     load = os.getloadavg()[0]
     print(
         f"# bench_admission: server pinned to core 0, open-loop generator (asyncio, {args.connections} TLS keep-alive"
-        f" connections) on core 1; {len(bodies)} distinct reviews; load average {load:.2f} at start"
+        f" connections) on core 1; {len(bodies)} distinct reviews; server loop {args.loop or 'as served'};"
+        f" load average {load:.2f} at start"
     )
     print("| requests/s | requests | p50 | p95 | p99 | max | errors |")
     print("|---|---|---|---|---|---|---|")

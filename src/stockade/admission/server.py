@@ -253,9 +253,13 @@ class AdmissionServer:
             raise
         self.port = int(sock.getsockname()[1])
         server = uvicorn.Server(self.config)
-        thread = threading.Thread(
-            target=lambda: asyncio.run(self._serve(server, sock)), name="stockade-admission", daemon=True
-        )
+        factory = self.config.get_loop_factory()  # uvloop's where it is installed
+
+        def serve() -> None:
+            with asyncio.Runner(loop_factory=factory) as runner:
+                runner.run(self._serve(server, sock))
+
+        thread = threading.Thread(target=serve, name="stockade-admission", daemon=True)
         thread.start()
         deadline = time.monotonic() + timeout
         while not server.started:
