@@ -32,15 +32,14 @@ import os
 import socket
 import ssl
 import tempfile
-import threading
-import time
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from pathlib import Path
 from typing import Any
 
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from stockade._serving import ServingThread, listening_socket
 from stockade.admission.metrics import AdmissionMetrics
 from stockade.errors import UsageError
 
@@ -187,8 +186,7 @@ class AdmissionServer:
         self.ssl.minimum_version = ssl.TLSVersion.TLSv1_2
         self._loaded = _stamp((self.cert_file, self.key_file))
         self._failed: tuple[tuple[int, int, int], ...] | None = None  # a pair that did not load (said once)
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
+        self._serving: ServingThread | None = None
 
     @property
     def url(self) -> str:
@@ -227,10 +225,10 @@ class AdmissionServer:
             await asyncio.sleep(self.reload_interval)
             self.reload_if_changed()
 
-    async def _serve(self, server: uvicorn.Server, sock: socket.socket) -> None:
+    async def _serve(self, serving: Coroutine[Any, Any, None]) -> None:
         watcher = asyncio.create_task(self._watch_certificates())
         try:
-            await server.serve(sockets=[sock])
+            await serving
         finally:
             watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -239,44 +237,19 @@ class AdmissionServer:
     # -- lifecycle -------------------------------------------------------------------------------
     def start(self, timeout: float = 10.0) -> AdmissionServer:
         """Bind (a port in use raises OSError here) and serve in a daemon thread."""
-        if self._server is not None:
+        if self._serving is not None:
             return self
-        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-        # IPPROTO_TCP, not 0: asyncio turns TCP_NODELAY on only for sockets that say they are TCP.
-        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        try:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind((self.host, self.port))
-            sock.listen(512)
-        except OSError:
-            sock.close()
-            raise
+        sock = listening_socket(self.host, self.port, 512)
         self.port = int(sock.getsockname()[1])
-        server = uvicorn.Server(self.config)
-        factory = self.config.get_loop_factory()  # uvloop's where it is installed
-
-        def serve() -> None:
-            with asyncio.Runner(loop_factory=factory) as runner:
-                runner.run(self._serve(server, sock))
-
-        thread = threading.Thread(target=serve, name="stockade-admission", daemon=True)
-        thread.start()
-        deadline = time.monotonic() + timeout
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                server.should_exit = True
-                sock.close()
-                raise RuntimeError(f"the admission webhook on {self.url} did not start")
-            time.sleep(0.01)
-        self._server, self._thread = server, thread
+        serving = ServingThread(uvicorn.Server(self.config), sock, "stockade-admission", self._serve)
+        serving.start(timeout, f"the admission webhook on {self.url}")
+        self._serving = serving
         return self
 
     def stop(self, timeout: float = 5.0) -> None:
-        if self._server is None or self._thread is None:
-            return
-        self._server.should_exit = True
-        self._thread.join(timeout)
-        self._server = self._thread = None
+        if self._serving is not None:
+            self._serving.stop(timeout)
+            self._serving = None
 
     def __enter__(self) -> AdmissionServer:
         return self.start()

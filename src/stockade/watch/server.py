@@ -17,9 +17,6 @@ scrape requests, and request lines can carry query strings.
 
 from __future__ import annotations
 
-import asyncio
-import socket
-import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -31,6 +28,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from stockade._serving import ServingThread, listening_socket
 from stockade.watch.metrics import WatchMetrics
 
 DEFAULT_HEARTBEAT_LIMIT = 30.0
@@ -159,8 +157,7 @@ class HealthServer:
         self.host = host
         self.port = port
         self._app = build_app(metrics, health)
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
+        self._serving: ServingThread | None = None
 
     @property
     def url(self) -> str:
@@ -169,17 +166,9 @@ class HealthServer:
 
     def start(self, timeout: float = 10.0) -> HealthServer:
         """Bind (errors such as a port in use are raised here) and serve in a daemon thread."""
-        if self._server is not None:
+        if self._serving is not None:
             return self
-        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        try:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind((self.host, self.port))
-            sock.listen(128)
-        except OSError:
-            sock.close()
-            raise
+        sock = listening_socket(self.host, self.port, 128)
         self.bound: tuple[str, int] = sock.getsockname()[:2]
         self.port = int(self.bound[1])
         config = uvicorn.Config(
@@ -190,27 +179,15 @@ class HealthServer:
             lifespan="off",
             server_header=False,
         )
-        server = uvicorn.Server(config)
-        thread = threading.Thread(
-            target=lambda: asyncio.run(server.serve(sockets=[sock])), name="stockade-health", daemon=True
-        )
-        thread.start()
-        deadline = time.monotonic() + timeout
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                server.should_exit = True
-                sock.close()
-                raise RuntimeError(f"the health server on {self.url} did not start")
-            time.sleep(0.01)
-        self._server, self._thread = server, thread
+        serving = ServingThread(uvicorn.Server(config), sock, "stockade-health")
+        serving.start(timeout, f"the health server on {self.url}")
+        self._serving = serving
         return self
 
     def stop(self, timeout: float = 5.0) -> None:
-        if self._server is None or self._thread is None:
-            return
-        self._server.should_exit = True
-        self._thread.join(timeout)
-        self._server = self._thread = None
+        if self._serving is not None:
+            self._serving.stop(timeout)
+            self._serving = None
 
     def __enter__(self) -> HealthServer:
         return self.start()
