@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import base64
 import datetime
+import ipaddress
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -91,25 +93,32 @@ def generate(
     now: datetime.datetime | None = None,
 ) -> ServingCertificate:
     """A new CA and a serving certificate it signed, for the Service ``service`` in ``namespace``."""
+    if days < 1:
+        raise ValueError(f"certificate validity must be at least one day (got {days})")
+    start = (now or datetime.datetime.now(datetime.UTC)) - _CLOCK_SKEW
+    end = start + _CLOCK_SKEW + datetime.timedelta(days=days)
+    names = service_dns_names(service, namespace)
+    return issue(f"stockade-admission-ca ({namespace}/{service})", names[2], names, start=start, end=end)
+
+
+def issue(
+    ca_name: str, subject: str, hosts: Sequence[str], *, start: datetime.datetime, end: datetime.datetime
+) -> ServingCertificate:
+    """A new CA named ``ca_name`` and a serving certificate it signed for ``hosts`` (DNS names or
+    IP addresses), valid from ``start`` to ``end`` (ECDSA P-256, SHA-256)."""
     # Imported here: building the CLI's parser and the cert-manager manifests need none of it.
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.x509.oid import ExtendedKeyUsageOID
 
-    if days < 1:
-        raise ValueError(f"certificate validity must be at least one day (got {days})")
-    start = (now or datetime.datetime.now(datetime.UTC)) - _CLOCK_SKEW
-    end = start + _CLOCK_SKEW + datetime.timedelta(days=days)
-    names = service_dns_names(service, namespace)
-
     ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = _name(f"stockade-admission-ca ({namespace}/{service})")
+    issuer = _name(ca_name)
     ca_identifier = x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key())
     ca_cert = (
         x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
+        .subject_name(issuer)
+        .issuer_name(issuer)
         .public_key(ca_key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(start)
@@ -119,12 +128,11 @@ def generate(
         .add_extension(ca_identifier, critical=False)
         .sign(ca_key, hashes.SHA256())
     )
-
     key = ec.generate_private_key(ec.SECP256R1())
     cert = (
         x509.CertificateBuilder()
-        .subject_name(_name(names[2]))
-        .issuer_name(ca_name)
+        .subject_name(_name(subject))
+        .issuer_name(issuer)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(start)
@@ -132,7 +140,7 @@ def generate(
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(_key_usage(ca=False), critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in names]), critical=False)
+        .add_extension(x509.SubjectAlternativeName([_general_name(h) for h in hosts]), critical=False)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_identifier), critical=False)
         .sign(ca_key, hashes.SHA256())
@@ -144,6 +152,15 @@ def generate(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         ),
     )
+
+
+def _general_name(host: str) -> x509.GeneralName:
+    from cryptography import x509
+
+    try:
+        return x509.IPAddress(ipaddress.ip_address(host))
+    except ValueError:
+        return x509.DNSName(host)
 
 
 def write_files(certificate: ServingCertificate, directory: Path) -> CertificateFiles:
