@@ -36,6 +36,15 @@ from typing import Any, Literal
 import yaml
 
 from stockade import __version__
+from stockade._manifests import (
+    Manifest,
+    dump_yaml,
+    labels,
+    locked_down_container,
+    meta,
+    selector,
+    waived_deployment,
+)
 from stockade.admission.certs import ServingCertificate, service_dns_names
 from stockade.admission.config import AdmissionConfigError, parse_admission_config
 from stockade.admission.resources import AdmittedResource, admitted_resources, pod_carriers
@@ -83,7 +92,6 @@ UNPINNED_IMAGE = (
 _DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
 _IMAGE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,511}")
 
-Manifest = dict[str, Any]
 FailurePolicy = Literal["Fail", "Ignore"]
 TlsMode = Literal["self-signed", "cert-manager"]
 
@@ -221,24 +229,14 @@ def _rule(group: str, resources: Sequence[str], operations: Sequence[str]) -> di
 
 
 def _labels() -> dict[str, str]:
-    return {
-        "app.kubernetes.io/name": "stockade",
-        "app.kubernetes.io/component": "admission",
-        "app.kubernetes.io/version": __version__,
-        "app.kubernetes.io/managed-by": "stockade-admission-manifests",
-    }
+    return labels("admission", "stockade-admission-manifests", __version__)
 
 
-_SELECTOR = {"app.kubernetes.io/name": "stockade", "app.kubernetes.io/component": "admission"}
+_SELECTOR = selector("admission")
 
 
 def _meta(name: str, namespace: str | None = None, **extra: Any) -> dict[str, Any]:
-    meta: dict[str, Any] = {"name": name}
-    if namespace is not None:
-        meta["namespace"] = namespace
-    meta["labels"] = _labels()
-    meta.update(extra)
-    return meta
+    return meta(name, namespace, _labels(), **extra)
 
 
 def namespace(options: ManifestOptions) -> Manifest:
@@ -334,20 +332,6 @@ def cert_manager(options: ManifestOptions) -> list[Manifest]:
     ]
 
 
-def _container_security() -> dict[str, Any]:
-    return {
-        "allowPrivilegeEscalation": False,
-        "readOnlyRootFilesystem": True,
-        "runAsNonRoot": True,
-        "runAsUser": RUN_AS,
-        "runAsGroup": RUN_AS,
-        "privileged": False,
-        "capabilities": {"drop": ["ALL"]},
-        "seccompProfile": {"type": "RuntimeDefault"},
-        "appArmorProfile": {"type": "RuntimeDefault"},
-    }
-
-
 def _waivers(options: ManifestOptions) -> dict[str, str]:
     waived = dict(WAIVED)
     if "@sha256:" not in options.image:
@@ -395,7 +379,7 @@ def deployment(options: ManifestOptions) -> Manifest:
             "requests": {"cpu": "200m", "memory": "256Mi", "ephemeral-storage": "64Mi"},
             "limits": {"cpu": "2", "memory": "1Gi", "ephemeral-storage": "256Mi"},
         },
-        "securityContext": _container_security(),
+        "securityContext": locked_down_container(RUN_AS),
         "volumeMounts": [
             {"name": "config", "mountPath": CONFIG_DIR, "readOnly": True},
             {"name": "tls", "mountPath": TLS_DIR, "readOnly": True},
@@ -443,26 +427,17 @@ def deployment(options: ManifestOptions) -> Manifest:
                 "labelSelector": {"matchLabels": dict(_SELECTOR)},
             }
         ]
-    waived = _waivers(options)
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": _meta(
-            options.name,
-            options.namespace,
-            annotations={
-                "stockade.io/ignore": ",".join(sorted(waived)),
-                "stockade.io/ignore-reason": "; ".join(f"{rule}: {why}" for rule, why in sorted(waived.items())),
-            },
-        ),
-        "spec": {
-            "replicas": options.replicas,
-            "selector": {"matchLabels": dict(_SELECTOR)},
-            # Never fewer ready replicas than asked for while rolling: the door stays staffed.
-            "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}},
-            "template": {"metadata": {"labels": _labels()}, "spec": pod_spec},
-        },
-    }
+    # maxUnavailable 0: never fewer ready replicas than asked for while rolling; the door stays staffed.
+    return waived_deployment(
+        options.name,
+        options.namespace,
+        _labels(),
+        "admission",
+        replicas=options.replicas,
+        max_unavailable=0,
+        waived=_waivers(options),
+        pod_spec=pod_spec,
+    )
 
 
 def disruption_budget(options: ManifestOptions) -> Manifest:
@@ -679,15 +654,11 @@ def header(options: ManifestOptions) -> str:
     )
 
 
-def _dump(objects: Iterable[Manifest]) -> str:
-    return "---\n".join(yaml.safe_dump(obj, sort_keys=False, default_flow_style=False, width=120) for obj in objects)
-
-
 def render_yaml(
     options: ManifestOptions, ca_bundle: bytes | None = None, tls_secret: ServingCertificate | None = None
 ) -> str:
     """All the manifests as one YAML stream, with the header comment."""
-    return header(options) + "---\n" + _dump(admission_manifests(options, ca_bundle, tls_secret))
+    return header(options) + "---\n" + dump_yaml(admission_manifests(options, ca_bundle, tls_secret))
 
 
 def render_files(
@@ -696,11 +667,11 @@ def render_files(
     """File name -> content: one file per group (empty groups left out) and a ``kustomization.yaml``."""
     groups = grouped(options, ca_bundle, tls_secret)
     top = header(options)
-    files = {name: top + "---\n" + _dump(groups[group]) for name, group in FILES if groups[group]}
+    files = {name: top + "---\n" + dump_yaml(groups[group]) for name, group in FILES if groups[group]}
     kustomization = {
         "apiVersion": "kustomize.config.k8s.io/v1beta1",
         "kind": "Kustomization",
         "resources": list(files),
     }
-    files["kustomization.yaml"] = top + _dump([kustomization])
+    files["kustomization.yaml"] = top + dump_yaml([kustomization])
     return files

@@ -17,9 +17,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
-
 from stockade import __version__
+from stockade._manifests import (
+    Manifest,
+    dump_yaml,
+    labels,
+    locked_down_container,
+    meta,
+    selector,
+    waived_deployment,
+)
 from stockade.watch.kinds import watched_resources
 
 DEFAULT_IMAGE = f"ghcr.io/stockade-dev/stockade:{__version__}"
@@ -40,7 +47,6 @@ _DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
 _DNS_SUBDOMAIN = re.compile(r"(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 _IMAGE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,511}")
 
-Manifest = dict[str, Any]
 
 # Findings of Stockade's own default rules that these manifests accept, with why (written on the
 # Deployment as a ``stockade.io/ignore`` annotation, so a scan of the cluster says why too).
@@ -74,24 +80,11 @@ class DeployOptions:
 
 
 def _labels(component: str = "watch") -> dict[str, str]:
-    return {
-        "app.kubernetes.io/name": "stockade",
-        "app.kubernetes.io/component": component,
-        "app.kubernetes.io/version": __version__,
-        "app.kubernetes.io/managed-by": "stockade-deploy",
-    }
-
-
-_SELECTOR = {"app.kubernetes.io/name": "stockade", "app.kubernetes.io/component": "watch"}
+    return labels(component, "stockade-deploy", __version__)
 
 
 def _meta(name: str, namespace: str | None = None, **extra: Any) -> dict[str, Any]:
-    meta: dict[str, Any] = {"name": name}
-    if namespace is not None:
-        meta["namespace"] = namespace
-    meta["labels"] = _labels()
-    meta.update(extra)
-    return meta
+    return meta(name, namespace, _labels(), **extra)
 
 
 def reader_rules(kinds: Iterable[str] | None = None) -> list[dict[str, Any]]:
@@ -192,20 +185,6 @@ def rbac(options: DeployOptions) -> list[Manifest]:
     return objects
 
 
-def _container_security() -> dict[str, Any]:
-    return {
-        "allowPrivilegeEscalation": False,
-        "readOnlyRootFilesystem": True,
-        "runAsNonRoot": True,
-        "runAsUser": RUN_AS,
-        "runAsGroup": RUN_AS,
-        "privileged": False,
-        "capabilities": {"drop": ["ALL"]},
-        "seccompProfile": {"type": "RuntimeDefault"},
-        "appArmorProfile": {"type": "RuntimeDefault"},
-    }
-
-
 def deployment(options: DeployOptions) -> Manifest:
     args = ["watch", "--store", "$(STOCKADE_STORE)", "--leader-elect", "--metrics-address", f"0.0.0.0:{METRICS_PORT}"]
     # The Lease the Role grants: this name, in the namespace the pod runs in.
@@ -245,7 +224,7 @@ def deployment(options: DeployOptions) -> Manifest:
             "requests": {"cpu": "100m", "memory": "256Mi", "ephemeral-storage": "64Mi"},
             "limits": {"cpu": "1", "memory": "1Gi", "ephemeral-storage": "256Mi"},
         },
-        "securityContext": _container_security(),
+        "securityContext": locked_down_container(RUN_AS),
         "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],  # noqa: S108 - an emptyDir of its own
     }
     pod_spec = {
@@ -267,7 +246,7 @@ def deployment(options: DeployOptions) -> Manifest:
                     {
                         "weight": 100,
                         "podAffinityTerm": {
-                            "labelSelector": {"matchLabels": dict(_SELECTOR)},
+                            "labelSelector": {"matchLabels": selector("watch")},
                             "topologyKey": "kubernetes.io/hostname",
                         },
                     }
@@ -275,24 +254,16 @@ def deployment(options: DeployOptions) -> Manifest:
             }
         },
     }
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": _meta(
-            NAME,
-            options.namespace,
-            annotations={
-                "stockade.io/ignore": ",".join(sorted(WAIVED)),
-                "stockade.io/ignore-reason": "; ".join(f"{rule}: {why}" for rule, why in sorted(WAIVED.items())),
-            },
-        ),
-        "spec": {
-            "replicas": options.replicas,
-            "selector": {"matchLabels": dict(_SELECTOR)},
-            "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1, "maxSurge": 1}},
-            "template": {"metadata": {"labels": _labels()}, "spec": pod_spec},
-        },
-    }
+    return waived_deployment(
+        NAME,
+        options.namespace,
+        _labels(),
+        "watch",
+        replicas=options.replicas,
+        max_unavailable=1,
+        waived=WAIVED,
+        pod_spec=pod_spec,
+    )
 
 
 def service(options: DeployOptions) -> Manifest:
@@ -302,7 +273,7 @@ def service(options: DeployOptions) -> Manifest:
         "metadata": _meta(f"{NAME}-metrics", options.namespace),
         "spec": {
             "type": "ClusterIP",
-            "selector": dict(_SELECTOR),
+            "selector": selector("watch"),
             "ports": [{"name": "metrics", "port": METRICS_PORT, "targetPort": "metrics", "protocol": "TCP"}],
         },
     }
@@ -313,7 +284,7 @@ def disruption_budget(options: DeployOptions) -> Manifest:
         "apiVersion": "policy/v1",
         "kind": "PodDisruptionBudget",
         "metadata": _meta(NAME, options.namespace),
-        "spec": {"minAvailable": 1, "selector": {"matchLabels": dict(_SELECTOR)}},
+        "spec": {"minAvailable": 1, "selector": {"matchLabels": selector("watch")}},
     }
 
 
@@ -325,7 +296,7 @@ def network_policy(options: DeployOptions) -> Manifest:
         "kind": "NetworkPolicy",
         "metadata": _meta(NAME, options.namespace),
         "spec": {
-            "podSelector": {"matchLabels": dict(_SELECTOR)},
+            "podSelector": {"matchLabels": selector("watch")},
             "policyTypes": ["Ingress"],
             "ingress": [{"ports": [{"port": METRICS_PORT, "protocol": "TCP"}]}],
         },
@@ -373,25 +344,21 @@ def header(options: DeployOptions) -> str:
 """
 
 
-def _dump(objects: Iterable[Manifest]) -> str:
-    return "---\n".join(yaml.safe_dump(obj, sort_keys=False, default_flow_style=False, width=120) for obj in objects)
-
-
 def render_yaml(options: DeployOptions | None = None) -> str:
     """All the manifests as one YAML stream, with the header comment."""
     options = (options or DeployOptions()).checked()
-    return header(options) + "---\n" + _dump(manifests(options))
+    return header(options) + "---\n" + dump_yaml(manifests(options))
 
 
 def kustomize_files(options: DeployOptions | None = None) -> dict[str, str]:
     """File name -> content of the kustomize base (``kustomization.yaml`` and one file per group)."""
     options = (options or DeployOptions()).checked()
     groups = grouped(options)
-    files = {name: header(options) + "---\n" + _dump(groups[group]) for name, group in FILES}
+    files = {name: header(options) + "---\n" + dump_yaml(groups[group]) for name, group in FILES}
     kustomization = {
         "apiVersion": "kustomize.config.k8s.io/v1beta1",
         "kind": "Kustomization",
         "resources": [name for name, _ in FILES],
     }
-    files["kustomization.yaml"] = header(options) + _dump([kustomization])
+    files["kustomization.yaml"] = header(options) + dump_yaml([kustomization])
     return files
