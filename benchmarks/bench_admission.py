@@ -3,10 +3,14 @@
     python benchmarks/bench_admission.py                          # 100, 500 and 1,000 requests/s, 30 s each
     python benchmarks/bench_admission.py --rates 500 --seconds 60
     python benchmarks/bench_admission.py --rates 100 --seconds 2  # a quick look
+    python benchmarks/bench_admission.py --server command         # the command itself, logs and all
 
 The server is the webhook as ``stockade admission serve`` runs it (uvicorn, HTTPS, the webhook app,
 the decider with Pod Security on), in a child process pinned to one core; the load generator runs
-in this process, pinned to the other core. The generator is open-loop (the one written here:
+in this process, pinned to the other core. With ``--server command`` the child is the
+``stockade admission serve`` command itself: the configuration read from a file, a JSON log line
+for every denial (to a file), and the namespaces' labels from a namespace cache that lists and
+watches a fake API server (``stockade.testing``) running in the generator's process. The generator is open-loop (the one written here:
 asyncio over TLS keep-alive connections): requests are scheduled at the fixed rate whatever the
 answers do, and each latency is measured from its *scheduled* send time to the complete answer,
 so a stalled server is charged for every request it held back (no coordinated omission). A request
@@ -27,9 +31,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import multiprocessing as mp
 import os
+import socket
 import ssl
+import subprocess
 import sys
 import tempfile
 import time
@@ -77,6 +84,58 @@ def _reviews() -> list[bytes]:
         review = {"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": request}
         bodies.append(orjson.dumps(review))
     return bodies
+
+
+def _namespaces(bodies: list[bytes]) -> list[dict[str, Any]]:
+    """A Namespace for every namespace the reviews name, some with Pod Security labels."""
+    names = sorted({orjson.loads(body)["request"]["namespace"] for body in bodies})
+    levels = ("baseline", "restricted", None)
+    namespaces = []
+    for n, name in enumerate(names):
+        labels = {"kubernetes.io/metadata.name": name}
+        level = levels[n % len(levels)]
+        if level is not None:
+            labels["pod-security.kubernetes.io/warn"] = level
+        namespaces.append({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": labels}})
+    return namespaces
+
+
+def serve_command(directory: Path, kubeconfig: Path, log: Path) -> tuple[subprocess.Popen[bytes], int, bytes]:
+    """``stockade admission serve`` as a user runs it, pinned to core 0; returns once it is ready."""
+    from stockade.testing._tls import make_server_certificate
+
+    tls = make_server_certificate(directory)
+    config = directory / "admission.yaml"
+    config.write_text(orjson.dumps(CONFIG).decode())  # JSON is YAML
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    command = [
+        str(Path(sys.executable).with_name("stockade")), "admission", "serve", "--config", str(config),
+        "--cert", str(tls.cert_file), "--key", str(tls.key_file), "--port", str(port),
+        "--kubeconfig", str(kubeconfig),
+    ]  # fmt: skip
+    child = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=log.open("wb"), preexec_fn=lambda: os.sched_setaffinity(0, {0})
+    )
+    context = ssl.create_default_context(cadata=tls.ca_pem.decode())
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with (
+                socket.create_connection(("127.0.0.1", port), timeout=1) as raw,
+                context.wrap_socket(raw, server_hostname="127.0.0.1") as tls_socket,
+            ):
+                tls_socket.sendall(b"GET /readyz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+                if tls_socket.recv(64).startswith(b"HTTP/1.1 200"):
+                    return child, port, tls.ca_pem
+        except OSError:
+            pass
+        if child.poll() is not None:
+            raise SystemExit(f"stockade admission serve exited with {child.returncode}: see {log}")
+        time.sleep(0.1)
+    child.terminate()
+    raise SystemExit(f"stockade admission serve was not ready within 30 s: see {log}")
 
 
 def serve(directory: str, ready: Any, loop: str | None) -> None:
@@ -178,14 +237,38 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=30.0, help="how long each rate runs")
     parser.add_argument("--connections", type=int, default=8, help="keep-alive connections in the pool")
     parser.add_argument("--loop", choices=("asyncio", "uvloop"), help="the server's event loop (default: as served)")
+    parser.add_argument(
+        "--server",
+        choices=("app", "command"),
+        default="app",
+        help="app: the webhook app and decider in a forked child; command: the stockade admission serve command",
+    )
     args = parser.parse_args()
     rates = [int(r) for r in args.rates.split(",") if r.strip()]
     bodies = _reviews()
     directory = tempfile.mkdtemp(prefix="bench-admission-")
-    ready, child_end = mp.Pipe()
-    child = mp.get_context("fork").Process(target=serve, args=(directory, child_end, args.loop), daemon=True)
-    child.start()
-    port, ca_pem = ready.recv()
+    with contextlib.ExitStack() as stack:
+        if args.server == "command":
+            if args.loop is not None:
+                parser.error("--loop applies to --server app only (the command serves with uvloop where it can)")
+            from stockade.testing import FakeApiServer
+
+            cluster = stack.enter_context(FakeApiServer(_namespaces(bodies)))
+            kubeconfig = cluster.kubeconfig(Path(directory) / "kubeconfig")
+            log = Path(directory) / "serve.log"
+            process, port, ca_pem = serve_command(Path(directory), kubeconfig, log)
+            stack.callback(process.terminate)
+            print(f"# the server: stockade admission serve (pid {process.pid}), its JSON log in {log}")
+        else:
+            ready, child_end = mp.Pipe()
+            child = mp.get_context("fork").Process(target=serve, args=(directory, child_end, args.loop), daemon=True)
+            child.start()
+            stack.callback(child.terminate)
+            port, ca_pem = ready.recv()
+        return _measure(args, rates, bodies, port, ca_pem)
+
+
+def _measure(args: argparse.Namespace, rates: list[int], bodies: list[bytes], port: int, ca_pem: bytes) -> int:
     os.sched_setaffinity(0, {1})
     context = ssl.create_default_context(cadata=ca_pem.decode() if isinstance(ca_pem, bytes) else ca_pem)
     load = os.getloadavg()[0]
@@ -197,20 +280,17 @@ def main() -> int:
     print("| requests/s | requests | p50 | p95 | p99 | max | errors |")
     print("|---|---|---|---|---|---|---|")
     ok = True
-    try:
-        asyncio.run(_run_rate(port, context, bodies, 50, 1.0, args.connections))  # warm-up
-        for rate in rates:
-            latencies, errors = asyncio.run(_run_rate(port, context, bodies, rate, args.seconds, args.connections))
-            latencies.sort()
-            p50, p95, p99 = (_quantile(latencies, q) for q in (0.5, 0.95, 0.99))
-            print(
-                f"| {rate:,} | {len(latencies):,} | {p50 * 1000:.2f} ms | {p95 * 1000:.2f} ms | {p99 * 1000:.2f} ms"
-                f" | {latencies[-1] * 1000:.2f} ms | {errors} |"
-            )
-            if rate == BUDGET_RATE:
-                ok = p99 <= BUDGET_P99 and errors == 0
-    finally:
-        child.terminate()
+    asyncio.run(_run_rate(port, context, bodies, 50, 1.0, args.connections))  # warm-up
+    for rate in rates:
+        latencies, errors = asyncio.run(_run_rate(port, context, bodies, rate, args.seconds, args.connections))
+        latencies.sort()
+        p50, p95, p99 = (_quantile(latencies, q) for q in (0.5, 0.95, 0.99))
+        print(
+            f"| {rate:,} | {len(latencies):,} | {p50 * 1000:.2f} ms | {p95 * 1000:.2f} ms | {p99 * 1000:.2f} ms"
+            f" | {latencies[-1] * 1000:.2f} ms | {errors} |"
+        )
+        if rate == BUDGET_RATE:
+            ok = p99 <= BUDGET_P99 and errors == 0
     print(f"load average at the end {os.getloadavg()[0]:.2f}")
     print("budget met: p99 <= 5 ms at 500 requests/s, no errors" if ok else "BUDGET MISSED")
     return 0 if ok else 1
