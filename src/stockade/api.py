@@ -38,6 +38,8 @@ from stockade.model.podspec import DEFAULT_EXTRA_TEMPLATE_PATHS, parse_template_
 from stockade.model.result import ScanResult
 from stockade.model.text import did_you_mean, safe_text
 from stockade.model.waiver import WaiverEntry
+from stockade.policies.load import EMPTY as EMPTY_POLICIES
+from stockade.policies.load import PolicySet, merged_catalogue, policies_from, read_policies
 from stockade.rules import load_rules, rule_aliases
 from stockade.rules.base import Rule, RuleConfig
 from stockade.sources.base import ProgressCallback, Source, SourceResult
@@ -59,6 +61,11 @@ class ScanOptions:
     the sources only (for RBAC and Pod Security questions asked of ``result.inventory``).
     ``max_findings_per_rule``: findings of one rule listed over the scan (0: all); the rest are
     counted into one summary finding, so memory stays bounded on hostile inputs.
+    ``policies``: files or directories of user policies (ValidatingAdmissionPolicies and their
+    bindings, Gatekeeper ConstraintTemplates and Constraints, their params), or a
+    :class:`~stockade.policies.load.PolicySet` already read; each binding or constraint is the rule
+    ``POL-<name>``. ``policies_in_sources``: also use the policies among the scanned objects (those
+    already in a cluster).
     """
 
     rules: Sequence[str] = ()
@@ -74,9 +81,22 @@ class ScanOptions:
     today: dt.date | None = None
     progress: ProgressCallback | None = None
     max_findings_per_rule: int = MAX_FINDINGS_PER_RULE
+    policies: Sequence[str | os.PathLike[str]] | PolicySet = ()
+    policies_in_sources: bool = False
 
 
-def select(options: ScanOptions | None = None) -> list[Rule]:
+def catalogue(policies: PolicySet = EMPTY_POLICIES) -> Mapping[str, Rule]:
+    """Every rule a selection can name: the built-in ones and those of ``policies``."""
+    return merged_catalogue(load_rules(), policies) if policies.policies else load_rules()
+
+
+def load_policies(options: ScanOptions) -> PolicySet:
+    """The user policies ``options`` name (read from disk unless given read)."""
+    given = options.policies
+    return given if isinstance(given, PolicySet) else read_policies(list(given))
+
+
+def select(options: ScanOptions | None = None, policies: PolicySet = EMPTY_POLICIES) -> list[Rule]:
     """The rules a scan with ``options`` runs; raises :class:`~stockade.errors.SelectionError` when
     the selection is malformed or selects nothing."""
     options = options or ScanOptions()
@@ -87,13 +107,15 @@ def select(options: ScanOptions | None = None) -> list[Rule]:
         frameworks=_tokens(options.frameworks),
         min_severity=Severity.parse(severity) if isinstance(severity, str) else severity,
     )
-    return select_rules(load_rules(), selection, framework_ids())
+    return select_rules(catalogue(policies), selection, framework_ids())
 
 
-def severity_overrides(overrides: Mapping[str, Severity | str]) -> dict[str, Severity]:
+def severity_overrides(
+    overrides: Mapping[str, Severity | str], policies: PolicySet = EMPTY_POLICIES
+) -> dict[str, Severity]:
     """Rule id → severity from ``rule id or name → severity``; raises
     :class:`~stockade.errors.SelectionError` naming an unknown rule (with the closest one) or severity."""
-    aliases = rule_aliases(load_rules())
+    aliases = rule_aliases(catalogue(policies))
     resolved: dict[str, Severity] = {}
     for rule, severity in overrides.items():
         rule_id = aliases.get(rule) or aliases.get(rule.upper())
@@ -106,12 +128,13 @@ def severity_overrides(overrides: Mapping[str, Severity | str]) -> dict[str, Sev
     return resolved
 
 
-def load_waivers(path: str | os.PathLike[str]) -> list[WaiverEntry]:
-    """Read an exceptions file; raises :class:`~stockade.errors.WaiversFileError` naming the problem."""
+def load_waivers(path: str | os.PathLike[str], policies: PolicySet = EMPTY_POLICIES) -> list[WaiverEntry]:
+    """Read an exceptions file (its entries may name the rules of ``policies``); raises
+    :class:`~stockade.errors.WaiversFileError` naming the problem."""
     from stockade.sources.configfile import read_config_file
 
     try:
-        return parse_waivers(read_config_file(os.fspath(path)), os.fspath(path), rule_aliases(load_rules()))
+        return parse_waivers(read_config_file(os.fspath(path)), os.fspath(path), rule_aliases(catalogue(policies)))
     except ConfigFileError as exc:
         raise WaiversFileError(str(exc)) from exc
 
@@ -168,12 +191,20 @@ def scan(sources: Source | Sequence[Source], options: ScanOptions | None = None)
     cannot start) raise before anything is read; input problems are in ``result.errors``.
     """
     options = options or ScanOptions()
-    rules = select(options) if options.run_rules else []
-    forced = severity_overrides(options.severity_overrides)
+    policies = load_policies(options) if options.run_rules else EMPTY_POLICIES
+    rules = select(options, policies) if options.run_rules else []
     waivers = options.waivers
-    entries = load_waivers(waivers) if isinstance(waivers, str | os.PathLike) else list(waivers or ())
+    forced = severity_overrides(options.severity_overrides, policies)
+    entries = load_waivers(waivers, policies) if isinstance(waivers, str | os.PathLike) else list(waivers or ())
     paths = template_paths(options.pod_templates)
     collected = collect(sources, options.progress)
+    if options.policies_in_sources and options.run_rules:
+        found = policies_from(collected.resources)
+        if found:
+            policies = policies + found
+            rules = select(options, policies)
+            if isinstance(waivers, str | os.PathLike):
+                entries = load_waivers(waivers, policies)
     inventory = Inventory(collected.resources, paths)
     # The evaluation allocates findings, passes and per-scan analyses by the hundred thousand, none
     # in reference cycles; a collector walking the whole heap again and again doubled a large RBAC
@@ -184,7 +215,7 @@ def scan(sources: Source | Sequence[Source], options: ScanOptions | None = None)
             rules,
             config=options.config,
             exceptions=entries,
-            rule_aliases=rule_aliases(load_rules()),
+            rule_aliases=rule_aliases(catalogue(policies)),
             today=options.today,
             include_passed=options.include_passed,
             locate=locate_lines,
@@ -192,7 +223,7 @@ def scan(sources: Source | Sequence[Source], options: ScanOptions | None = None)
             max_findings_per_rule=options.max_findings_per_rule,
             severity_overrides=forced,
         )
-    result.errors[:0] = collected.errors
+    result.errors[:0] = [*policies.problems, *collected.errors]
     result.skipped_inputs.extend(collected.skipped)
     result.facts.update(collected.facts)
     return result

@@ -34,6 +34,7 @@ from stockade.model.finding import Severity
 from stockade.model.podspec import parse_template_path_option
 from stockade.model.result import FAIL_ON
 from stockade.model.text import did_you_mean
+from stockade.policies.catalogue import FAMILY as POLICY_FAMILY
 from stockade.rules import load_rules, rule_aliases
 from stockade.rules.base import AREAS, FAMILIES, RuleConfig
 from stockade.rules.im._imageref import parse_registry_pattern
@@ -107,8 +108,9 @@ KEYS: tuple[Key, ...] = (
     Key(
         "policies",
         {"type": "string", "minLength": 1},
-        "directory of custom policies (relative to this file)",
-        note="recorded for custom policies; nothing reads it yet",
+        "directory of user policies: ValidatingAdmissionPolicies, Gatekeeper templates and constraints"
+        " (relative to this file)",
+        "--policies",
     ),
     Key(
         "secret-entropy-threshold",
@@ -165,6 +167,7 @@ class ProjectConfig:
             skip_rules=self.skip_rules if self.skip_rules is not None else base.skip_rules,
             frameworks=self.frameworks if self.frameworks is not None else base.frameworks,
             waivers=str(self.exceptions) if self.exceptions is not None else base.waivers,
+            policies=[str(self.policies)] if self.policies is not None else base.policies,
             pod_templates=self.pod_templates if self.pod_templates is not None else base.pod_templates,
             severity_overrides=self.severity if self.severity is not None else base.severity_overrides,
             config=RuleConfig(
@@ -243,6 +246,8 @@ def _string(raw: RawConfig, name: str, value: object) -> str:
 
 
 def _rule_token(token: str) -> None:
+    if token.upper().startswith(f"{POLICY_FAMILY}-"):
+        return  # a user policy's rule: the policies are read with the scan, which checks it
     try:
         select(ScanOptions(rules=[token]))
     except StockadeError:

@@ -15,6 +15,10 @@
       families: {WL: enforce}
       rules: {WL-001: enforce, image-tag-latest: off}   # naming a rule here selects it
     exceptions: [exceptions.yaml]         # exceptions files (relative to this file)
+    policies: [policies/]                 # user policies (VAPs, Gatekeeper templates and constraints,
+                                          # relative to this file): rules POL-<name>, each in the mode
+                                          # its own action asks for (Deny → enforce, Warn → warn,
+                                          # Audit → audit, dryrun → dry-run) unless `modes` names it
     exemptions:                           # requests Stockade's rules do not judge
       namespaces: [kube-system]
       usernames: [system:serviceaccount:kube-system:replicaset-controller]
@@ -51,17 +55,21 @@ from typing import Final, Literal, cast
 
 from stockade.admission.mutate import MutationOptions
 from stockade.api import ScanOptions, load_waivers, select, severity_overrides, template_paths
+from stockade.api import catalogue as catalogue_of
 from stockade.errors import ConfigFileError, StockadeError
 from stockade.frameworks import framework_ids
 from stockade.model.finding import Severity
 from stockade.model.rule import Scope
 from stockade.model.text import did_you_mean
 from stockade.model.waiver import WaiverEntry
+from stockade.policies.catalogue import FAMILY as POLICY_FAMILY
+from stockade.policies.load import EMPTY as EMPTY_POLICIES
+from stockade.policies.load import PolicySet, read_policies
 from stockade.pss.model import LATEST, LEVELS, Level, PolicyVersion
 from stockade.pss.namespaces import MODES as PSA_MODES
 from stockade.pss.namespaces import Default
 from stockade.pss.namespaces import Mode as PsaMode
-from stockade.rules import load_rules, rule_aliases
+from stockade.rules import rule_aliases
 from stockade.rules.base import FAMILIES, Rule, RuleConfig
 from stockade.rules.im._imageref import parse_registry_pattern
 from stockade.sources.projectconfig import RawConfig, read_raw_config
@@ -145,6 +153,7 @@ class AdmissionConfig:
     severity: Mapping[str, Severity]
     pod_templates: tuple[str, ...]
     mutate: MutationOptions = field(default_factory=MutationOptions)
+    policies: PolicySet = EMPTY_POLICIES
 
     @classmethod
     def default(cls) -> AdmissionConfig:
@@ -168,8 +177,9 @@ class AdmissionConfig:
 
 
 def judges_one_object(rule: Rule) -> bool:
-    """Whether ``rule`` can judge one object on its own (it reads nothing else)."""
-    return rule.scope is not Scope.INVENTORY and not rule.reads
+    """Whether ``rule`` can judge one object on its own (it reads nothing else). A user policy
+    can: what it reads besides the object (its Namespace, its params) the webhook supplies."""
+    return rule.family == POLICY_FAMILY or (rule.scope is not Scope.INVENTORY and not rule.reads)
 
 
 # -- reading --------------------------------------------------------------------------------------
@@ -236,6 +246,7 @@ _TOP_KEYS: Final = (
     "frameworks",
     "modes",
     "exceptions",
+    "policies",
     "exemptions",
     "pod-security",
     "allowed-registries",
@@ -302,10 +313,11 @@ def _build(values: Mapping[str, object], problems: _Problems, base: Path, path: 
         allowed_registries=_registries(read, top.get("allowed-registries")) or None,
         secret_entropy_threshold=_threshold(problems, top.get("secret-entropy-threshold")),
     )
-    severity = _severity(read, top.get("severity"))
+    policies = _policies(read, top.get("policies"), base)
+    severity = _severity(read, top.get("severity"), policies)
     pod_templates = _pod_templates(read, top.get("pod-templates"))
-    exceptions, waivers = _exceptions(read, top.get("exceptions"), base)
-    rules, modes, left_out = _rules_and_modes(read, top)
+    exceptions, waivers = _exceptions(read, top.get("exceptions"), base, policies)
+    rules, modes, left_out = _rules_and_modes(read, top, policies)
     exemptions = _exemptions(read, top.get("exemptions"))
     pod_security = _pod_security(read, top.get("pod-security"))
     mutate = MutationOptions()
@@ -333,6 +345,7 @@ def _build(values: Mapping[str, object], problems: _Problems, base: Path, path: 
         severity=severity,
         pod_templates=pod_templates,
         mutate=mutate,
+        policies=policies,
     )
 
 
@@ -355,7 +368,7 @@ def _threshold(problems: _Problems, value: object) -> float:
     return float(value)
 
 
-def _severity(read: _Reader, value: object) -> Mapping[str, Severity]:
+def _severity(read: _Reader, value: object, policies: PolicySet) -> Mapping[str, Severity]:
     if value is None:
         return {}
     if not isinstance(value, dict):
@@ -366,7 +379,7 @@ def _severity(read: _Reader, value: object) -> Mapping[str, Severity]:
         try:
             if not isinstance(level, str):
                 raise ValueError(f"expected a severity, found {_type_name(level)}")
-            resolved.update(severity_overrides({str(rule): level}))
+            resolved.update(severity_overrides({str(rule): level}, policies))
         except (ValueError, StockadeError) as exc:
             read.problems.add(("severity", str(rule)), str(exc))
     return resolved
@@ -382,7 +395,26 @@ def _pod_templates(read: _Reader, value: object) -> tuple[str, ...]:
     return entries
 
 
-def _exceptions(read: _Reader, value: object, base: Path) -> tuple[tuple[Path, ...], tuple[WaiverEntry, ...]]:
+def _policies(read: _Reader, value: object, base: Path) -> PolicySet:
+    """The user policies the configuration names; each problem reading them is a problem here."""
+    paths: list[str] = []
+    for index, name in enumerate(read.strings(value, ("policies",))):
+        path = base / name
+        steps: tuple[PathStep, ...] = ("policies", index) if isinstance(value, list) else ("policies",)
+        if not path.exists():
+            read.problems.add(steps, f"no file or directory {str(path)!r}")
+            continue
+        paths.append(str(path))
+    policies = read_policies(paths)
+    for problem in policies.problems:
+        where = f"{problem.source}: {problem.object}: " if problem.object else f"{problem.source}: "
+        read.problems.add(("policies",), where + problem.message)
+    return policies
+
+
+def _exceptions(
+    read: _Reader, value: object, base: Path, policies: PolicySet
+) -> tuple[tuple[Path, ...], tuple[WaiverEntry, ...]]:
     paths: list[Path] = []
     entries: list[WaiverEntry] = []
     for index, name in enumerate(read.strings(value, ("exceptions",))):
@@ -392,7 +424,7 @@ def _exceptions(read: _Reader, value: object, base: Path) -> tuple[tuple[Path, .
             read.problems.add(steps, f"no file {str(path)!r}")
             continue
         try:
-            entries.extend(load_waivers(path))
+            entries.extend(load_waivers(path, policies))
         except StockadeError as exc:
             read.problems.add(steps, str(exc))
             continue
@@ -456,9 +488,10 @@ _STRICTNESS: Final[Mapping[Mode, int]] = {"enforce": 4, "warn": 3, "audit": 2, "
 
 
 def _rules_and_modes(
-    read: _Reader, top: Mapping[str, object]
+    read: _Reader, top: Mapping[str, object], policies: PolicySet
 ) -> tuple[tuple[Rule, ...], dict[str, Mode], tuple[str, ...]]:
-    catalogue = load_rules()
+    catalogue = catalogue_of(policies)
+    own_modes = cast(Mapping[str, Mode], policies.admission_modes)
     aliases = rule_aliases(catalogue)
 
     def rule_id(token: str) -> str | None:
@@ -470,7 +503,7 @@ def _rules_and_modes(
             read.problems.add(("frameworks", index), f"unknown framework {name!r}{did_you_mean(name, framework_ids())}")
     for key in ("rules", "skip-rules"):
         for index, token in enumerate(selection[key]):
-            _check_token(read, (key, index), token, catalogue, rule_id)
+            _check_token(read, (key, index), token, catalogue, rule_id, policies)
     modes_section = read.mapping(top.get("modes"), ("modes",), ("default", "frameworks", "families", "rules"))
     default = cast(Mode, read.choice(modes_section.get("default"), ("modes", "default"), MODES, DEFAULT_MODE))
     by_framework = _mode_table(read, modes_section.get("frameworks"), "frameworks", framework_ids())
@@ -490,12 +523,12 @@ def _rules_and_modes(
         options = ScanOptions(
             rules=selection["rules"], skip_rules=selection["skip-rules"], frameworks=selection["frameworks"]
         )
-        selected = select(options)
+        selected = select(options, policies)
     except StockadeError as exc:
         read.problems.add(("rules",), str(exc))
         return (), {}, ()
     chosen = {rule.id: rule for rule in selected}
-    skipped = {r.id for token in selection["skip-rules"] for r in _named_rules(token, catalogue, rule_id)}
+    skipped = {r.id for token in selection["skip-rules"] for r in _named_rules(token, catalogue, rule_id, policies)}
     for found, mode in named.items():
         if found in skipped and mode != "off":
             read.problems.add(("modes", "rules", found), f"{found} has mode {mode} but skip-rules leaves it out")
@@ -509,7 +542,13 @@ def _rules_and_modes(
             left_out.append(found)
             continue
         framework_modes = [by_framework[f] for f in rule.frameworks if f in by_framework]
-        mode = named.get(found) or by_family.get(rule.family) or _strictest(framework_modes) or default
+        mode = (
+            named.get(found)
+            or by_family.get(rule.family)
+            or _strictest(framework_modes)
+            or own_modes.get(found)
+            or default
+        )
         if mode != "off":
             modes[found] = mode
     return tuple(catalogue[r] for r in modes), modes, tuple(left_out)
@@ -531,12 +570,14 @@ def _not_at_admission(rule: Rule) -> str:
     )
 
 
-def _named_rules(token: str, catalogue: Mapping[str, Rule], rule_id: Callable[[str], str | None]) -> list[Rule]:
+def _named_rules(
+    token: str, catalogue: Mapping[str, Rule], rule_id: Callable[[str], str | None], policies: PolicySet
+) -> list[Rule]:
     found = rule_id(token)
     if found is not None:
         return [catalogue[found]]
     try:
-        return select(ScanOptions(rules=[token]))
+        return select(ScanOptions(rules=[token]), policies)
     except StockadeError:
         return []
 
@@ -547,6 +588,7 @@ def _check_token(
     token: str,
     catalogue: Mapping[str, Rule],
     rule_id: Callable[[str], str | None],
+    policies: PolicySet,
 ) -> None:
     found = rule_id(token)
     if found is not None:
@@ -554,7 +596,7 @@ def _check_token(
             read.problems.add(steps, _not_at_admission(catalogue[found]))
         return
     try:
-        select(ScanOptions(rules=[token]))
+        select(ScanOptions(rules=[token]), policies)
     except StockadeError as exc:
         read.problems.add(steps, f"{exc}{did_you_mean(token, list(rule_aliases(catalogue)))}")
 

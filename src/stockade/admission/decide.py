@@ -41,13 +41,15 @@ from stockade.admission.config import AdmissionConfig, FailurePolicy, Mode
 from stockade.admission.namespaces import NamespaceLabels, StaticNamespaces
 from stockade.admission.podsecurity import PodSecurityAdmission, PsaOutcome
 from stockade.admission.review import AdmissionRequest
-from stockade.api import template_paths
+from stockade.api import catalogue, template_paths
 from stockade.engine.evaluate import evaluate
 from stockade.engine.waivers import WaiverBook
 from stockade.model.finding import Finding, Status
 from stockade.model.inventory import Inventory
+from stockade.model.request import RequestFacts
 from stockade.model.resource import Origin, resource_from_raw
-from stockade.rules import load_rules, rule_aliases
+from stockade.policies.catalogue import FAMILY as POLICY_FAMILY
+from stockade.rules import rule_aliases
 from stockade.sources.redaction import redacted
 
 log = logging.getLogger("stockade.admission")
@@ -125,7 +127,7 @@ class AdmissionDecider:
         self.pod_security = PodSecurityAdmission(config.pod_security, self.namespaces)
         self.rules = list(config.rules)
         self.modes = config.rule_modes
-        self.aliases = rule_aliases(load_rules())
+        self.aliases = rule_aliases(catalogue(config.policies))
         self.template_paths = template_paths(config.pod_templates)
         self.waivers = list(config.waivers)
         self.today = today
@@ -151,19 +153,39 @@ class AdmissionDecider:
             return Decision(True, audit_annotations={EXEMPT_KEY: exempt}, exempt=exempt)
         today = self.today()
         try:
-            findings = self.findings(request.object, request, today)
+            findings = self.findings(request.object, request, today, self._facts(request))
             before = None
             if request.operation == "UPDATE" and request.old_object is not None:
-                before = self.findings(request.old_object, request, today)
+                before = self.findings(request.old_object, request, today, self._facts(None, request.namespace))
         except _Unreadable as problem:
             return failure_decision(
                 self.config.failure_policy, f"{request.display} cannot be checked: {problem}", 400, "BadRequest"
             )
         return self._judged(findings, before)
 
-    def findings(self, raw: Mapping[str, Any], request: AdmissionRequest, today: dt.date) -> list[Finding]:
+    def _facts(self, request: AdmissionRequest | None, namespace: str = "") -> RequestFacts:
+        """What user policies read of the request (``None``: judge the object as if created)."""
+        name = request.namespace if request is not None else namespace
+        known = self.namespaces.labels(name) if name else None
+        labels = {str(k): v for k, v in known.items() if isinstance(v, str)} if known is not None else None
+        if request is None:
+            return RequestFacts(namespace_labels=labels)
+        user = request.raw.get("userInfo")
+        return RequestFacts(
+            operation=request.operation,
+            old_object=request.old_object,
+            user_info=user if isinstance(user, Mapping) else {},
+            sub_resource=request.sub_resource,
+            dry_run=request.dry_run,
+            namespace_labels=labels,
+        )
+
+    def findings(
+        self, raw: Mapping[str, Any], request: AdmissionRequest, today: dt.date, facts: RequestFacts | None = None
+    ) -> list[Finding]:
         """The findings of the selected rules on one object, as a scan of it alone gives them
-        (excepted ones included), plus the exceptions matched through its controller."""
+        (excepted ones included), plus the exceptions matched through its controller. ``facts``:
+        the request as user policies read it."""
         resource = resource_from_raw(_as_sent(raw, request), ORIGIN)
         if isinstance(resource, str):
             raise _Unreadable(resource)
@@ -176,6 +198,7 @@ class AdmissionDecider:
             today=today,
             max_findings_per_rule=0,
             severity_overrides=self.config.severity,
+            request=facts,
         )
         if result.errors:
             raise _Unreadable("; ".join(problem.message for problem in result.errors))
@@ -226,7 +249,9 @@ class AdmissionDecider:
             result: str = mode
             if mode == "enforce":
                 rank = worst_before.get(found.fingerprint)
-                if before is None or rank is None or found.severity.rank > rank:
+                # A user policy decides updates itself (it sees oldObject), as the API server runs it.
+                policy = found.rule_id.startswith(f"{POLICY_FAMILY}-")
+                if policy or before is None or rank is None or found.severity.rank > rank:
                     denials.append(found)
                     result = "deny"
                 else:

@@ -139,6 +139,8 @@ def _as_flag_value(key: Key, value: object) -> object:
         return ",".join(value)
     if isinstance(value, tuple):
         return list(value)
+    if key.name == "policies" and isinstance(value, Path):
+        return [str(value)]  # --policies may be given more than once
     if isinstance(value, Path):
         return str(value)
     return value

@@ -11,6 +11,7 @@ from stockade import __version__
 from stockade.cli.config_cmd import ALL_KEYS, add_config_options, add_config_parser, apply_project_config
 from stockade.cli.inputs import add_source_options
 from stockade.cli.output_options import add_output_options, resolve_output_options
+from stockade.cli.policy_cmd import add_policy_options, add_policy_parser
 from stockade.engine.limits import MAX_FINDINGS_PER_RULE
 from stockade.model.result import FAIL_ON
 from stockade.report import FORMATS
@@ -79,6 +80,7 @@ def _add_scan(sub: argparse._SubParsersAction[_Parser]) -> None:
         metavar="FILE",
         help="exceptions file (rule, namespace, kind, name glob, reason, expires)",
     )
+    add_policy_options(scan)
     scan.add_argument("--include-passed", action="store_true", help="keep pass results in the report")
     scan.add_argument(
         "--max-findings-per-rule",
@@ -103,6 +105,12 @@ def _add_scan(sub: argparse._SubParsersAction[_Parser]) -> None:
     add_config_options(scan, ALL_KEYS)
 
 
+def _policies_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--policies", action="append", default=[], metavar="PATH", help="also the rules of these user policies"
+    )
+
+
 def _add_rules(sub: argparse._SubParsersAction[_Parser]) -> None:
     rules = sub.add_parser(
         "rules", help="list and explain rules", description="List, explain and document Stockade's rules."
@@ -112,9 +120,11 @@ def _add_rules(sub: argparse._SubParsersAction[_Parser]) -> None:
     listing.add_argument("--rules", action="append", default=[], metavar="SEL", help="ids, names, families or areas")
     listing.add_argument("--framework", action="append", default=[], metavar="ID")
     listing.add_argument("--min-severity", choices=SEVERITIES)
+    _policies_option(listing)
     add_output_options(listing, ("table", "json"), "table")
     explain = rules_sub.add_parser("explain", help="show a rule's documentation")
     explain.add_argument("rule", metavar="ID_OR_NAME")
+    _policies_option(explain)
     docs = rules_sub.add_parser("docs", help="write docs/rules/*.md from the rule code")
     docs.add_argument("directory", nargs="?", default="docs/rules")
     docs.add_argument("--check", action="store_true", help="exit 1 when the files on disk are stale")
@@ -187,6 +197,7 @@ def build_parser(prog: str = "stockade") -> argparse.ArgumentParser:
     from stockade.cli.admission_cmd import add_admission_parser
 
     add_admission_parser(sub)
+    add_policy_parser(sub)
     from stockade.cli.version_cmd import add_version_parser
 
     add_completion_parser(sub)
@@ -275,6 +286,10 @@ def _dispatch(args: argparse.Namespace) -> int:
             from stockade.cli.admission_cmd import run_admission
 
             return run_admission(args)
+        if args.command == "policy":
+            from stockade.cli.policy_cmd import run_policy
+
+            return run_policy(args)
         if args.command == "completion":
             from stockade.cli.completion import run_completion
 

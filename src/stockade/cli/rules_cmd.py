@@ -7,15 +7,22 @@ import json
 import sys
 from pathlib import Path
 
-from stockade.cli.errors import EXIT_CLEAN, EXIT_FINDINGS, fatal
+from stockade.cli.errors import EXIT_CLEAN, EXIT_FINDINGS, EXIT_UNREADABLE, fatal
 from stockade.cli.output_options import write_output
 from stockade.report._summary import clean
 
 
 def run_rules(args: argparse.Namespace) -> int:
-    from stockade.rules import load_rules
+    from stockade.api import catalogue
+    from stockade.policies.load import read_policies
 
-    rules = load_rules()
+    policies = read_policies(getattr(args, "policies", []))
+    rules = catalogue(policies)
+    if policies.problems:
+        from stockade.report.problems import render_problems
+
+        sys.stderr.write(render_problems(list(policies.problems), []))
+    code = EXIT_UNREADABLE if policies.problems else EXIT_CLEAN
     if args.rules_command == "list":
         from stockade.api import ScanOptions, select
         from stockade.cli.inputs import listed_option, usage_errors
@@ -25,7 +32,9 @@ def run_rules(args: argparse.Namespace) -> int:
         # The listing shows opt-in rules too (marked).
         wanted = args.rules if args.rules or args.framework else ["all"]
         with usage_errors():
-            selected = select(ScanOptions(rules=wanted, frameworks=args.framework, min_severity=args.min_severity))
+            selected = select(
+                ScanOptions(rules=wanted, frameworks=args.framework, min_severity=args.min_severity), policies
+            )
         if args.format == "json":
             payload = [
                 {
@@ -57,23 +66,25 @@ def run_rules(args: argparse.Namespace) -> int:
             ]
             lines = table_lines(("", "", "", "", "", ""), rows, header=False)
             write_output("".join(line + "\n" for line in lines), args.output)
-        return EXIT_CLEAN
+        return code
     if args.rules_command == "explain":
         from stockade.rules import rule_aliases
         from stockade.rules.docs import rule_text
 
         aliases = rule_aliases(rules)
         rid = aliases.get(args.rule) or aliases.get(args.rule.upper()) or aliases.get(args.rule.lower())
+        rid = rid or next((r for r in rules if r.lower() == args.rule.lower()), None)
         if rid is None:
             fatal(f"no rule {args.rule!r} (see `stockade rules list`)")
         sys.stdout.write(rule_text(rules[rid]))
-        return EXIT_CLEAN
+        return code
     if args.rules_command == "docs":
         from stockade.cli.docs_dir import stale, write_docs
+        from stockade.rules import load_rules
         from stockade.rules.docs import generated_files
 
         directory = Path(args.directory)
-        files = generated_files(rules.values())
+        files = generated_files(load_rules().values())
         if args.check:
             changed, extra = stale(directory, files)
             if changed or extra:

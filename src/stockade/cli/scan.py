@@ -53,6 +53,8 @@ def run_scan(args: argparse.Namespace) -> int:
                 frameworks=args.framework,
                 min_severity=args.min_severity,
                 waivers=args.exceptions,
+                policies=args.policies,
+                policies_in_sources=args.policies_from_sources,
                 config=config,
                 pod_templates=args.pod_template,
                 severity_overrides=args.severity_overrides or {},

@@ -34,6 +34,7 @@ from stockade.model.podspec import (
     UncheckedContainers,
     pod_shape_problems,
 )
+from stockade.model.request import RequestFacts
 from stockade.model.resource import EMPTY, Origin, Resource
 from stockade.model.result import ScanResult
 from stockade.model.rule import Scope
@@ -108,6 +109,7 @@ class Judge:
         progress: ProgressCallback | None = None,
         max_findings_per_rule: int = MAX_FINDINGS_PER_RULE,
         severity_overrides: Mapping[str, Severity] | None = None,
+        request: RequestFacts | None = None,
     ) -> None:
         # The user's severity for a rule wins over the rule's and over a violation's own: it says
         # how much the rule matters to this project.
@@ -115,7 +117,7 @@ class Judge:
         rules = [dataclasses.replace(r, severity=self.forced[r.id]) if r.id in self.forced else r for r in rules]
         self.inventory = inventory
         self.max_findings_per_rule = max_findings_per_rule
-        self.ctx = RuleContext.of(inventory, config)
+        self.ctx = RuleContext.of(inventory, config, request)
         self.exceptions = exceptions
         self.rule_aliases = rule_aliases
         self.today = today
@@ -619,12 +621,14 @@ def evaluate(
     progress: ProgressCallback | None = None,
     max_findings_per_rule: int = MAX_FINDINGS_PER_RULE,
     severity_overrides: Mapping[str, Severity] | None = None,
+    request: RequestFacts | None = None,
 ) -> ScanResult:
     """Run ``rules`` over ``inventory``. Findings come back sorted for stable output.
 
     At most ``max_findings_per_rule`` findings of a rule are listed (0: all); the rest are
     counted into one summary finding per rule and a notice. ``severity_overrides``: rule id →
-    the severity its findings get (the project's own ranking)."""
+    the severity its findings get (the project's own ranking). ``request``: the admission request
+    the one object of ``inventory`` comes with (the webhook)."""
     aliases = rule_aliases if rule_aliases is not None else {r.id: r.id for r in rules} | {r.name: r.id for r in rules}
     evaluator = Judge(
         inventory,
@@ -638,6 +642,7 @@ def evaluate(
         progress,
         max_findings_per_rule,
         severity_overrides,
+        request,
     )
     result = evaluator.run()
     result.findings.sort(key=finding_order)

@@ -23,6 +23,8 @@ def _matcher(token: str, rules: Mapping[str, Rule]) -> set[str]:
     wanted = token.strip()
     if wanted.lower() == "all":
         return set(rules)
+    if wanted in rules:
+        return {wanted}
     upper = wanted.upper()
     if upper in rules:
         return {upper}

@@ -40,6 +40,7 @@ from stockade.model.rule import Scope as Scope  # re-exported: rules name their 
 if TYPE_CHECKING:
     from stockade.model.inventory import Inventory
     from stockade.model.podspec import ContainerRef, PodTemplate
+    from stockade.model.request import RequestFacts
     from stockade.model.resource import Resource
     from stockade.rules.analyses import Analyses
 
@@ -64,6 +65,7 @@ FAMILIES: Mapping[str, str] = {
     "OB": "logging and monitoring",
     "GO": "GitOps",
     "AU": "audit-log detections",
+    "POL": "your own policies (CEL and Rego)",
 }
 
 
@@ -112,12 +114,16 @@ class RuleContext:
     inventory: Inventory
     config: RuleConfig
     analyses: Analyses
+    # The admission request being judged (the webhook); None in a scan and in the watcher.
+    request: RequestFacts | None = None
 
     @classmethod
-    def of(cls, inventory: Inventory, config: RuleConfig | None = None) -> RuleContext:
+    def of(
+        cls, inventory: Inventory, config: RuleConfig | None = None, request: RequestFacts | None = None
+    ) -> RuleContext:
         from stockade.rules.analyses import Analyses
 
-        return cls(inventory, config or RuleConfig(), Analyses(inventory))
+        return cls(inventory, config or RuleConfig(), Analyses(inventory), request)
 
 
 ContainerCheck = Callable[["RuleContext", "ContainerRef"], Iterable[Violation]]
