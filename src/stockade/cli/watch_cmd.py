@@ -44,6 +44,9 @@ def add_watch_parser(sub: argparse._SubParsersAction[Any]) -> None:
     rules.add_argument("--rules", action="append", default=[], metavar="SEL", help="only these rules (as for scan)")
     rules.add_argument("--skip-rules", action="append", default=[], metavar="SEL", help="leave out these rules")
     rules.add_argument("--exceptions", metavar="FILE", help="exceptions file (as for scan)")
+    rules.add_argument(
+        "--policies", action="append", default=[], metavar="PATH", help="user policies, rules POL-<name> (as for scan)"
+    )
     rules.add_argument("--allowed-registries", metavar="LIST", help="comma-separated registries images may come from")
     store = watch.add_argument_group("history store")
     add_store_options(store)
@@ -125,6 +128,7 @@ def run_watch(args: argparse.Namespace) -> int:
         rules=_split(args.rules),
         skip_rules=_split(args.skip_rules),
         exceptions=args.exceptions,
+        policies=list(args.policies),
         allowed_registries=_split([args.allowed_registries]) if args.allowed_registries else None,
         store=store_url_of(args),
         store_cluster=args.store_cluster if args.store_cluster != "default" else None,

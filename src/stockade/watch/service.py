@@ -20,10 +20,11 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from stockade.api import ScanOptions, load_waivers, select, severity_overrides, template_paths
+from stockade.api import ScanOptions, catalogue, load_waivers, select, severity_overrides, template_paths
 from stockade.engine.incremental import IncrementalEvaluator
 from stockade.errors import SourceError, StockadeError, UsageError
-from stockade.rules import load_rules, rule_aliases
+from stockade.policies.load import read_policies
+from stockade.rules import rule_aliases
 from stockade.rules.base import RuleConfig
 from stockade.sources.cluster import private_credentials_dir
 from stockade.sources.cluster_watch import ClusterWatch, WatchTiming, open_watch
@@ -49,6 +50,7 @@ class WatchServiceOptions:
     rules: list[str] = field(default_factory=list)
     skip_rules: list[str] = field(default_factory=list)
     exceptions: str | None = None
+    policies: list[str] = field(default_factory=list)  # user policies: files or directories
     allowed_registries: list[str] | None = None
     store: str | None = None  # None: the default SQLite file
     store_cluster: str | None = None  # None: the kubeconfig context's name
@@ -130,8 +132,12 @@ class WatchService:
             config=RuleConfig(allowed_registries=tuple(options.allowed_registries or ()) or None),
             pod_templates=options.pod_templates,
         )
-        rules = select(scan_options)
-        waivers = load_waivers(options.exceptions) if options.exceptions else []
+        policies = read_policies(options.policies)
+        if policies.problems:
+            listed = "; ".join(f"{p.source}: {p.message}" for p in policies.problems)
+            raise UsageError(f"the policies cannot all be used: {listed}")
+        rules = select(scan_options, policies)
+        waivers = load_waivers(options.exceptions, policies) if options.exceptions else []
         paths = template_paths(options.pod_templates)
         kinds = options.kinds or sorted(default_kinds(rules, paths))
         closers: list[Any] = []
@@ -146,9 +152,9 @@ class WatchService:
                 rules,
                 config=scan_options.config,
                 exceptions=waivers,
-                rule_aliases=rule_aliases(load_rules()),
+                rule_aliases=rule_aliases(catalogue(policies)),
                 template_paths=paths,
-                severity_overrides=severity_overrides(scan_options.severity_overrides),
+                severity_overrides=severity_overrides(scan_options.severity_overrides, policies),
                 debounce=options.debounce,
                 # Events and the store carry rule, message and object, no remediation, and
                 # PolicyReports the rule's: per-object ones (kubectl patches naming the object)
