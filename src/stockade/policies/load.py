@@ -37,7 +37,7 @@ _GK_ACTIONS: Mapping[str, Action] = {"deny": Action.DENY, "warn": Action.WARN, "
 _VAP_ACTIONS: Mapping[str, Action] = {"Deny": Action.DENY, "Warn": Action.WARN, "Audit": Action.AUDIT}
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class PolicySet:
     """The user policies of a run, and the problems met reading them."""
 
@@ -348,8 +348,6 @@ def _gatekeeper_policies(
     objects: list[Resource],
     problems: list[InputProblem],
 ) -> list[UserPolicy]:
-    from stockade.policies.gatekeeper import bind_constraint
-
     policies: list[UserPolicy] = []
     for constraint in constraints:
         if constraint.kind not in templates:
@@ -362,6 +360,8 @@ def _gatekeeper_policies(
             )
             continue
         template, compiled = templates[constraint.kind]
+        from stockade.policies.gatekeeper import bind_constraint
+
         try:
             bound = bind_constraint(compiled, constraint.raw, _source(constraint))
             actions = _gatekeeper_actions(constraint)
