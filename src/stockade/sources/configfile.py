@@ -33,11 +33,14 @@ def parse_config_text(path: str, text: str) -> object:
     """Parse the text of one YAML or JSON document read from ``path`` (named in errors)."""
     import yaml_rs
 
+    from stockade.sources.quoted import parse_leniently
+
     try:
-        loaded = yaml_rs.loads(
+        loaded = parse_leniently(
             text,
-            parse_datetime=False,
-            alias_limits=yaml_rs.AliasLimits(max_total_replayed_events=10_000),
+            lambda body: yaml_rs.loads(
+                body, parse_datetime=False, alias_limits=yaml_rs.AliasLimits(max_total_replayed_events=10_000)
+            ),
         )
     except (yaml_rs.YAMLDecodeError, ValueError, RecursionError) as exc:
         first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__

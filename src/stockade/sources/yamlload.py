@@ -43,6 +43,7 @@ from stockade.sources.documents import Segment, split_documents
 from stockade.sources.limits import ParseLimits
 from stockade.sources.locate import duplicate_key_line, line_in_text
 from stockade.sources.normalize import has_merge_key, normalize
+from stockade.sources.quoted import parse_leniently
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _NOT_BLANK = re.compile(r"[^ \t\r\n]")
@@ -158,11 +159,14 @@ class _Context:
                 line, message, kind = problem
                 return self.error(message, segment.first_line + line, kind)
         try:
-            value = yaml_rs.loads(
+            value = parse_leniently(
                 body,
-                parse_datetime=False,
-                alias_limits=self.alias_limits,
-                duplicate_key_policy=yaml_rs.DuplicateKeyPolicy.Error,
+                lambda text: yaml_rs.loads(
+                    text,
+                    parse_datetime=False,
+                    alias_limits=self.alias_limits,
+                    duplicate_key_policy=yaml_rs.DuplicateKeyPolicy.Error,
+                ),
             )
         except Exception as exc:  # any parser failure becomes an InputProblem, never a traceback
             outline = _foreign_outline(exc, body)
