@@ -28,6 +28,7 @@ from stockade.policies.cel import CelEvaluationError
 from stockade.policies.gatekeeper_cel import NativeValidation, compile_native_validation
 from stockade.policies.model import Action, PolicyDefinitionError, PolicyOutcome, PolicyRequest, PolicyViolation
 from stockade.policies.rego import RegoError, RegoWorker, package_of, shared_worker
+from stockade.policies.rego_compat import to_v1
 
 TARGET: Final = "admission.k8s.gatekeeper.sh"
 ENGINES: Final = ("rego", "cel")
@@ -81,7 +82,13 @@ class CompiledTemplate:
         package = package_of(rego)
         if package is None:
             raise PolicyDefinitionError(f"{self.where}: the Rego has no package line")
-        modules = [("template", rego), *((f"lib{index}", lib) for index, lib in enumerate(libs))]
+        try:
+            modules = [
+                ("template", to_v1(rego, f"{self.where}: rego")),
+                *((f"lib{index}", to_v1(lib, f"{self.where}: libs[{index}]")) for index, lib in enumerate(libs)),
+            ]
+        except PolicyDefinitionError as exc:
+            raise PolicyDefinitionError(str(exc)) from None
         digest = hashlib.sha256("\0".join(text for _, text in modules).encode()).hexdigest()[:16]
         key = f"{self.name}-{digest}"
         try:
