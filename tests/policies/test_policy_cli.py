@@ -75,5 +75,5 @@ def test_scan_with_policies_and_rules_listing(capsys: pytest.CaptureFixture[str]
     code, out, _ = run(
         capsys, "scan", "--no-progress", str(DEMO), "--policies", str(POLICIES), "--rules", "POL", "--format", "json"
     )
-    rules = {f["rule_id"] for f in json.loads(out)["findings"]}
+    rules = {f["rule"]["id"] for f in json.loads(out)["findings"]}
     assert "POL-require-team-label" in rules

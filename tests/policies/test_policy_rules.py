@@ -242,7 +242,7 @@ def test_one_engine_everywhere_scan_watcher_and_webhook(tmp_path: Path) -> None:
     decider = AdmissionDecider(config, StaticNamespaces({}))
     by_webhook = set()
     for raw in OBJECTS:
-        decision = decider.decide(parse_review(review(raw)).request)  # type: ignore[union-attr]
+        decision = decider.decide(parse_review(orjson.dumps(review(raw))))
         by_webhook |= {
             (v.rule_id, f"{raw['kind']}/{raw['metadata']['namespace']}/{raw['metadata']['name']}", v.message)
             for v in decision.verdicts
@@ -256,7 +256,7 @@ def test_the_webhook_acts_as_each_policy_asks() -> None:
     decider = AdmissionDecider(config, StaticNamespaces({}), today=lambda: dt.date(2026, 1, 1))
 
     def decide(raw: dict[str, Any], **kwargs: Any) -> Any:
-        return decider.decide(parse_review(review(raw, **kwargs)).request)  # type: ignore[union-attr]
+        return decider.decide(parse_review(orjson.dumps(review(raw, **kwargs))))
 
     denied = decide(deployment("swarm", replicas=40))
     assert not denied.allowed

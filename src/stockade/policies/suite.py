@@ -40,7 +40,7 @@ from stockade.model.resource import Origin, Resource, resource_from_raw
 from stockade.policies.catalogue import UserPolicy
 from stockade.policies.load import PolicySet, read_policies
 from stockade.policies.model import Action, PolicyOutcome
-from stockade.policies.request import policy_request
+from stockade.policies.request import NAME_LABEL, policy_request
 from stockade.rules.base import RuleContext
 from stockade.sources.configfile import read_config_file
 
@@ -184,7 +184,9 @@ def _namespace(value: object, resource: Resource, where: str) -> Resource | None
     labels = value.get("labels", {})
     if not isinstance(name, str) or not isinstance(labels, Mapping):
         raise SuiteError(f"{where}: namespace needs a name (or an object with one) and labels as a mapping")
-    raw = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": dict(labels)}}
+    # The API server sets the name label on every namespace.
+    labels = {NAME_LABEL: name, **labels}
+    raw = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": labels}}
     found = resource_from_raw(raw, Origin(where))
     assert not isinstance(found, str)
     return found
