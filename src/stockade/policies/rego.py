@@ -97,6 +97,8 @@ class RegoWorker:
     def _call(self, message: Mapping[str, Any], limit: float) -> dict[str, Any]:
         process = self._process
         if process is None or process.poll() is not None:
+            if process is not None:
+                self._kill()  # it died since the last call: close its pipes
             process = self._start()
         assert process.stdin is not None and process.stdout is not None
         try:
