@@ -80,7 +80,7 @@ def test_a_rego_syntax_error_names_the_template_and_the_line(tmp_path: Path) -> 
 
 def test_an_unknown_builtin_is_named() -> None:
     bad = template('package probe\nviolation[{"msg": m}] {\n  m := no_such.builtin(1)\n}\n')
-    with pytest.raises(PolicyDefinitionError, match="no_such.builtin"):
+    with pytest.raises(PolicyDefinitionError, match=r"no_such\.builtin"):
         compile_template(bad, "bad.yaml")
 
 
