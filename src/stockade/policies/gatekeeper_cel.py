@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from stockade.policies.cel import CelEnvironment, CelEvaluationError, Expression
+from stockade.policies.cel import CelEnvironment, CelEvaluationError, Expression, inline_variables
 from stockade.policies.model import PolicyDefinitionError, PolicyRequest
 from stockade.policies.vap import request_document
 
@@ -32,14 +32,16 @@ class NativeValidation:
     def __init__(self, source: Mapping[str, Any], where: str) -> None:
         self.where = where
         self.environment = CelEnvironment(ROOTS)
-        self.variables = self._named(source.get("variables"), "variables")
+        # Gatekeeper's own variables, before the template's.
+        self.definitions: dict[str, str] = {"anyObject": "object != null ? object : oldObject", "params": "params"}
+        self.variables = self._named(source.get("variables"), "variables", define=True)
         self.conditions = self._named(source.get("matchConditions"), "matchConditions")
         validations = source.get("validations")
         if not isinstance(validations, list) or not validations:
             raise PolicyDefinitionError(f"{where}: K8sNativeValidation needs validations")
         self.validations = tuple(self._validation(item, index) for index, item in enumerate(validations))
 
-    def _named(self, value: object, key: str) -> tuple[tuple[str, Expression], ...]:
+    def _named(self, value: object, key: str, *, define: bool = False) -> tuple[tuple[str, Expression], ...]:
         if value is None:
             return ()
         if not isinstance(value, list):
@@ -49,7 +51,10 @@ class NativeValidation:
             where = f"{self.where}: {key}[{index}]"
             if not isinstance(item, Mapping) or not isinstance(item.get("name"), str):
                 raise PolicyDefinitionError(f"{where}: needs a name and an expression")
-            found.append((str(item["name"]), self.environment.compile(item.get("expression"), where)))
+            name = str(item["name"])
+            found.append((name, self.environment.compile(item.get("expression"), where, self.definitions)))
+            if define:
+                self.definitions[name] = inline_variables(str(item["expression"]), self.definitions)
         return tuple(found)
 
     def _validation(self, item: object, index: int) -> _Validation:
@@ -59,30 +64,25 @@ class NativeValidation:
         message = item.get("message")
         raw_message = item.get("messageExpression")
         return _Validation(
-            self.environment.compile(item.get("expression"), f"{where}.expression"),
+            self.environment.compile(item.get("expression"), f"{where}.expression", self.definitions),
             message if isinstance(message, str) else None,
-            self.environment.compile(raw_message, f"{where}.messageExpression") if raw_message is not None else None,
+            self.environment.compile(raw_message, f"{where}.messageExpression", self.definitions)
+            if raw_message is not None
+            else None,
         )
 
     def violations(self, request: PolicyRequest, parameters: Mapping[str, Any] | None) -> list[str]:
         """The messages of the failed validations; :class:`CelEvaluationError` when one cannot
         be evaluated (Gatekeeper reports it as an error)."""
-        params = dict(parameters or {})
-        any_object = request.old_object if request.operation == "DELETE" else request.object
-        values: dict[str, Any] = {"anyObject": any_object, "params": params}
+        params = parameters if parameters is not None else {}
         activation: dict[str, Any] = {
             "object": request.object,
             "oldObject": request.old_object,
             "request": request_document(request),
             "params": params,
             "namespaceObject": request.namespace_object,
-            "variables": values,
+            "variables": {},  # written into the expressions (inline_variables)
         }
-        for name, expression in self.variables:
-            try:
-                values[name] = self.environment.run(expression, activation)
-            except CelEvaluationError:
-                continue  # an expression using it fails in turn
         for _, condition in self.conditions:
             if self.environment.run(condition, activation) is not True:
                 return []

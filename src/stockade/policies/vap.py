@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from stockade.model.selectors import LabelSelector, parse_label_selector
-from stockade.policies.cel import CelEnvironment, CelEvaluationError, Expression
+from stockade.policies.cel import CelEnvironment, CelEvaluationError, Expression, inline_variables
 from stockade.policies.model import Action, PolicyDefinitionError, PolicyOutcome, PolicyRequest, PolicyViolation
 
 ROOTS: Final = ("object", "oldObject", "request", "namespaceObject", "params", "variables")
@@ -126,8 +126,9 @@ class CompiledVap:
             )
             self.match = _match(spec.get("matchConstraints"), f"{where}: spec.matchConstraints", required=True)
             self.param_kind = spec.get("paramKind")
+            self.definitions: dict[str, str] = {}
+            self.variables = self._named(spec.get("variables"), "variables", define=True)
             self.conditions = self._named(spec.get("matchConditions"), "matchConditions")
-            self.variables = self._named(spec.get("variables"), "variables")
             self.validations = self._validations(spec.get("validations"))
             self.audit = self._audit(spec.get("auditAnnotations"))
         except PolicyDefinitionError as exc:
@@ -136,14 +137,19 @@ class CompiledVap:
             raise PolicyDefinitionError(f"{where}: spec needs validations or auditAnnotations", source)
 
     # -- reading -----------------------------------------------------------------------------------
-    def _named(self, value: object, key: str) -> tuple[tuple[str, Expression], ...]:
+    def _named(self, value: object, key: str, *, define: bool = False) -> tuple[tuple[str, Expression], ...]:
+        """Named expressions; ``define``: they are variables, written into the expressions after
+        them that use them."""
         items = _list(value, f"{self.where}: spec.{key}")
         named = []
         for index, item in enumerate(items):
             where = f"{self.where}: spec.{key}[{index}]"
             if not isinstance(item, Mapping) or not isinstance(item.get("name"), str) or not item.get("name"):
                 raise PolicyDefinitionError(f"{where}: needs a name and an expression")
-            named.append((str(item["name"]), self.environment.compile(item.get("expression"), where)))
+            name = str(item["name"])
+            named.append((name, self.environment.compile(item.get("expression"), where, self.definitions)))
+            if define:
+                self.definitions[name] = inline_variables(str(item["expression"]), self.definitions)
         return tuple(named)
 
     def _validations(self, value: object) -> tuple[Validation, ...]:
@@ -157,14 +163,14 @@ class CompiledVap:
                 raise PolicyDefinitionError(f"{where}.message: must be a string")
             raw_expression = item.get("messageExpression")
             message_expression = (
-                self.environment.compile(raw_expression, f"{where}.messageExpression")
+                self.environment.compile(raw_expression, f"{where}.messageExpression", self.definitions)
                 if raw_expression is not None
                 else None
             )
             reason = item.get("reason", "Invalid")
             validations.append(
                 Validation(
-                    self.environment.compile(item.get("expression"), f"{where}.expression"),
+                    self.environment.compile(item.get("expression"), f"{where}.expression", self.definitions),
                     message,
                     message_expression,
                     str(reason),
@@ -178,7 +184,9 @@ class CompiledVap:
             where = f"{self.where}: spec.auditAnnotations[{index}]"
             if not isinstance(item, Mapping) or not isinstance(item.get("key"), str):
                 raise PolicyDefinitionError(f"{where}: needs a key and a valueExpression")
-            found.append((str(item["key"]), self.environment.compile(item.get("valueExpression"), where)))
+            found.append(
+                (str(item["key"]), self.environment.compile(item.get("valueExpression"), where, self.definitions))
+            )
         return tuple(found)
 
     # -- evaluating --------------------------------------------------------------------------------
@@ -210,7 +218,7 @@ class CompiledVap:
             "namespaceObject": request.namespace_object,
             "params": params,
         }
-        activation["variables"] = self._variables(activation)
+        activation["variables"] = {}  # written into the expressions (inline_variables)
         for name, condition in self.conditions:
             try:
                 met = self.environment.run(condition, activation)
@@ -242,18 +250,6 @@ class CompiledVap:
         if self.failure_policy == "Ignore":
             return PolicyOutcome(applies=True, violations=tuple(violations), failure_policy="Ignore")
         return PolicyOutcome(applies=True, error=error, failure_policy="Fail")
-
-    def _variables(self, activation: Mapping[str, Any]) -> dict[str, Any]:
-        """Each variable in order (later ones may use earlier ones); one that fails is left out,
-        so an expression using it fails with "no such key"."""
-        values: dict[str, Any] = {}
-        scope = {**activation, "variables": values}
-        for name, expression in self.variables:
-            try:
-                values[name] = self.environment.run(expression, scope)
-            except CelEvaluationError:
-                continue
-        return values
 
     def _message(self, validation: Validation, activation: Mapping[str, Any]) -> str:
         if validation.message_expression is not None:
