@@ -4,6 +4,7 @@
     python benchmarks/bench_admission.py --rates 500 --seconds 60
     python benchmarks/bench_admission.py --rates 100 --seconds 2  # a quick look
     python benchmarks/bench_admission.py --server command         # the command itself, logs and all
+    python benchmarks/bench_admission.py --policies benchmarks/policies/cel   # and ten CEL policies
 
 The server is the webhook as ``stockade admission serve`` runs it (uvicorn, HTTPS, the webhook app,
 the decider with Pod Security on), in a child process pinned to one core; the load generator runs
@@ -100,13 +101,15 @@ def _namespaces(bodies: list[bytes]) -> list[dict[str, Any]]:
     return namespaces
 
 
-def serve_command(directory: Path, kubeconfig: Path, log: Path) -> tuple[subprocess.Popen[bytes], int, bytes]:
+def serve_command(
+    directory: Path, kubeconfig: Path, log: Path, config_values: dict[str, Any]
+) -> tuple[subprocess.Popen[bytes], int, bytes]:
     """``stockade admission serve`` as a user runs it, pinned to core 0; returns once it is ready."""
     from stockade.testing._tls import make_server_certificate
 
     tls = make_server_certificate(directory)
     config = directory / "admission.yaml"
-    config.write_text(orjson.dumps(CONFIG).decode())  # JSON is YAML
+    config.write_text(orjson.dumps(config_values).decode())  # JSON is YAML
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = int(probe.getsockname()[1])
@@ -138,7 +141,7 @@ def serve_command(directory: Path, kubeconfig: Path, log: Path) -> tuple[subproc
     raise SystemExit(f"stockade admission serve was not ready within 30 s: see {log}")
 
 
-def serve(directory: str, ready: Any, loop: str | None) -> None:
+def serve(directory: str, ready: Any, loop: str | None, config: dict[str, Any]) -> None:
     """The child: the webhook on one core until terminated (``loop``: force asyncio's or uvloop's)."""
     os.sched_setaffinity(0, {0})
     if loop is not None:
@@ -154,9 +157,8 @@ def serve(directory: str, ready: Any, loop: str | None) -> None:
     from stockade.testing._tls import make_server_certificate
 
     tls = make_server_certificate(Path(directory))
-    config = parse_admission_config(CONFIG)
     metrics = AdmissionMetrics()
-    decider = AdmissionDecider(config, StaticNamespaces({}))
+    decider = AdmissionDecider(parse_admission_config(config), StaticNamespaces({}))
     server = AdmissionServer(
         build_app(decider, metrics), cert_file=tls.cert_file, key_file=tls.key_file, port=0, metrics=metrics
     ).start()
@@ -243,7 +245,15 @@ def main() -> int:
         default="app",
         help="app: the webhook app and decider in a forked child; command: the stockade admission serve command",
     )
+    parser.add_argument(
+        "--policies",
+        metavar="DIR",
+        help="user policies the webhook also runs, in the modes they ask for (e.g. benchmarks/policies/cel)",
+    )
     args = parser.parse_args()
+    config = dict(CONFIG)
+    if args.policies:
+        config["policies"] = [str(Path(args.policies).resolve())]
     rates = [int(r) for r in args.rates.split(",") if r.strip()]
     bodies = _reviews()
     directory = tempfile.mkdtemp(prefix="bench-admission-")
@@ -256,12 +266,14 @@ def main() -> int:
             cluster = stack.enter_context(FakeApiServer(_namespaces(bodies)))
             kubeconfig = cluster.kubeconfig(Path(directory) / "kubeconfig")
             log = Path(directory) / "serve.log"
-            process, port, ca_pem = serve_command(Path(directory), kubeconfig, log)
+            process, port, ca_pem = serve_command(Path(directory), kubeconfig, log, config)
             stack.callback(process.terminate)
             print(f"# the server: stockade admission serve (pid {process.pid}), its JSON log in {log}")
         else:
             ready, child_end = mp.Pipe()
-            child = mp.get_context("fork").Process(target=serve, args=(directory, child_end, args.loop), daemon=True)
+            child = mp.get_context("fork").Process(
+                target=serve, args=(directory, child_end, args.loop, config), daemon=True
+            )
             child.start()
             stack.callback(child.terminate)
             port, ca_pem = ready.recv()
@@ -275,7 +287,7 @@ def _measure(args: argparse.Namespace, rates: list[int], bodies: list[bytes], po
     print(
         f"# bench_admission: server pinned to core 0, open-loop generator (asyncio, {args.connections} TLS keep-alive"
         f" connections) on core 1; {len(bodies)} distinct reviews; server loop {args.loop or 'as served'};"
-        f" load average {load:.2f} at start"
+        f" load average {load:.2f} at start; user policies: {args.policies or 'none'}"
     )
     print("| requests/s | requests | p50 | p95 | p99 | max | errors |")
     print("|---|---|---|---|---|---|---|")

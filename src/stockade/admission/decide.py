@@ -50,6 +50,7 @@ from stockade.model.request import RequestFacts
 from stockade.model.resource import Origin, resource_from_raw
 from stockade.policies.catalogue import FAMILY as POLICY_FAMILY
 from stockade.rules import rule_aliases
+from stockade.rules.base import Rule
 from stockade.sources.redaction import redacted
 
 log = logging.getLogger("stockade.admission")
@@ -126,6 +127,7 @@ class AdmissionDecider:
         self.namespaces: NamespaceLabels = namespaces if namespaces is not None else StaticNamespaces({})
         self.pod_security = PodSecurityAdmission(config.pod_security, self.namespaces)
         self.rules = list(config.rules)
+        self.builtin_rules = [rule for rule in self.rules if rule.family != POLICY_FAMILY]
         self.modes = config.rule_modes
         self.aliases = rule_aliases(catalogue(config.policies))
         self.template_paths = template_paths(config.pod_templates)
@@ -156,7 +158,10 @@ class AdmissionDecider:
             findings = self.findings(request.object, request, today, self._facts(request))
             before = None
             if request.operation == "UPDATE" and request.old_object is not None:
-                before = self.findings(request.old_object, request, today, self._facts(None, request.namespace))
+                # Only the built-in rules compare with the old object (user policies see it themselves).
+                before = self.findings(
+                    request.old_object, request, today, self._facts(None, request.namespace), self.builtin_rules
+                )
         except _Unreadable as problem:
             return failure_decision(
                 self.config.failure_policy, f"{request.display} cannot be checked: {problem}", 400, "BadRequest"
@@ -181,7 +186,12 @@ class AdmissionDecider:
         )
 
     def findings(
-        self, raw: Mapping[str, Any], request: AdmissionRequest, today: dt.date, facts: RequestFacts | None = None
+        self,
+        raw: Mapping[str, Any],
+        request: AdmissionRequest,
+        today: dt.date,
+        facts: RequestFacts | None = None,
+        rules: list[Rule] | None = None,
     ) -> list[Finding]:
         """The findings of the selected rules on one object, as a scan of it alone gives them
         (excepted ones included), plus the exceptions matched through its controller. ``facts``:
@@ -191,7 +201,7 @@ class AdmissionDecider:
             raise _Unreadable(resource)
         result = evaluate(
             Inventory([resource], self.template_paths),
-            self.rules,
+            self.rules if rules is None else rules,
             config=self.config.rule_config,
             exceptions=self.waivers,
             rule_aliases=self.aliases,

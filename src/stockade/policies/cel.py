@@ -82,7 +82,7 @@ class _Evaluator(threading.local):
             if value is not self.static[name]:
                 self.context.add_variable(name, value)
                 self.static[name] = value  # held, so that its identity is not reused
-                self.longest[name] = _longest_list(value)
+                self.longest[name] = -1  # measured when an expression needs it
         self.dynamic = activation
         try:
             return program.execute(self.context)
@@ -94,6 +94,8 @@ class _Evaluator(threading.local):
         found = 0
         for name, value in activation.items():
             if name in self.longest and value is self.static[name]:
+                if self.longest[name] < 0:
+                    self.longest[name] = _longest_list(value)
                 found = max(found, self.longest[name])
             else:
                 found = max(found, _longest_list(value))
@@ -187,7 +189,7 @@ class CelEnvironment:
 
     def run(self, expression: Expression, activation: Mapping[str, Any]) -> Any:
         """The value of ``expression``; :class:`CelEvaluationError` when it fails or costs too much."""
-        if expression.depth >= 1:
+        if expression.depth >= 2:  # one level of comprehension is linear in the input: no bound needed
             longest = _EVALUATOR.longest_list(activation)
             if expression.macros * max(longest, 1) ** expression.depth > COST_LIMIT:
                 raise CelEvaluationError(

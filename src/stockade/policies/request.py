@@ -4,7 +4,8 @@ and what the rule context knows: the object's Namespace, the request's operation
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import cache
+from functools import cache, lru_cache
+from types import MappingProxyType
 from typing import Any
 
 from stockade.model.kinds import BUILTIN_TYPES
@@ -46,19 +47,27 @@ def plural_of(group: str, kind: str, ctx: RuleContext | None = None) -> str:
     return lower + "s"
 
 
-def namespace_object(resource: Resource, ctx: RuleContext) -> dict[str, Any] | None:
+def namespace_object(resource: Resource, ctx: RuleContext) -> Mapping[str, Any] | None:
     """The Namespace ``resource`` is in: the scan's own, else one carrying the labels the webhook's
-    namespace cache knows, else one with only the name label the API server sets on every namespace."""
+    namespace cache knows, else one with only the name label the API server sets on every namespace.
+    The same namespace gives the same object each time (policies convert it once)."""
     namespace = ctx.inventory.effective_namespace(resource)
     if not namespace:
         return None
     found = ctx.inventory.get("Namespace", None, namespace)
     if found is not None:
-        return dict(found.raw)
+        return found.raw
     labels: dict[str, str] = {NAME_LABEL: namespace}
     if ctx.request is not None and ctx.request.namespace_labels is not None:
         labels.update(ctx.request.namespace_labels)
-    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace, "labels": labels}}
+    return _synthesized(namespace, tuple(sorted(labels.items())))
+
+
+@lru_cache(maxsize=4096)
+def _synthesized(name: str, labels: tuple[tuple[str, str], ...]) -> Mapping[str, Any]:
+    return MappingProxyType(
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": dict(labels)}}
+    )
 
 
 def policy_request(resource: Resource, ctx: RuleContext) -> PolicyRequest:
