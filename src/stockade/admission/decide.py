@@ -209,6 +209,7 @@ class AdmissionDecider:
             max_findings_per_rule=0,
             severity_overrides=self.config.severity,
             request=facts,
+            specific_remediations=False,  # never shown at the door
         )
         if result.errors:
             raise _Unreadable("; ".join(problem.message for problem in result.errors))

@@ -2,7 +2,9 @@
 
 Why uvicorn and Starlette (rather than aiohttp): both are already Stockade's dependencies (the
 watcher's health server uses them), so the webhook adds no package; uvicorn's h11 protocol is a
-plain asyncio protocol we can extend to bound how long a request may take to arrive; uvicorn
+plain asyncio protocol we can extend to bound how long a request may take to arrive (so is its
+httptools protocol, used when ``httptools`` is installed: its C parser takes a third off the
+webhook's time per request); uvicorn
 accepts a ready SSLContext on its config, which is what reloading certificates in place needs; and
 an admission decision is short CPU work done on the event loop, so the one-process asyncio model
 costs nothing over aiohttp's.
@@ -15,7 +17,7 @@ costs nothing over aiohttp's.
   other) keeps the old one serving, and is tried again when the files change.
 - **Slow clients**: a request (headers and body) must arrive within ``request_timeout`` seconds of
   its first byte, or the connection is closed; idle keep-alive connections close after
-  ``keep_alive`` seconds; headers are bounded by h11 (16 KiB); past ``max_connections`` open
+  ``keep_alive`` seconds; headers are bounded by the parser (h11 16 KiB, llhttp 80 KiB); past ``max_connections`` open
   connections new requests get 503. A slow client holds only its own connection: the event loop
   serves everyone else meanwhile.
 - It binds to 127.0.0.1 unless told otherwise (in a pod the manifests pass ``--address 0.0.0.0``).
@@ -55,15 +57,19 @@ DEFAULT_RELOAD_INTERVAL = 2.0
 _LOOP = "uvloop" if importlib.util.find_spec("uvloop") is not None else "asyncio"
 
 
-class _GuardedH11Protocol(H11Protocol):
-    """uvicorn's h11 protocol with a deadline for each request to arrive in full (headers and body),
-    counted from its first byte (or from the connection for the first request)."""
+class _Deadline:
+    """A deadline for each request to arrive in full (headers and body), counted from its first
+    byte (or from the connection for the first request), on one of uvicorn's HTTP protocols."""
 
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT
     _deadline: asyncio.TimerHandle | None = None
+    loop: asyncio.AbstractEventLoop
+    transport: asyncio.Transport
+    cycle: Any
+    client: Any
 
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
+    def connection_made(self, transport: asyncio.Transport) -> None:
+        super().connection_made(transport)  # type: ignore[misc]
         # An answer goes out in several writes (headers, body); without TCP_NODELAY the second
         # waits for the client's delayed ACK: 40 ms on every request after the first.
         sock = transport.get_extra_info("socket")
@@ -75,13 +81,13 @@ class _GuardedH11Protocol(H11Protocol):
     def data_received(self, data: bytes) -> None:
         if self._deadline is None and (self.cycle is None or self.cycle.response_complete):
             self._arm()  # the first byte of the next request on a kept-alive connection
-        super().data_received(data)
+        super().data_received(data)  # type: ignore[misc]
         if self.cycle is not None and not self.cycle.more_body:
             self._disarm()  # the whole request is in
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
-        super().connection_lost(exc)
+        super().connection_lost(exc)  # type: ignore[misc]
 
     def _arm(self) -> None:
         self._disarm()
@@ -101,8 +107,14 @@ class _GuardedH11Protocol(H11Protocol):
             self.transport.close()
 
 
-def _protocol(request_timeout: float) -> type[H11Protocol]:
-    return type("GuardedH11Protocol", (_GuardedH11Protocol,), {"request_timeout": request_timeout})
+def _protocol(request_timeout: float) -> type[asyncio.Protocol]:
+    """httptools' parser (llhttp, in C) where it is installed, h11's otherwise; with the deadline."""
+    base: type[asyncio.Protocol] = H11Protocol
+    if importlib.util.find_spec("httptools") is not None:
+        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+        base = HttpToolsProtocol
+    return type("GuardedProtocol", (_Deadline, base), {"request_timeout": request_timeout})
 
 
 def _stamp(paths: tuple[Path, Path]) -> tuple[tuple[int, int, int], ...] | None:

@@ -327,11 +327,17 @@ class Judge:
             fingerprint=fingerprint(rule.id, ref, container, path),
             path=path,
             container=container,
-            remediation=intern(violation.remediation)
-            if violation.remediation and self.specific_remediations
-            else rule.remediation,
+            remediation=self.remediation(rule, violation),
             waiver=waiver,
         )
+
+    def remediation(self, rule: Rule, violation: Violation) -> str:
+        """The violation's own remediation when wanted and given (written now if deferred), else the rule's."""
+        own = violation.remediation
+        if not own or not self.specific_remediations:
+            return rule.remediation
+        text = own if isinstance(own, str) else own()
+        return intern(text) if text else rule.remediation
 
     def location(self, resource: Resource) -> Location:
         """One Location per object, shared by its findings (each is frozen)."""
@@ -622,13 +628,15 @@ def evaluate(
     max_findings_per_rule: int = MAX_FINDINGS_PER_RULE,
     severity_overrides: Mapping[str, Severity] | None = None,
     request: RequestFacts | None = None,
+    specific_remediations: bool = True,
 ) -> ScanResult:
     """Run ``rules`` over ``inventory``. Findings come back sorted for stable output.
 
     At most ``max_findings_per_rule`` findings of a rule are listed (0: all); the rest are
     counted into one summary finding per rule and a notice. ``severity_overrides``: rule id →
     the severity its findings get (the project's own ranking). ``request``: the admission request
-    the one object of ``inventory`` comes with (the webhook)."""
+    the one object of ``inventory`` comes with (the webhook). ``specific_remediations=False``:
+    findings carry their rule's remediation (for callers that never show the per-object ones)."""
     aliases = rule_aliases if rule_aliases is not None else {r.id: r.id for r in rules} | {r.name: r.id for r in rules}
     evaluator = Judge(
         inventory,
@@ -644,6 +652,7 @@ def evaluate(
         severity_overrides,
         request,
     )
+    evaluator.specific_remediations = specific_remediations
     result = evaluator.run()
     result.findings.sort(key=finding_order)
     return result

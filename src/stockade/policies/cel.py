@@ -43,16 +43,20 @@ class CelEvaluationError(Exception):
     """An expression failed at run time (a missing field, a wrong type, the cost bound)."""
 
 
+STATIC_ROOTS_DEFAULT: Final = ("object", "oldObject", "namespaceObject", "params")
+
+
 @dataclass(frozen=True, slots=True)
 class Expression:
     source: str
     program: Any
     macros: int  # comprehensions in the expression
     depth: int  # how deeply they nest
+    static: tuple[str, ...] = STATIC_ROOTS_DEFAULT  # the large roots it reads (only they are set)
 
 
 # Converted into the context when they change (by identity); the other roots are resolved per use.
-STATIC_ROOTS: Final = ("object", "oldObject", "namespaceObject", "params")
+STATIC_ROOTS: Final = STATIC_ROOTS_DEFAULT
 ROOTS: Final = (*STATIC_ROOTS, "request", "variables")
 
 
@@ -76,8 +80,10 @@ class _Evaluator(threading.local):
     def _resolve(self, name: str) -> Any:
         return None if name in self.static else self.dynamic.get(name)
 
-    def run(self, program: Any, activation: Mapping[str, Any]) -> Any:
-        for name in STATIC_ROOTS:
+    def run(self, program: Any, activation: Mapping[str, Any], static: tuple[str, ...] = STATIC_ROOTS) -> Any:
+        # Only the roots the expression reads: an UPDATE's old object is converted only for the
+        # expressions that look at it.
+        for name in static:
             value = activation.get(name)
             if value is not self.static[name]:
                 self.context.add_variable(name, value)
@@ -185,7 +191,8 @@ class CelEnvironment:
             program = cel.compile(text)
         except (ValueError, RuntimeError) as exc:
             raise PolicyDefinitionError(f"{where}: the expression does not compile: {_first_line(exc)}") from None
-        return Expression(source, program, macros, depth)
+        referenced = set(program.variables())
+        return Expression(source, program, macros, depth, tuple(r for r in STATIC_ROOTS if r in referenced))
 
     def run(self, expression: Expression, activation: Mapping[str, Any]) -> Any:
         """The value of ``expression``; :class:`CelEvaluationError` when it fails or costs too much."""
@@ -197,7 +204,7 @@ class CelEnvironment:
                     f" {expression.depth} deep) exceeds the limit of {COST_LIMIT:,}"
                 )
         try:
-            return _EVALUATOR.run(expression.program, activation)
+            return _EVALUATOR.run(expression.program, activation, expression.static)
         except KeyError as exc:
             raise CelEvaluationError(f"no such key: {exc.args[0] if exc.args else exc}") from None
         except (RuntimeError, TypeError, ValueError, OverflowError, ZeroDivisionError) as exc:

@@ -3,6 +3,7 @@ and what the rule context knows: the object's Namespace, the request's operation
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from functools import cache, lru_cache
 from types import MappingProxyType
@@ -70,8 +71,32 @@ def _synthesized(name: str, labels: tuple[tuple[str, str], ...]) -> Mapping[str,
     )
 
 
+class _Last(threading.local):
+    """The request last built on this thread for an admission request: the policies judging its
+    one object in turn share it. (A scan or the watcher judges rule by rule, and its inventory
+    can change between two runs of one context: nothing is kept for them.)"""
+
+    resource: Resource | None = None
+    ctx: RuleContext | None = None
+    request: PolicyRequest | None = None
+
+
+_LAST = _Last()
+
+
 def policy_request(resource: Resource, ctx: RuleContext) -> PolicyRequest:
     """``resource`` as an admission request: the webhook's real one, or a CREATE in a scan."""
+    if ctx.request is None:
+        return _built(resource, ctx)
+    last = _LAST
+    if last.resource is resource and last.ctx is ctx and last.request is not None:
+        return last.request
+    built = _built(resource, ctx)
+    last.resource, last.ctx, last.request = resource, ctx, built
+    return built
+
+
+def _built(resource: Resource, ctx: RuleContext) -> PolicyRequest:
     group = resource.group
     version = resource.api_version.rpartition("/")[2]
     facts = ctx.request

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import shlex
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any
 
 import orjson
@@ -24,8 +25,18 @@ def _nest(path: tuple[str, ...], leaf: Mapping[str, Any]) -> dict[str, Any]:
     return node
 
 
-def container_patch(container: ContainerRef, fields: Mapping[str, Any]) -> str:
-    """A ``kubectl patch`` that sets ``fields`` on the container (merged into what it has)."""
+def container_patch(container: ContainerRef, fields: Mapping[str, Any]) -> Callable[[], str]:
+    """A ``kubectl patch`` that sets ``fields`` on the container (merged into what it has), written
+    when a report asks for it."""
+    return partial(_container_patch, container, fields)
+
+
+def pod_patch(pod: PodTemplate, fields: Mapping[str, Any]) -> Callable[[], str]:
+    """A ``kubectl patch`` that sets ``fields`` on the pod spec, written when a report asks for it."""
+    return partial(_pod_patch, pod, fields)
+
+
+def _container_patch(container: ContainerRef, fields: Mapping[str, Any]) -> str:
     pod = container.pod
     if not is_builtin(pod.carrier):
         guard = [{"op": "test", "path": _pointer((*container.path, "name")), "value": container.name}]
@@ -34,8 +45,7 @@ def container_patch(container: ContainerRef, fields: Mapping[str, Any]) -> str:
     return _strategic_patch(pod, _nest(tuple(str(p) for p in pod.path), leaf))
 
 
-def pod_patch(pod: PodTemplate, fields: Mapping[str, Any]) -> str:
-    """A ``kubectl patch`` that sets ``fields`` on the pod spec."""
+def _pod_patch(pod: PodTemplate, fields: Mapping[str, Any]) -> str:
     if not is_builtin(pod.carrier):
         return _json_patch(pod, _add_ops(pod.spec, pod.spec_path, fields))
     return _strategic_patch(pod, _nest(tuple(str(p) for p in pod.path), {"spec": dict(fields)}))

@@ -84,7 +84,9 @@ class Violation:
     message: str
     path: Path = ()
     severity: Severity | None = None  # overrides the rule's severity for this violation
-    remediation: str | None = None  # a concrete patch or command for this object
+    # A concrete patch or command for this object; a function writes it only when a report will
+    # show it (the webhook and the watcher never do, and writing patches is a tenth of a decision).
+    remediation: str | Callable[[], str] | None = None
 
 
 @dataclass(frozen=True, slots=True)

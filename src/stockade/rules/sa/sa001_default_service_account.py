@@ -152,9 +152,11 @@ def default_service_account(ctx: RuleContext, pod: PodTemplate) -> Iterator[Viol
     how = "sets serviceAccountName: default" if explicit else "sets no serviceAccountName"
     path = (*pod.spec_path, "serviceAccountName") if "serviceAccountName" in pod.spec else pod.spec_path
     carrier = pod.carrier.name or "app"
-    fix = f"kubectl create serviceaccount {shlex.quote(carrier)} -n {shlex.quote(namespace)} && " + pod_patch(
-        pod, {"serviceAccountName": carrier}
-    )
+    patch = pod_patch(pod, {"serviceAccountName": carrier})
+
+    def fix() -> str:
+        return f"kubectl create serviceaccount {shlex.quote(carrier)} -n {shlex.quote(namespace)} && " + patch()
+
     grants = ctx.analyses.get(_GrantsByNamespace).of(rbac_scan(ctx), namespace)
     runs_as = f'pod {how}, so it runs as the default ServiceAccount of namespace "{namespace}"'
     unknown = (
