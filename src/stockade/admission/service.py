@@ -17,6 +17,7 @@ with the options (the configuration, the certificate, the cluster) before anythi
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import threading
 from collections.abc import Callable
@@ -131,6 +132,10 @@ class AdmissionService:
             for close in reversed(closers):
                 close()
             raise
+        # What is loaded now (rules, policies, compiled expressions, libraries) lives as long as the
+        # process: out of the collector's sight, its full collections walk only what requests make.
+        gc.collect()
+        gc.freeze()
         log.info("admission webhook on %s: %s", server.url, config.summary())
         return cls(config, server, namespaces, closers)
 
