@@ -29,6 +29,7 @@ import cel
 from cel import stdlib
 
 from stockade.policies.cel_k8s import kubernetes_functions
+from stockade.policies.cel_paths import PathTree, prune, read_paths
 from stockade.policies.model import PolicyDefinitionError
 
 COST_LIMIT: Final = 1_000_000
@@ -43,7 +44,7 @@ class CelEvaluationError(Exception):
     """An expression failed at run time (a missing field, a wrong type, the cost bound)."""
 
 
-STATIC_ROOTS_DEFAULT: Final = ("object", "oldObject", "namespaceObject", "params")
+STATIC_ROOTS_DEFAULT: Final = ("object", "oldObject", "namespaceObject", "params", "anyObject")
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +61,9 @@ STATIC_ROOTS: Final = STATIC_ROOTS_DEFAULT
 ROOTS: Final = (*STATIC_ROOTS, "request", "variables")
 
 
+_UNSET: Final = object()  # no value given to the context yet (None is a value: null)
+
+
 class _Evaluator(threading.local):
     """This thread's context: the libraries, the large values of the current activation, and a
     resolver for the rest."""
@@ -73,20 +77,24 @@ class _Evaluator(threading.local):
             context.add_variable(root, None)  # a resolver answering None falls through to null
         context.set_variable_resolver(self._resolve)
         self.context = context
-        self.static: dict[str, Any] = dict.fromkeys(STATIC_ROOTS)
+        self.static: dict[str, Any] = dict.fromkeys(STATIC_ROOTS, _UNSET)
         self.dynamic: Mapping[str, Any] = {}
         self.longest: dict[str, int] = dict.fromkeys(STATIC_ROOTS, 0)
+        self.version = -1  # of the paths the values were pruned to
 
     def _resolve(self, name: str) -> Any:
         return None if name in self.static else self.dynamic.get(name)
 
     def run(self, program: Any, activation: Mapping[str, Any], static: tuple[str, ...] = STATIC_ROOTS) -> Any:
         # Only the roots the expression reads: an UPDATE's old object is converted only for the
-        # expressions that look at it.
+        # expressions that look at it; and of each, only what some expression reads.
+        if self.version != _PATHS.version:
+            self.static = dict.fromkeys(STATIC_ROOTS, _UNSET)  # new policies read more: prune again
+            self.version = _PATHS.version
         for name in static:
             value = activation.get(name)
             if value is not self.static[name]:
-                self.context.add_variable(name, value)
+                self.context.add_variable(name, prune(value, _PATHS.trees[name]))
                 self.static[name] = value  # held, so that its identity is not reused
                 self.longest[name] = -1  # measured when an expression needs it
         self.dynamic = activation
@@ -108,6 +116,23 @@ class _Evaluator(threading.local):
         return found
 
 
+class _ReadPaths:
+    """What the expressions compiled so far read of each large root (grows, never shrinks)."""
+
+    def __init__(self) -> None:
+        self.trees = {root: PathTree() for root in STATIC_ROOTS}
+        self.version = 0
+        self._lock = threading.Lock()
+
+    def add(self, text: str) -> None:
+        found = read_paths(text, frozenset(STATIC_ROOTS))
+        with self._lock:
+            for root, tree in found.items():
+                self.trees[root].merge(tree)
+            self.version += 1
+
+
+_PATHS = _ReadPaths()
 _EVALUATOR = _Evaluator()
 
 
@@ -154,11 +179,16 @@ def inline_variables(source: str, definitions: Mapping[str, str]) -> str:
         if match.group(1) is not None:
             return match.group(0)  # a string literal
         name = match.group(2)
-        return f"({definitions[name]})" if name in definitions else match.group(0)
+        if name not in definitions:
+            return match.group(0)
+        definition = definitions[name]
+        # A plain chain of fields stays one (so what it reads can be told); anything else is grouped.
+        return definition if _CHAIN.fullmatch(definition.strip()) else f"({definition})"
 
     return _VARIABLE_OR_STRING.sub(replace, source)
 
 
+_CHAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
 _VARIABLE_OR_STRING = re.compile(
     r"""("(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')|\bvariables\.([A-Za-z_][A-Za-z0-9_]*)\b"""
 )
@@ -171,9 +201,12 @@ class CelEnvironment:
     def __init__(self, roots: Iterable[str]) -> None:
         self.roots = tuple(roots)
 
-    def compile(self, source: object, where: str, variables: Mapping[str, str] | None = None) -> Expression:
+    def compile(
+        self, source: object, where: str, variables: Mapping[str, str] | None = None, *, runs: bool = True
+    ) -> Expression:
         """``source`` compiled, with ``variables`` (name → inlined expression) written in;
-        :class:`PolicyDefinitionError` naming ``where`` when it cannot be."""
+        :class:`PolicyDefinitionError` naming ``where`` when it cannot be. ``runs=False``: it is
+        only checked (a variable's definition, run where it is used)."""
         if not isinstance(source, str) or not source.strip():
             raise PolicyDefinitionError(f"{where}: an expression must be a non-empty string")
         if len(source) > MAX_EXPRESSION_LENGTH:
@@ -191,6 +224,8 @@ class CelEnvironment:
             program = cel.compile(text)
         except (ValueError, RuntimeError) as exc:
             raise PolicyDefinitionError(f"{where}: the expression does not compile: {_first_line(exc)}") from None
+        if runs:
+            _PATHS.add(text)
         referenced = set(program.variables())
         return Expression(source, program, macros, depth, tuple(r for r in STATIC_ROOTS if r in referenced))
 

@@ -16,7 +16,7 @@ from stockade.policies.cel import CelEnvironment, CelEvaluationError, Expression
 from stockade.policies.model import PolicyDefinitionError, PolicyRequest
 from stockade.policies.vap import request_document
 
-ROOTS: Final = ("object", "oldObject", "request", "params", "namespaceObject", "variables")
+ROOTS: Final = ("object", "oldObject", "anyObject", "request", "params", "namespaceObject", "variables")
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +33,7 @@ class NativeValidation:
         self.where = where
         self.environment = CelEnvironment(ROOTS)
         # Gatekeeper's own variables, before the template's.
-        self.definitions: dict[str, str] = {"anyObject": "object != null ? object : oldObject", "params": "params"}
+        self.definitions: dict[str, str] = {"anyObject": "anyObject", "params": "params"}
         self.variables = self._named(source.get("variables"), "variables", define=True)
         self.conditions = self._named(source.get("matchConditions"), "matchConditions")
         validations = source.get("validations")
@@ -52,7 +52,9 @@ class NativeValidation:
             if not isinstance(item, Mapping) or not isinstance(item.get("name"), str):
                 raise PolicyDefinitionError(f"{where}: needs a name and an expression")
             name = str(item["name"])
-            found.append((name, self.environment.compile(item.get("expression"), where, self.definitions)))
+            found.append(
+                (name, self.environment.compile(item.get("expression"), where, self.definitions, runs=not define))
+            )
             if define:
                 self.definitions[name] = inline_variables(str(item["expression"]), self.definitions)
         return tuple(found)
@@ -78,6 +80,7 @@ class NativeValidation:
         activation: dict[str, Any] = {
             "object": request.object,
             "oldObject": request.old_object,
+            "anyObject": request.object if request.object is not None else request.old_object,
             "request": request_document(request),
             "params": params,
             "namespaceObject": request.namespace_object,

@@ -147,7 +147,9 @@ class CompiledVap:
             if not isinstance(item, Mapping) or not isinstance(item.get("name"), str) or not item.get("name"):
                 raise PolicyDefinitionError(f"{where}: needs a name and an expression")
             name = str(item["name"])
-            named.append((name, self.environment.compile(item.get("expression"), where, self.definitions)))
+            named.append(
+                (name, self.environment.compile(item.get("expression"), where, self.definitions, runs=not define))
+            )
             if define:
                 self.definitions[name] = inline_variables(str(item["expression"]), self.definitions)
         return tuple(named)
