@@ -147,8 +147,8 @@ _DECIMAL = {"n": -9, "u": -6, "m": -3, "k": 3, "M": 6, "G": 9, "T": 12, "P": 15,
 
 
 def _amount(text: str) -> Fraction:
-    match = _QUANTITY.fullmatch(text)
-    if match is None or len(text) > 64:
+    match = _QUANTITY.fullmatch(text) if len(text) <= 64 else None
+    if match is None:
         raise CelLibraryError(f"{text!r} is not a quantity")
     sign, number, suffix = match.groups()
     try:

@@ -34,7 +34,7 @@ TIME_LIMIT: Final = 2.0  # seconds per evaluation
 COMPILE_TIME_LIMIT: Final = 20.0
 MEMORY_LIMIT: Final = 1 << 30  # bytes of resident memory the child may use
 _WATCH_INTERVAL: Final = 0.05  # seconds between looks at the child's memory while it works
-_PACKAGE = re.compile(r"^\s*package\s+([A-Za-z_][\w.]*)", re.MULTILINE)
+_PACKAGE = re.compile(r"^[ \t]*package[ \t]+([A-Za-z_][\w.]*)", re.MULTILINE)
 
 
 class RegoError(Exception):

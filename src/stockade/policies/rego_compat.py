@@ -20,7 +20,7 @@ from typing import Final
 
 from stockade.policies.model import PolicyDefinitionError
 
-_V1_IMPORT: Final = re.compile(r"^\s*import\s+rego\.v1\s*$", re.MULTILINE)
+_V1_IMPORT: Final = re.compile(r"^[ \t]*import[ \t]+rego\.v1[ \t]*$", re.MULTILINE)
 _HEAD: Final = re.compile(r"^([ \t]*)(default[ \t]+)?([A-Za-z_]\w*)\[", re.MULTILINE)
 _KEYWORDS: Final = frozenset({"package", "import", "default", "else", "not", "some", "every", "with", "as"})
 # A call whose one argument is a reference iterating with a variable: lower(a.b[_]), count(x[i].y).
