@@ -254,16 +254,13 @@ class CompiledVap:
         return PolicyOutcome(applies=True, error=error, failure_policy="Fail")
 
     def _message(self, validation: Validation, activation: Mapping[str, Any]) -> str:
+        text = None
         if validation.message_expression is not None:
             try:
                 text = self.environment.run(validation.message_expression, activation)
             except CelEvaluationError:
-                text = None
-            if isinstance(text, str) and text.strip() and "\n" not in text:
-                return text.strip()[:5000]
-        if validation.message:
-            return validation.message
-        return f"failed expression: {validation.expression.source}"
+                text = None  # as if there were no messageExpression
+        return failure_message(text, validation.message, validation.expression.source)
 
     def _annotations(self, activation: Mapping[str, Any]) -> dict[str, str]:
         found: dict[str, str] = {}
@@ -275,6 +272,20 @@ class CompiledVap:
             if isinstance(value, str) and value:
                 found[f"{self.name}/{key}"] = value
         return found
+
+
+MAX_MESSAGE_LENGTH: Final = 5_000
+
+
+def failure_message(computed: object, message: str | None, expression: str) -> str:
+    """A failed validation's message as the API server words it: what ``messageExpression`` gave
+    (``computed``) unless that is not a string, blank or has a line break; then ``message``; then
+    ``failed expression: …``."""
+    if isinstance(computed, str) and computed.strip() and "\n" not in computed:
+        return computed.strip()[:MAX_MESSAGE_LENGTH]
+    if message:
+        return message
+    return f"failed expression: {expression.strip()}"
 
 
 def compile_policy(raw: Mapping[str, Any], source: str) -> CompiledVap:
