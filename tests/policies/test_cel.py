@@ -253,6 +253,8 @@ def test_values_do_not_leak_between_evaluations() -> None:
         ("isCIDR('::ffff:1.2.3.4/128')", False),
         # strings and format
         ("'%s and %s'.format(['a', null])", "a and null"),
+        ("'%s'.format([['a', 1, true, [2.5]]])", '["a", 1, true, [2.5]]'),
+        ("'%s'.format([{'k': 'v'}])", '{"k": "v"}'),
         ("'%.3f'.format([2.0])", "2.000"),
         ("'%e'.format([1234.5])", "1.234500e+03"),
         ("'%X'.format(['hi'])", "6869"),

@@ -13,6 +13,7 @@ Kubernetes does. ``string()`` of one shows the map, not the text.
 from __future__ import annotations
 
 import ipaddress
+import json
 import itertools
 import math
 import re
@@ -96,13 +97,25 @@ def format_string(template: str, values: Sequence[Any]) -> str:
     return "".join(out)
 
 
+def _shown(value: Any, *, nested: bool) -> str:
+    """``%s`` of a value as CEL writes it: strings inside lists and maps quoted."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False) if nested else value
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_shown(item, nested=True) for item in value) + "]"
+    if isinstance(value, Mapping):
+        items = (f"{_shown(k, nested=True)}: {_shown(v, nested=True)}" for k, v in value.items())
+        return "{" + ", ".join(items) + "}"
+    return str(value)
+
+
 def _formatted(value: Any, verb: str, precision: str | None) -> str:
     if verb == "s":
-        if isinstance(value, bool):
-            return "true" if value else "false"
-        if value is None:
-            return "null"
-        return str(value)
+        return _shown(value, nested=False)
     if verb in ("f", "e"):
         digits = int(precision[1:]) if precision else 6
         return f"{float(value):.{digits}{verb}}"
