@@ -13,8 +13,8 @@ Kubernetes does. ``string()`` of one shows the map, not the text.
 from __future__ import annotations
 
 import ipaddress
-import json
 import itertools
+import json
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
