@@ -73,7 +73,7 @@ def run(expression: str, **activation: Any) -> Any:
         ("isIP('10.0.0.256')", False),
         ("ip('::1').family()", 6),
         ("ip('127.0.0.1').isLoopback()", True),
-        ("ip('10.0.0.1').isGlobalUnicast()", False),
+        ("ip('10.0.0.1').isGlobalUnicast()", True),  # Go counts private ranges
         ("cidr('10.0.0.0/8').containsIP(ip('10.1.2.3'))", True),
         ("cidr('10.0.0.0/8').containsIP('11.0.0.1')", False),
         ("cidr('10.0.0.0/8').containsCIDR(cidr('10.1.0.0/16'))", True),
@@ -153,3 +153,156 @@ def test_values_do_not_leak_between_evaluations() -> None:
     assert ENV.run(expression, {"params": {"limit": 3}}) == 3
     assert ENV.run(expression, {"params": {}}) == -1
     assert ENV.run(ENV.compile("params == null", "t"), {}) is True
+
+
+# The Kubernetes libraries as https://kubernetes.io/docs/reference/using-api/cel/ documents them.
+@pytest.mark.parametrize(
+    ("expression", "expected"),
+    [
+        # lists
+        ("[1, 2, 3].max()", 3),
+        ("[].sum()", 0),
+        ("[1, 2, 2, 3].isSorted()", True),
+        ("[1.0, 2.0].indexOf(2.0)", 1),
+        # regex
+        ("'123 abc 456'.findAll('[0-9]+', 0)", []),
+        ("'abc'.findAll('x')", []),
+        # quantity: values compare as values, whatever the suffix
+        ("quantity('1') == quantity('1000m')", True),
+        ("quantity('1Ki') == quantity('1024')", True),
+        ("quantity('50M').sub(quantity('10M')) == quantity('40M')", True),
+        ("quantity('50k').add(20) == quantity('50020')", True),
+        ("quantity('1.5G').isGreaterThan(quantity('1Gi'))", True),
+        ("quantity('200M').isLessThan(quantity('0.2G'))", False),
+        ("quantity('200M').compareTo(quantity('0.2G'))", 0),
+        ("quantity('-1').sign()", -1),
+        ("quantity('1e3').asInteger()", 1000),
+        ("quantity('0.0000000001').isGreaterThan(quantity('0'))", True),  # rounded up to 1n
+        ("quantity('9999999999999999999').isInteger()", False),
+        ("isQuantity('1.5Gi')", True),
+        ("isQuantity('1gi')", False),
+        ("isQuantity('')", False),
+        # semver
+        ("semver('1.2.3') == semver('1.2.3')", True),
+        ("semver('1.2.3').compareTo(semver('2.0.0'))", -1),
+        ("semver('1.0.0-alpha').isLessThan(semver('1.0.0-alpha.1'))", True),
+        ("semver('1.0.0-alpha.2').isLessThan(semver('1.0.0-alpha.10'))", True),  # numeric identifiers
+        ("semver('1.0.0-rc.1').isLessThan(semver('1.0.0-beta'))", False),
+        ("semver('1.2.3').minor()", 2),
+        ("isSemver('1.2.3-beta.1+build.5')", True),
+        ("isSemver('01.2.3')", False),
+        ("isSemver('v1.0', true)", True),
+        ("semver('v1.0', true) == semver('1.0.0')", True),
+        ("semver('01.01.01', true).major()", 1),
+        # URL
+        ("url('https://example.com:80/').getHost()", "example.com:80"),
+        ("url('https://[::1]:80/').getHost()", "[::1]:80"),
+        ("url('https://[::1]:80/').getHostname()", "::1"),
+        ("url('https://Example.COM/').getHostname()", "Example.COM"),
+        ("url('https://[::1]/').getPort()", ""),
+        ("url('https://example.com/').getPort()", ""),
+        ("url('/absolute-path').getScheme()", ""),
+        ("url('/absolute-path').getHost()", ""),
+        ("url('https://example.com/path with spaces/').getEscapedPath()", "/path%20with%20spaces/"),
+        ("url('https://example.com/a%2Fb').getEscapedPath()", "/a%2Fb"),
+        ("url('https://example.com/path?k1=a&k2=b&k2=c').getQuery()", {"k1": ["a"], "k2": ["b", "c"]}),
+        ("url('https://example.com/').getQuery()", {}),
+        ("isURL('https://example.com:80/')", True),
+        ("isURL('../relative-path')", False),
+        ("isURL('example.com')", False),
+        ("isURL('https://example.com:port/')", False),
+        ("isURL('mailto:someone@example.com')", False),
+        # IP: Go's netip semantics
+        ("ip('127.0.0.1') == ip('127.0.0.1')", True),
+        ("ip('2001:db8:0:0::1') == ip('2001:db8::1')", True),
+        ("ip('192.168.0.1').family()", 4),
+        ("ip('0.0.0.0').isUnspecified()", True),
+        ("ip('::').isUnspecified()", True),
+        ("ip('::1').isLoopback()", True),
+        ("ip('224.0.0.1').isLinkLocalMulticast()", True),
+        ("ip('224.0.1.1').isLinkLocalMulticast()", False),
+        ("ip('ff02::1').isLinkLocalMulticast()", True),
+        ("ip('169.254.169.254').isLinkLocalUnicast()", True),
+        ("ip('fe80::1').isLinkLocalUnicast()", True),
+        ("ip('192.168.0.1').isGlobalUnicast()", True),
+        ("ip('8.8.8.8').isGlobalUnicast()", True),
+        ("ip('255.255.255.255').isGlobalUnicast()", False),
+        ("ip('224.0.0.1').isGlobalUnicast()", False),
+        ("ip.isCanonical('127.0.0.1')", True),
+        ("ip.isCanonical('2001:db8::abcd')", True),
+        ("ip.isCanonical('2001:DB8::ABCD')", False),
+        ("ip.isCanonical('2001:db8:0:0::1')", False),
+        ("isIP('::ffff:1.2.3.4')", False),  # IPv4-mapped IPv6 is refused
+        ("isIP('fe80::1%eth0')", False),  # so is a zone
+        ("isIP('127.0.0.01')", False),  # and leading zeros
+        ("isIP('1.2.3.4/8')", False),
+        # CIDR
+        ("cidr('192.168.0.0/24') == cidr('192.168.0.0/24')", True),
+        ("cidr('192.168.0.0/24').containsIP(ip('192.168.0.1'))", True),
+        ("cidr('192.168.0.0/24').containsIP('192.168.1.1')", False),
+        ("cidr('192.168.0.0/24').containsCIDR('192.168.0.0/25')", True),
+        ("cidr('192.168.0.0/24').containsCIDR(cidr('192.168.0.0/16'))", False),
+        ("cidr('::1/128').containsIP('127.0.0.1')", False),
+        ("cidr('192.168.0.1/24').ip() == ip('192.168.0.1')", True),
+        ("cidr('192.168.0.1/24').masked() == cidr('192.168.0.0/24')", True),
+        ("cidr('2001:db8::/32').prefixLength()", 32),
+        ("cidr('192.168.0.1/24') == cidr('192.168.0.0/24')", False),  # the written address counts
+        ("isCIDR('192.168.0.0/255.255.255.0')", False),
+        ("isCIDR('192.168.0.0/33')", False),
+        ("isCIDR('192.168.0.0/08')", False),
+        ("isCIDR('::ffff:1.2.3.4/128')", False),
+        # strings and format
+        ("'%s and %s'.format(['a', null])", "a and null"),
+        ("'%s'.format([['a', 1, true, [2.5]]])", '["a", 1, true, [2.5]]'),
+        ("'%s'.format([{'k': 'v'}])", '{"k": "v"}'),
+        ("'%.3f'.format([2.0])", "2.000"),
+        ("'%e'.format([1234.5])", "1.234500e+03"),
+        ("'%X'.format(['hi'])", "6869"),
+        ("'%c'.format([65])", "A"),
+        ("'hello'.charAt(1)", "e"),
+        ("'hello'.substring(1, 3)", "el"),
+        ("'a-b-c'.replace('-', '+', 1)", "a+b-c"),
+        ("'hello'.upperAscii()", "HELLO"),
+        ("['a', 'b'].join('/')", "a/b"),
+        ("'abc'.reverse()", "cba"),
+        ("strings.quote('a\"b')", '"a\\"b"'),
+        ("[3, 1, 2].sort()", [1, 2, 3]),
+        ("[1, 2, 3, 4].slice(1, 3)", [2, 3]),
+        ("[[1, 2], [3]].flatten()", [1, 2, 3]),
+        ("[1, 1, 2].distinct()", [1, 2]),
+        ("sets.contains([1, 2, 3], [2, 3])", True),
+        ("sets.intersects([1, 2], [3])", False),
+        ("math.greatest(1, 5, 3)", 5),
+        ("base64.encode(b'hi')", "aGk="),
+    ],
+)
+def test_kubernetes_library(expression: str, expected: Any) -> None:
+    assert run(expression) == expected
+
+
+@pytest.mark.parametrize(
+    ("expression", "message"),
+    [
+        ("[].min()", "at least one argument"),
+        ("quantity('1.5').asInteger()", "without losing precision"),
+        ("quantity('1').add('x')", "expected a quantity"),
+        ("quantity('1').compareTo(semver('1.0.0'))", "expected a quantity"),
+        ("ip('::ffff:1.2.3.4')", "expected an IP address"),
+        ("ip('1.2.3.4').isLoopback() || ip('x').isLoopback()", "expected an IP address"),
+        ("cidr('10.0.0.0')", "expected a CIDR"),
+        ("ip.isCanonical('nope')", "expected an IP address"),
+        ("semver('v1.0.0')", "not a semantic version"),
+        ("url('https://example.com').getScheme() == url('x').getScheme()", "not an absolute URL"),
+        ("'%s %s'.format(['only one'])", "too few arguments"),
+        ("('x' * 2).size()", "Unsupported operation"),
+    ],
+)
+def test_kubernetes_library_errors(expression: str, message: str) -> None:
+    # (an error on one side of && or || is absorbed when the other side decides: CEL is commutative)
+    with pytest.raises(CelEvaluationError, match=message):
+        run(expression)
+
+
+def test_an_error_is_absorbed_by_the_side_that_decides() -> None:
+    assert run("ip('x').isLoopback() && false") is False
+    assert run("true || quantity('x').isInteger()") is True

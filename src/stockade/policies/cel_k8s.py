@@ -5,21 +5,23 @@ extensions; Kubernetes adds regex (``find``, ``findAll``), more of the lists lib
 (``isSorted``, ``indexOf``/``lastIndexOf`` on lists), ``format``, and the quantity, URL, IP/CIDR
 and semver types. The package has no user-defined types, so each of those values is a map with
 one reserved key (``@quantity``, ``@url``, ``@ip``, ``@cidr``, ``@semver``) holding its text; the
-functions below take and return such maps. ``string()`` of one shows the map, not the text, and
-``==`` compares texts (``quantity('1') == quantity('1000m')`` is false where Kubernetes says
-true: use ``compareTo`` / ``isEqual``-free comparisons as the Kubernetes docs advise).
+functions below take and return such maps. Quantities, addresses and CIDRs are kept in a canonical
+text (``quantity('1')`` and ``quantity('1000m')`` hold the same), so ``==`` compares values as
+Kubernetes does. ``string()`` of one shows the map, not the text.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import itertools
+import json
+import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 # Each library function's name as expressions call it (receiver first, as CEL passes it).
 Function = Callable[..., Any]
@@ -95,13 +97,25 @@ def format_string(template: str, values: Sequence[Any]) -> str:
     return "".join(out)
 
 
+def _shown(value: Any, *, nested: bool) -> str:
+    """``%s`` of a value as CEL writes it: strings inside lists and maps quoted."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False) if nested else value
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_shown(item, nested=True) for item in value) + "]"
+    if isinstance(value, Mapping):
+        items = (f"{_shown(k, nested=True)}: {_shown(v, nested=True)}" for k, v in value.items())
+        return "{" + ", ".join(items) + "}"
+    return str(value)
+
+
 def _formatted(value: Any, verb: str, precision: str | None) -> str:
     if verb == "s":
-        if isinstance(value, bool):
-            return "true" if value else "false"
-        if value is None:
-            return "null"
-        return str(value)
+        return _shown(value, nested=False)
     if verb in ("f", "e"):
         digits = int(precision[1:]) if precision else 6
         return f"{float(value):.{digits}{verb}}"
@@ -177,18 +191,20 @@ def _quantity_amount(value: object) -> Fraction:
 
 
 def _from_amount(amount: Fraction) -> dict[str, str]:
+    """The canonical text of ``amount``: an integer, else milli-units, else nano-units (the finest
+    a Kubernetes quantity keeps; finer amounts round up, away from zero, as the API server does)."""
     if amount.denominator == 1:
         return {QUANTITY: str(amount.numerator)}
     milli = amount * 1000
     if milli.denominator == 1:
         return {QUANTITY: f"{milli.numerator}m"}
     nano = amount * 10**9
-    return {QUANTITY: f"{round(nano)}n"}
+    whole = math.ceil(abs(nano))
+    return {QUANTITY: f"{whole if nano > 0 else -whole}n"}
 
 
 def quantity(text: str) -> dict[str, str]:
-    _amount(text)
-    return {QUANTITY: text}
+    return _from_amount(_amount(text))
 
 
 def is_quantity(text: str) -> bool:
@@ -252,10 +268,27 @@ def _semver_key(value: object) -> tuple[Any, ...]:
     return (major, minor, patch, 1 if pre is None else 0, pre or ())
 
 
-def semver(text: str) -> dict[str, str]:
-    if _SEMVER.fullmatch(text) is None:
+def _normalized_semver(text: str) -> str:
+    """Kubernetes' lenient reading (``semver(text, true)``): a leading ``v``, missing minor and
+    patch numbers, and leading zeros are accepted."""
+    text = text.removeprefix("v")
+    cut = min((i for i in (text.find("-"), text.find("+")) if i >= 0), default=len(text))
+    core, rest = text[:cut], text[cut:]
+    numbers = core.split(".")
+    if not 1 <= len(numbers) <= 3 or not all(n.isdigit() for n in numbers):
+        return text
+    return ".".join([str(int(n)) for n in numbers] + ["0"] * (3 - len(numbers))) + rest
+
+
+def semver(text: str, normalize: bool = False) -> dict[str, str]:
+    version = _normalized_semver(text) if normalize else text
+    if _SEMVER.fullmatch(version) is None:
         raise CelLibraryError(f"{text!r} is not a semantic version")
-    return {SEMVER: text}
+    return {SEMVER: version}
+
+
+def is_semver(text: str, normalize: bool = False) -> bool:
+    return _SEMVER.fullmatch(_normalized_semver(text) if normalize else text) is not None
 
 
 # -- URL ------------------------------------------------------------------------------------------------
@@ -266,9 +299,15 @@ def url(text: str) -> dict[str, str]:
 
 
 def is_url(text: str) -> bool:
+    """An absolute URL with a host, or an absolute path (Go's ``url.ParseRequestURI``)."""
+    if any(ord(char) < 0x20 or ord(char) == 0x7F for char in text):
+        return False
     try:
         parts = urlsplit(text)
+        parts.port  # noqa: B018 - a port that is not a number is refused
     except ValueError:
+        return False
+    if " " in parts.netloc:
         return False
     return bool(parts.scheme and parts.netloc) or (not parts.scheme and text.startswith("/"))
 
@@ -285,7 +324,21 @@ def _get_host(value: object) -> str:
 
 
 def _get_hostname(value: object) -> str:
-    return str(_url_parts(value).hostname or "")
+    host = _get_host(value)
+    if host.startswith("["):  # an IPv6 address, without its brackets
+        return host[1:].partition("]")[0]
+    return host.partition(":")[0]
+
+
+_PATH_KEPT = re.compile(r"(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/\[\]]|%[0-9A-Fa-f]{2})*")
+
+
+def _get_escaped_path(value: object) -> str:
+    """The path as written when it is validly escaped, else escaped (Go's ``EscapedPath``)."""
+    path = str(_url_parts(value).path)
+    if _PATH_KEPT.fullmatch(path):
+        return path
+    return quote(unquote(path), safe="$&+,/:;=@")
 
 
 def _get_port(value: object) -> str:
@@ -300,29 +353,46 @@ def _get_query(value: object) -> dict[str, list[str]]:
 
 
 # -- IP and CIDR ----------------------------------------------------------------------------------------
-def _address(value: object) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+_LINK_LOCAL_MULTICAST = (ipaddress.ip_network("224.0.0.0/24"), ipaddress.ip_network("ff02::/16"))
+
+
+def _parsed_address(text: str) -> Address:
+    """``text`` as Go's netip reads it for Kubernetes: no zone, no IPv4-mapped IPv6 address."""
+    address = ipaddress.ip_address(text)  # ValueError; refuses IPv4 with leading zeros too
+    if "%" in text or (isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None):
+        raise ValueError(text)
+    return address
+
+
+def _address(value: object) -> Address:
     text = _typed(value, IP) if not isinstance(value, str) else value
     try:
-        if text is None or "%" in text:
+        if text is None:
             raise ValueError
-        return ipaddress.ip_address(text)
+        return _parsed_address(text)
     except ValueError:
         raise CelLibraryError(f"expected an IP address, got {value!r}") from None
 
 
-def _network(value: object) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, str]:
+def _network(value: object) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, Address]:
+    """The network of a CIDR and the address written in it (``10.1.2.3/8``: 10.0.0.0/8, 10.1.2.3)."""
     text = _typed(value, CIDR) if not isinstance(value, str) else value
     try:
         if text is None:
             raise ValueError
-        return ipaddress.ip_network(text, strict=False), text
+        written, slash, bits = text.partition("/")
+        if not slash or not bits.isdigit() or (len(bits) > 1 and bits.startswith("0")):
+            raise ValueError
+        address = _parsed_address(written)
+        return ipaddress.ip_network(f"{address}/{int(bits)}", strict=False), address
     except ValueError:
         raise CelLibraryError(f"expected a CIDR, got {value!r}") from None
 
 
 def ip(value: object) -> dict[str, str]:
-    if _kind_of(value) == CIDR:  # cidr('10.0.0.0/8').ip(): the address written before the slash
-        return {IP: _network(value)[1].partition("/")[0]}
+    if _kind_of(value) == CIDR:  # cidr('10.1.2.3/8').ip(): the address written before the slash
+        return {IP: str(_network(value)[1])}
     return {IP: str(_address(value))}
 
 
@@ -335,10 +405,8 @@ def is_ip(text: str) -> bool:
 
 
 def cidr(text: str) -> dict[str, str]:
-    _network(text)
-    if "/" not in text:
-        raise CelLibraryError(f"{text!r} is not a CIDR (no prefix length)")
-    return {CIDR: text}
+    network, address = _network(text)
+    return {CIDR: f"{address}/{network.prefixlen}"}
 
 
 def is_cidr(text: str) -> bool:
@@ -347,6 +415,30 @@ def is_cidr(text: str) -> bool:
     except CelLibraryError:
         return False
     return True
+
+
+def is_canonical_ip(text: str) -> bool:
+    """``ip.isCanonical``: ``text`` is an address written as Go writes it back (lower case,
+    shortest IPv6 form); an error when it is not an address."""
+    return str(_address(text)) == text
+
+
+def _is_global_unicast(value: object) -> bool:
+    # Go's definition: private ranges included; not unspecified, loopback, multicast,
+    # link-local unicast, nor the IPv4 broadcast address.
+    address = _address(value)
+    return not (
+        address.is_unspecified
+        or address.is_loopback
+        or address.is_multicast
+        or (address.is_link_local and not address.is_multicast)
+        or address == ipaddress.IPv4Address("255.255.255.255")
+    )
+
+
+def _is_link_local_multicast(value: object) -> bool:
+    address = _address(value)
+    return any(address in network for network in _LINK_LOCAL_MULTICAST)
 
 
 def _contains_ip(network: object, address: object) -> bool:
@@ -397,7 +489,7 @@ def kubernetes_functions() -> dict[str, Function]:
         "isLessThan": lambda a, b: compare_to(a, b) < 0,
         "isGreaterThan": lambda a, b: compare_to(a, b) > 0,
         "semver": semver,
-        "isSemver": lambda text: _SEMVER.fullmatch(text) is not None,
+        "isSemver": is_semver,
         "major": _version_part(0),
         "minor": _version_part(1),
         "patch": _version_part(2),
@@ -407,16 +499,17 @@ def kubernetes_functions() -> dict[str, Function]:
         "getHost": _get_host,
         "getHostname": _get_hostname,
         "getPort": _get_port,
-        "getEscapedPath": lambda u: _url_parts(u).path,
+        "getEscapedPath": _get_escaped_path,
         "getQuery": _get_query,
         "ip": ip,
         "isIP": is_ip,
+        "ip.isCanonical": is_canonical_ip,
         "family": _family,
         "isUnspecified": lambda a: _address(a).is_unspecified,
         "isLoopback": lambda a: _address(a).is_loopback,
-        "isLinkLocalMulticast": lambda a: _address(a).is_multicast and _address(a).is_link_local,
+        "isLinkLocalMulticast": _is_link_local_multicast,
         "isLinkLocalUnicast": lambda a: _address(a).is_link_local and not _address(a).is_multicast,
-        "isGlobalUnicast": lambda a: _address(a).is_global and not _address(a).is_multicast,
+        "isGlobalUnicast": _is_global_unicast,
         "cidr": cidr,
         "isCIDR": is_cidr,
         "containsIP": _contains_ip,

@@ -1,9 +1,15 @@
 """Gatekeeper's CEL engine (``K8sNativeValidation``) for a ConstraintTemplate.
 
 The template's ``source`` holds ``variables``, ``matchConditions`` and ``validations`` as a
-ValidatingAdmissionPolicy spells them. Gatekeeper adds two variables before the template's own:
-``variables.anyObject`` (the object, or the old object on DELETE) and ``variables.params`` (the
-constraint's ``spec.parameters``); ``params`` is the same parameters.
+ValidatingAdmissionPolicy spells them. Gatekeeper binds two variables before the template's own
+(its ``BindObject`` and ``BindParams``):
+
+- ``variables.anyObject``: ``oldObject`` on a DELETE (where ``object`` is null), else ``object``;
+- ``variables.params``: the constraint's ``spec.parameters``, null when it has none.
+
+``params`` itself is the constraint, as Gatekeeper makes it the policy's param object (so
+``params.spec.parameters.x`` and ``params.metadata.name`` read it). ``object``, ``oldObject``,
+``request`` and ``namespaceObject`` are as in a ValidatingAdmissionPolicy.
 """
 
 from __future__ import annotations
@@ -14,9 +20,12 @@ from typing import Any, Final
 
 from stockade.policies.cel import CelEnvironment, CelEvaluationError, Expression, inline_variables
 from stockade.policies.model import PolicyDefinitionError, PolicyRequest
-from stockade.policies.vap import request_document
+from stockade.policies.vap import failure_message, request_document
 
 ROOTS: Final = ("object", "oldObject", "anyObject", "request", "params", "namespaceObject", "variables")
+# Gatekeeper's own variables, written into the template's expressions: ``anyObject`` is computed
+# per request (a root of its own); ``params`` reads the constraint bound to ``params``.
+BOUND: Final = {"anyObject": "anyObject", "params": "params.spec.parameters"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,16 +39,18 @@ class NativeValidation:
     """A template's CEL engine, compiled."""
 
     def __init__(self, source: Mapping[str, Any], where: str) -> None:
+        if not isinstance(source, Mapping):
+            raise PolicyDefinitionError(f"{where}: source must be a mapping")
         self.where = where
         self.environment = CelEnvironment(ROOTS)
-        # Gatekeeper's own variables, before the template's.
-        self.definitions: dict[str, str] = {"anyObject": "anyObject", "params": "params"}
+        self.definitions: dict[str, str] = dict(BOUND)
         self.variables = self._named(source.get("variables"), "variables", define=True)
         self.conditions = self._named(source.get("matchConditions"), "matchConditions")
         validations = source.get("validations")
         if not isinstance(validations, list) or not validations:
             raise PolicyDefinitionError(f"{where}: K8sNativeValidation needs validations")
         self.validations = tuple(self._validation(item, index) for index, item in enumerate(validations))
+        self._wrapped: tuple[object, dict[str, Any]] | None = None
 
     def _named(self, value: object, key: str, *, define: bool = False) -> tuple[tuple[str, Expression], ...]:
         if value is None:
@@ -49,9 +60,11 @@ class NativeValidation:
         found = []
         for index, item in enumerate(value):
             where = f"{self.where}: {key}[{index}]"
-            if not isinstance(item, Mapping) or not isinstance(item.get("name"), str):
+            if not isinstance(item, Mapping) or not isinstance(item.get("name"), str) or not item.get("name"):
                 raise PolicyDefinitionError(f"{where}: needs a name and an expression")
             name = str(item["name"])
+            if define and name in BOUND:
+                raise PolicyDefinitionError(f"{where}: {name!r} is a variable Gatekeeper defines itself")
             found.append(
                 (name, self.environment.compile(item.get("expression"), where, self.definitions, runs=not define))
             )
@@ -64,25 +77,34 @@ class NativeValidation:
         if not isinstance(item, Mapping):
             raise PolicyDefinitionError(f"{where}: must be a mapping")
         message = item.get("message")
+        if message is not None and not isinstance(message, str):
+            raise PolicyDefinitionError(f"{where}.message: must be a string")
         raw_message = item.get("messageExpression")
         return _Validation(
             self.environment.compile(item.get("expression"), f"{where}.expression", self.definitions),
-            message if isinstance(message, str) else None,
+            message,
             self.environment.compile(raw_message, f"{where}.messageExpression", self.definitions)
             if raw_message is not None
             else None,
         )
 
-    def violations(self, request: PolicyRequest, parameters: Mapping[str, Any] | None) -> list[str]:
-        """The messages of the failed validations; :class:`CelEvaluationError` when one cannot
-        be evaluated (Gatekeeper reports it as an error)."""
-        params = parameters if parameters is not None else {}
+    def violations(
+        self,
+        request: PolicyRequest,
+        parameters: Mapping[str, Any] | None,
+        constraint: Mapping[str, Any] | None = None,
+    ) -> list[str]:
+        """The messages of the failed validations (none when a matchCondition is false);
+        :class:`CelEvaluationError` when an expression cannot be evaluated (Gatekeeper reports it
+        as an error). ``constraint``: the whole constraint as ``params`` (else one holding only
+        ``spec.parameters``)."""
+        deleting = request.operation == "DELETE" and request.object is None
         activation: dict[str, Any] = {
             "object": request.object,
             "oldObject": request.old_object,
-            "anyObject": request.object if request.object is not None else request.old_object,
+            "anyObject": request.old_object if deleting else request.object,
             "request": request_document(request),
-            "params": params,
+            "params": constraint if constraint is not None else self._as_constraint(parameters),
             "namespaceObject": request.namespace_object,
             "variables": {},  # written into the expressions (inline_variables)
         }
@@ -91,20 +113,26 @@ class NativeValidation:
                 return []
         messages = []
         for validation in self.validations:
-            if self.environment.run(validation.expression, activation) is True:
-                continue
-            messages.append(self._message(validation, activation))
+            if self.environment.run(validation.expression, activation) is not True:
+                messages.append(self._message(validation, activation))
         return messages
 
+    def _as_constraint(self, parameters: Mapping[str, Any] | None) -> dict[str, Any]:
+        # The same parameters give the same object, so that it is converted to CEL values once.
+        wrapped = self._wrapped
+        if wrapped is None or wrapped[0] is not parameters:
+            wrapped = (parameters, {"spec": {"parameters": parameters}})
+            self._wrapped = wrapped
+        return wrapped[1]
+
     def _message(self, validation: _Validation, activation: Mapping[str, Any]) -> str:
+        text = None
         if validation.message_expression is not None:
             try:
                 text = self.environment.run(validation.message_expression, activation)
             except CelEvaluationError:
-                text = None
-            if isinstance(text, str) and text.strip():
-                return text.strip()
-        return validation.message or f"failed expression: {validation.expression.source}"
+                text = None  # as if there were no messageExpression
+        return failure_message(text, validation.message, validation.expression.source)
 
 
 def compile_native_validation(source: Mapping[str, Any], where: str) -> NativeValidation:

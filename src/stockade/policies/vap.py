@@ -28,6 +28,7 @@ ROOTS: Final = ("object", "oldObject", "request", "namespaceObject", "params", "
 _ACTIONS: Final = {"Deny": Action.DENY, "Warn": Action.WARN, "Audit": Action.AUDIT}
 _OPERATIONS: Final = frozenset({"CREATE", "UPDATE", "DELETE", "CONNECT", "*"})
 NO_PARAMS: Final = "no params found for policy binding with `Deny` parameterNotFoundAction"
+NO_PARAM_REF: Final = "the policy has a paramKind but the binding no paramRef"
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,8 +38,11 @@ class ResourceRule:
     resources: frozenset[str]
     operations: frozenset[str]
     names: frozenset[str]
+    scope: str = "*"  # Cluster, Namespaced or *
 
     def matches(self, request: PolicyRequest) -> bool:
+        if self.scope != "*" and (self.scope == "Namespaced") != _namespaced(request):
+            return False
         if not _member(self.groups, request.resource.group) or not _member(self.versions, request.resource.version):
             return False
         if not ("*" in self.operations or request.operation in self.operations):
@@ -46,6 +50,12 @@ class ResourceRule:
         if self.names and request.name not in self.names:
             return False
         return _resource_matches(self.resources, request.resource.resource, request.sub_resource)
+
+
+def _namespaced(request: PolicyRequest) -> bool:
+    # A Namespace is cluster-scoped, whatever namespace its request names.
+    is_namespace = request.resource.group == "" and request.resource.resource == "namespaces"
+    return not is_namespace and bool(request.namespace)
 
 
 def _member(values: frozenset[str], value: str) -> bool:
@@ -205,14 +215,13 @@ class CompiledVap:
         if resources is not None and not _match(resources, "binding matchResources", required=False).matches(request):
             return PolicyOutcome(applies=False, failure_policy=self.failure_policy)
         param_ref = binding_spec.get("paramRef")
-        if self.param_kind is not None and isinstance(param_ref, Mapping) and params is None:
-            if param_ref.get("parameterNotFoundAction", "Deny") == "Allow":
-                return PolicyOutcome(applies=True, failure_policy=self.failure_policy)
-            return PolicyOutcome(
-                applies=True,
-                violations=(PolicyViolation(NO_PARAMS, actions, "Invalid"),),
-                failure_policy=self.failure_policy,
-            )
+        if self.param_kind is not None and params is None:
+            # A configuration error, under failurePolicy whatever the binding's actions.
+            if not isinstance(param_ref, Mapping):
+                return self._failed(f"failed to configure binding: {NO_PARAM_REF}", ())
+            if param_ref.get("parameterNotFoundAction", "Deny") != "Allow":
+                return self._failed(f"failed to configure binding: {NO_PARAMS}", ())
+            return PolicyOutcome(applies=False, failure_policy=self.failure_policy)
         activation: dict[str, Any] = {
             "object": request.object,
             "oldObject": request.old_object,
@@ -221,15 +230,21 @@ class CompiledVap:
             "params": params,
         }
         activation["variables"] = {}  # written into the expressions (inline_variables)
+        # A false condition leaves the policy out even when another one fails; only when none
+        # is false does a failure count (under failurePolicy).
+        condition_error = None
         for name, condition in self.conditions:
             try:
                 met = self.environment.run(condition, activation)
             except CelEvaluationError as exc:
-                failed = self._failed(f"matchCondition {name!r}: {exc}", ())
-                # Ignore: a condition that cannot be evaluated leaves the policy out.
-                return failed if failed.error is not None else PolicyOutcome(False, failure_policy="Ignore")
+                condition_error = condition_error or f"matchCondition {name!r}: {exc}"
+                continue
             if met is not True:
                 return PolicyOutcome(applies=False, failure_policy=self.failure_policy)
+        if condition_error is not None:
+            failed = self._failed(condition_error, ())
+            # Ignore: a condition that cannot be evaluated leaves the policy out.
+            return failed if failed.error is not None else PolicyOutcome(False, failure_policy="Ignore")
         violations: list[PolicyViolation] = []
         for validation in self.validations:
             try:
@@ -254,16 +269,13 @@ class CompiledVap:
         return PolicyOutcome(applies=True, error=error, failure_policy="Fail")
 
     def _message(self, validation: Validation, activation: Mapping[str, Any]) -> str:
+        text = None
         if validation.message_expression is not None:
             try:
                 text = self.environment.run(validation.message_expression, activation)
             except CelEvaluationError:
-                text = None
-            if isinstance(text, str) and text.strip() and "\n" not in text:
-                return text.strip()[:5000]
-        if validation.message:
-            return validation.message
-        return f"failed expression: {validation.expression.source}"
+                text = None  # as if there were no messageExpression
+        return failure_message(text, validation.message, validation.expression.source)
 
     def _annotations(self, activation: Mapping[str, Any]) -> dict[str, str]:
         found: dict[str, str] = {}
@@ -275,6 +287,20 @@ class CompiledVap:
             if isinstance(value, str) and value:
                 found[f"{self.name}/{key}"] = value
         return found
+
+
+MAX_MESSAGE_LENGTH: Final = 5_000
+
+
+def failure_message(computed: object, message: str | None, expression: str) -> str:
+    """A failed validation's message as the API server words it: what ``messageExpression`` gave
+    (``computed``) unless that is not a string, blank or has a line break; then ``message``; then
+    ``failed expression: …``."""
+    if isinstance(computed, str) and computed.strip() and "\n" not in computed:
+        return computed.strip()[:MAX_MESSAGE_LENGTH]
+    if message:
+        return message
+    return f"failed expression: {expression.strip()}"
 
 
 def compile_policy(raw: Mapping[str, Any], source: str) -> CompiledVap:
@@ -346,6 +372,7 @@ def _rules(value: object, where: str) -> tuple[ResourceRule, ...]:
                 resources=_strings(item.get("resources"), f"{here}.resources"),
                 operations=operations,
                 names=_strings(item.get("resourceNames"), f"{here}.resourceNames"),
+                scope=_choice(item.get("scope", "*"), ("Cluster", "Namespaced", "*"), f"{here}.scope"),
             )
         )
     return tuple(rules)
