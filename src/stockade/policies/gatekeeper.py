@@ -181,6 +181,7 @@ class Constraint:
         self.name = name if isinstance(name, str) and name else "?"
         self.where = f"{raw.get('kind')} {self.name!r}"
         self.template = template
+        self.raw = raw  # CEL's params: the whole constraint
         spec = raw.get("spec", {})
         if not isinstance(spec, Mapping):
             raise PolicyDefinitionError(f"{self.where}: spec must be a mapping", source)
@@ -239,7 +240,7 @@ class Constraint:
     def _messages(self, request: PolicyRequest, inventory: Mapping[str, Any] | None) -> list[str]:
         if self.engine == "cel":
             assert self.template.cel is not None
-            return self.template.cel.violations(request, self.parameters)
+            return self.template.cel.violations(request, self.parameters, self.raw)
         program = self.template.rego
         assert program is not None
         review = review_document(request)
