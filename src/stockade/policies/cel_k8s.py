@@ -330,13 +330,16 @@ def _get_hostname(value: object) -> str:
     return host.partition(":")[0]
 
 
-_PATH_KEPT = re.compile(r"(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/\[\]]|%[0-9A-Fa-f]{2})*")
+# Characters a path keeps unescaped, and a "%" not starting an escape (two patterns: a repeated
+# alternation of the two would backtrack on long paths).
+_PATH_CHARS = re.compile(r"[A-Za-z0-9\-._~!$&'()*+,;=:@/\[\]%]*")
+_BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 
 def _get_escaped_path(value: object) -> str:
     """The path as written when it is validly escaped, else escaped (Go's ``EscapedPath``)."""
     path = str(_url_parts(value).path)
-    if _PATH_KEPT.fullmatch(path):
+    if _PATH_CHARS.fullmatch(path) and _BAD_ESCAPE.search(path) is None:
         return path
     return quote(unquote(path), safe="$&+,/:;=@")
 
