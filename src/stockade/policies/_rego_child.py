@@ -40,15 +40,18 @@ def main() -> None:
             return
         message = orjson.loads(requests.read(struct.unpack(">I", head)[0]))
         try:
-            key = message["key"]
-            if message["op"] == "load":
+            key = message.get("key", "")
+            if message["op"] == "builtins":
+                probe = regopy.Interpreter()
+                reply: Any = {"ok": True, "missing": [n for n in message["names"] if not probe.is_builtin(n)]}
+            elif message["op"] == "load":
                 modules = [(m[0], m[1]) for m in message["modules"]]
                 interpreter = fresh(modules, None)
                 queries[key] = f"stockade_violations := [v | data.{message['package']}.violation[v]]"
                 interpreter.set_input_term("{}")
                 _run(interpreter, queries[key])  # compiles now: syntax errors, unknown builtins
                 interpreters[key], modules_of[key] = interpreter, modules
-                reply: Any = {"ok": True}
+                reply = {"ok": True}
             else:
                 data = message.get("data")
                 interpreter = interpreters[key] if data is None else fresh(modules_of[key], data)
