@@ -62,6 +62,10 @@ class RegoError(Exception):
     """An evaluation failed: a runtime error, the time or memory limit, the worker crashed."""
 
 
+class _NotDelivered(RegoError):
+    """The worker was gone before it read the request (safe to send again to a new one)."""
+
+
 def package_of(module: str) -> str | None:
     match = _PACKAGE.search(module)
     return match.group(1) if match else None
@@ -160,12 +164,17 @@ class RegoWorker:
     def violations(self, key: str, input_: Mapping[str, Any], data: Mapping[str, Any] | None = None) -> list[Any]:
         """The ``violation`` set of template ``key`` for ``input_`` (``data``: e.g. ``inventory``)."""
         with self._lock:
-            self._ensure_loaded(key, COMPILE_TIME_LIMIT)
-            try:
-                reply = self._call({"op": "eval", "key": key, "input": input_, "data": data}, self.time_limit)
-            except RegoError as exc:
-                raise RegoError(_located(str(exc), self._loaded[key][1])) from None
-            return list(reply["violations"])
+            for attempt in range(2):
+                try:
+                    self._ensure_loaded(key, COMPILE_TIME_LIMIT)
+                    reply = self._call({"op": "eval", "key": key, "input": input_, "data": data}, self.time_limit)
+                    return list(reply["violations"])
+                except _NotDelivered:
+                    if attempt:  # a fresh worker that cannot be written to either
+                        raise RegoError("the Rego engine's worker process cannot be started") from None
+                except RegoError as exc:
+                    raise RegoError(_located(str(exc), self._loaded[key][1])) from None
+            raise AssertionError("unreachable")
 
     def _ensure_loaded(self, key: str, limit: float) -> None:
         if key in self._in_child and self._process is not None and self._process.poll() is None:
@@ -200,9 +209,18 @@ class RegoWorker:
             process = self._start()
         assert process.stdin is not None and process.stdout is not None
         try:
-            body = orjson.dumps(message)
+            body = orjson.dumps(message, default=_plain)
+        except TypeError as exc:
+            raise RegoError(f"the input cannot be given to the Rego engine: {exc}") from None
+        try:
             process.stdin.write(struct.pack(">I", len(body)) + body)
             process.stdin.flush()
+        except OSError:
+            # It died before reading the request (killed from outside): nothing of this input
+            # reached it, so the caller may try again on a new worker.
+            self._kill()
+            raise _NotDelivered("the Rego worker died before the request reached it") from None
+        try:
             deadline = time.monotonic() + limit
             watch = _MemoryWatch(process.pid, self.memory_limit)
             size = struct.unpack(">I", _read_exactly(process.stdout, 4, deadline, watch))[0]
@@ -232,6 +250,15 @@ class RegoWorker:
             process, self._process = self._process, None
             if process is not None:
                 _stop(process)
+
+
+def _plain(value: object) -> object:
+    """What orjson cannot write itself: read-only mappings (a namespace object) and sets."""
+    if isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, (set, frozenset)):
+        return list(value)
+    raise TypeError(f"{type(value).__name__} is not JSON")
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
