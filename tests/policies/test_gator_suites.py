@@ -31,7 +31,7 @@ def engines_of(template: Path) -> set[str]:
 
 
 def listed_cases() -> list[tuple[Path, str, str, str]]:
-    cases = []
+    cases: list[tuple[Path, str, str, str]] = []
     for suite in SUITES:
         for test in yaml.safe_load(suite.read_text())["tests"]:
             for engine in sorted(engines_of(suite.parent / test["template"])):
