@@ -323,7 +323,7 @@ def _short(text: str) -> str:
             "the Rego engine stopped with an error it gives no detail of"
             " (a rule or function giving two different values is a common cause)"
         )
-    printed = [f"{m.group(1).strip()} (line {m.group(3)})" for m in _PRINTED.finditer(text)]
+    printed = [f"{m.group(1).strip()} ({m.group(2)} line {m.group(3)})" for m in _PRINTED.finditer(text)]
     located = [f"{m.group(3).strip()}{_LOCATION_MARK}{m.group(1)}|{m.group(2)}" for m in _LOCATED.finditer(text)]
     found = printed or located or [m.group(1).strip() for m in _ERRORMSG.finditer(text)]
     if found:
