@@ -5,6 +5,7 @@ parent (rego-cpp's allocator reserves more address space than an address-space l
 
 from __future__ import annotations
 
+import ctypes
 import os
 import struct
 from typing import Any
@@ -13,14 +14,19 @@ import orjson
 
 
 def main() -> None:
-    # Answers go to a copy of the original stdout; rego-cpp's own prints go to /dev/null.
+    # Answers go to a copy of the original stdout; rego-cpp's own prints go to a scratch file,
+    # read back when a query answers only "<error>" (its diagnostics are printed, not returned).
     answers = os.fdopen(os.dup(1), "wb")
     requests = os.fdopen(os.dup(0), "rb")
     devnull = os.open(os.devnull, os.O_RDWR)
+    printed = os.memfd_create("rego-prints")
     os.dup2(devnull, 0)
-    os.dup2(devnull, 1)
-    os.dup2(devnull, 2)
+    os.dup2(printed, 1)
+    os.dup2(printed, 2)
     import regopy  # type: ignore[import-untyped]
+
+    global _PRINTED
+    _PRINTED = printed
 
     interpreters: dict[str, Any] = {}
     queries: dict[str, str] = {}
@@ -40,15 +46,18 @@ def main() -> None:
             return
         message = orjson.loads(requests.read(struct.unpack(">I", head)[0]))
         try:
-            key = message["key"]
-            if message["op"] == "load":
+            key = message.get("key", "")
+            if message["op"] == "builtins":
+                probe = regopy.Interpreter()
+                reply: Any = {"ok": True, "missing": [n for n in message["names"] if not probe.is_builtin(n)]}
+            elif message["op"] == "load":
                 modules = [(m[0], m[1]) for m in message["modules"]]
                 interpreter = fresh(modules, None)
                 queries[key] = f"stockade_violations := [v | data.{message['package']}.violation[v]]"
                 interpreter.set_input_term("{}")
                 _run(interpreter, queries[key])  # compiles now: syntax errors, unknown builtins
                 interpreters[key], modules_of[key] = interpreter, modules
-                reply: Any = {"ok": True}
+                reply = {"ok": True}
             else:
                 data = message.get("data")
                 interpreter = interpreters[key] if data is None else fresh(modules_of[key], data)
@@ -63,13 +72,28 @@ def main() -> None:
         answers.flush()
 
 
+_PRINTED = -1  # the scratch file rego-cpp prints into
+
+
+def libc_flush() -> None:
+    """Flush C stdio buffers (rego-cpp's prints may sit there)."""
+    ctypes.CDLL(None).fflush(None)
+
+
 def _run(interpreter: Any, query: str) -> list[Any]:
     """The query's ``stockade_violations``; rego-cpp's error text when it answers with one."""
     from regopy.interpreter import rego_query  # type: ignore[import-untyped]
     from regopy.output import rego_output_ok, rego_output_string  # type: ignore[import-untyped]
 
+    os.ftruncate(_PRINTED, 0)
+    os.lseek(_PRINTED, 0, os.SEEK_SET)
     impl = rego_query(interpreter._impl, query)
     text = str(rego_output_string(impl))
+    if text.strip() == "<error>":
+        libc_flush()
+        os.lseek(_PRINTED, 0, os.SEEK_SET)
+        said = os.read(_PRINTED, 20_000).decode(errors="replace").strip()
+        raise RuntimeError(said or text)
     if not rego_output_ok(impl):
         raise RuntimeError(text)
     if text == "undefined":

@@ -7,11 +7,14 @@ entry with ``engine: K8sNativeValidation``). A constraint binds a template to ob
 (``spec.match``), with ``spec.parameters`` checked against the schema and an
 ``enforcementAction`` (deny, warn, dryrun).
 
-``match`` as Gatekeeper reads it: ``kinds`` (apiGroups × kinds, ``*`` for any), ``scope``
+``match`` as Gatekeeper reads it: ``kinds`` (apiGroups × kinds, ``*`` or an empty list for any), ``scope``
 (``*``, ``Cluster``, ``Namespaced``), ``namespaces`` and ``excludedNamespaces`` (names, with a
 ``*`` at the start or the end as a glob; cluster-scoped objects other than Namespaces are not
 filtered by them), ``labelSelector`` (the object's labels), ``namespaceSelector`` (its
-Namespace's labels; a Namespace is judged by its own) and ``name`` (with the same globs).
+Namespace's labels; a Namespace is judged by its own) and ``name`` (with the same globs). On an
+UPDATE the constraint applies when either the new or the old object matches (so removing the label
+a constraint selects on does not escape it); on a DELETE, ``input.review.object`` is the old object,
+as Gatekeeper's webhook sets it.
 """
 
 from __future__ import annotations
@@ -133,7 +136,10 @@ class KindMatch:
     kinds: frozenset[str]
 
     def matches(self, group: str, kind: str) -> bool:
-        return ("*" in self.groups or group in self.groups) and ("*" in self.kinds or kind in self.kinds)
+        # An empty list matches any, as a missing one does.
+        return (not self.groups or "*" in self.groups or group in self.groups) and (
+            not self.kinds or "*" in self.kinds or kind in self.kinds
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,7 +153,11 @@ class ConstraintMatch:
     name: str | None
 
     def matches(self, request: PolicyRequest) -> bool:
-        obj = request.object if request.object is not None else request.old_object
+        """Whether the object or the old object matches (Gatekeeper matches either)."""
+        candidates: list[Mapping[str, Any] | None] = [o for o in (request.object, request.old_object) if o is not None]
+        return any(self._matches(request, obj) for obj in candidates or [None])
+
+    def _matches(self, request: PolicyRequest, obj: Mapping[str, Any] | None) -> bool:
         group, kind = request.kind.group, request.kind.kind
         if self.kinds and not any(entry.matches(group, kind) for entry in self.kinds):
             return False
@@ -155,13 +165,13 @@ class ConstraintMatch:
         if (self.scope == "Cluster" and namespaced) or (self.scope == "Namespaced" and not namespaced):
             return False
         is_namespace = group == "" and kind == "Namespace"
-        namespace = request.name if is_namespace else request.namespace
+        namespace = (_name(obj) or request.name) if is_namespace else request.namespace
         if namespace or is_namespace:
             if self.namespaces is not None and not any(_glob(p, namespace) for p in self.namespaces):
                 return False
             if any(_glob(p, namespace) for p in self.excluded):
                 return False
-        if self.name is not None and not _glob(self.name, request.name or _name(obj)):
+        if self.name and not _glob(self.name, _name(obj) or request.name):
             return False
         if self.labels is not None and not self.labels.matches(_labels(obj)):
             return False
@@ -181,13 +191,15 @@ class Constraint:
         self.name = name if isinstance(name, str) and name else "?"
         self.where = f"{raw.get('kind')} {self.name!r}"
         self.template = template
-        self.raw = raw  # CEL's params: the whole constraint
+        self.raw = raw
         spec = raw.get("spec", {})
         if not isinstance(spec, Mapping):
             raise PolicyDefinitionError(f"{self.where}: spec must be a mapping", source)
         try:
             self.match = _constraint_match(spec.get("match"), f"{self.where}: spec.match")
             self.parameters = self._parameters(spec.get("parameters"))
+            # CEL's params: the whole constraint, its parameters ({} when it has none) in place.
+            self.cel_params = {**raw, "spec": {**spec, "parameters": self.parameters}}
             action = spec.get("enforcementAction", "deny")
             if action not in _ACTIONS:
                 raise PolicyDefinitionError(
@@ -240,7 +252,7 @@ class Constraint:
     def _messages(self, request: PolicyRequest, inventory: Mapping[str, Any] | None) -> list[str]:
         if self.engine == "cel":
             assert self.template.cel is not None
-            return self.template.cel.violations(request, self.parameters, self.raw)
+            return self.template.cel.violations(request, self.parameters, self.cel_params)
         program = self.template.rego
         assert program is not None
         review = review_document(request)
@@ -261,8 +273,12 @@ def bind_constraint(
 
 
 def review_document(request: PolicyRequest) -> dict[str, Any]:
-    """``input.review`` as Gatekeeper builds it from an admission request."""
-    return {
+    """``input.review`` as Gatekeeper builds it from an admission request: on a DELETE the object
+    is the old object, and the object's Namespace, when known, is ``_unstable.namespace``."""
+    obj = request.object
+    if obj is None and request.operation == "DELETE":
+        obj = request.old_object
+    review: dict[str, Any] = {
         "uid": "",
         "kind": {"group": request.kind.group, "version": request.kind.version, "kind": request.kind.kind},
         "resource": {
@@ -275,10 +291,13 @@ def review_document(request: PolicyRequest) -> dict[str, Any]:
         "namespace": request.namespace,
         "operation": request.operation,
         "userInfo": dict(request.user_info),
-        "object": request.object,
+        "object": obj,
         "oldObject": request.old_object,
         "dryRun": request.dry_run,
     }
+    if request.namespace_object is not None:
+        review["_unstable"] = {"namespace": request.namespace_object}
+    return review
 
 
 # -- reading helpers ---------------------------------------------------------------------------------------

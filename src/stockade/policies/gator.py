@@ -6,6 +6,11 @@ Each test names a template and a constraint (files relative to the suite); each 
 optional ``inventory`` (objects Rego sees as ``data.inventory``) and assertions:
 ``violations: yes | no | N`` (default ``yes``) counting the violations whose message matches the
 optional ``message`` regular expression.
+
+As gator does: a test or case with ``skip: true`` is not run (and not reported); a test with
+``invalid: true`` passes when its constraint is refused by the template's schema (its cases are not
+run); a case's object file holds exactly one object, while an inventory file may hold several
+(``---``-separated, or a ``List``).
 """
 
 from __future__ import annotations
@@ -24,7 +29,8 @@ from stockade.policies.model import PolicyDefinitionError, PolicyRequest
 from stockade.policies.request import policy_request
 from stockade.policies.suite import CaseResult, SuiteError
 from stockade.rules.base import RuleContext
-from stockade.sources.configfile import read_config_file
+from stockade.sources.configfile import parse_config_text, read_config_file, read_config_text
+from stockade.sources.documents import split_documents
 
 SUITE_API_VERSION: Final = "test.gatekeeper.sh/v1alpha1"
 
@@ -48,6 +54,11 @@ def run_suite(path: str | Path, engines: tuple[str, ...] | None = None) -> list[
     results: list[CaseResult] = []
     for index, test in enumerate(tests):
         where = f"{path}: tests[{index}]"
+        if isinstance(test, Mapping) and test.get("skip") is True:
+            continue
+        if isinstance(test, Mapping) and test.get("invalid") is True:
+            results.extend(_run_invalid(suite, str(test.get("name") or f"test {index + 1}"), test, path.parent))
+            continue
         if not isinstance(test, Mapping) or not isinstance(test.get("cases"), list):
             raise SuiteError(f"{where}: a test needs template, constraint and cases")
         results.extend(
@@ -59,7 +70,7 @@ def run_suite(path: str | Path, engines: tuple[str, ...] | None = None) -> list[
 def _run_test(
     suite: str, name: str, test: Mapping[str, Any], base: Path, where: str, engines: tuple[str, ...] | None
 ) -> list[CaseResult]:
-    cases = [c for c in test["cases"] if isinstance(c, Mapping)]
+    cases = [c for c in test["cases"] if isinstance(c, Mapping) and c.get("skip") is not True]
     names = [str(c.get("name") or f"case {n + 1}") for n, c in enumerate(cases)]
     try:
         template_file = base / str(test.get("template"))
@@ -84,11 +95,34 @@ def _run_test(
     return results
 
 
+def _run_invalid(suite: str, name: str, test: Mapping[str, Any], base: Path) -> list[CaseResult]:
+    """A test whose constraint must be refused by the template's schema: one result, for the test."""
+    case = "the constraint is refused"
+    try:
+        template_file = base / str(test.get("template"))
+        template = compile_template(_mapping(_read(template_file), template_file), str(template_file))
+        constraint_file = base / str(test.get("constraint"))
+        bind_constraint(template, _mapping(_read(constraint_file), constraint_file), str(constraint_file))
+    except PolicyDefinitionError as exc:
+        if "do not match" in str(exc):
+            return [CaseResult(suite, name, case, True)]
+        return [CaseResult(suite, name, case, False, f"expected a schema error, got: {exc}")]
+    except SuiteError as exc:
+        return [CaseResult(suite, name, case, False, f"cannot load the policy: {exc}")]
+    return [
+        CaseResult(suite, name, case, False, "expected the constraint to be refused by the schema, it was accepted")
+    ]
+
+
 def _run_case(constraint: Constraint, case: Mapping[str, Any], base: Path, where: str) -> str | None:
     """None when the case passes, else why not."""
     request, resource = _request(case.get("object"), base, where)
     listed = case.get("inventory") or []
-    inventory_objects = [_object(_read(base / str(item)), f"{where}: inventory") for item in listed]
+    if not isinstance(listed, list):
+        raise SuiteError(f"{where}: inventory must list files")
+    inventory_objects = [
+        _object(raw, f"{where}: inventory {item}") for item in listed for raw in _read_all(base / str(item))
+    ]
     # The object's Namespace, when the inventory holds it, is what namespaceSelector reads.
     ctx = RuleContext.of(Inventory([*([resource] if resource is not None else []), *inventory_objects]))
     full = _merged(policy_request(resource, ctx), request) if resource is not None else request
@@ -138,6 +172,26 @@ def _read(path: Path) -> object:
         raise SuiteError(str(exc)) from None
 
 
+def _read_all(path: Path) -> list[object]:
+    """Every document of ``path`` (a ``List``'s items in its place); SuiteError when none."""
+    try:
+        text = read_config_text(str(path))
+        documents = [
+            parse_config_text(str(path), text[segment.start : segment.end])
+            for segment in split_documents(text)
+            if not segment.empty
+        ]
+    except ConfigFileError as exc:
+        raise SuiteError(str(exc)) from None
+    found: list[object] = []
+    for document in documents:
+        items = document.get("items") if isinstance(document, Mapping) and document.get("kind") == "List" else None
+        found.extend(items if isinstance(items, list) else [document])
+    if not found:
+        raise SuiteError(f"{path}: holds no object")
+    return found
+
+
 def _mapping(value: object, path: Path) -> Mapping[str, Any]:
     if not isinstance(value, Mapping):
         raise SuiteError(f"{path}: expected one object")
@@ -158,7 +212,10 @@ def _request(value: object, base: Path, where: str) -> tuple[PolicyRequest, Reso
     its request's operation, object and old object."""
     if not isinstance(value, str):
         raise SuiteError(f"{where}: object must name a file")
-    raw = _read(base / value)
+    documents = _read_all(base / value)
+    if len(documents) != 1:
+        raise SuiteError(f"{where}: {value} holds {len(documents)} objects; a case reviews exactly one")
+    raw = documents[0]
     if isinstance(raw, Mapping) and raw.get("kind") == "AdmissionReview":
         request = raw.get("request")
         if not isinstance(request, Mapping):
