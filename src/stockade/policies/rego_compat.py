@@ -83,9 +83,9 @@ def _hoist_iterations(module: str, where: str) -> str:
             )
         name = f"__stockade_{counter}"
         assignment = f"{name} := {match.group('ref')}"
-        if start == 0 or module[start - 1] == "\n":  # its own line in a body: a line before it
+        if start == 0 or module[start - 1] == "\n":  # its own line in a body
             indent = module[start : start + len(module[start:]) - len(module[start:].lstrip(" \t"))]
-            hoisted = f"{indent}{assignment}\n{indent}{statement}"
+            hoisted = f"{indent}{assignment}; {statement}"  # on the same line: line numbers hold
         else:  # inside a comprehension or after a semicolon
             hoisted = f" {assignment}; {statement}"
         module = module[:start] + hoisted + f"{match.group('function')}({name})" + module[match.end() :]
