@@ -16,10 +16,8 @@
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,21 +26,10 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.bench_policies import timed  # noqa: E402 - after the path is set
+
 REQUIRED_LABELS = ROOT / "tests" / "data" / "gatekeeper" / "general" / "requiredlabels"
 EXAMPLES = ROOT / "examples" / "policies"
-
-
-def timed(function: Callable[[], object], count: int) -> tuple[float, float]:
-    """Median and p99 of ``count`` calls, in microseconds (after a warm-up)."""
-    for _ in range(min(200, count)):
-        function()
-    samples = []
-    for _ in range(count):
-        started = time.perf_counter()
-        function()
-        samples.append(time.perf_counter() - started)
-    samples.sort()
-    return statistics.median(samples) * 1e6, samples[int(len(samples) * 0.99)] * 1e6
 
 
 def namespace(labels: dict[str, str]) -> dict[str, Any]:

@@ -15,49 +15,9 @@ from stockade.api import ScanOptions, scan
 from stockade.model.finding import Status
 from stockade.policies.gatekeeper import bind_constraint, compile_template
 from stockade.policies.load import read_policies
-from stockade.policies.model import GroupVersionKind, GroupVersionResource, PolicyDefinitionError, PolicyRequest
+from stockade.policies.model import PolicyDefinitionError
 from stockade.policies.rego import RegoWorker
-
-POD = {
-    "apiVersion": "v1",
-    "kind": "Pod",
-    "metadata": {"name": "web", "namespace": "shop", "labels": {"app": "web"}},
-    "spec": {"containers": [{"name": "web", "image": "registry.example.com/web:1.0.0"}]},
-}
-
-
-def template(rego: str, kind: str = "StockadeProbe", schema: dict[str, Any] | None = None) -> dict[str, Any]:
-    crd: dict[str, Any] = {"names": {"kind": kind}}
-    if schema is not None:
-        crd["validation"] = {"openAPIV3Schema": schema}
-    return {
-        "apiVersion": "templates.gatekeeper.sh/v1",
-        "kind": "ConstraintTemplate",
-        "metadata": {"name": kind.lower()},
-        "spec": {"crd": {"spec": crd}, "targets": [{"target": "admission.k8s.gatekeeper.sh", "rego": rego}]},
-    }
-
-
-def constraint(kind: str = "StockadeProbe", parameters: dict[str, Any] | None = None) -> dict[str, Any]:
-    spec: dict[str, Any] = {"match": {"kinds": [{"apiGroups": [""], "kinds": ["Pod"]}]}}
-    if parameters is not None:
-        spec["parameters"] = parameters
-    return {
-        "apiVersion": "constraints.gatekeeper.sh/v1beta1",
-        "kind": kind,
-        "metadata": {"name": f"{kind.lower()}-probe"},
-        "spec": spec,
-    }
-
-
-def request(obj: dict[str, Any]) -> PolicyRequest:
-    return PolicyRequest(
-        object=obj,
-        kind=GroupVersionKind("", "v1", "Pod"),
-        resource=GroupVersionResource("", "v1", "pods"),
-        name=obj["metadata"]["name"],
-        namespace=obj["metadata"]["namespace"],
-    )
+from tests.policies.support import POD, constraint, pod_request, template
 
 
 def write(path: Path, *documents: dict[str, Any]) -> Path:
@@ -121,7 +81,7 @@ def test_a_policy_that_runs_away_stops_within_the_limit_and_the_next_one_works()
         compiled = compile_template(looping, "loop.yaml", worker)
         bound = bind_constraint(compiled, constraint(), "c.yaml")
         started = time.monotonic()
-        outcome = bound.evaluate(request(POD))
+        outcome = bound.evaluate(pod_request(POD))
         assert time.monotonic() - started < 10
         assert outcome.applies and outcome.error is not None
         assert "longer than 1 s" in outcome.error or "memory" in outcome.error
@@ -133,7 +93,7 @@ def test_a_policy_that_runs_away_stops_within_the_limit_and_the_next_one_works()
             "fine.yaml",
             worker,
         )
-        again = bind_constraint(fine, constraint("StockadeFine"), "c.yaml").evaluate(request(POD))
+        again = bind_constraint(fine, constraint("StockadeFine"), "c.yaml").evaluate(pod_request(POD))
         assert [v.message for v in again.violations] == ["no team"]
         assert worker.restarts >= 1
     finally:
@@ -151,12 +111,12 @@ def test_a_dead_worker_is_an_error_then_recovers() -> None:
             worker,
         )
         bound = bind_constraint(compiled, constraint(), "c.yaml")
-        assert [v.message for v in bound.evaluate(request(POD)).violations] == ["no team"]
+        assert [v.message for v in bound.evaluate(pod_request(POD)).violations] == ["no team"]
         assert worker._process is not None
         worker._process.kill()
         worker._process.wait(5)
         # The template is loaded again into a new worker; the answer is the same.
-        assert [v.message for v in bound.evaluate(request(POD)).violations] == ["no team"]
+        assert [v.message for v in bound.evaluate(pod_request(POD)).violations] == ["no team"]
     finally:
         worker.close()
 

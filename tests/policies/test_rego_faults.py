@@ -8,22 +8,16 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
 
 from stockade.policies.gatekeeper import Constraint, bind_constraint, compile_template
 from stockade.policies.load import read_policies
-from stockade.policies.model import GroupVersionKind, GroupVersionResource, PolicyDefinitionError, PolicyRequest
+from stockade.policies.model import PolicyDefinitionError
 from stockade.policies.rego import RegoWorker
+from tests.policies.support import POD, constraint, pod_request, template
 
-POD = {
-    "apiVersion": "v1",
-    "kind": "Pod",
-    "metadata": {"name": "web", "namespace": "shop"},
-    "spec": {"containers": [{"name": "web", "image": "registry.example.com/web:1.0.0"}]},
-}
 NO_TEAM = 'package probe\nviolation[{"msg": "no team"}] {\n  not input.review.object.metadata.labels.team\n}\n'
 # Loops: 300³ iterations for a 3-letter name (nothing of it runs on the empty input of the load).
 LOOPING = (
@@ -38,40 +32,7 @@ ALLOCATING = (
 )
 
 
-def template(
-    rego: str, kind: str = "StockadeProbe", schema: dict[str, Any] | None = None, **extra: Any
-) -> dict[str, Any]:
-    crd: dict[str, Any] = {"names": {"kind": kind}}
-    if schema is not None:
-        crd["validation"] = {"openAPIV3Schema": schema}
-    target = {"target": "admission.k8s.gatekeeper.sh", "rego": rego, **extra}
-    return {
-        "apiVersion": "templates.gatekeeper.sh/v1",
-        "kind": "ConstraintTemplate",
-        "metadata": {"name": kind.lower()},
-        "spec": {"crd": {"spec": crd}, "targets": [target]},
-    }
-
-
-def constraint(kind: str = "StockadeProbe", parameters: dict[str, Any] | None = None) -> dict[str, Any]:
-    spec: dict[str, Any] = {"match": {"kinds": [{"apiGroups": [""], "kinds": ["Pod"]}]}}
-    if parameters is not None:
-        spec["parameters"] = parameters
-    return {
-        "apiVersion": "constraints.gatekeeper.sh/v1beta1",
-        "kind": kind,
-        "metadata": {"name": f"{kind.lower()}-probe"},
-        "spec": spec,
-    }
-
-
-REQUEST = PolicyRequest(
-    object=POD,
-    kind=GroupVersionKind("", "v1", "Pod"),
-    resource=GroupVersionResource("", "v1", "pods"),
-    name="web",
-    namespace="shop",
-)
+REQUEST = pod_request(POD)
 
 
 @pytest.fixture

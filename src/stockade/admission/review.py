@@ -22,6 +22,8 @@ from typing import Any, Final
 import orjson
 
 from stockade.model.text import visible
+from stockade.policies.model import GroupVersionKind as GroupVersionKind  # re-exported: part of a request
+from stockade.policies.model import GroupVersionResource as GroupVersionResource
 
 API_VERSION: Final = "admission.k8s.io/v1"
 KIND: Final = "AdmissionReview"
@@ -42,20 +44,6 @@ class ReviewError(Exception):
         self.message = message
         self.uid = uid
         self.code = code
-
-
-@dataclass(frozen=True, slots=True)
-class GroupVersionKind:
-    group: str
-    version: str
-    kind: str
-
-
-@dataclass(frozen=True, slots=True)
-class GroupVersionResource:
-    group: str
-    version: str
-    resource: str
 
 
 @dataclass(frozen=True, slots=True)

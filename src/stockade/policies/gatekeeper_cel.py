@@ -15,24 +15,16 @@ ValidatingAdmissionPolicy spells them. Gatekeeper binds two variables before the
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any, Final
 
-from stockade.policies.cel import CelEnvironment, CelEvaluationError, Expression, inline_variables
+from stockade.policies.cel import CelEnvironment, Expression, inline_variables
 from stockade.policies.model import PolicyDefinitionError, PolicyRequest
-from stockade.policies.vap import failure_message, request_document
+from stockade.policies.vap import Validation, request_document, validation_message
 
 ROOTS: Final = ("object", "oldObject", "anyObject", "request", "params", "namespaceObject", "variables")
 # Gatekeeper's own variables, written into the template's expressions: ``anyObject`` is computed
 # per request (a root of its own); ``params`` reads the constraint bound to ``params``.
 BOUND: Final = {"anyObject": "anyObject", "params": "params.spec.parameters"}
-
-
-@dataclass(frozen=True, slots=True)
-class _Validation:
-    expression: Expression
-    message: str | None
-    message_expression: Expression | None
 
 
 class NativeValidation:
@@ -72,7 +64,7 @@ class NativeValidation:
                 self.definitions[name] = inline_variables(str(item["expression"]), self.definitions)
         return tuple(found)
 
-    def _validation(self, item: object, index: int) -> _Validation:
+    def _validation(self, item: object, index: int) -> Validation:
         where = f"{self.where}: validations[{index}]"
         if not isinstance(item, Mapping):
             raise PolicyDefinitionError(f"{where}: must be a mapping")
@@ -80,12 +72,13 @@ class NativeValidation:
         if message is not None and not isinstance(message, str):
             raise PolicyDefinitionError(f"{where}.message: must be a string")
         raw_message = item.get("messageExpression")
-        return _Validation(
+        return Validation(
             self.environment.compile(item.get("expression"), f"{where}.expression", self.definitions),
             message,
             self.environment.compile(raw_message, f"{where}.messageExpression", self.definitions)
             if raw_message is not None
             else None,
+            "Invalid",
         )
 
     def violations(
@@ -125,14 +118,8 @@ class NativeValidation:
             self._wrapped = wrapped
         return wrapped[1]
 
-    def _message(self, validation: _Validation, activation: Mapping[str, Any]) -> str:
-        text = None
-        if validation.message_expression is not None:
-            try:
-                text = self.environment.run(validation.message_expression, activation)
-            except CelEvaluationError:
-                text = None  # as if there were no messageExpression
-        return failure_message(text, validation.message, validation.expression.source)
+    def _message(self, validation: Validation, activation: Mapping[str, Any]) -> str:
+        return validation_message(self.environment, validation, activation)
 
 
 def compile_native_validation(source: Mapping[str, Any], where: str) -> NativeValidation:

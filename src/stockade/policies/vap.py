@@ -269,13 +269,7 @@ class CompiledVap:
         return PolicyOutcome(applies=True, error=error, failure_policy="Fail")
 
     def _message(self, validation: Validation, activation: Mapping[str, Any]) -> str:
-        text = None
-        if validation.message_expression is not None:
-            try:
-                text = self.environment.run(validation.message_expression, activation)
-            except CelEvaluationError:
-                text = None  # as if there were no messageExpression
-        return failure_message(text, validation.message, validation.expression.source)
+        return validation_message(self.environment, validation, activation)
 
     def _annotations(self, activation: Mapping[str, Any]) -> dict[str, str]:
         found: dict[str, str] = {}
@@ -301,6 +295,18 @@ def failure_message(computed: object, message: str | None, expression: str) -> s
     if message:
         return message
     return f"failed expression: {expression.strip()}"
+
+
+def validation_message(environment: CelEnvironment, validation: Validation, activation: Mapping[str, Any]) -> str:
+    """What a failed validation says: its messageExpression's value, else its message, else the
+    expression (a messageExpression that fails counts as absent)."""
+    text = None
+    if validation.message_expression is not None:
+        try:
+            text = environment.run(validation.message_expression, activation)
+        except CelEvaluationError:
+            text = None
+    return failure_message(text, validation.message, validation.expression.source)
 
 
 def compile_policy(raw: Mapping[str, Any], source: str) -> CompiledVap:
