@@ -26,12 +26,13 @@ from typing import Any, Final
 
 import jsonschema
 
-from stockade.model.selectors import LabelSelector, parse_label_selector
+from stockade.model.selectors import LabelSelector
 from stockade.policies.cel import CelEvaluationError
 from stockade.policies.gatekeeper_cel import NativeValidation, compile_native_validation
 from stockade.policies.model import Action, PolicyDefinitionError, PolicyOutcome, PolicyRequest, PolicyViolation
 from stockade.policies.rego import RegoError, RegoWorker, package_of, shared_worker
 from stockade.policies.rego_compat import to_v1
+from stockade.policies.vap import label_selector
 
 TARGET: Final = "admission.k8s.gatekeeper.sh"
 ENGINES: Final = ("rego", "cel")
@@ -343,19 +344,10 @@ def _constraint_match(value: object, where: str) -> ConstraintMatch:
         scope=str(scope),
         namespaces=_strings(namespaces, f"{where}.namespaces") if namespaces is not None else None,
         excluded=_strings(match.get("excludedNamespaces", []), f"{where}.excludedNamespaces"),
-        labels=_selector(match.get("labelSelector"), f"{where}.labelSelector"),
-        namespace_labels=_selector(match.get("namespaceSelector"), f"{where}.namespaceSelector"),
+        labels=label_selector(match.get("labelSelector"), f"{where}.labelSelector"),
+        namespace_labels=label_selector(match.get("namespaceSelector"), f"{where}.namespaceSelector"),
         name=name,
     )
-
-
-def _selector(value: object, where: str) -> LabelSelector | None:
-    if value is None:
-        return None
-    try:
-        return parse_label_selector(value)
-    except ValueError as exc:
-        raise PolicyDefinitionError(f"{where}: {exc}") from None
 
 
 def _glob(pattern: str, value: str) -> bool:

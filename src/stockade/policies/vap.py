@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from stockade.model.selectors import LabelSelector, parse_label_selector
+from stockade.model.selectors import LabelSelector
 from stockade.policies.cel import CelEnvironment, CelEvaluationError, Expression, inline_variables
 from stockade.policies.model import Action, PolicyDefinitionError, PolicyOutcome, PolicyRequest, PolicyViolation
 
@@ -384,7 +384,8 @@ def _rules(value: object, where: str) -> tuple[ResourceRule, ...]:
     return tuple(rules)
 
 
-def _selector(value: object, where: str) -> LabelSelector | None:
+def label_selector(value: object, where: str) -> LabelSelector | None:
+    """A label selector read from a policy; :class:`PolicyDefinitionError` naming ``where``."""
     if value is None:
         return None
     try:
@@ -404,6 +405,6 @@ def _match(value: object, where: str, *, required: bool) -> Match:
     return Match(
         rules,
         _rules(value.get("excludeResourceRules"), f"{where}.excludeResourceRules"),
-        _selector(value.get("namespaceSelector"), f"{where}.namespaceSelector"),
-        _selector(value.get("objectSelector"), f"{where}.objectSelector"),
+        label_selector(value.get("namespaceSelector"), f"{where}.namespaceSelector"),
+        label_selector(value.get("objectSelector"), f"{where}.objectSelector"),
     )
