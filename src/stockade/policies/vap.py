@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from stockade.model.selectors import LabelSelector
+from stockade.model.selectors import LabelSelector, parse_label_selector
 from stockade.policies.cel import CelEnvironment, CelEvaluationError, Expression, inline_variables
 from stockade.policies.model import Action, PolicyDefinitionError, PolicyOutcome, PolicyRequest, PolicyViolation
 
