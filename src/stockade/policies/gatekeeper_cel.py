@@ -17,9 +17,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
-from stockade.policies.cel import CelEnvironment, Expression, inline_variables
+from stockade.policies.cel import CelEnvironment, Expression
 from stockade.policies.model import PolicyDefinitionError, PolicyRequest
-from stockade.policies.vap import Validation, request_document, validation_message
+from stockade.policies.vap import Validation, named_expressions, request_document, validation_message
 
 ROOTS: Final = ("object", "oldObject", "anyObject", "request", "params", "namespaceObject", "variables")
 # Gatekeeper's own variables, written into the template's expressions: ``anyObject`` is computed
@@ -49,20 +49,9 @@ class NativeValidation:
             return ()
         if not isinstance(value, list):
             raise PolicyDefinitionError(f"{self.where}: {key} must be a list")
-        found = []
-        for index, item in enumerate(value):
-            where = f"{self.where}: {key}[{index}]"
-            if not isinstance(item, Mapping) or not isinstance(item.get("name"), str) or not item.get("name"):
-                raise PolicyDefinitionError(f"{where}: needs a name and an expression")
-            name = str(item["name"])
-            if define and name in BOUND:
-                raise PolicyDefinitionError(f"{where}: {name!r} is a variable Gatekeeper defines itself")
-            found.append(
-                (name, self.environment.compile(item.get("expression"), where, self.definitions, runs=not define))
-            )
-            if define:
-                self.definitions[name] = inline_variables(str(item["expression"]), self.definitions)
-        return tuple(found)
+        return named_expressions(
+            self.environment, value, f"{self.where}: {key}", self.definitions, define, frozenset(BOUND)
+        )
 
     def _validation(self, item: object, index: int) -> Validation:
         where = f"{self.where}: validations[{index}]"

@@ -148,21 +148,8 @@ class CompiledVap:
 
     # -- reading -----------------------------------------------------------------------------------
     def _named(self, value: object, key: str, *, define: bool = False) -> tuple[tuple[str, Expression], ...]:
-        """Named expressions; ``define``: they are variables, written into the expressions after
-        them that use them."""
         items = _list(value, f"{self.where}: spec.{key}")
-        named = []
-        for index, item in enumerate(items):
-            where = f"{self.where}: spec.{key}[{index}]"
-            if not isinstance(item, Mapping) or not isinstance(item.get("name"), str) or not item.get("name"):
-                raise PolicyDefinitionError(f"{where}: needs a name and an expression")
-            name = str(item["name"])
-            named.append(
-                (name, self.environment.compile(item.get("expression"), where, self.definitions, runs=not define))
-            )
-            if define:
-                self.definitions[name] = inline_variables(str(item["expression"]), self.definitions)
-        return tuple(named)
+        return named_expressions(self.environment, items, f"{self.where}: spec.{key}", self.definitions, define)
 
     def _validations(self, value: object) -> tuple[Validation, ...]:
         validations = []
@@ -295,6 +282,31 @@ def failure_message(computed: object, message: str | None, expression: str) -> s
     if message:
         return message
     return f"failed expression: {expression.strip()}"
+
+
+def named_expressions(
+    environment: CelEnvironment,
+    items: list[Any],
+    where: str,
+    definitions: dict[str, str],
+    define: bool,
+    reserved: frozenset[str] = frozenset(),
+) -> tuple[tuple[str, Expression], ...]:
+    """Named expressions (``variables``, ``matchConditions``) compiled; ``define``: they are
+    variables, added to ``definitions`` to be written into the expressions after them that use
+    them (``reserved``: names they may not take)."""
+    named = []
+    for index, item in enumerate(items):
+        here = f"{where}[{index}]"
+        if not isinstance(item, Mapping) or not isinstance(item.get("name"), str) or not item.get("name"):
+            raise PolicyDefinitionError(f"{here}: needs a name and an expression")
+        name = str(item["name"])
+        if define and name in reserved:
+            raise PolicyDefinitionError(f"{here}: {name!r} is a variable Gatekeeper defines itself")
+        named.append((name, environment.compile(item.get("expression"), here, definitions, runs=not define)))
+        if define:
+            definitions[name] = inline_variables(str(item["expression"]), definitions)
+    return tuple(named)
 
 
 def validation_message(environment: CelEnvironment, validation: Validation, activation: Mapping[str, Any]) -> str:
