@@ -1,0 +1,221 @@
+"""Build the attack graph of an inventory: the parts, then scopes, memberships and crown jewels.
+
+`build_graph` is pure: the inventory and the scan's findings in, an `AttackGraph` out. The graph
+is stored in rustworkx (chosen by measurement over networkx: benchmarks/RESULTS.md) with nodes
+inserted in sorted key order and edges in a sorted order, so the same input gives the same graph,
+the same indices and the same paths.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+import rustworkx as rx
+
+from stockade.model.finding import Finding
+from stockade.model.inventory import DEFAULT_NAMESPACE, Inventory
+from stockade.model.podspec import is_map
+from stockade.paths.builder import (
+    ALL_NAMESPACES,
+    ALL_SECRETS,
+    ANY_NODE,
+    CLUSTER_ADMIN,
+    CONTROL_PLANE,
+    GraphBuilder,
+)
+from stockade.paths.catalogue import Attack
+from stockade.paths.exposure import Exposure
+from stockade.paths.fixes import FixLookup, display
+from stockade.paths.model import Edge, Fix, GraphNode, NodeKind
+from stockade.paths.network import NetworkEdges
+from stockade.paths.rbac_edges import RbacEdges
+from stockade.paths.workloads import WorkloadEdges, add_nodes, read_workloads
+from stockade.pss.namespaces import policy_from_labels
+from stockade.rbac.index import RbacIndex
+from stockade.rbac.model import Request, Subject
+
+JEWEL_MARK = "stockade.io/crown-jewel"
+SYSTEM_NAMESPACE = "kube-system"
+# Steps that are bookkeeping (a scope, a membership, a binding held), not an attacker's action:
+# they cost almost nothing, so "steps" counts what the attacker does.
+STRUCTURAL = frozenset({Attack.SCOPE, Attack.MEMBER_OF, Attack.HOLDS, Attack.CHOOSE_CONTAINER})
+
+
+@dataclass(frozen=True, slots=True)
+class GraphOptions:
+    jewels: Sequence[str] = ()  # node keys marked as crown jewels (besides labels/annotations)
+    live: bool = False  # objects came from a live API server (aggregated roles already filled)
+
+
+@dataclass(slots=True)
+class AttackGraph:
+    nodes: list[GraphNode]
+    edges: list[Edge]
+    notes: list[str] = field(default_factory=list)
+    index: dict[str, int] = field(default_factory=dict)
+    graph: rx.PyDiGraph = field(default_factory=rx.PyDiGraph)
+
+    def __post_init__(self) -> None:
+        self.index = {node.key: i for i, node in enumerate(self.nodes)}
+        self.graph = rx.PyDiGraph(multigraph=True)
+        self.graph.add_nodes_from(range(len(self.nodes)))
+        self.graph.add_edges_from([(self.index[e.source], self.index[e.target], i) for i, e in enumerate(self.edges)])
+
+    @property
+    def entries(self) -> list[GraphNode]:
+        return [n for n in self.nodes if n.entry]
+
+    @property
+    def jewels(self) -> list[GraphNode]:
+        return [n for n in self.nodes if n.jewel]
+
+    def node(self, key: str) -> GraphNode:
+        return self.nodes[self.index[key]]
+
+    def fixes(self) -> list[Fix]:
+        return sorted({fix for edge in self.edges for fix in edge.fixes})
+
+    def without(self, fixed: Iterable[Fix]) -> AttackGraph:
+        """The graph once ``fixed`` are fixed: every edge that needs one of them is gone."""
+        keys = {fix.key for fix in fixed}
+        kept = [e for e in self.edges if not any(f.key in keys for f in e.fixes)]
+        return AttackGraph(self.nodes, kept, self.notes)
+
+
+def build_graph(
+    inventory: Inventory,
+    findings: Iterable[Finding] = (),
+    options: GraphOptions = GraphOptions(),
+    index: RbacIndex | None = None,
+) -> AttackGraph:
+    index = index or RbacIndex.build(inventory, recompute_aggregation=not options.live, assume_defaults=True)
+    fixes = FixLookup(findings)
+    builder = GraphBuilder()
+    builder.jewel(CLUSTER_ADMIN, label="cluster-admin")
+    builder.jewel(ALL_SECRETS, label="every Secret")
+    add_nodes(builder, inventory)
+    builder.edge(CONTROL_PLANE, CLUSTER_ADMIN, Attack.CONTROL_PLANE)
+
+    def can_read_logs(namespace: str, account: str) -> bool:
+        request = Request("get", "pods/log", namespace=namespace)
+        return bool(index.can_subject(Subject.service_account(namespace, account), request))
+
+    workloads = read_workloads(inventory)
+    workload_edges = WorkloadEdges(builder, inventory, fixes, can_read_logs)
+    for workload in workloads:
+        workload_edges.add(workload)
+    rbac = RbacEdges(builder, inventory, index, fixes)
+    rbac.add()
+    Exposure(builder, inventory, fixes, workloads).add()
+    NetworkEdges(builder, inventory, fixes, workloads).add()
+    _add_secrets(builder, inventory)
+    scopes = _Scopes(builder, inventory, fixes, {w.namespace for w in workloads})
+    builder.expand_scopes(scopes.members, also=(ALL_SECRETS,))
+    rbac.add_memberships()
+    _mark_jewels(builder, inventory, options.jewels)
+    nodes = [builder.nodes[k] for k in sorted(builder.nodes)]
+    edges = sorted(builder.edges, key=lambda e: (e.source, e.target, e.attack, e.fixes, e.detail))
+    return AttackGraph(nodes, edges, builder.notes)
+
+
+def _add_secrets(builder: GraphBuilder, inventory: Inventory) -> None:
+    for secret in sorted(inventory.of_kind("Secret"), key=lambda r: (r.namespace or "", r.name)):
+        namespace = inventory.effective_namespace(secret) or DEFAULT_NAMESPACE
+        key = builder.node(display("Secret", namespace, secret.name), NodeKind.SECRET, None, namespace)
+        if secret.raw.get("type") == "kubernetes.io/service-account-token":
+            account = secret.annotations.get("kubernetes.io/service-account.name")
+            if isinstance(account, str) and account:
+                target = builder.node(display("ServiceAccount", namespace, account), NodeKind.IDENTITY, None, namespace)
+                builder.edge(key, target, Attack.TOKEN_SECRET)
+
+
+class _Scopes:
+    """The members of each scope node, computed when a scope is reached."""
+
+    def __init__(self, builder: GraphBuilder, inventory: Inventory, fixes: FixLookup, used: set[str]) -> None:
+        self.builder = builder
+        self.inventory = inventory
+        self.fixes = fixes
+        self.namespaces = sorted(set(inventory.namespaces) | used | {SYSTEM_NAMESPACE})
+        self.by_kind: dict[tuple[NodeKind, str], list[str]] = defaultdict(list)
+        for key, node in builder.nodes.items():
+            if node.namespace is not None:
+                self.by_kind[(node.kind, node.namespace)].append(key)
+        for account in inventory.of_kind("ServiceAccount"):
+            namespace = inventory.effective_namespace(account) or DEFAULT_NAMESPACE
+            key = builder.node(display("ServiceAccount", namespace, account.name), NodeKind.IDENTITY, None, namespace)
+            if key not in self.by_kind[(NodeKind.IDENTITY, namespace)]:
+                self.by_kind[(NodeKind.IDENTITY, namespace)].append(key)
+        self.namespace_objects = {ns.name: ns for ns in inventory.of_kind("Namespace")}
+
+    def members(self, key: str) -> Iterator[tuple[str, Attack]]:
+        if key == ALL_SECRETS:
+            what, namespace = "secrets", ALL_NAMESPACES
+        elif key.startswith("scope:"):
+            _, what, namespace = key.split(":", 2)
+        else:
+            return  # a workload's connections: its edges are made where it is
+        if namespace == ALL_NAMESPACES:
+            yield from self._every_namespace(what)
+            return
+        b = self.builder
+        if what == "pods":
+            for member in sorted(k for k in self.by_kind[(NodeKind.WORKLOAD, namespace)]):
+                yield member, Attack.SCOPE
+        elif what == "secrets":
+            for member in sorted(self.by_kind[(NodeKind.SECRET, namespace)]):
+                yield member, Attack.SCOPE
+        elif what == "serviceaccounts":
+            default = b.node(display("ServiceAccount", namespace, "default"), NodeKind.IDENTITY, None, namespace)
+            for member in sorted({*self.by_kind[(NodeKind.IDENTITY, namespace)], default}):
+                if member.startswith("ServiceAccount/"):
+                    yield member, Attack.SCOPE
+        elif what == "create-pods":
+            yield b.scope("serviceaccounts", namespace, f"ServiceAccounts in {namespace}"), Attack.POD_CREATE
+            yield b.scope("secrets", namespace, f"Secrets in {namespace}"), Attack.POD_CREATE
+            self._privileged_pods(key, namespace)
+        elif what == "admin":
+            yield b.scope("pods", namespace, f"pods in {namespace}"), Attack.POD_EXEC
+            yield b.scope("secrets", namespace, f"Secrets in {namespace}"), Attack.READ_SECRETS
+            yield b.scope("create-pods", namespace, f"new pods in {namespace}"), Attack.POD_CREATE
+
+    def _every_namespace(self, what: str) -> Iterator[tuple[str, Attack]]:
+        labels = {"pods": "pods in {}", "secrets": "Secrets in {}", "serviceaccounts": "ServiceAccounts in {}"}
+        labels["create-pods"] = "new pods in {}"
+        if what not in labels:
+            return
+        for namespace in self.namespaces:
+            yield self.builder.scope(what, namespace, labels[what].format(namespace)), Attack.SCOPE
+
+    def _privileged_pods(self, scope: str, namespace: str) -> None:
+        """A privileged pod placed on a control-plane node, unless Pod Security refuses it there."""
+        resource = self.namespace_objects.get(namespace)
+        labels = resource.metadata.get("labels") if resource is not None else None
+        policy = policy_from_labels(namespace, labels if is_map(labels) else {})
+        if policy.enforce.level != "privileged":
+            return
+        ns_key = display("Namespace", None, namespace)
+        rule = "PSS-021" if policy.enforce.labelled else "PSS-020"
+        fix = self.fixes.fix(rule, ns_key, "metadata.labels")
+        detail = f"namespace {namespace} does not enforce baseline"
+        self.builder.edge(scope, CONTROL_PLANE, Attack.PRIVILEGED_POD, (fix,), detail)
+        self.builder.edge(scope, ANY_NODE, Attack.PRIVILEGED_POD, (fix,), detail)
+
+
+def _mark_jewels(builder: GraphBuilder, inventory: Inventory, keys: Sequence[str]) -> None:
+    for resource in inventory.resources:
+        marks = (resource.metadata.get("labels"), resource.metadata.get("annotations"))
+        value = next((m.get(JEWEL_MARK) for m in marks if is_map(m) and JEWEL_MARK in m), None)
+        if value is None or str(value).lower() in ("false", "no", "0"):
+            continue
+        namespace = inventory.effective_namespace(resource)
+        key = display(resource.kind, namespace, resource.name)
+        if key in builder.nodes:
+            builder.jewel(key, builder.nodes[key].kind, why=f"marked {JEWEL_MARK}")
+    for key in keys:
+        if key in builder.nodes:
+            builder.jewel(key, builder.nodes[key].kind, why="named with --jewel")
+        else:
+            builder.notes.append(f"--jewel {key}: no such node in the graph")

@@ -1,0 +1,291 @@
+"""East-west movement: which workloads' pods may open connections to which, under NetworkPolicies.
+
+Kubernetes semantics: a pod is isolated for ingress (egress) when some NetworkPolicy selecting it
+lists that policy type (``Ingress`` always, unless ``policyTypes`` says otherwise; ``Egress`` when
+listed or when the policy has ``egress`` rules). An isolated pod accepts only what some rule of a
+policy selecting it allows: peers by pod selector (the policy's namespace), namespace selector
+(every pod there), both (pods matching in namespaces matching), and ports by number, name or range
+(``endPort``). A connection needs both the source's egress and the target's ingress to allow it.
+``ipBlock`` peers describe addresses outside the pod network and are not matched against pods.
+Policies of other kinds (Cilium, Calico) are not evaluated here and are listed in the graph's notes.
+
+To stay linear in size, pods that accept anything are reached through one ``scope:network:*``
+node ("any pod"), and only the policy-restricted pairs become direct edges.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from stockade.errors import SelectorError
+from stockade.model.inventory import DEFAULT_NAMESPACE, Inventory
+from stockade.model.podspec import is_list, is_map
+from stockade.model.resource import Resource
+from stockade.model.selectors import LabelSelector, parse_label_selector
+from stockade.paths.builder import ALL_NAMESPACES, GraphBuilder
+from stockade.paths.catalogue import Attack
+from stockade.paths.fixes import FixLookup, display
+from stockade.paths.model import NodeKind
+from stockade.paths.workloads import ContainerInfo, Port, Workload
+
+NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
+OTHER_POLICY_KINDS = ("CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy", "GlobalNetworkPolicy")
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyPort:
+    protocol: str
+    port: int | str | None  # None: every port of the protocol
+    end_port: int | None = None
+
+    def allows(self, port: Port) -> bool:
+        if port.protocol.upper() != self.protocol.upper():
+            return False
+        if self.port is None:
+            return True
+        if isinstance(self.port, str):
+            return port.name == self.port
+        if port.number is None:
+            return False
+        return self.port <= port.number <= (self.end_port or self.port)
+
+
+@dataclass(frozen=True, slots=True)
+class Peer:
+    pods: LabelSelector | None  # None: every pod (of the namespaces)
+    namespaces: LabelSelector | None  # None: the policy's own namespace
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyRule:
+    peers: tuple[Peer, ...] | None  # None: any peer
+    ports: tuple[PolicyPort, ...] | None  # None: any port
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    name: str
+    namespace: str
+    selector: LabelSelector
+    ingress: tuple[PolicyRule, ...] | None  # None: the policy does not isolate for ingress
+    egress: tuple[PolicyRule, ...] | None
+
+
+def _selector(raw: object) -> LabelSelector | None:
+    try:
+        return parse_label_selector(raw if raw is not None else {})
+    except SelectorError:
+        return None
+
+
+def _ports(raw: object) -> tuple[PolicyPort, ...] | None:
+    if not is_list(raw) or not raw:
+        return None
+    found: list[PolicyPort] = []
+    for item in raw:
+        if not is_map(item):
+            continue
+        port = item.get("port")
+        end = item.get("endPort")
+        found.append(
+            PolicyPort(
+                str(item.get("protocol") or "TCP"),
+                port if isinstance(port, int | str) else None,
+                end if isinstance(end, int) else None,
+            )
+        )
+    return tuple(found)
+
+
+def _rules(raw: object, peer_key: str) -> tuple[PolicyRule, ...]:
+    rules: list[PolicyRule] = []
+    for item in raw if is_list(raw) else ():
+        if not is_map(item):
+            continue
+        peers_raw = item.get(peer_key)
+        peers: tuple[Peer, ...] | None = None
+        if is_list(peers_raw) and peers_raw:
+            found: list[Peer] = []
+            for peer in peers_raw:
+                if not is_map(peer) or ("podSelector" not in peer and "namespaceSelector" not in peer):
+                    continue  # ipBlock: addresses outside the pod network
+                pods = _selector(peer.get("podSelector")) if "podSelector" in peer else None
+                namespaces = _selector(peer.get("namespaceSelector")) if "namespaceSelector" in peer else None
+                if ("podSelector" in peer and pods is None) or ("namespaceSelector" in peer and namespaces is None):
+                    continue  # a selector the API server refuses selects nothing
+                found.append(Peer(pods, namespaces))
+            peers = tuple(found)
+        rules.append(PolicyRule(peers, _ports(item.get("ports"))))
+    return tuple(rules)
+
+
+def read_policy(resource: Resource, namespace: str) -> Policy | None:
+    spec = resource.raw.get("spec")
+    if not is_map(spec):
+        return None
+    selector = _selector(spec.get("podSelector"))
+    if selector is None:
+        return None
+    types = spec.get("policyTypes")
+    if is_list(types) and types:
+        ingress_on, egress_on = "Ingress" in types, "Egress" in types
+    else:
+        ingress_on, egress_on = True, "egress" in spec
+    return Policy(
+        resource.name,
+        namespace,
+        selector,
+        _rules(spec.get("ingress"), "from") if ingress_on else None,
+        _rules(spec.get("egress"), "to") if egress_on else None,
+    )
+
+
+class NetworkEdges:
+    def __init__(
+        self, builder: GraphBuilder, inventory: Inventory, fixes: FixLookup, workloads: list[Workload]
+    ) -> None:
+        self.builder = builder
+        self.fixes = fixes
+        self.workloads = workloads
+        self.namespace_labels: dict[str, Mapping[str, Any]] = {}
+        for ns in inventory.of_kind("Namespace"):
+            labels = ns.metadata.get("labels")
+            self.namespace_labels[ns.name] = {**(labels if is_map(labels) else {}), NAMESPACE_NAME_LABEL: ns.name}
+        self.policies: dict[str, list[Policy]] = defaultdict(list)
+        for resource in inventory.of_kind("NetworkPolicy"):
+            if resource.group not in ("networking.k8s.io", "extensions"):
+                continue
+            namespace = inventory.effective_namespace(resource) or DEFAULT_NAMESPACE
+            policy = read_policy(resource, namespace)
+            if policy is not None:
+                self.policies[namespace].append(policy)
+        others = list(inventory.of_kind(*OTHER_POLICY_KINDS)) + [
+            r for r in inventory.of_kind("NetworkPolicy") if r.group not in ("networking.k8s.io", "extensions")
+        ]
+        if others:
+            builder.notes.append(
+                f"{len(others)} Cilium or Calico network policies are not evaluated: east-west edges ignore them"
+            )
+
+    def _ns_labels(self, namespace: str) -> Mapping[str, Any]:
+        return self.namespace_labels.get(namespace, {NAMESPACE_NAME_LABEL: namespace})
+
+    def _selecting(self, w: Workload, direction: str) -> list[Policy]:
+        return [
+            p
+            for p in self.policies.get(w.namespace, ())
+            if getattr(p, direction) is not None and p.selector.matches(w.labels)
+        ]
+
+    def _peer_matches(self, peer: Peer, policy_ns: str, other: Workload) -> bool:
+        if peer.namespaces is None:
+            if other.namespace != policy_ns:
+                return False
+        elif not peer.namespaces.matches(self._ns_labels(other.namespace)):
+            return False
+        return peer.pods is None or peer.pods.matches(other.labels)
+
+    def _allows(self, policies: list[Policy], direction: str, other: Workload, port: Port | None) -> bool:
+        for policy in policies:
+            for rule in getattr(policy, direction) or ():
+                if rule.peers is not None and not any(
+                    self._peer_matches(p, policy.namespace, other) for p in rule.peers
+                ):
+                    continue
+                if port is None or rule.ports is None or any(pp.allows(port) for pp in rule.ports):
+                    return True
+        return False
+
+    def add(self) -> None:
+        b = self.builder
+        ingress = {w.key: self._selecting(w, "ingress") for w in self.workloads}
+        egress = {w.key: self._selecting(w, "egress") for w in self.workloads}
+        by_namespace: dict[str, list[Workload]] = defaultdict(list)
+        for w in self.workloads:
+            by_namespace[w.namespace].append(w)
+        network = b.scope("network", ALL_NAMESPACES, "any pod's connections")
+        for w in self.workloads:
+            if not egress[w.key]:
+                for container in w.containers:
+                    b.edge(container.key, network, Attack.SCOPE, detail="its egress is not restricted")
+            policies = ingress[w.key]
+            fix = self.fixes.fix("NP-005", w.key)
+            for container, detail in _listening(w):
+                ports: tuple[Port | None, ...] = container.ports or (None,)
+                if not policies:
+                    b.edge(network, container.key, Attack.LATERAL, (fix,), f"no NetworkPolicy isolates it; {detail}")
+                elif any(self._allows_anyone(policies, port) for port in ports):
+                    b.edge(network, container.key, Attack.LATERAL, detail=f"a policy allows any pod; {detail}")
+        # Pairs a policy restricts: candidates come from the policies' peers, not from every pair.
+        for target in self.workloads:
+            for policy in ingress[target.key]:
+                for source in self._peers_of(policy, "ingress", by_namespace):
+                    self._pair(source, target, ingress[target.key], egress[source.key])
+        for source in self.workloads:
+            for policy in egress[source.key]:
+                for target in self._peers_of(policy, "egress", by_namespace):
+                    self._pair(source, target, ingress[target.key], egress[source.key])
+
+    def _allows_anyone(self, policies: list[Policy], port: Port | None) -> bool:
+        return any(
+            rule.peers is None and (port is None or rule.ports is None or any(pp.allows(port) for pp in rule.ports))
+            for policy in policies
+            for rule in policy.ingress or ()
+        )
+
+    def _peers_of(self, policy: Policy, direction: str, by_namespace: Mapping[str, list[Workload]]) -> list[Workload]:
+        """Workloads some rule of ``policy`` names as a peer (every workload for a rule with no peers)."""
+        found: dict[str, Workload] = {}
+        for rule in getattr(policy, direction) or ():
+            if rule.peers is None:
+                if direction == "egress":
+                    return list(self.workloads)
+                continue  # ingress from anyone: the scope node carries it
+            for peer in rule.peers:
+                if peer.namespaces is None:
+                    namespaces = [policy.namespace]
+                else:
+                    selector = peer.namespaces
+                    namespaces = [ns for ns in by_namespace if selector.matches(self._ns_labels(ns))]
+                for ns in namespaces:
+                    for w in by_namespace.get(ns, ()):
+                        if peer.pods is None or peer.pods.matches(w.labels):
+                            found[w.key] = w
+        return [found[k] for k in sorted(found)]
+
+    def _pair(self, source: Workload, target: Workload, ingress: list[Policy], egress: list[Policy]) -> None:
+        if source is target:
+            return
+        for container, detail in _listening(target):
+            ports: Iterable[Port | None] = container.ports or (None,)
+            if any(
+                (not ingress or self._allows(ingress, "ingress", source, port))
+                and (not egress or self._allows(egress, "egress", target, port))
+                for port in ports
+            ):
+                via = self._source_node(source)
+                why = ", ".join(p.name for p in ingress) or "no ingress policy"
+                self.builder.edge(via, container.key, Attack.LATERAL, detail=f"allowed by {why}; {detail}")
+
+    def _source_node(self, w: Workload) -> str:
+        key = f"net:{w.key}"
+        if key not in self.builder.nodes:
+            self.builder.node(key, NodeKind.SCOPE, f"connections from {w.key}", w.namespace)
+            for container in w.containers:
+                self.builder.edge(container.key, key, Attack.SCOPE, detail="its pod's connections")
+        return key
+
+
+def _listening(w: Workload) -> list[tuple[ContainerInfo, str]]:
+    """Containers that accept connections: those declaring ports (all of them when none declares any)."""
+    declared = [c for c in w.serving if c.ports]
+    if declared:
+        return [(c, "ports " + ", ".join(str(p.number or p.name) for p in c.ports)) for c in declared]
+    return [(c, "no declared ports") for c in w.serving]
+
+
+def workload_display(w: Workload) -> str:
+    return display(w.resource.kind, w.namespace, w.resource.name)
