@@ -83,6 +83,12 @@ def _add_scan(sub: argparse._SubParsersAction[_Parser]) -> None:
     add_policy_options(scan)
     scan.add_argument("--include-passed", action="store_true", help="keep pass results in the report")
     scan.add_argument(
+        "--rank-by-risk",
+        action="store_true",
+        help="order findings by attack-path risk (severity, raised for each path from an entry point a finding "
+        "lies on) and add the attack paths to the report",
+    )
+    scan.add_argument(
         "--max-findings-per-rule",
         type=_count,
         default=MAX_FINDINGS_PER_RULE,
@@ -184,6 +190,9 @@ def build_parser(prog: str = "stockade") -> argparse.ArgumentParser:
     _add_snapshot(sub)
     _add_pss(sub)
     _add_rbac(sub)
+    from stockade.cli.paths_cmd import add_paths_parser
+
+    add_paths_parser(sub)
     from stockade.cli.completion import add_completion_parser
     from stockade.cli.history_cmd import add_history_parser
 
@@ -208,7 +217,7 @@ def build_parser(prog: str = "stockade") -> argparse.ArgumentParser:
 # Commands that read everything, report and exit. They build large trees of dicts that hold no
 # reference cycles worth collecting; the cyclic collector re-walking them costs a fifth of a
 # 10,000-object scan (benchmarks/RESULTS.md, fast paths). Long-running commands keep the collector.
-BATCH_COMMANDS = frozenset({"scan", "pss", "rbac", "snapshot", "rules"})
+BATCH_COMMANDS = frozenset({"scan", "pss", "rbac", "paths", "snapshot", "rules"})
 
 
 def main(argv: Sequence[str] | None = None, *, plugin: bool | None = None) -> int:
@@ -270,6 +279,10 @@ def _dispatch(args: argparse.Namespace) -> int:
             from stockade.cli.rbac_cmd import run_rbac
 
             return run_rbac(args)
+        if args.command == "paths":
+            from stockade.cli.paths_cmd import run_paths
+
+            return run_paths(args)
         if args.command == "history":
             from stockade.cli.history_cmd import run_history
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
+from typing import TYPE_CHECKING
 
 from stockade import __version__
 from stockade.cli.errors import fatal
@@ -13,6 +14,9 @@ from stockade.cli.output_options import write_output
 from stockade.model.result import ScanResult
 from stockade.rules.base import RuleConfig
 from stockade.rules.im._imageref import AllowListEntryError, parse_registry_pattern
+
+if TYPE_CHECKING:
+    from stockade.paths import Analysis
 
 
 def rule_config(args: argparse.Namespace) -> RuleConfig:
@@ -71,12 +75,25 @@ def run_scan(args: argparse.Namespace) -> int:
     return report_and_exit(args, result)
 
 
+def _rank_by_risk(result: ScanResult) -> tuple[Analysis, str]:
+    """Reorder ``result.findings`` by risk; the attack graph, and the ranking as text for the table."""
+    from stockade.paths import analyse
+    from stockade.paths.risk import rank_by_risk, risks
+    from stockade.report.paths import render_risk_ranking
+
+    analysis = analyse(result)
+    scores = risks(analysis, result.findings)
+    result.findings[:] = rank_by_risk(result.findings, scores)
+    return analysis, render_risk_ranking(result.findings, scores)
+
+
 def report_and_exit(args: argparse.Namespace, result: ScanResult) -> int:
     from stockade.api import compliance
     from stockade.report import ReportContext, render
     from stockade.report.problems import render_problems
 
     color = args.format == "table" and args.output is None and not args.no_color and sys.stdout.isatty()
+    analysis, ranking = _rank_by_risk(result) if getattr(args, "rank_by_risk", False) else (None, "")
     ctx = ReportContext(
         result=result,
         compliance=compliance(result, listed_option("--framework", args.framework)),
@@ -85,8 +102,10 @@ def report_and_exit(args: argparse.Namespace, result: ScanResult) -> int:
         color=color,
         targets=tuple(args.paths),
         fail_on=args.fail_on,
+        paths=analysis,
     )
-    write_output(render(args.format, ctx), args.output)
+    text = render(args.format, ctx)
+    write_output(ranking + text if args.format == "table" else text, args.output)
     if args.output is not None or args.format != "table":
         # The table on the terminal lists them already; a file or a machine format leaves the
         # person at the terminal without them.

@@ -206,14 +206,14 @@ ATTACKS: Mapping[Attack, AttackInfo] = {
             Attack.ROLE_BIND,
             "bind a role",
             "T1098",
-            1.0,
+            0.95,
             "bind on the role plus create on bindings grants the role to the attacker",
         ),
         _info(
             Attack.ROLE_ESCALATE,
             "escalate a role",
             "T1098",
-            1.0,
+            0.95,
             "escalate plus update on a role bound to the attacker writes any permission into it",
         ),
         _info(
@@ -234,7 +234,7 @@ ATTACKS: Mapping[Attack, AttackInfo] = {
             Attack.CSR_APPROVE,
             "issue a client certificate",
             "T1649",
-            1.0,
+            0.9,
             "creating and approving a CSR for a kube-apiserver-client signer yields a system:masters certificate",
         ),
         _info(

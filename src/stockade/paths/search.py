@@ -165,6 +165,7 @@ class Analysis:
         self.graph = graph
         self.max_steps = max_steps
         self.distances = Distances(graph)
+        self._remediations: dict[int, Remediation] = {}
 
     @cached_property
     def pairs(self) -> list[tuple[str, str]]:
@@ -227,7 +228,11 @@ class Analysis:
         return Reachers(goal, tuple(sorted(paths, key=AttackPath.sort_key)))
 
     def remediation(self, max_fixes: int = 10) -> Remediation:
-        return greedy_remediation(self.graph, self.all_paths, len(self.pairs), max_fixes)
+        found = self._remediations.get(max_fixes)
+        if found is None:
+            found = greedy_remediation(self.graph, self.all_paths, len(self.pairs), max_fixes)
+            self._remediations[max_fixes] = found
+        return found
 
 
 def connected_pairs(graph: AttackGraph) -> list[tuple[str, str]]:

@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from stockade.model.compliance import ComplianceSummary
 from stockade.model.result import ScanResult
+
+if TYPE_CHECKING:
+    from stockade.paths import Analysis
 
 FORMATS = ("table", "json", "sarif", "junit", "markdown", "html", "policyreport")
 
@@ -24,6 +28,7 @@ class ReportContext:
     color: bool = False
     targets: tuple[str, ...] = field(default=())  # what was scanned, as the user named it
     fail_on: str = "high"
+    paths: Analysis | None = None  # the attack graph, when asked for (scan --rank-by-risk)
 
 
 def render(fmt: str, ctx: ReportContext) -> str:

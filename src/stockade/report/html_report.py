@@ -178,6 +178,7 @@ def render(ctx: ReportContext) -> str:
         _charts(summary),
         _findings(listed, rules),
         _remediation(with_status(result.findings, Status.FAIL, Status.ERROR), rules),
+        _attack_paths(ctx),
         _errors(ctx),
         _skipped(ctx),
         _stale(ctx),
@@ -406,6 +407,42 @@ def _remediation(findings: Sequence[Finding], rules: Mapping[str, RuleSpec]) -> 
 
 
 # -- other sections ------------------------------------------------------------------------------
+
+
+def _attack_paths(ctx: ReportContext, limit: int = 10) -> str:
+    """The ranked attack paths and the fixes that cut them (scan --rank-by-risk)."""
+    analysis = ctx.paths
+    if analysis is None:
+        return ""
+    from stockade.report.paths import remediation_lines
+
+    paths = analysis.paths
+    items = []
+    for path in paths[:limit]:
+        steps = "".join(
+            f'<li>{e(edge.info.name)} <span class="muted">[{e(edge.info.technique)}]</span> → '
+            f'<code>{e(edge.target)}</code><br><span class="muted">{e(edge.how)}</span>'
+            + (f"<br>fix: {e('; '.join(str(f) for f in edge.fixes))}" if edge.fixes else "")
+            + "</li>"
+            for edge in path.edges
+            if edge.info.technique
+        )
+        items.append(
+            f"<li><code>{e(path.start)}</code> → <code>{e(path.goal)}</code> "
+            f"({path.steps} steps, likelihood {path.likelihood:.2f})<ol>{steps}</ol></li>"
+        )
+    more = f"<p>… and {len(paths) - limit} more (<code>stockade paths</code>).</p>" if len(paths) > limit else ""
+    lines = remediation_lines(analysis.remediation())
+    if len(lines) > 1:
+        fixes = "".join(f"<li>{e(line.strip())}</li>" for line in lines[1:-1])
+        cut = f'<h3>{e(lines[0])}</h3><ol>{fixes}</ol><p class="muted">{e(lines[-1])}</p>'
+    else:
+        cut = f"<p>{e(lines[0])}</p>"
+    return (
+        '<section><h2 id="attack-paths">Attack paths</h2>'
+        f"<p>{len(analysis.pairs)} entry-to-jewel pairs connected; the best path of each, fewest steps first.</p>"
+        f"<ol>{''.join(items)}</ol>{more}{cut}</section>"
+    )
 
 
 def _errors(ctx: ReportContext) -> str:

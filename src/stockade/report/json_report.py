@@ -45,7 +45,16 @@ def document(ctx: ReportContext) -> dict[str, Any]:
         "stale_exceptions": [_stale(e) for e in result.stale_exceptions],
         "notices": list(result.notices),
         "compliance": [_compliance(c) for c in ctx.compliance],
+        **_attack_paths(ctx),
     }
+
+
+def _attack_paths(ctx: ReportContext) -> dict[str, Any]:
+    if ctx.paths is None:
+        return {}
+    from stockade.report.paths import analysis_data
+
+    return {"attack_paths": analysis_data(ctx.paths, limit=20, max_fixes=10)}
 
 
 def _summary(summary: Summary) -> dict[str, Any]:
