@@ -117,6 +117,8 @@ def _probes(
 
 _WORKLOADS = (
     *_probes(("create",), "", ("pods",)),
+    # A running pod's image can be changed: its code then runs with the pod's ServiceAccount.
+    *_probes(("update", "patch"), "", ("pods",)),
     *_probes(("create", "update", "patch"), "", ("replicationcontrollers",)),
     *_probes(("create", "update", "patch"), "apps", ("deployments", "daemonsets", "statefulsets", "replicasets")),
     *_probes(("create", "update", "patch"), "batch", ("jobs", "cronjobs")),

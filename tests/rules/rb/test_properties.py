@@ -48,6 +48,7 @@ PROBES: dict[str, list[Probe]] = {
     ],
     "RB-005": [
         Probe(("create",), "pods"),
+        Probe(("update", "patch"), "pods", named=True),  # replacing a running pod's image
         *WORKLOADS,
     ],
     "RB-008": [Probe(("create",), "serviceaccounts", "token", named=True)],

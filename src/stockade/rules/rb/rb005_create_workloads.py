@@ -32,8 +32,9 @@ def create_workloads(ctx: RuleContext) -> Iterator[Outcome]:
     """Subjects can create pods or workloads.
 
     ## What it does
-    Flags role rules that allow `create` on `pods`, or `create`, `update` or `patch` on
-    Deployments, DaemonSets, StatefulSets, ReplicaSets, Jobs, CronJobs and ReplicationControllers.
+    Flags role rules that allow `create` on `pods`, `update` or `patch` on `pods` (a running pod's
+    image can be replaced), or `create`, `update` or `patch` on Deployments, DaemonSets,
+    StatefulSets, ReplicaSets, Jobs, CronJobs and ReplicationControllers.
     Cluster-wide it is critical; in a namespace medium, critical where a cluster-admin-equivalent
     ServiceAccount lives (or in `kube-system`).
 
