@@ -62,6 +62,11 @@ class Attack(StrEnum):
     LATERAL = "LATERAL"
 
 
+# Steps that are bookkeeping, not an attacker's action: they cost almost nothing in path search,
+# and "steps" counts the others.
+STRUCTURAL = frozenset({Attack.SCOPE, Attack.MEMBER_OF, Attack.HOLDS, Attack.CHOOSE_CONTAINER})
+
+
 @dataclass(frozen=True, slots=True)
 class AttackInfo:
     attack: Attack

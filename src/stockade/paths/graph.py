@@ -38,9 +38,6 @@ from stockade.rbac.model import Request, Subject
 
 JEWEL_MARK = "stockade.io/crown-jewel"
 SYSTEM_NAMESPACE = "kube-system"
-# Steps that are bookkeeping (a scope, a membership, a binding held), not an attacker's action:
-# they cost almost nothing, so "steps" counts what the attacker does.
-STRUCTURAL = frozenset({Attack.SCOPE, Attack.MEMBER_OF, Attack.HOLDS, Attack.CHOOSE_CONTAINER})
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from stockade.paths.catalogue import ATTACKS, Attack, AttackInfo
+from stockade.paths.catalogue import ATTACKS, STRUCTURAL, Attack, AttackInfo
 
 
 class NodeKind(StrEnum):
@@ -75,6 +75,11 @@ class Edge:
     @property
     def likelihood(self) -> float:
         return self.info.likelihood
+
+    @property
+    def structural(self) -> bool:
+        """Bookkeeping (a scope, a membership, a binding held, a container picked), not an attack step."""
+        return self.attack in STRUCTURAL
 
     @property
     def how(self) -> str:

@@ -17,7 +17,7 @@ from functools import cached_property
 
 import rustworkx as rx
 
-from stockade.paths.graph import STRUCTURAL, AttackGraph
+from stockade.paths.graph import AttackGraph
 from stockade.paths.model import Edge, Fix, GraphNode, NodeKind
 
 STRUCTURAL_COST = 1e-3
@@ -28,7 +28,7 @@ DEFAULT_MAX_STEPS = 12
 
 
 def edge_cost(edge: Edge) -> float:
-    if edge.attack in STRUCTURAL:
+    if edge.structural:
         return STRUCTURAL_COST
     return 1.0 + (-math.log(max(edge.likelihood, 1e-6))) / 50
 
@@ -42,7 +42,7 @@ class AttackPath:
     @property
     def steps(self) -> int:
         """Attacker actions on the path (scope and membership steps are bookkeeping)."""
-        return sum(1 for e in self.edges if e.attack not in STRUCTURAL)
+        return sum(1 for e in self.edges if not e.structural)
 
     @property
     def likelihood(self) -> float:

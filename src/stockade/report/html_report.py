@@ -425,7 +425,7 @@ def _attack_paths(ctx: ReportContext, limit: int = 10) -> str:
             + (f"<br>fix: {e('; '.join(str(f) for f in edge.fixes))}" if edge.fixes else "")
             + "</li>"
             for edge in path.edges
-            if edge.info.technique
+            if not edge.structural
         )
         items.append(
             f"<li><code>{e(path.start)}</code> → <code>{e(path.goal)}</code> "

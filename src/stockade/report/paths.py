@@ -104,7 +104,7 @@ def _lines(lines: Iterable[str]) -> str:
 def _path_lines(number: int, path: AttackPath) -> list[str]:
     lines = [f"{number}. {path.start} → {path.goal}  ({_count(path.steps, 'step')}, likelihood {path.likelihood:.2f})"]
     for edge in path.edges:
-        if not edge.info.technique:
+        if edge.structural:
             continue  # bookkeeping steps (scope, membership) are implied by the next line
         fixes = "; ".join(str(f) for f in edge.fixes) or "no finding: structural"
         lines.append(f"     {edge.source} ─{edge.info.name} [{edge.info.technique}]→ {edge.target}")
