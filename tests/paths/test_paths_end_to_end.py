@@ -94,7 +94,7 @@ def _no_privileged(objects: list[Raw], fix: Fix) -> None:
 
 
 def _cluster_ip(objects: list[Raw], fix: Fix) -> None:
-    _, ns, name = fix.resource.split("/")
+    _, _ns, name = fix.resource.split("/")
     target = next(o for o in objects if o["kind"] == "Service" and o["metadata"]["name"] == name)
     target["spec"]["type"] = "ClusterIP"
 
@@ -104,7 +104,7 @@ def _no_token(objects: list[Raw], fix: Fix) -> None:
 
 
 def _no_role_rule(objects: list[Raw], fix: Fix) -> None:
-    kind, ns, name = fix.resource.split("/")
+    kind, _ns, name = fix.resource.split("/")
     target = next(o for o in objects if o["kind"] == kind and o["metadata"]["name"] == name)
     target["rules"] = []
 
@@ -116,7 +116,7 @@ def _enforce_baseline(objects: list[Raw], fix: Fix) -> None:
 
 
 def _isolate(objects: list[Raw], fix: Fix) -> None:
-    kind, ns, name = fix.resource.split("/")
+    _kind, ns, name = fix.resource.split("/")
     labels = _workload(objects, fix.resource)["spec"]["template"]["metadata"]["labels"]
     objects.append(network_policy(f"isolate-{name}", ns, selector={"matchLabels": labels}, policyTypes=["Ingress"]))
 
