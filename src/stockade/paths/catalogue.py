@@ -302,3 +302,13 @@ ATTACKS: Mapping[Attack, AttackInfo] = {
         ),
     )
 }
+
+
+def catalogue_markdown() -> str:
+    """The attack table of docs/paths.md (a test keeps the two equal)."""
+    lines = ["| Step | Name | MITRE | Likelihood | How |", "|---|---|---|---|---|"]
+    for attack, info in ATTACKS.items():
+        kind = " (bookkeeping)" if attack in STRUCTURAL else ""
+        technique = info.technique or "—"
+        lines.append(f"| `{attack.value}`{kind} | {info.name} | {technique} | {info.likelihood} | {info.how} |")
+    return "\n".join(lines) + "\n"

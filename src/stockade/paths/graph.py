@@ -108,6 +108,7 @@ def build_graph(
     Exposure(builder, inventory, fixes, workloads).add()
     NetworkEdges(builder, inventory, fixes, workloads).add()
     _add_secrets(builder, inventory)
+    _node_identities(builder)
     scopes = _Scopes(builder, inventory, fixes, {w.namespace for w in workloads})
     builder.expand_scopes(scopes.members, also=(ALL_SECRETS,))
     rbac.add_memberships()
@@ -115,6 +116,16 @@ def build_graph(
     nodes = [builder.nodes[k] for k in sorted(builder.nodes)]
     edges = sorted(builder.edges, key=lambda e: (e.source, e.target, e.attack, e.fixes, e.detail))
     return AttackGraph(nodes, edges, builder.notes)
+
+
+def _node_identities(builder: GraphBuilder) -> None:
+    """Root on a node holds the kubelet's credentials: the node's user and the system:nodes group."""
+    if "Group/system:nodes" in builder.nodes:
+        builder.edge(ANY_NODE, "Group/system:nodes", Attack.NODE_CREDENTIALS)
+    for key in sorted(k for k, n in builder.nodes.items() if n.kind is NodeKind.NODE and k.startswith("Node/")):
+        user = f"User/system:node:{key.removeprefix('Node/')}"
+        if user in builder.nodes:
+            builder.edge(key, user, Attack.NODE_CREDENTIALS)
 
 
 def _add_secrets(builder: GraphBuilder, inventory: Inventory) -> None:
