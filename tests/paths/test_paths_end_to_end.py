@@ -187,3 +187,29 @@ def test_same_input_same_output_whatever_the_order() -> None:
     second = analysis_of(shuffled)
     assert json.dumps(analysis_data(first, 50, 10)) == json.dumps(analysis_data(second, 50, 10))
     assert [e.source + e.target for e in first.graph.edges] == [e.source + e.target for e in second.graph.edges]
+
+
+def test_every_finding_a_step_names_comes_from_a_rule_the_paths_command_runs() -> None:
+    from stockade.paths import PATH_RULES
+
+    objects = [*mixed_cluster(), deployment("tools-ui", "infra"), service("tools-ui", "infra", kind="NodePort")]
+    objects.append(
+        deployment(
+            "tools",
+            "infra",
+            hostNetwork=True,
+            hostPID=True,
+            containers=[
+                container(
+                    securityContext={"capabilities": {"add": ["SYS_MODULE", "SYS_PTRACE"]}, "runAsUser": 0},
+                    volumeMounts=[{"name": "proc", "mountPath": "/host/proc"}],
+                )
+            ],
+            volumes=[{"name": "proc", "hostPath": {"path": "/proc"}}],
+        )
+    )
+    objects += grant("everything", [rule(["*"], ["*"], ["*"])], sa_subject("web"), None)
+    cited = {f.rule_id for edge in analysis_of(objects).graph.edges for f in edge.fixes}
+    assert {"WL-001", "WL-003", "WL-004", "WL-006", "WL-008", "WL-009", "SA-002", "NP-002", "NP-003"} <= cited
+    assert {"NP-005", "PSS-020", "RB-002", "RB-005"} <= cited
+    assert cited <= set(PATH_RULES)

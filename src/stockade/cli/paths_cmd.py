@@ -5,7 +5,8 @@
     stockade paths to secrets --snapshot s.json  # who reaches a crown jewel (secrets, cluster-admin,
                                                  # nodes, control-plane, or any node key)
 
-The objects are scanned with the default rules first, so each step names the findings behind it.
+The objects are scanned first with the rules whose findings a step can name (`PATH_RULES`), so
+each step names the findings behind it.
 Exit codes: 0 no path, 1 some path exists, 2 usage error, 3 some input could not be read.
 """
 
@@ -73,7 +74,7 @@ def _mode(args: argparse.Namespace) -> tuple[str, str]:
 def run_paths(args: argparse.Namespace) -> int:
     from stockade.api import ScanOptions, scan
     from stockade.model.text import did_you_mean
-    from stockade.paths import analyse
+    from stockade.paths import PATH_RULES, analyse
     from stockade.report.problems import render_problems
 
     mode, key = _mode(args)
@@ -82,7 +83,8 @@ def run_paths(args: argparse.Namespace) -> int:
             fatal(f"--{option.replace('_', '-')} must be at least 1")
     sources = sources_from_args(args)
     with usage_errors(), progress_display(args) as progress:
-        result = scan(sources, ScanOptions(pod_templates=args.pod_template, progress=progress))
+        options = ScanOptions(rules=PATH_RULES, pod_templates=args.pod_template, progress=progress)
+        result = scan(sources, options)
     analysis = analyse(result, args.jewel, args.max_steps)
     if mode:
         key = JEWEL_NAMES.get(key, key) if mode == "to" else key

@@ -9,13 +9,24 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from stockade._gc import collector_paused
 from stockade.model.result import ScanResult
 from stockade.paths.catalogue import ATTACKS, Attack, AttackInfo
 from stockade.paths.graph import AttackGraph, GraphOptions, build_graph
 from stockade.paths.model import Edge, Fix, GraphNode, NodeKind
 from stockade.paths.search import DEFAULT_MAX_STEPS, Analysis, AttackPath, BlastRadius, Reachers, Remediation
 
+# The rules whose findings an edge can name: a scan for the graph needs no other.
+PATH_RULES = (
+    *("WL-001", "WL-003", "WL-004", "WL-006", "WL-008", "WL-009"),
+    "SA-002",
+    *(f"RB-{n:03d}" for n in range(1, 13)),
+    *("NP-002", "NP-003", "NP-005"),
+    *("PSS-020", "PSS-021"),
+)
+
 __all__ = [
+    "PATH_RULES",
     "ATTACKS",
     "DEFAULT_MAX_STEPS",
     "Analysis",
@@ -41,4 +52,5 @@ def analyse(result: ScanResult, jewels: Sequence[str] = (), max_steps: int = DEF
     if result.inventory is None:
         raise ValueError("the scan result carries no inventory (was it read from a store?)")
     options = GraphOptions(jewels=tuple(jewels), live="server_version" in result.facts)
-    return Analysis(build_graph(result.inventory, result.findings, options), max_steps)
+    with collector_paused():  # millions of small objects, no cycles: the collector only slows it down
+        return Analysis(build_graph(result.inventory, result.findings, options), max_steps)

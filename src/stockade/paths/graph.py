@@ -8,9 +8,10 @@ the same indices and the same paths.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import rustworkx as rx
 
@@ -37,6 +38,7 @@ from stockade.rbac.index import RbacIndex
 from stockade.rbac.model import Request, Subject
 
 JEWEL_MARK = "stockade.io/crown-jewel"
+STRUCTURAL_COST = 1e-3
 SYSTEM_NAMESPACE = "kube-system"
 
 
@@ -46,19 +48,27 @@ class GraphOptions:
     live: bool = False  # objects came from a live API server (aggregated roles already filled)
 
 
-@dataclass(slots=True)
 class AttackGraph:
-    nodes: list[GraphNode]
-    edges: list[Edge]
-    notes: list[str] = field(default_factory=list)
-    index: dict[str, int] = field(default_factory=dict)
-    graph: rx.PyDiGraph = field(default_factory=rx.PyDiGraph)
+    """Nodes and edges, indexed: node ``i`` is ``nodes[i]`` and edge ``i`` is ``edges[i]`` in the
+    rustworkx graphs (``forward`` and ``reverse``, whose edge payloads are the edge's cost)."""
 
-    def __post_init__(self) -> None:
-        self.index = {node.key: i for i, node in enumerate(self.nodes)}
+    def __init__(self, nodes: list[GraphNode], edges: list[Edge], notes: list[str] | None = None) -> None:
+        self.nodes = nodes
+        self.edges = edges
+        self.notes = notes or []
+        self.index = {node.key: i for i, node in enumerate(nodes)}
+        self.sources = [self.index[e.source] for e in edges]
+        self.targets = [self.index[e.target] for e in edges]
+        self.costs = [edge_cost(e) for e in edges]
         self.graph = rx.PyDiGraph(multigraph=True)
-        self.graph.add_nodes_from(range(len(self.nodes)))
-        self.graph.add_edges_from([(self.index[e.source], self.index[e.target], i) for i, e in enumerate(self.edges)])
+        self.graph.add_nodes_from(range(len(nodes)))
+        self.graph.add_edges_from(list(zip(self.sources, self.targets, self.costs, strict=True)))
+        self.reverse = rx.PyDiGraph(multigraph=True)
+        self.reverse.add_nodes_from(range(len(nodes)))
+        self.reverse.add_edges_from(list(zip(self.targets, self.sources, self.costs, strict=True)))
+        self.out_edges: list[list[int]] = [[] for _ in nodes]
+        for i, source in enumerate(self.sources):
+            self.out_edges[source].append(i)
 
     @property
     def entries(self) -> list[GraphNode]:
@@ -74,11 +84,18 @@ class AttackGraph:
     def fixes(self) -> list[Fix]:
         return sorted({fix for edge in self.edges for fix in edge.fixes})
 
-    def without(self, fixed: Iterable[Fix]) -> AttackGraph:
-        """The graph once ``fixed`` are fixed: every edge that needs one of them is gone."""
+    def edges_of(self, fixed: Iterable[Fix]) -> frozenset[int]:
+        """Indices of the edges that fixing ``fixed`` removes (each needs one of them)."""
         keys = {fix.key for fix in fixed}
-        kept = [e for e in self.edges if not any(f.key in keys for f in e.fixes)]
-        return AttackGraph(self.nodes, kept, self.notes)
+        return frozenset(i for i, e in enumerate(self.edges) if any(f.key in keys for f in e.fixes))
+
+
+def edge_cost(edge: Edge) -> float:
+    """Steps first, likelihood second: an attacker's step costs 1 plus a little for each doubt
+    (-ln likelihood / 50, never a whole step); bookkeeping steps almost nothing."""
+    if edge.structural:
+        return STRUCTURAL_COST
+    return 1.0 + (-math.log(max(edge.likelihood, 1e-6))) / 50
 
 
 def build_graph(

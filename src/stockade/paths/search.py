@@ -10,27 +10,21 @@ broken by node key and edge order: the same graph always gives the same paths.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
 import rustworkx as rx
 
+from stockade._gc import collector_paused
 from stockade.paths.graph import AttackGraph
-from stockade.paths.model import Edge, Fix, GraphNode, NodeKind
+from stockade.paths.model import Edge, Fix, NodeKind
 
-STRUCTURAL_COST = 1e-3
 # Candidates tried per greedy step when none disconnects a pair (bounds the time on dense graphs).
 MAX_TRIES = 40
-TIE = 1e-9
+TIE = 1e-6
 DEFAULT_MAX_STEPS = 12
-
-
-def edge_cost(edge: Edge) -> float:
-    if edge.structural:
-        return STRUCTURAL_COST
-    return 1.0 + (-math.log(max(edge.likelihood, 1e-6))) / 50
+NO_EDGES: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,20 +58,19 @@ class AttackPath:
 
 
 class Distances:
-    """Shortest costs from every node to each goal, and path reading."""
+    """Shortest costs from every node to each goal, and path reading, with ``removed`` edges gone."""
 
-    def __init__(self, graph: AttackGraph) -> None:
+    def __init__(self, graph: AttackGraph, removed: frozenset[int] = NO_EDGES) -> None:
         self.graph = graph
-        self.costs = [edge_cost(e) for e in graph.edges]
-        reverse = rx.PyDiGraph(multigraph=True)
-        reverse.add_nodes_from(range(len(graph.nodes)))
-        index = graph.index
-        reverse.add_edges_from([(index[e.target], index[e.source], self.costs[i]) for i, e in enumerate(graph.edges)])
-        self._reverse = reverse
-        self._out: list[list[int]] = [[] for _ in graph.nodes]
-        for i, edge in enumerate(graph.edges):
-            self._out[index[edge.source]].append(i)
+        self.removed = removed
+        if removed:
+            self._reverse = graph.reverse.copy()
+            for i in removed:  # edge indices are stable in rustworkx: edge i is graph.edges[i]
+                self._reverse.remove_edge_from_index(i)
+        else:
+            self._reverse = graph.reverse
         self._to: dict[int, dict[int, float]] = {}
+        self._next: dict[tuple[int, int], int | None] = {}
 
     def to(self, goal: str) -> dict[int, float]:
         """Node index → cost of its best path to ``goal`` (the goal itself at 0)."""
@@ -85,10 +78,31 @@ class Distances:
         found = self._to.get(target)
         if found is None:
             lengths = rx.digraph_dijkstra_shortest_path_lengths(self._reverse, target, float)
-            found = {int(k): float(v) for k, v in lengths.items()}
+            found = dict(lengths.items())
             found[target] = 0.0
             self._to[target] = found
         return found
+
+    def _step(self, node: int, target: int, dist: dict[int, float]) -> int | None:
+        """The edge to take from ``node`` toward ``target``: on a best route, lowest (target key, index)."""
+        key = (node, target)
+        if key in self._next:
+            return self._next[key]
+        graph = self.graph
+        here = dist[node]
+        best: tuple[str, int] | None = None
+        for i in graph.out_edges[node]:
+            if i in self.removed:
+                continue
+            nxt = graph.targets[i]
+            there = dist.get(nxt)
+            if there is not None and abs(graph.costs[i] + there - here) <= TIE:
+                candidate = (graph.nodes[nxt].key, i)
+                if best is None or candidate < best:
+                    best = candidate
+        chosen = None if best is None else best[1]
+        self._next[key] = chosen
+        return chosen
 
     def path(self, start: str, goal: str) -> AttackPath | None:
         dist = self.to(goal)
@@ -100,20 +114,11 @@ class Distances:
         edges: list[Edge] = []
         seen = {node}
         while node != target:
-            best: tuple[str, int] | None = None
-            here = dist[node]
-            for i in self._out[node]:
-                edge = graph.edges[i]
-                nxt = graph.index[edge.target]
-                if nxt in dist and abs(self.costs[i] + dist[nxt] - here) < TIE * max(1.0, here) * 1e3:
-                    candidate = (edge.target, i)
-                    if best is None or candidate < best:
-                        best = candidate
-            if best is None:
+            step = self._step(node, target, dist)
+            if step is None:
                 return None  # float drift: no edge stays on the route (never seen; kept safe)
-            edge = graph.edges[best[1]]
-            edges.append(edge)
-            node = graph.index[edge.target]
+            edges.append(graph.edges[step])
+            node = graph.targets[step]
             if node in seen:
                 return None
             seen.add(node)
@@ -161,16 +166,19 @@ class Reachers:
 class Analysis:
     """Every answer about one graph; each is computed on first use."""
 
-    def __init__(self, graph: AttackGraph, max_steps: int = DEFAULT_MAX_STEPS) -> None:
+    def __init__(
+        self, graph: AttackGraph, max_steps: int = DEFAULT_MAX_STEPS, removed: frozenset[int] = NO_EDGES
+    ) -> None:
         self.graph = graph
         self.max_steps = max_steps
-        self.distances = Distances(graph)
+        self.removed = removed
+        self.distances = Distances(graph, removed)
         self._remediations: dict[int, Remediation] = {}
 
     @cached_property
     def pairs(self) -> list[tuple[str, str]]:
         """(entry, jewel) pairs with any path between them."""
-        return connected_pairs(self.graph)
+        return connected_pairs(self.graph, self.removed)
 
     @cached_property
     def all_paths(self) -> list[AttackPath]:
@@ -199,7 +207,7 @@ class Analysis:
 
     def blast_radius(self, start: str) -> BlastRadius:
         graph = self.graph
-        reached = rx.descendants(graph.graph, graph.index[start])
+        reached = rx.descendants(_without(graph.graph, self.removed), graph.index[start])
         counts: dict[NodeKind, int] = {}
         for i in sorted(reached):
             kind = graph.nodes[i].kind
@@ -230,44 +238,43 @@ class Analysis:
     def remediation(self, max_fixes: int = 10) -> Remediation:
         found = self._remediations.get(max_fixes)
         if found is None:
-            found = greedy_remediation(self.graph, self.all_paths, len(self.pairs), max_fixes)
+            with collector_paused():
+                found = greedy_remediation(self.graph, self.all_paths, len(self.pairs), max_fixes)
             self._remediations[max_fixes] = found
         return found
 
 
-def connected_pairs(graph: AttackGraph) -> list[tuple[str, str]]:
+def _without(graph: rx.PyDiGraph, removed: frozenset[int]) -> rx.PyDiGraph:
+    if not removed:
+        return graph
+    work = graph.copy()
+    for i in removed:
+        work.remove_edge_from_index(i)
+    return work
+
+
+def connected_pairs(graph: AttackGraph, removed: frozenset[int] = NO_EDGES) -> list[tuple[str, str]]:
+    """(entry, jewel) pairs with some path between them once ``removed`` edges are gone."""
+    work = _without(graph.graph, removed)
     entries = {graph.index[n.key] for n in graph.entries}
     pairs: list[tuple[str, str]] = []
     for jewel in graph.jewels:
-        target = graph.index[jewel.key]
-        reaching = rx.ancestors(graph.graph, target) & entries
+        reaching = rx.ancestors(work, graph.index[jewel.key]) & entries
         pairs.extend((graph.nodes[i].key, jewel.key) for i in reaching)
     return sorted(pairs)
-
-
-def _count_pairs(graph: AttackGraph, removed: set[int], entries: set[int], jewels: Sequence[GraphNode]) -> int:
-    work = graph.graph.copy()
-    for i in removed:
-        work.remove_edge_from_index(i)
-    total = 0
-    for jewel in jewels:
-        total += len(rx.ancestors(work, graph.index[jewel.key]) & entries)
-    return total
 
 
 def greedy_remediation(graph: AttackGraph, paths: Iterable[AttackPath], pairs: int, max_fixes: int) -> Remediation:
     """Pick fixes one at a time; see `Remediation.method`. Lazy evaluation: a fix can disconnect at
     most the pairs whose current best path uses it, so candidates are tried in that order and the
     search stops once no untried candidate could beat the best found."""
-    by_fix: dict[tuple[str, str, str], list[int]] = {}
+    by_fix: dict[tuple[str, str, str], set[int]] = {}
     fix_of: dict[tuple[str, str, str], Fix] = {}
     for i, edge in enumerate(graph.edges):
         for fix in edge.fixes:
-            by_fix.setdefault(fix.key, []).append(i)
+            by_fix.setdefault(fix.key, set()).add(i)
             fix_of[fix.key] = fix
-    entries = {graph.index[n.key] for n in graph.entries}
-    jewels = graph.jewels
-    removed: set[int] = set()
+    removed: frozenset[int] = NO_EDGES
     chosen: list[Fix] = []
     remaining_after: list[int] = []
     remaining = pairs
@@ -287,20 +294,15 @@ def greedy_remediation(graph: AttackGraph, paths: Iterable[AttackPath], pairs: i
                 break  # it cannot disconnect more pairs than the best paths it is on
             if tried >= MAX_TRIES:
                 break
-            left = _count_pairs(graph, removed | set(by_fix[key]), entries, jewels)
+            left = len(connected_pairs(graph, removed | by_fix[key]))
             if left < best_left:
                 best_key, best_left = key, left
         if best_key is None:
             best_key = ranked[0]  # nothing disconnects alone: lengthen the most paths
         chosen.append(fix_of[best_key])
-        removed |= set(by_fix[best_key])
-        remaining = _count_pairs(graph, removed, entries, jewels)
+        removed = removed | by_fix[best_key]
+        after = Analysis(graph, removed=removed)
+        remaining = len(after.pairs)
         remaining_after.append(remaining)
-        current = _best_paths(graph, removed)
+        current = after.all_paths
     return Remediation(tuple(chosen), pairs, tuple(remaining_after))
-
-
-def _best_paths(graph: AttackGraph, removed: set[int]) -> list[AttackPath]:
-    kept = [e for i, e in enumerate(graph.edges) if i not in removed]
-    pruned = AttackGraph(graph.nodes, kept, graph.notes)
-    return Analysis(pruned).all_paths
