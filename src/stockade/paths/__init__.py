@@ -26,9 +26,9 @@ PATH_RULES = (
 )
 
 __all__ = [
-    "PATH_RULES",
     "ATTACKS",
     "DEFAULT_MAX_STEPS",
+    "PATH_RULES",
     "Analysis",
     "Attack",
     "AttackGraph",
