@@ -210,3 +210,37 @@ def test_egress_isolation_of_the_source_blocks_it_too() -> None:
         egress=[{"to": [{"podSelector": {"matchLabels": {"app": "db"}}}]}],
     )
     assert lateral(CLIENT, DB, to_db) == {"Deployment/shop/db"}
+
+
+def test_network_policies_decide_whether_outside_traffic_gets_in() -> None:
+    deny = network_policy("deny", policyTypes=["Ingress"])
+    assert entry_targets(deployment("web"), service("web"), deny) == {}
+    from_anywhere = network_policy(
+        "web", ingress=[{"from": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": [{"port": 8080}]}]
+    )
+    assert entry_targets(deployment("web"), service("web"), deny, from_anywhere) == {
+        "Service/shop/web": {"Deployment/shop/web#app"}
+    }
+    other_port = network_policy(
+        "web", ingress=[{"from": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": [{"port": 9090}]}]
+    )
+    assert entry_targets(deployment("web"), service("web"), deny, other_port) == {}
+
+
+def test_an_ingress_controller_elsewhere_counts_as_a_namespace_peer() -> None:
+    backend = {"service": {"name": "web", "port": {"number": 80}}}
+    ingress = {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "Ingress",
+        "metadata": {"name": "front", "namespace": "shop"},
+        "spec": {"defaultBackend": backend},
+    }
+    deny = network_policy("deny", policyTypes=["Ingress"])
+    objects = [deployment("web"), service("web", kind="ClusterIP"), ingress, deny]
+    assert entry_targets(*objects) == {}
+    from_controller = network_policy(
+        "from-ingress", ingress=[{"from": [{"namespaceSelector": {"matchLabels": {"name": "ingress-nginx"}}}]}]
+    )
+    assert entry_targets(*objects, from_controller) == {"Ingress/shop/front": {"Deployment/shop/web#app"}}
+    # a load balancer's clients are not an ingress controller: a namespace peer does not let them in
+    assert entry_targets(deployment("web"), service("web"), deny, from_controller) == {}

@@ -19,7 +19,8 @@ from stockade.paths.builder import GraphBuilder
 from stockade.paths.catalogue import Attack
 from stockade.paths.fixes import FixLookup, display
 from stockade.paths.model import Fix, NodeKind
-from stockade.paths.workloads import ContainerInfo, Workload, dotted
+from stockade.paths.network import NetworkEdges
+from stockade.paths.workloads import ContainerInfo, Port, Workload, dotted
 from stockade.rules.base import is_true
 from stockade.rules.np.np003_public_load_balancer import internal_annotation
 
@@ -27,23 +28,31 @@ ROUTE_KINDS = ("HTTPRoute", "GRPCRoute", "TLSRoute", "TCPRoute", "UDPRoute")
 GATEWAY_GROUP = "gateway.networking.k8s.io"
 
 
-def serving(workload: Workload, target: int | str | None) -> list[ContainerInfo]:
-    """The containers that receive traffic sent to port ``target`` (None: any port)."""
+def serving(workload: Workload, target: int | str | None) -> list[tuple[ContainerInfo, Port | None]]:
+    """The containers that receive traffic sent to port ``target`` (None: any port), with the port."""
     containers = workload.serving
     if target is None:
-        return containers
+        return [(c, None) for c in containers]
     if isinstance(target, str):
-        return [c for c in containers if any(p.name == target for p in c.ports)]
-    declared = [c for c in containers if any(p.number == target for p in c.ports)]
+        return [(c, p) for c in containers for p in c.ports if p.name == target]
+    declared: list[tuple[ContainerInfo, Port | None]] = [
+        (c, p) for c in containers for p in c.ports if p.number == target
+    ]
     # A numeric port need not be declared in the pod spec: without a declaration any container may listen.
-    return declared or [c for c in containers if not c.ports]
+    return declared or [(c, Port(target, "", "TCP")) for c in containers if not c.ports]
 
 
 class Exposure:
     def __init__(
-        self, builder: GraphBuilder, inventory: Inventory, fixes: FixLookup, workloads: list[Workload]
+        self,
+        builder: GraphBuilder,
+        inventory: Inventory,
+        fixes: FixLookup,
+        workloads: list[Workload],
+        network: NetworkEdges,
     ) -> None:
         self.builder = builder
+        self.network = network
         self.inventory = inventory
         self.fixes = fixes
         self.by_namespace: dict[str, list[Workload]] = defaultdict(list)
@@ -81,7 +90,7 @@ class Exposure:
             why, fix = "NodePort Service open on every node's address", self.fixes.fix("NP-002", key, "spec.type")
         else:
             return
-        containers = list(self.service_targets(namespace, service, None))
+        containers = list(self.service_targets(namespace, service, None, via_proxy=False))
         if not containers:
             return
         self.builder.node(key, NodeKind.ENTRY, key, namespace)
@@ -90,9 +99,10 @@ class Exposure:
             self.builder.edge(key, container.key, Attack.EXPOSED, (fix,), detail)
 
     def service_targets(
-        self, namespace: str, service: Resource, port: int | str | None
+        self, namespace: str, service: Resource, port: int | str | None, via_proxy: bool
     ) -> Iterator[tuple[ContainerInfo, str]]:
-        """Containers a Service forwards to; ``port`` picks one Service port (by number or name)."""
+        """Containers a Service forwards outside traffic to, where NetworkPolicies let it in;
+        ``port`` picks one Service port (by number or name); ``via_proxy`` see `accepts_external`."""
         spec = service.raw.get("spec")
         spec = spec if is_map(spec) else {}
         selector = spec.get("selector")
@@ -110,7 +120,9 @@ class Exposure:
             if not all(workload.labels.get(k) == v for k, v in selector.items()):
                 continue
             for target in targets or [None]:
-                for container in serving(workload, target):
+                for container, served in serving(workload, target):
+                    if not self.network.accepts_external(workload, served, via_proxy):
+                        continue
                     if container.key not in seen:
                         seen.add(container.key)
                         where = f"port {target}" if target is not None else "its ports"
@@ -175,7 +187,7 @@ class Exposure:
         if service is None:
             return
         wanted = port if isinstance(port, int | str) else None
-        targets = list(self.service_targets(namespace, service, wanted))
+        targets = list(self.service_targets(namespace, service, wanted, via_proxy=True))
         if not targets:
             return
         self.builder.node(entry, NodeKind.ENTRY, entry, namespace)

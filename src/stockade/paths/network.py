@@ -63,6 +63,10 @@ class Peer:
 class PolicyRule:
     peers: tuple[Peer, ...] | None  # None: any peer
     ports: tuple[PolicyPort, ...] | None  # None: any port
+    external: bool = False  # an ipBlock peer: addresses outside the pod network may connect
+
+    def allows_port(self, port: Port | None) -> bool:
+        return port is None or self.ports is None or any(pp.allows(port) for pp in self.ports)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,9 +111,12 @@ def _rules(raw: object, peer_key: str) -> tuple[PolicyRule, ...]:
             continue
         peers_raw = item.get(peer_key)
         peers: tuple[Peer, ...] | None = None
+        external = False
         if is_list(peers_raw) and peers_raw:
             found: list[Peer] = []
             for peer in peers_raw:
+                if is_map(peer) and is_map(peer.get("ipBlock")):
+                    external = True
                 if not is_map(peer) or ("podSelector" not in peer and "namespaceSelector" not in peer):
                     continue  # ipBlock: addresses outside the pod network
                 pods = _selector(peer.get("podSelector")) if "podSelector" in peer else None
@@ -118,7 +125,7 @@ def _rules(raw: object, peer_key: str) -> tuple[PolicyRule, ...]:
                     continue  # a selector the API server refuses selects nothing
                 found.append(Peer(pods, namespaces))
             peers = tuple(found)
-        rules.append(PolicyRule(peers, _ports(item.get("ports"))))
+        rules.append(PolicyRule(peers, _ports(item.get("ports")), external))
     return tuple(rules)
 
 
@@ -195,7 +202,7 @@ class NetworkEdges:
                     self._peer_matches(p, policy.namespace, other) for p in rule.peers
                 ):
                     continue
-                if port is None or rule.ports is None or any(pp.allows(port) for pp in rule.ports):
+                if rule.allows_port(port):
                     return True
         return False
 
@@ -231,7 +238,18 @@ class NetworkEdges:
 
     def _allows_anyone(self, policies: list[Policy], port: Port | None) -> bool:
         return any(
-            rule.peers is None and (port is None or rule.ports is None or any(pp.allows(port) for pp in rule.ports))
+            rule.peers is None and rule.allows_port(port) for policy in policies for rule in policy.ingress or ()
+        )
+
+    def accepts_external(self, w: Workload, port: Port | None, via_proxy: bool = False) -> bool:
+        """Whether traffic from outside the pod network may reach ``w`` on ``port``: no policy
+        isolates it, or a rule allows any peer or an ipBlock. ``via_proxy``: the traffic comes
+        through an ingress controller or gateway whose pods are not in the objects read, so a rule
+        allowing some other namespace counts too."""
+        policies = self._selecting(w, "ingress")
+        return not policies or any(
+            (rule.peers is None or rule.external or (via_proxy and any(p.namespaces is not None for p in rule.peers)))
+            and rule.allows_port(port)
             for policy in policies
             for rule in policy.ingress or ()
         )
