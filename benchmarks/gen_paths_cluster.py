@@ -57,7 +57,9 @@ def _container(name: str, rng: random.Random, secret: str) -> Raw:
     return container
 
 
-def _rule(verbs: list[str], resources: list[str], groups: list[str] | None = None, names: list[str] | None = None) -> Raw:
+def _rule(
+    verbs: list[str], resources: list[str], groups: list[str] | None = None, names: list[str] | None = None
+) -> Raw:
     rule: Raw = {"apiGroups": groups if groups is not None else [""], "resources": resources, "verbs": verbs}
     if names:
         rule["resourceNames"] = names
@@ -86,7 +88,12 @@ def _namespace(index: int, nodes: int, bindings: int, rng: random.Random) -> lis
             sa["automountServiceAccountToken"] = False
         objects.append(sa)
     for secret in ("db", "tls", "ops-token"):
-        body: Raw = {"apiVersion": "v1", "kind": "Secret", "metadata": _meta(secret, ns), "data": {"password": "cmVkYWN0ZWQ="}}
+        body: Raw = {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": _meta(secret, ns),
+            "data": {"password": "cmVkYWN0ZWQ="},
+        }
         if secret == "ops-token":
             body["type"] = "kubernetes.io/service-account-token"
             body["metadata"]["annotations"] = {"kubernetes.io/service-account.name": "ops"}
@@ -98,7 +105,13 @@ def _namespace(index: int, nodes: int, bindings: int, rng: random.Random) -> lis
         objects.append({"apiVersion": RBAC, "kind": "Role", "metadata": _meta(name, ns), "rules": rules})
         ref = {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name}
         objects.append(
-            {"apiVersion": RBAC, "kind": "RoleBinding", "metadata": _meta(name, ns), "roleRef": ref, "subjects": [subject]}
+            {
+                "apiVersion": RBAC,
+                "kind": "RoleBinding",
+                "metadata": _meta(name, ns),
+                "roleRef": ref,
+                "subjects": [subject],
+            }
         )
     if index % 2 == 0:
         objects.append(
@@ -162,9 +175,9 @@ def _deployment(ns: str, name: str, index: int, number: int, nodes: int, rng: ra
             }
         )
     kind = "ClusterIP"
-    if number == 0 and index % 10 == 0:
+    if number == 0 and index % 10 == 1:
         kind = "LoadBalancer"
-    elif number == 1 and index % 20 == 0:
+    elif number == 1 and index % 20 == 3:
         kind = "NodePort"
     objects.append(
         {
@@ -209,11 +222,16 @@ def _cluster_wide(nodes: int, rng: random.Random) -> list[Raw]:
                 {
                     "apiVersion": "v1",
                     "kind": "Pod",
-                    "metadata": _meta(f"{name}-{number:04d}", "kube-system", labels=labels, ownerReferences=_owner("DaemonSet", name)),
+                    "metadata": _meta(
+                        f"{name}-{number:04d}", "kube-system", labels=labels, ownerReferences=_owner("DaemonSet", name)
+                    ),
                     "spec": {**spec, "nodeName": f"node-{number:04d}"},
                 }
             )
-    admin_pod = {"serviceAccountName": "ops-admin", "containers": [{"name": "ops", "image": "registry.example.com/ops:1.0"}]}
+    admin_pod = {
+        "serviceAccountName": "ops-admin",
+        "containers": [{"name": "ops", "image": "registry.example.com/ops:1.0"}],
+    }
     objects.append(
         {
             "apiVersion": "v1",
@@ -228,15 +246,33 @@ def _cluster_wide(nodes: int, rng: random.Random) -> list[Raw]:
         ("star-exec", [_rule(["create"], ["*/exec"])]),
         ("named-secret", [_rule(["get"], ["secrets"], names=["public-ca"])]),
     ]
-    cluster_roles += [(f"crd-reader-{n}", [_rule(["get", "list"], [f"widgets{n}"], [f"example{n}.com"])]) for n in range(36)]
+    cluster_roles += [
+        (f"crd-reader-{n}", [_rule(["get", "list"], [f"widgets{n}"], [f"example{n}.com"])]) for n in range(36)
+    ]
     for name, rules in cluster_roles:
         objects.append({"apiVersion": RBAC, "kind": "ClusterRole", "metadata": _meta(name), "rules": rules})
         subject = {"kind": "Group", "name": f"team-{rng.randrange(1000):04d}", "apiGroup": "rbac.authorization.k8s.io"}
         ref = {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": name}
-        objects.append({"apiVersion": RBAC, "kind": "ClusterRoleBinding", "metadata": _meta(name), "roleRef": ref, "subjects": [subject]})
+        objects.append(
+            {
+                "apiVersion": RBAC,
+                "kind": "ClusterRoleBinding",
+                "metadata": _meta(name),
+                "roleRef": ref,
+                "subjects": [subject],
+            }
+        )
     ref = {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cluster-admin"}
     subject = {"kind": "ServiceAccount", "name": "ops-admin", "namespace": "kube-system"}
-    objects.append({"apiVersion": RBAC, "kind": "ClusterRoleBinding", "metadata": _meta("ops-admin"), "roleRef": ref, "subjects": [subject]})
+    objects.append(
+        {
+            "apiVersion": RBAC,
+            "kind": "ClusterRoleBinding",
+            "metadata": _meta("ops-admin"),
+            "roleRef": ref,
+            "subjects": [subject],
+        }
+    )
     return objects
 
 
