@@ -76,7 +76,7 @@ NAMESPACED_ROLES = [
 ]
 
 
-def _namespace(index: int, nodes: int, bindings: int, rng: random.Random) -> list[Raw]:
+def _namespace(index: int, nodes: int, bindings: int, rng: random.Random, standalone: bool) -> list[Raw]:
     ns = f"team-{index:04d}"
     labels = {"team": ns}
     if index % 2:
@@ -139,37 +139,47 @@ def _namespace(index: int, nodes: int, bindings: int, rng: random.Random) -> lis
             }
         )
     for number in range(10):
-        objects += _deployment(ns, f"svc-{number}", index, number, nodes, rng)
+        objects += _deployment(ns, f"svc-{number}", index, number, nodes, rng, standalone)
     return objects
 
 
-def _deployment(ns: str, name: str, index: int, number: int, nodes: int, rng: random.Random) -> list[Raw]:
+def _deployment(
+    ns: str, name: str, index: int, number: int, nodes: int, rng: random.Random, standalone: bool
+) -> list[Raw]:
+    """A Deployment, its ReplicaSet and ten pods; ``standalone``: the ten pods alone, each its own workload."""
     labels = {"app": name, "tier": "web" if number < 3 else "backend"}
     account = rng.choice(["app", "ops", "default"])
     spec: Raw = {"serviceAccountName": account, "containers": [_container(name, rng, "db")]}
     template = {"metadata": {"labels": labels}, "spec": spec}
     replica_set = f"{name}-6d8f9c"
-    objects: list[Raw] = [
-        {
-            "apiVersion": "apps/v1",
-            "kind": "Deployment",
-            "metadata": _meta(name, ns),
-            "spec": {"replicas": 10, "selector": {"matchLabels": labels}, "template": template},
-        },
-        {
-            "apiVersion": "apps/v1",
-            "kind": "ReplicaSet",
-            "metadata": _meta(replica_set, ns, ownerReferences=_owner("Deployment", name)),
-            "spec": {"replicas": 10, "selector": {"matchLabels": labels}, "template": template},
-        },
-    ]
+    objects: list[Raw] = (
+        []
+        if standalone
+        else [
+            {
+                "apiVersion": "apps/v1",
+                "kind": "Deployment",
+                "metadata": _meta(name, ns),
+                "spec": {"replicas": 10, "selector": {"matchLabels": labels}, "template": template},
+            },
+            {
+                "apiVersion": "apps/v1",
+                "kind": "ReplicaSet",
+                "metadata": _meta(replica_set, ns, ownerReferences=_owner("Deployment", name)),
+                "spec": {"replicas": 10, "selector": {"matchLabels": labels}, "template": template},
+            },
+        ]
+    )
     for pod in range(10):
         objects.append(
             {
                 "apiVersion": "v1",
                 "kind": "Pod",
                 "metadata": _meta(
-                    f"{replica_set}-{pod:02d}", ns, labels=labels, ownerReferences=_owner("ReplicaSet", replica_set)
+                    f"{replica_set}-{pod:02d}",
+                    ns,
+                    labels=labels,
+                    **({} if standalone else {"ownerReferences": _owner("ReplicaSet", replica_set)}),
                 ),
                 "spec": {**spec, "nodeName": f"node-{rng.randrange(nodes):04d}"},
             }
@@ -276,14 +286,16 @@ def _cluster_wide(nodes: int, rng: random.Random) -> list[Raw]:
     return objects
 
 
-def generate(pods: int, *, bindings: int = 4, seed: int = 7) -> list[Raw]:
-    """Objects of a cluster with about ``pods`` pods (of which DaemonSet pods: two per node)."""
+def generate(pods: int, *, bindings: int = 4, seed: int = 7, standalone: bool = False) -> list[Raw]:
+    """Objects of a cluster with about ``pods`` pods (of which DaemonSet pods: two per node).
+    ``standalone``: the application pods have no controller, so each is a workload of its own
+    (the graph's worst case: 25,000 pods make 25,000 workload nodes instead of 2,500)."""
     rng = random.Random(seed)
     nodes = max(4, pods // 30)
     namespaces = max(1, (pods - 2 * nodes) // 100)
     objects = _cluster_wide(nodes, rng)
     for index in range(namespaces):
-        objects += _namespace(index, nodes, bindings, rng)
+        objects += _namespace(index, nodes, bindings, rng, standalone)
     return objects
 
 
@@ -304,9 +316,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pods", type=int, default=1000)
     parser.add_argument("--bindings", type=int, default=4, help="Role/RoleBinding pairs per namespace")
+    parser.add_argument("--standalone", action="store_true", help="application pods without controllers")
     parser.add_argument("-o", "--output", required=True)
     args = parser.parse_args()
-    objects = generate(args.pods, bindings=args.bindings)
+    objects = generate(args.pods, bindings=args.bindings, standalone=args.standalone)
     Path(args.output).write_bytes(snapshot_bytes(objects))
     counts = Counter(o["kind"] for o in objects)
     sys.stderr.write(", ".join(f"{count} {kind}" for kind, count in sorted(counts.items())) + "\n")
