@@ -213,3 +213,24 @@ def test_every_finding_a_step_names_comes_from_a_rule_the_paths_command_runs() -
     assert {"WL-001", "WL-003", "WL-004", "WL-006", "WL-008", "WL-009", "SA-002", "NP-002", "NP-003"} <= cited
     assert {"NP-005", "PSS-020", "RB-002", "RB-005"} <= cited
     assert cited <= set(PATH_RULES)
+
+
+def test_crown_jewels_marked_by_label_annotation_or_flag() -> None:
+    secret = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "payments-key", "namespace": "shop", "labels": {"stockade.io/crown-jewel": "true"}},
+    }
+    unmarked = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "other", "namespace": "shop"}}
+    reader = grant("keys", [rule(["get"], ["secrets"], names=["payments-key"])], sa_subject("web"))
+    objects = [*lateral_cluster(), service_account("web"), secret, unmarked, *reader]
+    analysis = analysis_of(objects, jewels=["Deployment/infra/nope", "DaemonSet/infra/agent"])
+    jewels = {n.key: n.jewel for n in analysis.graph.jewels}
+    assert jewels["Secret/shop/payments-key"] == "marked stockade.io/crown-jewel"
+    assert jewels["DaemonSet/infra/agent"] == "named with --jewel"
+    assert "Secret/shop/other" not in jewels
+    assert "--jewel Deployment/infra/nope: no such node in the graph" in analysis.graph.notes
+    assert {p.goal for p in analysis.paths if p.start == "Service/shop/web"} >= {"DaemonSet/infra/agent", ANY_NODE}
+    # a read limited to the Secret by name is least privilege, and still a step to that jewel
+    reachers = {p.start for p in analysis.reachers("Secret/shop/payments-key").paths}
+    assert "ServiceAccount/shop/web" in reachers

@@ -73,7 +73,11 @@ def test_star_exec_grants_exec() -> None:
 
 def test_resource_names_restrict_exec_and_secret_reads() -> None:
     assert targets([rule(["create"], ["pods/exec"], names=["web-0"])]) == set()
-    assert targets([rule(["get"], ["secrets"], names=["public-ca"])]) == set()
+    # a named Secret is reached, not every Secret of the namespace
+    assert targets([rule(["get"], ["secrets"], names=["public-ca"])]) == {
+        (Attack.READ_SECRETS, "Secret/shop/public-ca")
+    }
+    assert targets([rule(["list"], ["secrets"], names=["public-ca"])]) == set()  # list takes no name
 
 
 def test_a_rolebinding_to_a_clusterrole_is_namespace_scoped() -> None:

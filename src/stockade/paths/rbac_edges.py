@@ -22,6 +22,7 @@ from stockade.paths.model import Fix, NodeKind
 from stockade.rbac.danger import Danger, DangerMatch
 from stockade.rbac.exposure import RoleClassifier
 from stockade.rbac.index import IndexedBinding, IndexedRole, RbacIndex
+from stockade.rbac.match import rule_allows
 from stockade.rbac.model import (
     ANONYMOUS_USER,
     AUTHENTICATED_GROUP,
@@ -93,10 +94,13 @@ class RbacEdges:
                     if match.danger is Danger.WILDCARD:
                         continue
                     found.append((match, self._fix(binding, role, position, match.danger)))
-        if not found:
+        named = self._named_secrets(binding)
+        if not found and not named:
             return
         b = self.builder
         grant = b.node(str(binding.ref), NodeKind.GRANT, f"{binding.ref} → {binding.role_ref}", namespace)
+        for secret in named:
+            b.edge(grant, secret, Attack.READ_SECRETS, detail="get on Secrets named in resourceNames")
         for subject in binding.subjects:
             holder = b.node(identity_key(subject), NodeKind.IDENTITY, None, subject.namespace)
             b.edge(holder, grant, Attack.HOLDS)
@@ -105,6 +109,28 @@ class RbacEdges:
         scope = namespace or ALL_NAMESPACES
         for match, fix in found:
             self._danger_edges(grant, match, fix, scope)
+
+    def _named_secrets(self, binding: IndexedBinding) -> list[str]:
+        """Secret nodes a rule limited by resourceNames lets the binding's subjects get: least
+        privilege, so no finding, but a step toward a Secret marked as a crown jewel."""
+        assert binding.role_ref is not None
+        namespace = binding.ref.namespace
+        found: set[str] = set()
+        for role in self.index.candidates(binding.role_ref):
+            for rule in role.rules:
+                for name in rule.resource_names:
+                    if rule_allows(rule, Request("get", "secrets", name=name)):
+                        found |= self._secrets_named(name, namespace)
+        return sorted(found)
+
+    def _secrets_named(self, name: str, namespace: str | None) -> set[str]:
+        if namespace is not None:
+            return {self.builder.node(display("Secret", namespace, name), NodeKind.SECRET, None, namespace)}
+        return {
+            self.builder.node(display("Secret", ns, name), NodeKind.SECRET, None, ns)
+            for ns in sorted(self.inventory.namespaces)
+            if self.inventory.get("Secret", ns, name) is not None
+        }
 
     def _fix(self, binding: IndexedBinding, role: IndexedRole, position: int, danger: Danger) -> Fix:
         assert binding.role_ref is not None
