@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-
 from benchmarks.gen_paths_cluster import generate
+
 from stockade.cli.main import main
 from stockade.testing import FakeApiServer
 
