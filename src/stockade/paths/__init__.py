@@ -12,18 +12,10 @@ from collections.abc import Sequence
 from stockade._gc import collector_paused
 from stockade.model.result import ScanResult
 from stockade.paths.catalogue import ATTACKS, Attack, AttackInfo
+from stockade.paths.fixes import PATH_RULES
 from stockade.paths.graph import AttackGraph, GraphOptions, build_graph
 from stockade.paths.model import Edge, Fix, GraphNode, NodeKind
 from stockade.paths.search import DEFAULT_MAX_STEPS, Analysis, AttackPath, BlastRadius, Reachers, Remediation
-
-# The rules whose findings an edge can name: a scan for the graph needs no other.
-PATH_RULES = (
-    *("WL-001", "WL-003", "WL-004", "WL-006", "WL-008", "WL-009"),
-    "SA-002",
-    *(f"RB-{n:03d}" for n in range(1, 13)),
-    *("NP-002", "NP-003", "NP-005"),
-    *("PSS-020", "PSS-021"),
-)
 
 __all__ = [
     "ATTACKS",

@@ -18,7 +18,7 @@ from stockade.model.resource import Resource
 from stockade.paths.builder import GraphBuilder
 from stockade.paths.catalogue import Attack
 from stockade.paths.fixes import FixLookup, display
-from stockade.paths.model import Fix, NodeKind
+from stockade.paths.model import NodeKind
 from stockade.paths.network import NetworkEdges
 from stockade.paths.workloads import ContainerInfo, Port, Workload, dotted
 from stockade.rules.base import is_true
@@ -149,7 +149,7 @@ class Exposure:
                 port = port_spec.get("number", port_spec.get("name")) if is_map(port_spec) else None
             else:
                 name, port = backend.get("serviceName"), backend.get("servicePort")
-            self._to_service(key, "Ingress open to the internet", namespace, name, port, ())
+            self._to_service(key, "Ingress open to the internet", namespace, name, port)
 
     def _route(self, route: Resource) -> None:
         namespace = self._namespace(route)
@@ -162,7 +162,7 @@ class Exposure:
                 target_ns = ref.get("namespace") or namespace
                 if target_ns != namespace and not self._reference_granted(route, namespace, str(target_ns)):
                     continue
-                self._to_service(key, f"Gateway API {route.kind}", str(target_ns), ref.get("name"), ref.get("port"), ())
+                self._to_service(key, f"Gateway API {route.kind}", str(target_ns), ref.get("name"), ref.get("port"))
 
     def _reference_granted(self, route: Resource, source_ns: str, target_ns: str) -> bool:
         for grant in self.inventory.of_kind("ReferenceGrant"):
@@ -178,9 +178,7 @@ class Exposure:
                 return True
         return False
 
-    def _to_service(
-        self, entry: str, why: str, namespace: str, name: object, port: object, fixes: tuple[Fix, ...]
-    ) -> None:
+    def _to_service(self, entry: str, why: str, namespace: str, name: object, port: object) -> None:
         if not isinstance(name, str):
             return
         service = self.services.get((namespace, name))
@@ -193,7 +191,7 @@ class Exposure:
         self.builder.node(entry, NodeKind.ENTRY, entry, namespace)
         self.builder.entry(entry, why)
         for container, detail in targets:
-            self.builder.edge(entry, container.key, Attack.EXPOSED, fixes, detail)
+            self.builder.edge(entry, container.key, Attack.EXPOSED, detail=detail)
 
     # -- host network -------------------------------------------------------------------------------------
     def _host_network(self, workload: Workload) -> None:

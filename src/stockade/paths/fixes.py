@@ -12,17 +12,23 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from stockade.model.finding import Finding
-from stockade.model.resource import Resource
 from stockade.paths.model import Fix
+
+# The rules whose findings an edge can name: a scan for the graph needs no other (a test checks
+# that every edge cites one of these).
+PATH_RULES = (
+    *("WL-001", "WL-003", "WL-004", "WL-006", "WL-008", "WL-009"),
+    "SA-002",
+    *(f"RB-{n:03d}" for n in range(1, 13)),
+    *("NP-002", "NP-003", "NP-005"),
+    *("PSS-020", "PSS-021"),
+)
+_CITED = frozenset(PATH_RULES)
 
 
 def display(kind: str, namespace: str | None, name: str) -> str:
     """``Kind/namespace/name`` (``Kind/name`` when cluster-scoped): how findings name objects."""
     return f"{kind}/{namespace}/{name}" if namespace else f"{kind}/{name}"
-
-
-def resource_display(resource: Resource, namespace: str | None) -> str:
-    return display(resource.kind, namespace, resource.name)
 
 
 class FixLookup:
@@ -31,6 +37,8 @@ class FixLookup:
     def __init__(self, findings: Iterable[Finding]) -> None:
         self._by_object: dict[tuple[str, str], list[Finding]] = defaultdict(list)
         for finding in findings:
+            if finding.rule_id not in _CITED:
+                continue
             self._by_object[(finding.rule_id, finding.resource.display)].append(finding)
         self._memo: dict[tuple[str, str, str, str | None], Fix] = {}
 

@@ -84,11 +84,6 @@ class AttackGraph:
     def fixes(self) -> list[Fix]:
         return sorted({fix for edge in self.edges for fix in edge.fixes})
 
-    def edges_of(self, fixed: Iterable[Fix]) -> frozenset[int]:
-        """Indices of the edges that fixing ``fixed`` removes (each needs one of them)."""
-        keys = {fix.key for fix in fixed}
-        return frozenset(i for i, e in enumerate(self.edges) if any(f.key in keys for f in e.fixes))
-
 
 def edge_cost(edge: Edge) -> float:
     """Steps first, likelihood second: an attacker's step costs 1 plus a little for each doubt

@@ -27,7 +27,7 @@ from stockade.model.resource import Resource
 from stockade.model.selectors import LabelSelector, parse_label_selector
 from stockade.paths.builder import ALL_NAMESPACES, GraphBuilder
 from stockade.paths.catalogue import Attack
-from stockade.paths.fixes import FixLookup, display
+from stockade.paths.fixes import FixLookup
 from stockade.paths.model import NodeKind
 from stockade.paths.workloads import ContainerInfo, Port, Workload
 
@@ -303,7 +303,3 @@ def _listening(w: Workload) -> list[tuple[ContainerInfo, str]]:
     if declared:
         return [(c, "ports " + ", ".join(str(p.number or p.name) for p in c.ports)) for c in declared]
     return [(c, "no declared ports") for c in w.serving]
-
-
-def workload_display(w: Workload) -> str:
-    return display(w.resource.kind, w.namespace, w.resource.name)
