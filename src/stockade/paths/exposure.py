@@ -18,7 +18,7 @@ from stockade.model.resource import Resource
 from stockade.paths.builder import GraphBuilder
 from stockade.paths.catalogue import Attack
 from stockade.paths.fixes import FixLookup, display
-from stockade.paths.model import NodeKind
+from stockade.paths.model import Fix, NodeKind
 from stockade.paths.network import NetworkEdges
 from stockade.paths.workloads import ContainerInfo, Port, Workload, dotted
 from stockade.rules.base import is_true
@@ -90,13 +90,18 @@ class Exposure:
             why, fix = "NodePort Service open on every node's address", self.fixes.fix("NP-002", key, "spec.type")
         else:
             return
-        containers = list(self.service_targets(namespace, service, None, via_proxy=False))
-        if not containers:
+        self._expose(key, why, namespace, list(self.service_targets(namespace, service, None, False)), (fix,))
+
+    def _expose(
+        self, entry: str, why: str, namespace: str, targets: list[tuple[ContainerInfo, str]], fixes: tuple[Fix, ...]
+    ) -> None:
+        """``entry`` is an entry point leading to ``targets`` (nothing when it leads nowhere)."""
+        if not targets:
             return
-        self.builder.node(key, NodeKind.ENTRY, key, namespace)
-        self.builder.entry(key, why)
-        for container, detail in containers:
-            self.builder.edge(key, container.key, Attack.EXPOSED, (fix,), detail)
+        self.builder.node(entry, NodeKind.ENTRY, entry, namespace)
+        self.builder.entry(entry, why)
+        for container, detail in targets:
+            self.builder.edge(entry, container.key, Attack.EXPOSED, fixes, detail)
 
     def service_targets(
         self, namespace: str, service: Resource, port: int | str | None, via_proxy: bool
@@ -185,13 +190,7 @@ class Exposure:
         if service is None:
             return
         wanted = port if isinstance(port, int | str) else None
-        targets = list(self.service_targets(namespace, service, wanted, via_proxy=True))
-        if not targets:
-            return
-        self.builder.node(entry, NodeKind.ENTRY, entry, namespace)
-        self.builder.entry(entry, why)
-        for container, detail in targets:
-            self.builder.edge(entry, container.key, Attack.EXPOSED, detail=detail)
+        self._expose(entry, why, namespace, list(self.service_targets(namespace, service, wanted, True)), ())
 
     # -- host network -------------------------------------------------------------------------------------
     def _host_network(self, workload: Workload) -> None:
