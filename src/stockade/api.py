@@ -43,6 +43,7 @@ from stockade.policies.load import PolicySet, merged_catalogue, policies_from, r
 from stockade.rules import load_rules, rule_aliases
 from stockade.rules.base import Rule, RuleConfig
 from stockade.sources.base import ProgressCallback, Source, SourceResult
+from stockade.sources.component_flags import parse_version
 from stockade.sources.locate import locate_lines
 from stockade.sources.redaction import redact_result
 
@@ -206,6 +207,7 @@ def scan(sources: Source | Sequence[Source], options: ScanOptions | None = None)
             if isinstance(waivers, str | os.PathLike):
                 entries = load_waivers(waivers, policies)
     inventory = Inventory(collected.resources, paths)
+    config = _with_version(options.config, collected.facts)
     # The evaluation allocates findings, passes and per-scan analyses by the hundred thousand, none
     # in reference cycles; a collector walking the whole heap again and again doubled a large RBAC
     # scan (benchmarks/RESULTS.md). Reference counting frees everything as usual.
@@ -213,7 +215,7 @@ def scan(sources: Source | Sequence[Source], options: ScanOptions | None = None)
         result = evaluate(
             inventory,
             rules,
-            config=options.config,
+            config=config,
             exceptions=entries,
             rule_aliases=rule_aliases(catalogue(policies)),
             today=options.today,
@@ -227,6 +229,15 @@ def scan(sources: Source | Sequence[Source], options: ScanOptions | None = None)
     result.skipped_inputs.extend(collected.skipped)
     result.facts.update(collected.facts)
     return result
+
+
+def _with_version(config: RuleConfig, facts: Mapping[str, object]) -> RuleConfig:
+    """The configured Kubernetes version, else the one the cluster or snapshot reports."""
+    if config.kubernetes_version is not None:
+        return config
+    reported = facts.get("server_version")
+    version = parse_version(reported) if isinstance(reported, str) else None
+    return dataclasses.replace(config, kubernetes_version=version) if version else config
 
 
 def compliance(result: ScanResult, frameworks: Iterable[str]) -> tuple[ComplianceSummary, ...]:

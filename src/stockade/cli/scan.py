@@ -14,6 +14,7 @@ from stockade.cli.output_options import write_output
 from stockade.model.result import ScanResult
 from stockade.rules.base import RuleConfig
 from stockade.rules.im._imageref import AllowListEntryError, parse_registry_pattern
+from stockade.sources.component_flags import parse_version
 
 if TYPE_CHECKING:
     from stockade.paths import Analysis
@@ -33,7 +34,9 @@ def rule_config(args: argparse.Namespace) -> RuleConfig:
     threshold = args.secret_entropy_threshold
     if not 0.0 < threshold <= 8.0:
         fatal("--secret-entropy-threshold must be between 0 and 8 bits per character")
-    return RuleConfig(allowed_registries=registries, secret_entropy_threshold=threshold)
+    configured = getattr(args, "kubernetes_version", None)  # the project file's kubernetes-version
+    version = parse_version(configured) if configured else None
+    return RuleConfig(allowed_registries=registries, secret_entropy_threshold=threshold, kubernetes_version=version)
 
 
 def run_scan(args: argparse.Namespace) -> int:

@@ -106,6 +106,9 @@ class RuleConfig:
 
     allowed_registries: tuple[str, ...] | None = None
     secret_entropy_threshold: float = 3.5
+    # (major, minor) the cluster runs: flag defaults differ by version. None: the version a live
+    # cluster or snapshot reports (filled in by the scan), else the newest defaults.
+    kubernetes_version: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True, slots=True)

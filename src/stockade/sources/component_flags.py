@@ -107,9 +107,13 @@ class ParsedFlags:
 
 
 def default_for(component: str, name: str, version: tuple[int, int] | None) -> str | None:
+    """The binary's default for ``version``; with no version, the current one (None if the flag
+    is gone from current releases)."""
     for default in DEFAULTS.get(component, {}).get(name, ()):
         if version is None:
-            return default.value
+            if default.until is None:
+                return default.value
+            continue
         if default.since <= version and (default.until is None or version < default.until):
             return default.value
     return None

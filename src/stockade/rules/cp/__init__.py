@@ -1,0 +1,1 @@
+"""CP: the control plane's own configuration (kube-apiserver, controller-manager, scheduler, etcd)."""
