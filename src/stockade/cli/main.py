@@ -83,6 +83,13 @@ def _add_scan(sub: argparse._SubParsersAction[_Parser]) -> None:
     add_policy_options(scan)
     scan.add_argument("--include-passed", action="store_true", help="keep pass results in the report")
     scan.add_argument(
+        "--node-results",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="also read the node snapshots `stockade node collect` wrote into DIR (one per node)",
+    )
+    scan.add_argument(
         "--rank-by-risk",
         action="store_true",
         help="order findings by attack-path risk (severity, raised for each path from an entry point a finding "
@@ -193,6 +200,9 @@ def build_parser(prog: str = "stockade") -> argparse.ArgumentParser:
     from stockade.cli.paths_cmd import add_paths_parser
 
     add_paths_parser(sub)
+    from stockade.cli.node_cmd import add_node_parser
+
+    add_node_parser(sub)
     from stockade.cli.completion import add_completion_parser
     from stockade.cli.history_cmd import add_history_parser
 
@@ -217,7 +227,7 @@ def build_parser(prog: str = "stockade") -> argparse.ArgumentParser:
 # Commands that read everything, report and exit. They build large trees of dicts that hold no
 # reference cycles worth collecting; the cyclic collector re-walking them costs a fifth of a
 # 10,000-object scan (benchmarks/RESULTS.md, fast paths). Long-running commands keep the collector.
-BATCH_COMMANDS = frozenset({"scan", "pss", "rbac", "paths", "snapshot", "rules"})
+BATCH_COMMANDS = frozenset({"scan", "pss", "rbac", "paths", "node", "snapshot", "rules"})
 
 
 def main(argv: Sequence[str] | None = None, *, plugin: bool | None = None) -> int:
@@ -279,6 +289,10 @@ def _dispatch(args: argparse.Namespace) -> int:
             from stockade.cli.rbac_cmd import run_rbac
 
             return run_rbac(args)
+        if args.command == "node":
+            from stockade.cli.node_cmd import run_node
+
+            return run_node(args)
         if args.command == "paths":
             from stockade.cli.paths_cmd import run_paths
 

@@ -15,6 +15,7 @@ from stockade.model.result import ScanResult
 from stockade.rules.base import RuleConfig
 from stockade.rules.im._imageref import AllowListEntryError, parse_registry_pattern
 from stockade.sources.component_flags import parse_version
+from stockade.sources.snapshot import SnapshotSource
 
 if TYPE_CHECKING:
     from stockade.paths import Analysis
@@ -45,7 +46,7 @@ def run_scan(args: argparse.Namespace) -> int:
     config = rule_config(args)
     for option, values in (("--rules", args.rules), ("--skip-rules", args.skip_rules), ("--framework", args.framework)):
         listed_option(option, values)
-    sources = sources_from_args(args)
+    sources = [*sources_from_args(args), *_node_results(args)]
     store = None
     if args.store is not None:
         from stockade.cli.history_cmd import open_store
@@ -76,6 +77,22 @@ def run_scan(args: argparse.Namespace) -> int:
         with store:
             record_scan(store, args, result)
     return report_and_exit(args, result)
+
+
+def _node_results(args: argparse.Namespace) -> list[SnapshotSource]:
+    """A snapshot source per file of each ``--node-results`` directory (``*.json``, ``*.json.gz``)."""
+    from pathlib import Path
+
+    found: list[SnapshotSource] = []
+    for folder in getattr(args, "node_results", []):
+        path = Path(folder)
+        if not path.is_dir():
+            fatal(f"--node-results {folder}: not a directory")
+        files = sorted(p for p in path.iterdir() if p.name.endswith((".json", ".json.gz")))
+        if not files:
+            fatal(f"--node-results {folder}: no node snapshot (*.json) in it")
+        found += [SnapshotSource(str(p)) for p in files]
+    return found
 
 
 def _rank_by_risk(result: ScanResult) -> tuple[Analysis, str]:

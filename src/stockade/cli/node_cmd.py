@@ -1,0 +1,87 @@
+"""``stockade node``: a node's key files and kubelet, judged where they live.
+
+    stockade node scan --root /                      # on the node (or in a DaemonSet with / mounted)
+    stockade node scan --root /mnt/node-7 --node-name node-7 -f json
+    stockade node collect --root / -o /results/$(hostname).json   # for `scan --node-results /results`
+
+`node scan` reads the node (`stockade.sources.node`) and runs the ND (files, kubelet) and CP
+(static pod flags) rules over it, with every report format and exit code of `stockade scan`.
+`node collect` writes what it read as a snapshot, so many nodes' results merge into one report.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from stockade.cli.errors import EXIT_CLEAN, EXIT_UNREADABLE, fatal
+from stockade.cli.output_options import add_output_options
+
+NODE_RULES = ("ND", "CP")
+
+
+def add_node_parser(sub: Any) -> None:
+    from stockade.model.result import FAIL_ON
+    from stockade.report import FORMATS
+
+    node = sub.add_parser(
+        "node",
+        help="check a node's key files and kubelet (CIS sections 1.1, 4.1, 4.2)",
+        description="Check the key files of a node (modes and owners, never contents), its kubelet settings and "
+        "its static control-plane pods, on the node itself or over its file system mounted elsewhere.",
+    )
+    commands = node.add_subparsers(dest="node_command", required=True)
+    scan = commands.add_parser("scan", help="judge a node's files and kubelet; exit codes as for `stockade scan`")
+    collect = commands.add_parser("collect", help="write what a node holds as a snapshot, for `scan --node-results`")
+    for command in (scan, collect):
+        command.add_argument("--root", default="/", metavar="DIR", help="the node's root file system (default /)")
+        command.add_argument("--node-name", metavar="NAME", help="the node's name (default: this host's name)")
+    scan.add_argument("--rules", action="append", default=[], metavar="SEL", help="rules to run (default: ND and CP)")
+    scan.add_argument("--framework", action="append", default=[], metavar="ID", help="e.g. cis-1.10")
+    scan.add_argument("--fail-on", default="high", choices=FAIL_ON, help="exit 1 at or above (default: high)")
+    scan.add_argument("--kubernetes-version", metavar="1.N", help="the kubelet's version, for version defaults")
+    scan.add_argument("--no-color", action="store_true", help="plain text output")
+    add_output_options(scan, FORMATS, "table", "report format")
+    collect.add_argument("-o", "--output", required=True, metavar="FILE", help="snapshot file to write (0600)")
+
+
+def run_node(args: argparse.Namespace) -> int:
+    from stockade.sources.node import NodeSource
+
+    source = NodeSource(args.root, args.node_name)
+    if args.node_command == "collect":
+        return _collect(source, args.output)
+    from stockade.api import ScanOptions, scan
+    from stockade.cli.inputs import usage_errors
+    from stockade.cli.scan import report_and_exit
+    from stockade.rules.base import RuleConfig
+    from stockade.sources.component_flags import parse_version
+
+    version = None
+    if args.kubernetes_version:
+        version = parse_version(args.kubernetes_version)
+        if version is None:
+            fatal(f"--kubernetes-version: expected a version such as 1.30, found {args.kubernetes_version!r}")
+    options = ScanOptions(
+        rules=args.rules or NODE_RULES, frameworks=args.framework, config=RuleConfig(kubernetes_version=version)
+    )
+    with usage_errors():
+        result = scan(source, options)
+    args.paths = [args.root]
+    return report_and_exit(args, result)
+
+
+def _collect(source: Any, output: str) -> int:
+    from stockade.report._summary import clean
+    from stockade.report.problems import render_problems
+    from stockade.sources.snapshot import write_snapshot
+
+    read = source.collect()
+    try:
+        write_snapshot(read, output)
+    except OSError as exc:
+        fatal(clean(f"cannot write {output}: {exc.strerror or exc}"))
+    sys.stderr.write(render_problems(read.errors, read.skipped))
+    sys.stderr.write(clean(f"stockade: wrote {len(read.resources)} objects of node {source.name} to {output}") + "\n")
+    return EXIT_UNREADABLE if read.errors else EXIT_CLEAN

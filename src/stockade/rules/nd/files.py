@@ -1,0 +1,221 @@
+"""ND-001…ND-032: permissions and ownership of a node's key files (CIS v1.10, sections 1.1 and 4.1)."""
+
+from __future__ import annotations
+
+from stockade.model.finding import Severity, Stage
+from stockade.rules.nd._files import FileCheck, file_rule
+
+M = "/etc/kubernetes/manifests"
+HIGH, MEDIUM = Severity.HIGH, Severity.MEDIUM
+
+
+def _pair(
+    first: int,
+    cis: tuple[str, str],
+    role: str,
+    thing: str,
+    name: str,
+    path: str,
+    mode: int = 0o600,
+    owner: str = "root:root",
+    severity: Severity = MEDIUM,
+) -> tuple[FileCheck, FileCheck]:
+    return (
+        FileCheck(
+            f"ND-{first:03d}",
+            f"{name}-permissions",
+            cis[0],
+            (role,),
+            f"{thing} is readable or writable by others",
+            f"Checks that {thing.lower() if thing[0].isupper() and not thing.startswith('API') else thing} "
+            f"has mode {mode:04o} or more restrictive.",
+            severity,
+            mode=mode,
+            example_path=path,
+        ),
+        FileCheck(
+            f"ND-{first + 1:03d}",
+            f"{name}-ownership",
+            cis[1],
+            (role,),
+            f"{thing} is not owned by {owner}",
+            f"Checks that {thing} belongs to {owner}.",
+            severity,
+            owner=owner,
+            example_path=path,
+        ),
+    )
+
+
+CHECKS = (
+    *_pair(
+        1,
+        ("1.1.1", "1.1.2"),
+        "apiserver-manifest",
+        "API server pod specification file",
+        "apiserver-manifest",
+        f"{M}/kube-apiserver.yaml",
+        severity=HIGH,
+    ),
+    *_pair(
+        3,
+        ("1.1.3", "1.1.4"),
+        "controller-manager-manifest",
+        "Controller manager pod specification file",
+        "controller-manager-manifest",
+        f"{M}/kube-controller-manager.yaml",
+        severity=HIGH,
+    ),
+    *_pair(
+        5,
+        ("1.1.5", "1.1.6"),
+        "scheduler-manifest",
+        "Scheduler pod specification file",
+        "scheduler-manifest",
+        f"{M}/kube-scheduler.yaml",
+        severity=HIGH,
+    ),
+    *_pair(
+        7,
+        ("1.1.7", "1.1.8"),
+        "etcd-manifest",
+        "etcd pod specification file",
+        "etcd-manifest",
+        f"{M}/etcd.yaml",
+        severity=HIGH,
+    ),
+    *_pair(
+        9,
+        ("1.1.9", "1.1.10"),
+        "cni-config",
+        "CNI configuration file",
+        "cni-config",
+        "/etc/cni/net.d/10-calico.conflist",
+    ),
+    *_pair(
+        11,
+        ("1.1.11", "1.1.12"),
+        "etcd-data",
+        "etcd data directory",
+        "etcd-data",
+        "/var/lib/etcd",
+        mode=0o700,
+        owner="etcd:etcd",
+        severity=HIGH,
+    ),
+    *_pair(
+        13,
+        ("1.1.13", "1.1.14"),
+        "admin-kubeconfig",
+        "Administrative kubeconfig (admin.conf)",
+        "admin-kubeconfig",
+        "/etc/kubernetes/admin.conf",
+        severity=HIGH,
+    ),
+    *_pair(
+        15,
+        ("1.1.15", "1.1.16"),
+        "scheduler-kubeconfig",
+        "Scheduler kubeconfig (scheduler.conf)",
+        "scheduler-kubeconfig",
+        "/etc/kubernetes/scheduler.conf",
+    ),
+    *_pair(
+        17,
+        ("1.1.17", "1.1.18"),
+        "controller-manager-kubeconfig",
+        "Controller manager kubeconfig",
+        "controller-manager-kubeconfig",
+        "/etc/kubernetes/controller-manager.conf",
+    ),
+    FileCheck(
+        "ND-019",
+        "pki-ownership",
+        "1.1.19",
+        ("pki-directory", "pki-certificate", "pki-key"),
+        "Kubernetes PKI file is not owned by root:root",
+        "Checks that the PKI directories and every file in them belong to root:root.",
+        HIGH,
+        owner="root:root",
+        example_path="/etc/kubernetes/pki/ca.key",
+    ),
+    FileCheck(
+        "ND-020",
+        "pki-certificate-permissions",
+        "1.1.20",
+        ("pki-certificate",),
+        "Kubernetes PKI certificate is writable by others",
+        "Checks that each `.crt` file of the PKI has mode 0600 or more restrictive.",
+        MEDIUM,
+        mode=0o600,
+        example_path="/etc/kubernetes/pki/apiserver.crt",
+    ),
+    FileCheck(
+        "ND-021",
+        "pki-key-permissions",
+        "1.1.21",
+        ("pki-key",),
+        "Kubernetes PKI private key is readable by others",
+        "Checks that each `.key` file of the PKI has mode 0600 or more restrictive.",
+        Severity.CRITICAL,
+        mode=0o600,
+        example_path="/etc/kubernetes/pki/ca.key",
+    ),
+    *_pair(
+        22,
+        ("4.1.1", "4.1.2"),
+        "kubelet-service",
+        "Kubelet service file",
+        "kubelet-service",
+        "/etc/systemd/system/kubelet.service.d/10-kubeadm.conf",
+    ),
+    *_pair(
+        24,
+        ("4.1.3", "4.1.4"),
+        "proxy-kubeconfig",
+        "kube-proxy kubeconfig",
+        "proxy-kubeconfig",
+        "/var/lib/kube-proxy/kubeconfig.conf",
+    ),
+    *_pair(
+        26,
+        ("4.1.5", "4.1.6"),
+        "kubelet-kubeconfig",
+        "Kubelet kubeconfig (kubelet.conf)",
+        "kubelet-kubeconfig",
+        "/etc/kubernetes/kubelet.conf",
+        severity=HIGH,
+    ),
+    *_pair(
+        28,
+        ("4.1.7", "4.1.8"),
+        "kubelet-client-ca",
+        "Kubelet client CA file",
+        "kubelet-client-ca",
+        "/etc/kubernetes/pki/ca.crt",
+    ),
+    *_pair(
+        30,
+        ("4.1.9", "4.1.10"),
+        "kubelet-config",
+        "Kubelet configuration file (config.yaml)",
+        "kubelet-config",
+        "/var/lib/kubelet/config.yaml",
+    ),
+    FileCheck(
+        "ND-032",
+        "runtime-socket-permissions",
+        "4.1.1",
+        ("runtime-socket",),
+        "Container runtime socket is writable by others",
+        "Checks that the container runtime's socket has mode "
+        "0660 or more restrictive (whoever can write to it starts privileged containers).",
+        Severity.CRITICAL,
+        mode=0o660,
+        stage=Stage.CRAWL,
+        example_path="/run/containerd/containerd.sock",
+        frameworks={"mitre-attack": ["T1610"]},
+    ),
+)
+
+RULES = tuple(file_rule(check) for check in CHECKS)
