@@ -144,7 +144,7 @@ def _check_not_empty(args: argparse.Namespace) -> None:
 def sources_from_args(args: argparse.Namespace) -> list[Source]:
     """Files, the live cluster and snapshots, in that order, as the user named them."""
     _check_not_empty(args)
-    if not args.paths and not wants_cluster(args) and not args.snapshot:
+    if not args.paths and not wants_cluster(args) and not args.snapshot and not getattr(args, "node_results", None):
         fatal("nothing to read: give files, directories, '-' for stdin, --cluster/--context or --snapshot")
     sources: list[Source] = []
     if args.paths:
