@@ -64,7 +64,8 @@ FAMILIES: Mapping[str, str] = {
     "ND": "node",
     "OB": "logging and monitoring",
     "GO": "GitOps",
-    "AU": "audit-log detections",
+    "AU": "authentication",
+    "AD": "audit-log detections",
     "POL": "your own policies (CEL and Rego)",
 }
 

@@ -19,6 +19,8 @@ link). Unreadable files become input problems naming the path.
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import os
 import shlex
 import socket
@@ -32,6 +34,7 @@ from typing import Any
 from stockade.model.finding import InputProblem
 from stockade.model.resource import Origin, Resource, resource_from_raw
 from stockade.sources.base import ProgressCallback, SourceResult
+from stockade.sources.cluster_facts import component_facts
 from stockade.sources.files import collect_paths
 
 API_VERSION = "node.stockade.io/v1alpha1"
@@ -64,6 +67,14 @@ KEY_FILES: Mapping[str, tuple[str, ...]] = {
     "runtime-socket": ("/run/containerd/containerd.sock", "/var/run/crio/crio.sock", "/var/run/cri-dockerd.sock"),
 }
 KUBELET_CONFIG = "/var/lib/kubelet/config.yaml"
+# kube-apiserver flags naming configuration files the CP, OB and AU rules read.
+CONFIG_FLAGS = (
+    "encryption-provider-config",
+    "audit-policy-file",
+    "authentication-config",
+    "admission-control-config-file",
+)
+REDACTED = "<redacted>"
 KUBELET_ENV_FILES = ("/var/lib/kubelet/kubeadm-flags.env", "/etc/default/kubelet", "/etc/sysconfig/kubelet")
 
 
@@ -101,8 +112,26 @@ class NodeSource:
                     self._add(result, raw, ca)
         manifests = root / MANIFESTS.lstrip("/")
         if manifests.is_dir():
-            result.extend(collect_paths([str(manifests)]))
+            pods = collect_paths([str(manifests)])
+            result.extend(pods)
+            self._api_server_files(root, pods, result)
         return result
+
+    def _api_server_files(self, root: Path, pods: SourceResult, result: SourceResult) -> None:
+        """The configuration files kube-apiserver's flags name (encryption, audit policy, authentication,
+        admission), read as objects; encryption keys are redacted before anything keeps them."""
+        for pod in pods.resources:
+            facts = component_facts(pod)
+            if facts is None or facts.component != "kube-apiserver":
+                continue
+            for flag in CONFIG_FLAGS:
+                path = facts.flags.get(flag)
+                if not path or not os.path.isfile(root / path.lstrip("/")):
+                    continue
+                read = collect_paths([str(root / path.lstrip("/"))])
+                result.errors.extend(read.errors)
+                for resource in read.resources:
+                    result.resources.append(_redacted(resource))
 
     @property
     def name(self) -> str:
@@ -176,6 +205,20 @@ class NodeSource:
                 "flagSources": sources,
             },
         }
+
+
+def _redacted(resource: Resource) -> Resource:
+    """An EncryptionConfiguration without its keys' secrets (names and provider order stay)."""
+    if resource.kind != "EncryptionConfiguration":
+        return resource
+    raw = copy.deepcopy(resource.raw)
+    for entry in raw.get("resources") or []:
+        for provider in entry.get("providers") or [] if isinstance(entry, dict) else []:
+            for settings in provider.values() if isinstance(provider, dict) else []:
+                for key in settings.get("keys") or [] if isinstance(settings, dict) else []:
+                    if isinstance(key, dict) and "secret" in key:
+                        key["secret"] = REDACTED
+    return dataclasses.replace(resource, raw=raw)
 
 
 def _client_ca(spec: Mapping[str, Any]) -> str | None:

@@ -123,6 +123,7 @@ class FlagCheck:
     good: tuple[str, ...] = ()
     references: tuple[str, ...] = ()
     frameworks: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    area: Area = Area.CONTROL_PLANE
 
 
 # -- judges --------------------------------------------------------------------------------------
@@ -296,6 +297,17 @@ def strong_ciphers(flag: str) -> Judge:
     return judge
 
 
+def any_set(*names: str) -> Judge:
+    """At least one of ``names`` is given (alternatives, e.g. OIDC flags or a structured config)."""
+
+    def judge(flags: ParsedFlags, version: Version) -> tuple[str, str] | None:
+        if any(flags.values.get(n, ("",))[-1].strip() for n in names):
+            return None
+        return "none of " + ", ".join(f"--{n}" for n in names) + " is set", names[0]
+
+    return judge
+
+
 def both(first: Judge, second: Judge) -> Judge:
     def judge(flags: ParsedFlags, version: Version) -> tuple[str, str] | None:
         return first(flags, version) or second(flags, version)
@@ -360,7 +372,7 @@ def flag_rule(check: FlagCheck) -> Rule:
             "name": check.name,
             "title": check.title,
             "severity": check.severity,
-            "area": Area.CONTROL_PLANE,
+            "area": check.area,
             "stage": check.stage,
             "frameworks": frameworks,
             "remediation": check.remediation,

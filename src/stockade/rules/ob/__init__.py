@@ -1,0 +1,1 @@
+"""OB: logging and monitoring: the audit policy's content, and agents that ship logs and metrics."""
