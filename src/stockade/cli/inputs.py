@@ -85,6 +85,14 @@ def add_source_options(parser: argparse.ArgumentParser, *, namespace_flags: bool
         "--snapshot", action="append", default=[], metavar="FILE", help="read a snapshot written by `stockade snapshot`"
     )
     cluster.add_argument(
+        "--cloud-config",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a managed cluster's description: `aws eks describe-cluster`, `gcloud container clusters describe "
+        "--format json` or `az aks show` JSON",
+    )
+    cluster.add_argument(
         "--timeout",
         type=_seconds,
         default=DEFAULT_CLUSTER_TIMEOUT,
@@ -136,7 +144,7 @@ def _check_not_empty(args: argparse.Namespace) -> None:
     for option, value in (("--context", args.context), ("--kubeconfig", args.kubeconfig)):
         if value is not None and not value.strip():
             fatal(f"{option} is empty")
-    for path in [*args.paths, *args.snapshot]:
+    for path in [*args.paths, *args.snapshot, *args.cloud_config]:
         if not path:
             fatal("an empty path names nothing to read")
 
@@ -144,7 +152,13 @@ def _check_not_empty(args: argparse.Namespace) -> None:
 def sources_from_args(args: argparse.Namespace) -> list[Source]:
     """Files, the live cluster and snapshots, in that order, as the user named them."""
     _check_not_empty(args)
-    if not args.paths and not wants_cluster(args) and not args.snapshot and not getattr(args, "node_results", None):
+    if (
+        not args.paths
+        and not wants_cluster(args)
+        and not args.snapshot
+        and not getattr(args, "node_results", None)
+        and not args.cloud_config
+    ):
         fatal("nothing to read: give files, directories, '-' for stdin, --cluster/--context or --snapshot")
     sources: list[Source] = []
     if args.paths:
@@ -169,6 +183,10 @@ def sources_from_args(args: argparse.Namespace) -> list[Source]:
         from stockade.sources.snapshot import SnapshotSource
 
         sources.append(SnapshotSource(path))
+    if args.cloud_config:
+        from stockade.sources.cloud import CloudConfigSource
+
+        sources.append(CloudConfigSource(tuple(args.cloud_config)))
     return sources
 
 

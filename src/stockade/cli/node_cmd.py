@@ -34,7 +34,18 @@ def add_node_parser(sub: Any) -> None:
     commands = node.add_subparsers(dest="node_command", required=True)
     scan = commands.add_parser("scan", help="judge a node's files and kubelet; exit codes as for `stockade scan`")
     collect = commands.add_parser("collect", help="write what a node holds as a snapshot, for `scan --node-results`")
-    for command in (scan, collect):
+    watch = commands.add_parser(
+        "watch",
+        help="report every change to the key files as JSON lines (inotify)",
+        description="Watch the key files `node scan` checks and print one JSON line per change: writes, mode and "
+        "owner changes, renames, deletions, new files, with the state before and after (mode, owner, SHA-256; "
+        "never contents). Runs until interrupted.",
+    )
+    watch.add_argument("-o", "--output", metavar="FILE", help="append events to FILE (created 0600) instead of stdout")
+    watch.add_argument(
+        "--duration", type=float, metavar="SECONDS", help="stop after this long (default: run until stopped)"
+    )
+    for command in (scan, collect, watch):
         command.add_argument("--root", default="/", metavar="DIR", help="the node's root file system (default /)")
         command.add_argument("--node-name", metavar="NAME", help="the node's name (default: this host's name)")
     scan.add_argument("--rules", action="append", default=[], metavar="SEL", help="rules to run (default: ND and CP)")
@@ -52,6 +63,8 @@ def run_node(args: argparse.Namespace) -> int:
     source = NodeSource(args.root, args.node_name)
     if args.node_command == "collect":
         return _collect(source, args.output)
+    if args.node_command == "watch":
+        return _watch(args.root, source.name, args.output, args.duration)
     from stockade.api import ScanOptions, scan
     from stockade.cli.inputs import usage_errors
     from stockade.cli.scan import report_and_exit
@@ -85,3 +98,44 @@ def _collect(source: Any, output: str) -> int:
     sys.stderr.write(render_problems(read.errors, read.skipped))
     sys.stderr.write(clean(f"stockade: wrote {len(read.resources)} objects of node {source.name} to {output}") + "\n")
     return EXIT_UNREADABLE if read.errors else EXIT_CLEAN
+
+
+def _watch(root: str, node: str, output: str | None, duration: float | None) -> int:
+    import os
+    import signal
+    import threading
+
+    import orjson
+
+    from stockade.node.watch import FileEvent, NodeWatcher
+
+    if not os.path.isdir(root):
+        fatal(f"--root {root}: not a directory")
+    stream: Any
+    if output is None:
+        stream = sys.stdout.buffer
+    else:
+        descriptor = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        stream = os.fdopen(descriptor, "ab")
+    lock = threading.Lock()
+
+    def emit(event: FileEvent) -> None:
+        line = orjson.dumps(event.to_json()) + b"\n"
+        with lock:
+            stream.write(line)
+            stream.flush()
+
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    if duration is not None:
+        threading.Timer(duration, stop.set).start()
+    watcher = NodeWatcher(root, node, emit)
+    watcher.start()
+    sys.stderr.write(f"stockade: watching {len(watcher.directories)} directories of node {node}\n")
+    try:
+        watcher.run(stop)
+    finally:
+        if output is not None:
+            stream.close()
+    return EXIT_CLEAN

@@ -30,6 +30,9 @@ SYSTEM_NAMESPACE = "kube-system"
 Version = tuple[int, int] | None
 # A judge returns what is wrong (None when the flags are fine) and the flag to point at.
 Judge = Callable[[ParsedFlags, Version], tuple[str, str] | None]
+# On a managed control plane: True when fine, None when the description does not carry the fact,
+# else what is wrong and the field.
+ManagedJudge = Callable[[Mapping[str, Any]], tuple[str, Path] | bool | None]
 
 # Flags of a well-configured control plane (kubeadm's, hardened): each example starts from these.
 BASELINE: Mapping[str, tuple[str, ...]] = {
@@ -124,6 +127,9 @@ class FlagCheck:
     references: tuple[str, ...] = ()
     frameworks: Mapping[str, Sequence[str]] = field(default_factory=dict)
     area: Area = Area.CONTROL_PLANE
+    # The same meaning on a managed control plane (a ``ManagedCluster``'s spec, see
+    # `stockade.sources.cloud`).
+    managed: ManagedJudge | None = None
 
 
 # -- judges --------------------------------------------------------------------------------------
@@ -362,6 +368,8 @@ def flag_rule(check: FlagCheck) -> Rule:
             message, flag = problem
             path = flag_path(facts.pod.raw, check.component, flag)
             yield Outcome(facts.pod, (Violation(f"{check.component}: {message}", path),))
+        if check.managed is not None:
+            yield from managed_outcomes(ctx.inventory, check.managed)
 
     frameworks = {"cis-1.10": [check.cis], **{k: list(v) for k, v in check.frameworks.items()}}
     return make_rule(
@@ -376,10 +384,23 @@ def flag_rule(check: FlagCheck) -> Rule:
             "stage": check.stage,
             "frameworks": frameworks,
             "remediation": check.remediation,
-            "reads": ("Pod",),
+            "reads": ("Pod", "ManagedCluster"),
         },
         doc=_doc(check),
     )
+
+
+def managed_outcomes(inventory: Inventory, judge: ManagedJudge) -> Iterator[Outcome]:
+    """The same check on each managed control plane whose description carries the fact."""
+    for cluster in inventory.of_kind("ManagedCluster"):
+        spec = cluster.raw.get("spec")
+        verdict = judge(spec) if isinstance(spec, Mapping) else None
+        if verdict is True:
+            yield Outcome(cluster)
+        elif isinstance(verdict, tuple):
+            message, path = verdict
+            provider = spec.get("provider", "managed") if isinstance(spec, Mapping) else "managed"
+            yield Outcome(cluster, (Violation(f"{provider}: {message}", path),))
 
 
 def _edited(component: str, edits: Sequence[str]) -> list[str]:

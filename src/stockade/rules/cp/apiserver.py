@@ -15,6 +15,7 @@ from stockade.rules.cp._flags import (
     plugin,
     strong_ciphers,
 )
+from stockade.rules.cp._managed import flag
 
 API = "kube-apiserver"
 FLAGS_DOC = "https://kubernetes.io/docs/reference/command-line-tools-reference/kube-apiserver/"
@@ -125,6 +126,7 @@ CHECKS = (
         bad=("--authorization-mode=AlwaysAllow",),
         references=(FLAGS_DOC,),
         frameworks={**MITRE_ACCESS, **NSA},
+        managed=flag("authorization", "legacyAbac", bad=True, message="legacy ABAC authorization is enabled"),
     ),
     FlagCheck(
         "CP-007",
@@ -157,6 +159,7 @@ CHECKS = (
         bad=("--authorization-mode=Node",),
         references=(FLAGS_DOC,),
         frameworks=NSA,
+        managed=flag("authorization", "rbac", bad=False, message="RBAC is disabled"),
     ),
     FlagCheck(
         "CP-009",
@@ -284,6 +287,7 @@ CHECKS = (
         bad=("--audit-log-path",),
         references=(AUDIT_DOC,),
         frameworks={"nsa-cisa": ["logging.audit"]},
+        managed=flag("auditLogging", bad=False, message="control-plane audit logs are not collected"),
     ),
     FlagCheck(
         "CP-017",
@@ -438,6 +442,7 @@ CHECKS = (
         bad=("--encryption-provider-config",),
         references=("https://kubernetes.io/docs/tasks/administer-cluster/encrypt-data/",),
         frameworks={"nsa-cisa": ["network.secrets"]},
+        managed=flag("secretsEncryption", "enabled", bad=False, message="Secrets are not encrypted with a KMS key"),
     ),
     FlagCheck(
         "CP-027",

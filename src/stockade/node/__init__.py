@@ -1,0 +1,1 @@
+"""Long-running work on a node: `stockade node watch` (file-integrity monitoring of the key files)."""
