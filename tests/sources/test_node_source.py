@@ -142,3 +142,72 @@ def test_bad_input_is_named_and_the_rest_goes_on(node: Path, capsys: pytest.Capt
     assert "ND-014" in out  # the files were still judged
     code, _, err = run(capsys, "node", "scan", "--root", str(node / "missing"), "--fail-on", "none")
     assert code == 3 and "not a directory" in (err + _)
+
+
+def _tree_for(tmp_path: Path, path: str, mode: int, owner: tuple[int, int], directory: bool) -> Path:
+    root = tmp_path / "tree"
+    write(
+        root,
+        "/etc/passwd",
+        "root:x:0:0::/root:/bin/sh\nubuntu:x:1000:1000::/home/ubuntu:/bin/sh\netcd:x:992:992::/var/lib/etcd:/sbin/nologin\n",
+        0o644,
+    )
+    write(root, "/etc/group", "root:x:0:\nubuntu:x:1000:\netcd:x:992:\n", 0o644)
+    target = root / path.lstrip("/")
+    if directory:
+        target.mkdir(parents=True, exist_ok=True)
+        os.chmod(target, mode)
+        os.chown(target, *owner)
+    else:
+        write(root, path, "placeholder\n", mode, owner)
+    if path == "/etc/kubernetes/pki/ca.crt":  # found as the kubelet's client CA, through its configuration
+        write(root, "/var/lib/kubelet/config.yaml", KUBELET_CONFIG)
+    return root
+
+
+def _file_checks() -> list[object]:
+    from stockade.rules.nd.files import CHECKS
+
+    return [c for c in CHECKS if c.role_kind != "socket"]  # sockets: see the runtime socket test
+
+
+@pytest.mark.parametrize("check", _file_checks(), ids=lambda c: c.id)
+def test_each_file_control_on_a_real_tree(tmp_path: Path, capsys: pytest.CaptureFixture[str], check: object) -> None:
+    """Every ND file control passes on a tree with the right mode and owner, and fails on the wrong one."""
+    from stockade.rules.nd._files import FileCheck
+
+    assert isinstance(check, FileCheck)
+    directory = check.role_kind == "directory"
+    good_owner = (992, 992) if check.owner == "etcd:etcd" else (0, 0)
+    good_mode = check.mode if check.mode is not None else 0o600
+    for mode, owner, expected in (
+        (good_mode, good_owner, "pass"),
+        (
+            (0o644 if not directory else 0o755) if check.mode is not None else good_mode,
+            good_owner if check.mode is not None else (1000, 1000),
+            "fail",
+        ),
+    ):
+        root = _tree_for(tmp_path / expected, check.example_path, mode, owner, directory)
+        main(
+            [
+                "node",
+                "scan",
+                "--root",
+                str(root),
+                "--node-name",
+                "n",
+                "--rules",
+                check.id,
+                "-f",
+                "json",
+                "--include-passed",
+            ]
+        )
+        findings = json.loads(capsys.readouterr().out)["findings"]
+        statuses = {
+            f["status"]
+            for f in findings
+            if f["rule"]["id"] == check.id and f["resource"]["name"] == f"n:{check.example_path}"
+        }
+        assert statuses == {expected}, (check.id, expected, findings)

@@ -53,6 +53,7 @@ def add_node_parser(sub: Any) -> None:
     scan.add_argument("--fail-on", default="high", choices=FAIL_ON, help="exit 1 at or above (default: high)")
     scan.add_argument("--kubernetes-version", metavar="1.N", help="the kubelet's version, for version defaults")
     scan.add_argument("--no-color", action="store_true", help="plain text output")
+    scan.add_argument("--include-passed", action="store_true", help="keep pass results in the report")
     add_output_options(scan, FORMATS, "table", "report format")
     collect.add_argument("-o", "--output", required=True, metavar="FILE", help="snapshot file to write (0600)")
 
@@ -77,7 +78,10 @@ def run_node(args: argparse.Namespace) -> int:
         if version is None:
             fatal(f"--kubernetes-version: expected a version such as 1.30, found {args.kubernetes_version!r}")
     options = ScanOptions(
-        rules=args.rules or NODE_RULES, frameworks=args.framework, config=RuleConfig(kubernetes_version=version)
+        rules=args.rules or NODE_RULES,
+        frameworks=args.framework,
+        config=RuleConfig(kubernetes_version=version),
+        include_passed=args.include_passed,
     )
     with usage_errors():
         result = scan(source, options)

@@ -93,23 +93,21 @@ class NodeSource:
         if not root.is_dir():
             result.errors.append(InputProblem(str(root), "not a directory: give the node's root file system"))
             return result
-        files: dict[str, str] = {}  # path → role
+        files: dict[str, list[str]] = {}  # path → roles (a CA may be a PKI file and the kubelet's client CA)
         for role, patterns in KEY_FILES.items():
             for pattern in patterns:
                 for path in _glob(root, pattern):
-                    files.setdefault(path, role)
-        for path, role in sorted(files.items()):
-            raw = self._file_object(root, path, role, result)
+                    files.setdefault(path, []).append(role)
+        kubelet = self._kubelet(root, result)
+        ca = _client_ca(kubelet["spec"]) if kubelet is not None else None
+        if ca and os.path.lexists(root / ca.lstrip("/")):
+            files.setdefault(ca, []).append("kubelet-client-ca")
+        for path, roles in sorted(files.items()):
+            raw = self._file_object(root, path, roles, result)
             if raw is not None:
                 self._add(result, raw, path)
-        kubelet = self._kubelet(root, result)
         if kubelet is not None:
             self._add(result, kubelet, KUBELET_CONFIG)
-            ca = _client_ca(kubelet["spec"])
-            if ca and ca not in files and os.path.lexists(root / ca.lstrip("/")):
-                raw = self._file_object(root, ca, "kubelet-client-ca", result)
-                if raw is not None:
-                    self._add(result, raw, ca)
         manifests = root / MANIFESTS.lstrip("/")
         if manifests.is_dir():
             pods = collect_paths([str(manifests)])
@@ -156,7 +154,7 @@ class NodeSource:
     def _meta(self, path: str) -> dict[str, Any]:
         return {"name": f"{self.name}:{path}", "labels": {"stockade.io/node": self.name}}
 
-    def _file_object(self, root: Path, path: str, role: str, result: SourceResult) -> dict[str, Any] | None:
+    def _file_object(self, root: Path, path: str, roles: list[str], result: SourceResult) -> dict[str, Any] | None:
         try:
             info = os.lstat(root / path.lstrip("/"))
         except OSError as exc:
@@ -170,7 +168,8 @@ class NodeSource:
             "spec": {
                 "node": self.name,
                 "path": path,
-                "role": role,
+                "role": roles[0],
+                "roles": roles,
                 "type": _type(info.st_mode),
                 "mode": f"{stat.S_IMODE(info.st_mode):04o}",
                 "uid": info.st_uid,

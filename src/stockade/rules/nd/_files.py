@@ -34,6 +34,18 @@ class FileCheck:
     example_path: str = ""
     frameworks: Mapping[str, Sequence[str]] = field(default_factory=dict)
 
+    @property
+    def role_kind(self) -> str:
+        return role_kind(self.roles[0])
+
+
+DIRECTORY_ROLES = frozenset({"etcd-data", "pki-directory"})
+
+
+def role_kind(role: str) -> str:
+    """What a role's files are: a directory, a socket or a regular file."""
+    return "directory" if role in DIRECTORY_ROLES else "socket" if role == "runtime-socket" else "file"
+
 
 def _spec(resource: Resource) -> Mapping[str, object]:
     spec = resource.raw.get("spec")
@@ -43,7 +55,9 @@ def _spec(resource: Resource) -> Mapping[str, object]:
 def file_rule(check: FileCheck) -> Rule:
     def run(ctx: RuleContext, resource: Resource) -> Iterator[Violation]:
         spec = _spec(resource)
-        if spec.get("role") not in check.roles:
+        roles = spec.get("roles")
+        held = set(roles) if isinstance(roles, list) else {spec.get("role")}
+        if not held & set(check.roles):
             return
         path = spec.get("path")
         if spec.get("type") == "symlink":
@@ -98,7 +112,7 @@ def node_file(path: str, role: str, mode: str, user: str = "root", group: str = 
 
 def _doc(check: FileCheck) -> str:
     role = check.roles[0]
-    kind = "directory" if role in ("etcd-data", "pki-directory") else "socket" if role == "runtime-socket" else "file"
+    kind = role_kind(role)
     user, group = (check.owner or "root:root").split(":")
     good_mode = f"{check.mode:04o}" if check.mode is not None else "0600"
     bad_mode = "0644" if check.mode is not None else good_mode
