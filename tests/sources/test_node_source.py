@@ -211,3 +211,32 @@ def test_each_file_control_on_a_real_tree(tmp_path: Path, capsys: pytest.Capture
             if f["rule"]["id"] == check.id and f["resource"]["name"] == f"n:{check.example_path}"
         }
         assert statuses == {expected}, (check.id, expected, findings)
+
+
+ENCRYPTION = """\
+apiVersion: apiserver.config.k8s.io/v1
+kind: EncryptionConfiguration
+resources:
+  - resources: [secrets]
+    providers:
+      - identity: {}
+      - aescbc:
+          keys:
+            - {name: key1, secret: c2VjcmV0LWtleS1ieXRlcy1kby1ub3QtbG9nLW1lLTEyMzQ1Njc4}
+"""
+AUDIT_POLICY = "apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n  - level: RequestResponse\n"
+
+
+def test_the_api_servers_config_files_are_judged_and_keys_never_kept(
+    node: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(node, "/etc/kubernetes/encryption.yaml", ENCRYPTION)
+    write(node, "/etc/kubernetes/audit-policy.yaml", AUDIT_POLICY)
+    code, out, _ = run(capsys, "node", "scan", "--root", str(node), "--node-name", "node-1", "-f", "json")
+    failed = {f["rule"]["id"] for f in json.loads(out)["findings"] if f["status"] == "fail"}
+    assert {"CP-045", "OB-001"} <= failed  # identity first; Secrets logged with their values
+    assert "c2VjcmV0" not in out
+    snapshot = tmp_path / "node.json"
+    assert run(capsys, "node", "collect", "--root", str(node), "--node-name", "node-1", "-o", str(snapshot))[0] == 0
+    kept = snapshot.read_text()
+    assert "EncryptionConfiguration" in kept and "c2VjcmV0" not in kept and "<redacted>" in kept
