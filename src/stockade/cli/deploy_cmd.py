@@ -48,6 +48,12 @@ def add_deploy_parser(sub: argparse._SubParsersAction[Any]) -> None:
         action="store_true",
         help="also let the watcher write PolicyReports (wgpolicyk8s.io), in a ClusterRole of its own",
     )
+    printed.add_argument(
+        "--node-agent",
+        action="store_true",
+        help="print instead the node agent: a DaemonSet running `stockade node watch` on every node, in a "
+        "namespace of its own (-n; default stockade-node)",
+    )
     add_output_options(printed, ("yaml", "json"), "yaml")
     kustomize = commands.add_parser(
         "kustomize",
@@ -64,6 +70,8 @@ def run_deploy(args: argparse.Namespace) -> int:
 
     if args.deploy_command == "kustomize":
         return _kustomize(Path(args.directory), args.check)
+    if args.node_agent:
+        return _node_agent(args)
     try:
         options = DeployOptions(
             image=args.image,
@@ -74,6 +82,28 @@ def run_deploy(args: argparse.Namespace) -> int:
     except ValueError as error:
         fatal(str(error))
     write_output(_render(options, args.format), args.output)
+    return EXIT_CLEAN
+
+
+def _node_agent(args: argparse.Namespace) -> int:
+    from stockade._manifests import dump_yaml
+    from stockade.node.deploy import DEFAULT_NAMESPACE, node_agent
+    from stockade.watch.deploy import DEFAULT_NAMESPACE as WATCH_NAMESPACE
+    from stockade.watch.deploy import DeployOptions
+
+    namespace = DEFAULT_NAMESPACE if args.namespace == WATCH_NAMESPACE else args.namespace
+    try:
+        DeployOptions(image=args.image, namespace=namespace).checked()
+    except ValueError as error:
+        fatal(str(error))
+    objects = node_agent(args.image, namespace)
+    if args.format == "json":
+        import orjson
+
+        text = orjson.dumps({"apiVersion": "v1", "kind": "List", "items": objects}, option=orjson.OPT_INDENT_2).decode()
+        write_output(text + "\n", args.output)
+    else:
+        write_output(dump_yaml(objects), args.output)
     return EXIT_CLEAN
 
 

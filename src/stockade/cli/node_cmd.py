@@ -48,7 +48,9 @@ def add_node_parser(sub: Any) -> None:
     for command in (scan, collect, watch):
         command.add_argument("--root", default="/", metavar="DIR", help="the node's root file system (default /)")
         command.add_argument("--node-name", metavar="NAME", help="the node's name (default: this host's name)")
-    scan.add_argument("--rules", action="append", default=[], metavar="SEL", help="rules to run (default: ND, CP, OB and AU)")
+    scan.add_argument(
+        "--rules", action="append", default=[], metavar="SEL", help="rules to run (default: ND, CP, OB and AU)"
+    )
     scan.add_argument("--framework", action="append", default=[], metavar="ID", help="e.g. cis-1.10")
     scan.add_argument("--fail-on", default="high", choices=FAIL_ON, help="exit 1 at or above (default: high)")
     scan.add_argument("--kubernetes-version", metavar="1.N", help="the kubelet's version, for version defaults")
