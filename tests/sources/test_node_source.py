@@ -232,7 +232,7 @@ def test_the_api_servers_config_files_are_judged_and_keys_never_kept(
 ) -> None:
     write(node, "/etc/kubernetes/encryption.yaml", ENCRYPTION)
     write(node, "/etc/kubernetes/audit-policy.yaml", AUDIT_POLICY)
-    code, out, _ = run(capsys, "node", "scan", "--root", str(node), "--node-name", "node-1", "-f", "json")
+    _code, out, _ = run(capsys, "node", "scan", "--root", str(node), "--node-name", "node-1", "-f", "json")
     failed = {f["rule"]["id"] for f in json.loads(out)["findings"] if f["status"] == "fail"}
     assert {"CP-045", "OB-001"} <= failed  # identity first; Secrets logged with their values
     assert "c2VjcmV0" not in out
