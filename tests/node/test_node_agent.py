@@ -53,7 +53,7 @@ def test_it_cannot_pass_baseline_and_says_why(
     agent: tuple[list[dict[str, object]], Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
     main(["pss", "evaluate", str(agent[1]), "--level", "baseline"])
-    [line] = [json.loads(text) for text in capsys.readouterr().out.splitlines() if "\"DaemonSet\"" in text]
+    [line] = [json.loads(text) for text in capsys.readouterr().out.splitlines() if '"DaemonSet"' in text]
     assert {v["check"] for v in line["violations"]} == {"capabilities_baseline", "hostPathVolumes"}
     namespace = next(o for o in agent[0] if o["kind"] == "Namespace")
     assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "privileged"  # type: ignore[index]
