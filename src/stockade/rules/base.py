@@ -29,7 +29,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final, TypedDict, TypeVar, Unpack
+from typing import TYPE_CHECKING, Final, Protocol, TypedDict, TypeVar, Unpack
 
 from stockade.model.finding import Area, Severity, Stage
 from stockade.model.rule import READS_ANY as READS_ANY  # re-exported: rules declare what they read
@@ -258,6 +258,49 @@ def make_rule(
         reads=reads,
         reads_owner=meta.get("reads_owner", False),
     )
+
+
+class TableEntry(Protocol):
+    """A row of a rule table (control-plane flags, node files, kubelet settings, managed clusters)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def severity(self) -> Severity: ...
+    @property
+    def stage(self) -> Stage: ...
+
+
+def table_rule(
+    entry: TableEntry,
+    check: Check,
+    scope: Scope,
+    *,
+    area: Area,
+    frameworks: Mapping[str, Iterable[str]],
+    remediation: str,
+    doc: str,
+    kinds: Iterable[str] | None = None,
+    reads: Iterable[str] = (),
+) -> Rule:
+    """The rule of one table row: the row's identity, the table's area and texts."""
+    meta: RuleMeta = {
+        "id": entry.id,
+        "name": entry.name,
+        "title": entry.title,
+        "severity": entry.severity,
+        "area": area,
+        "stage": entry.stage,
+        "frameworks": {key: list(ids) for key, ids in frameworks.items()},
+        "remediation": remediation,
+    }
+    if reads:
+        meta["reads"] = reads
+    return make_rule(check, scope, meta, kinds=kinds, doc=doc)
 
 
 def _attach(scope: Scope, meta: RuleMeta, kinds: Iterable[str] | None = None) -> Callable[[F], F]:

@@ -22,7 +22,7 @@ from typing import Any
 
 from stockade.model.finding import Area, Severity, Stage
 from stockade.model.inventory import Inventory
-from stockade.rules.base import Outcome, Path, Rule, RuleContext, Scope, Violation, make_rule
+from stockade.rules.base import Outcome, Path, Rule, RuleContext, Scope, Violation, table_rule
 from stockade.sources.cluster_facts import ComponentFacts, component_facts
 from stockade.sources.component_flags import ParsedFlags, container_argv
 
@@ -372,21 +372,15 @@ def flag_rule(check: FlagCheck) -> Rule:
             yield from managed_outcomes(ctx.inventory, check.managed)
 
     frameworks = {"cis-1.10": [check.cis], **{k: list(v) for k, v in check.frameworks.items()}}
-    return make_rule(
+    return table_rule(
+        check,
         run,
         Scope.INVENTORY,
-        {
-            "id": check.id,
-            "name": check.name,
-            "title": check.title,
-            "severity": check.severity,
-            "area": check.area,
-            "stage": check.stage,
-            "frameworks": frameworks,
-            "remediation": check.remediation,
-            "reads": ("Pod", "ManagedCluster"),
-        },
+        area=check.area,
+        frameworks=frameworks,
+        remediation=check.remediation,
         doc=_doc(check),
+        reads=("Pod", "ManagedCluster"),
     )
 
 

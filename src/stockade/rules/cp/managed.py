@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 
 from stockade.model.finding import Area, Severity, Stage
-from stockade.rules.base import Outcome, Rule, RuleContext, Scope, make_rule
+from stockade.rules.base import Outcome, Rule, RuleContext, Scope, table_rule
 from stockade.rules.cp._flags import managed_outcomes
 from stockade.rules.cp._managed import Verdict, control_plane_logs, flag, open_endpoint
 
@@ -67,20 +67,14 @@ def managed_rule(check: ManagedCheck) -> Rule:
         # An inventory rule, so that a fact the provider does not describe is neither a pass nor a failure.
         yield from managed_outcomes(ctx.inventory, check.judge)
 
-    return make_rule(
+    return table_rule(
+        check,
         run,
         Scope.INVENTORY,
-        {
-            "id": check.id,
-            "name": check.name,
-            "title": check.title,
-            "severity": check.severity,
-            "area": check.area,
-            "stage": check.stage,
-            "frameworks": {k: list(v) for k, v in check.frameworks.items()},
-            "remediation": check.remediation,
-            "reads": ("ManagedCluster",),
-        },
+        area=check.area,
+        frameworks=check.frameworks,
+        remediation=check.remediation,
+        reads=("ManagedCluster",),
         doc=(
             f"{check.title}.\n\n## What it does\n{check.what} Read from the provider's own description "
             "(`--cloud-config` with `aws eks describe-cluster`, `gcloud container clusters describe` or "

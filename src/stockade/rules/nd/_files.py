@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from stockade.model.finding import Area, Severity, Stage
 from stockade.model.resource import Resource
-from stockade.rules.base import Rule, RuleContext, Scope, Violation, make_rule
+from stockade.rules.base import Rule, RuleContext, Scope, Violation, table_rule
 
 NODE_API = "node.stockade.io/v1alpha1"
 
@@ -78,24 +78,17 @@ def file_rule(check: FileCheck) -> Rule:
                 yield Violation(f"{path} is owned by {owner}; it should be {check.owner}", ("spec", "user"))
 
     fix = f"chmod {check.mode:o} the file" if check.mode is not None else f"chown {check.owner} the file"
-    return make_rule(
+    frameworks = {**({"cis-1.10": [check.cis]} if check.cis else {}), **check.frameworks}
+    remediation = fix.replace("the file", check.example_path or "the file")
+    return table_rule(
+        check,
         run,
         Scope.OBJECT,
-        {
-            "id": check.id,
-            "name": check.name,
-            "title": check.title,
-            "severity": check.severity,
-            "area": Area.NODE_FILES,
-            "stage": check.stage,
-            "frameworks": {
-                **({"cis-1.10": [check.cis]} if check.cis else {}),
-                **{k: list(v) for k, v in check.frameworks.items()},
-            },
-            "remediation": fix.replace("the file", check.example_path or "the file"),
-        },
-        kinds=("NodeFile",),
+        area=Area.NODE_FILES,
+        frameworks=frameworks,
+        remediation=remediation,
         doc=_doc(check),
+        kinds=("NodeFile",),
     )
 
 

@@ -19,7 +19,7 @@ import orjson
 
 from stockade.model.finding import Area, Severity, Stage
 from stockade.model.resource import Resource
-from stockade.rules.base import Path, Rule, RuleContext, Scope, Violation, make_rule
+from stockade.rules.base import Path, Rule, RuleContext, Scope, Violation, table_rule
 from stockade.rules.cp._flags import STRONG_CIPHERS
 
 Version = tuple[int, int] | None
@@ -164,19 +164,13 @@ def kubelet_rule(check: KubeletCheck) -> Rule:
             message, path = problem
             yield Violation(f"kubelet: {message}", path)
 
-    return make_rule(
+    return table_rule(
+        check,
         run,
         Scope.OBJECT,
-        {
-            "id": check.id,
-            "name": check.name,
-            "title": check.title,
-            "severity": check.severity,
-            "area": Area.NODE_FILES,
-            "stage": check.stage,
-            "frameworks": {"cis-1.10": [check.cis], **check.frameworks},
-            "remediation": check.remediation,
-        },
+        area=Area.NODE_FILES,
+        frameworks={"cis-1.10": [check.cis], **check.frameworks},
+        remediation=check.remediation,
         kinds=("NodeKubelet",),
         doc=(
             f"{check.title}.\n\n## What it does\n{check.what}\n\n## Why is this bad?\n{check.why}\n\n"
