@@ -85,6 +85,14 @@ def add_source_options(parser: argparse.ArgumentParser, *, namespace_flags: bool
         "--snapshot", action="append", default=[], metavar="FILE", help="read a snapshot written by `stockade snapshot`"
     )
     cluster.add_argument(
+        "--audit-kubeconfig",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="check a kubeconfig handed to people (AU-006): only each user's kind of credential and certificate "
+        "names and expiry are read, never keys or tokens",
+    )
+    cluster.add_argument(
         "--cloud-config",
         action="append",
         default=[],
@@ -144,7 +152,7 @@ def _check_not_empty(args: argparse.Namespace) -> None:
     for option, value in (("--context", args.context), ("--kubeconfig", args.kubeconfig)):
         if value is not None and not value.strip():
             fatal(f"{option} is empty")
-    for path in [*args.paths, *args.snapshot, *args.cloud_config]:
+    for path in [*args.paths, *args.snapshot, *args.cloud_config, *args.audit_kubeconfig]:
         if not path:
             fatal("an empty path names nothing to read")
 
@@ -158,6 +166,7 @@ def sources_from_args(args: argparse.Namespace) -> list[Source]:
         and not args.snapshot
         and not getattr(args, "node_results", None)
         and not args.cloud_config
+        and not args.audit_kubeconfig
     ):
         fatal("nothing to read: give files, directories, '-' for stdin, --cluster/--context or --snapshot")
     sources: list[Source] = []
@@ -187,6 +196,10 @@ def sources_from_args(args: argparse.Namespace) -> list[Source]:
         from stockade.sources.cloud import CloudConfigSource
 
         sources.append(CloudConfigSource(tuple(args.cloud_config)))
+    if args.audit_kubeconfig:
+        from stockade.sources.kubeconfig_audit import KubeconfigAuditSource
+
+        sources.append(KubeconfigAuditSource(tuple(args.audit_kubeconfig)))
     return sources
 
 

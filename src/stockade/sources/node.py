@@ -19,8 +19,6 @@ link). Unreadable files become input problems naming the path.
 
 from __future__ import annotations
 
-import copy
-import dataclasses
 import os
 import shlex
 import socket
@@ -36,6 +34,7 @@ from stockade.model.resource import Origin, Resource, resource_from_raw
 from stockade.sources.base import ProgressCallback, SourceResult
 from stockade.sources.cluster_facts import component_facts
 from stockade.sources.files import collect_paths
+from stockade.sources.redaction import redact_result
 
 API_VERSION = "node.stockade.io/v1alpha1"
 MANIFESTS = "/etc/kubernetes/manifests"
@@ -74,7 +73,6 @@ CONFIG_FLAGS = (
     "authentication-config",
     "admission-control-config-file",
 )
-REDACTED = "<redacted>"
 KUBELET_ENV_FILES = ("/var/lib/kubelet/kubeadm-flags.env", "/etc/default/kubelet", "/etc/sysconfig/kubelet")
 
 
@@ -127,9 +125,8 @@ class NodeSource:
                 if not path or not os.path.isfile(root / path.lstrip("/")):
                     continue
                 read = collect_paths([str(root / path.lstrip("/"))])
-                result.errors.extend(read.errors)
-                for resource in read.resources:
-                    result.resources.append(_redacted(resource))
+                # Keys are blanked here as in every source (redact_result), before anything keeps them.
+                result.extend(redact_result(read))
 
     @property
     def name(self) -> str:
@@ -204,20 +201,6 @@ class NodeSource:
                 "flagSources": sources,
             },
         }
-
-
-def _redacted(resource: Resource) -> Resource:
-    """An EncryptionConfiguration without its keys' secrets (names and provider order stay)."""
-    if resource.kind != "EncryptionConfiguration":
-        return resource
-    raw = copy.deepcopy(resource.raw)
-    for entry in raw.get("resources") or []:
-        for provider in entry.get("providers") or [] if isinstance(entry, dict) else []:
-            for settings in provider.values() if isinstance(provider, dict) else []:
-                for key in settings.get("keys") or [] if isinstance(settings, dict) else []:
-                    if isinstance(key, dict) and "secret" in key:
-                        key["secret"] = REDACTED
-    return dataclasses.replace(resource, raw=raw)
 
 
 def _client_ca(spec: Mapping[str, Any]) -> str | None:

@@ -1,5 +1,7 @@
 """Secret values never leave a source: every object read passes through :func:`redact_result`
 (:func:`stockade.api.collect` calls it on what each source returns), whatever the source.
+Encryption keys in an EncryptionConfiguration are blanked the same way (kubeconfigs never become
+objects at all: `stockade.sources.credentials`).
 
 Key names, type and metadata stay (rules read them); every ``data`` / ``stringData`` value becomes
 :data:`REDACTED`, and the ``last-applied-configuration`` annotation, which repeats the values, is
@@ -86,10 +88,30 @@ def redacted(raw: Mapping[str, Any]) -> dict[str, Any] | None:
     return copy
 
 
+# Encryption keys in an EncryptionConfiguration read as an object (`stockade node scan`).
+BLANKED = "<redacted>"
+
+
+def _credentials_blanked(raw: Mapping[str, Any]) -> dict[str, Any] | None:
+    """A copy of an EncryptionConfiguration with every key's secret blanked, or None if not one."""
+    if raw.get("kind") != "EncryptionConfiguration" or not isinstance(raw.get("resources"), list):
+        return None
+    copy: dict[str, Any] = json.loads(json.dumps(raw))
+    for entry in copy["resources"]:
+        for provider in entry.get("providers") or [] if isinstance(entry, dict) else []:
+            for settings in provider.values() if isinstance(provider, dict) else []:
+                for key in settings.get("keys") or [] if isinstance(settings, dict) else []:
+                    if isinstance(key, dict) and "secret" in key:
+                        key["secret"] = BLANKED
+    return copy
+
+
 def redact_result(result: SourceResult) -> SourceResult:
     """Blank every Secret value among ``result``'s objects (in place; returns ``result``)."""
     for index, resource in enumerate(result.resources):
         blanked = redacted(resource.raw)
+        credentials = _credentials_blanked(blanked if blanked is not None else resource.raw)
+        blanked = credentials if credentials is not None else blanked
         if blanked is not None:
             result.resources[index] = dataclasses.replace(resource, raw=blanked)
     return result
