@@ -3,7 +3,18 @@
 from __future__ import annotations
 
 from stockade.model.finding import Severity, Stage
-from stockade.rules.cp._flags import FlagCheck, all_set, at_least, both, equals, flag_rule, gate_not_false, loopback
+from stockade.rules.cp._flags import (
+    FlagCheck,
+    Version,
+    all_set,
+    at_least,
+    both,
+    equals,
+    flag_rule,
+    gate_not_false,
+    loopback,
+)
+from stockade.sources.component_flags import ParsedFlags
 
 CM = "kube-controller-manager"
 SCHED = "kube-scheduler"
@@ -13,6 +24,21 @@ SCHED_DOC = "https://kubernetes.io/docs/reference/command-line-tools-reference/k
 ETCD_DOC = "https://etcd.io/docs/v3.5/op-guide/security/"
 PROFILING_WHY = "/debug/pprof reveals internals and can be used to load the process."
 SECRETS = {"nsa-cisa": ["network.secrets"], "mitre-attack": ["T1552"]}
+
+NO_AUTO_TOKENS = "LegacyServiceAccountTokenNoAutoGeneration"
+
+
+def no_legacy_tokens(flags: ParsedFlags, version: Version) -> tuple[str, str] | None:
+    """Before v1.24 every ServiceAccount got a token Secret that never expires (the gate's default
+    turned on in v1.24 and it went GA in v1.26); turning the gate off brings them back."""
+    for entry in flags.list_values("feature-gates"):
+        name, _, value = entry.partition("=")
+        if name.strip() == NO_AUTO_TOKENS and value.strip().lower() == "false":
+            return f"--feature-gates sets {NO_AUTO_TOKENS}=false: token Secrets are created again", "feature-gates"
+    if version is not None and version < (1, 24):
+        return f"Kubernetes {version[0]}.{version[1]} creates a token Secret for every ServiceAccount", "feature-gates"
+    return None
+
 
 CHECKS = (
     FlagCheck(
@@ -248,4 +274,25 @@ CHECKS = (
     ),
 )
 
-RULES = tuple(flag_rule(check) for check in CHECKS)
+LEGACY_TOKENS = FlagCheck(
+    "CP-049",
+    "legacy-token-auto-generation",
+    "3.1.2",
+    CM,
+    "ServiceAccounts get token Secrets that never expire",
+    Severity.MEDIUM,
+    Stage.WALK,
+    no_legacy_tokens,
+    "Flags a control plane that creates a long-lived token Secret for every ServiceAccount: any "
+    "version before v1.24 (the `kubernetes-version` setting or the cluster's), or a controller "
+    f"manager that turns `{NO_AUTO_TOKENS}` off.",
+    "Each such Secret is a credential that never expires and is not bound to a pod: whoever can read "
+    "Secrets in the namespace holds every account there.",
+    "Upgrade to a supported release (v1.24 or later) and leave the gate at its default; remove the "
+    "token Secrets left behind once nothing uses them (AU-001).",
+    bad=(f"--feature-gates={NO_AUTO_TOKENS}=false",),
+    references=(CM_DOC,),
+    frameworks={"nsa-cisa": ["authn.authentication"], "mitre-attack": ["T1528"]},
+)
+
+RULES = tuple(flag_rule(check) for check in (*CHECKS, LEGACY_TOKENS))
