@@ -169,7 +169,7 @@ def kubelet_rule(check: KubeletCheck) -> Rule:
         run,
         Scope.OBJECT,
         area=Area.NODE_FILES,
-        frameworks={"cis-1.10": [check.cis], **check.frameworks},
+        frameworks={**({"cis-1.10": [check.cis]} if check.cis else {}), **check.frameworks},
         remediation=check.remediation,
         kinds=("NodeKubelet",),
         doc=(
@@ -177,8 +177,9 @@ def kubelet_rule(check: KubeletCheck) -> Rule:
             f"## Example\n```yaml\n{node_kubelet(_merge(BASELINE, check.bad), check.bad_flags)}```\n\n"
             f"## Use instead\n```yaml\n{node_kubelet(BASELINE)}```\n\n"
             f"## Remediation\n{check.remediation}\n\n"
-            f"## References\n- CIS Kubernetes Benchmark v1.10, control {check.cis}\n"
-            "- https://kubernetes.io/docs/reference/config-api/kubelet-config.v1beta1/\n"
+            "## References\n"
+            + (f"- CIS Kubernetes Benchmark v1.10, control {check.cis}\n" if check.cis else "")
+            + "- https://kubernetes.io/docs/reference/config-api/kubelet-config.v1beta1/\n"
         ),
     )
 

@@ -256,4 +256,22 @@ CHECKS = (
     ),
 )
 
-RULES = tuple(kubelet_rule(check) for check in CHECKS)
+# No longer a CIS v1.10 control, still a hardening step: kernel settings the kubelet expects must be
+# enforced, not silently changed.
+PROTECT_KERNEL = KubeletCheck(
+    "ND-053",
+    "kubelet-protect-kernel-defaults",
+    "",
+    "Kubelet lets kernel settings drift from what it needs",
+    Severity.LOW,
+    Stage.RUN,
+    expect(KERNEL, truthy, "it should be true"),
+    "Reads `protectKernelDefaults` (or `--protect-kernel-defaults`); unset, it is false.",
+    "With it off the kubelet silently rewrites kernel parameters it does not like instead of failing, "
+    "so a node hardened by its image can drift without anyone noticing.",
+    "Set `protectKernelDefaults: true` after setting the kernel parameters the kubelet requires.",
+    bad={"protectKernelDefaults": None},
+    frameworks={"nsa-cisa": ["pod-security.hardening"]},
+)
+
+RULES = tuple(kubelet_rule(check) for check in (*CHECKS, PROTECT_KERNEL))
