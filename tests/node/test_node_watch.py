@@ -144,3 +144,47 @@ def test_the_command_writes_json_lines(tmp_path: Path) -> None:
     assert oct(output.stat().st_mode & 0o777) == "0o600"
     events = [orjson.loads(line) for line in output.read_bytes().splitlines()]
     assert [(e["path"], e["event"]) for e in events][:1] == [("/etc/kubernetes/admin.conf", "created")]
+
+
+@pytest.mark.parametrize("webhook_format", ["json", "slack"])
+def test_changes_reach_the_watchers_webhook_sink(tmp_path: Path, webhook_format: str) -> None:
+    from tests.watch.receiver import Receiver
+
+    root = tmp_path / "node"
+    (root / "etc/kubernetes").mkdir(parents=True)
+
+    def change_soon() -> None:
+        time.sleep(0.5)
+        (root / "etc/kubernetes/admin.conf").write_text("kind: Config\n")
+
+    with Receiver() as receiver:
+        threading.Thread(target=change_soon, daemon=True).start()
+        code = main(
+            [
+                "node",
+                "watch",
+                "--root",
+                str(root),
+                "--node-name",
+                "n1",
+                "-o",
+                str(tmp_path / "events.jsonl"),
+                "--duration",
+                "1.5",
+                "--webhook",
+                receiver.url("/hook"),
+                "--webhook-format",
+                webhook_format,
+            ]
+        )
+        assert code == 0
+        deadline = time.monotonic() + 5
+        while not receiver.received and time.monotonic() < deadline:
+            time.sleep(0.05)
+        [posted] = receiver.received
+    body = posted.json
+    if webhook_format == "json":
+        assert [(e["path"], e["event"]) for e in body["events"]] == [("/etc/kubernetes/admin.conf", "created")]
+    else:
+        assert body["text"].startswith("Stockade: 1 file change in n1 (1 created)")
+        assert "CREATED n1:/etc/kubernetes/admin.conf" in body["text"]

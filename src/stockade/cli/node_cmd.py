@@ -45,6 +45,12 @@ def add_node_parser(sub: Any) -> None:
     watch.add_argument(
         "--duration", type=float, metavar="SECONDS", help="stop after this long (default: run until stopped)"
     )
+    watch.add_argument(
+        "--webhook", metavar="URL", help="also POST each change to this URL (Slack-compatible by default)"
+    )
+    watch.add_argument(
+        "--webhook-format", choices=("slack", "json"), default="slack", help="webhook payload (default: slack)"
+    )
     for command in (scan, collect, watch):
         command.add_argument("--root", default="/", metavar="DIR", help="the node's root file system (default /)")
         command.add_argument("--node-name", metavar="NAME", help="the node's name (default: this host's name)")
@@ -67,7 +73,7 @@ def run_node(args: argparse.Namespace) -> int:
     if args.node_command == "collect":
         return _collect(source, args.output)
     if args.node_command == "watch":
-        return _watch(args.root, source.name, args.output, args.duration)
+        return _watch(args.root, source.name, args.output, args.duration, args.webhook, args.webhook_format)
     from stockade.api import ScanOptions, scan
     from stockade.cli.inputs import usage_errors
     from stockade.cli.scan import report_and_exit
@@ -106,7 +112,9 @@ def _collect(source: Any, output: str) -> int:
     return EXIT_UNREADABLE if read.errors else EXIT_CLEAN
 
 
-def _watch(root: str, node: str, output: str | None, duration: float | None) -> int:
+def _watch(
+    root: str, node: str, output: str | None, duration: float | None, webhook: str | None, webhook_format: str
+) -> int:
     import os
     import signal
     import threading
@@ -124,12 +132,22 @@ def _watch(root: str, node: str, output: str | None, duration: float | None) -> 
         descriptor = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         stream = os.fdopen(descriptor, "ab")
     lock = threading.Lock()
+    sink = None
+    if webhook is not None:
+        from stockade.watch.sinks import WebhookSink
+
+        try:
+            sink = WebhookSink(webhook, format="json" if webhook_format == "json" else "slack", name="node-webhook")
+        except ValueError as error:
+            fatal(f"--webhook: {error}")
 
     def emit(event: FileEvent) -> None:
         line = orjson.dumps(event.to_json()) + b"\n"
         with lock:
             stream.write(line)
             stream.flush()
+        if sink is not None:
+            sink.send([event])  # queued: a slow webhook never delays the watcher
 
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -142,6 +160,8 @@ def _watch(root: str, node: str, output: str | None, duration: float | None) -> 
     try:
         watcher.run(stop)
     finally:
+        if sink is not None:
+            sink.close(5.0)
         if output is not None:
             stream.close()
     return EXIT_CLEAN

@@ -62,6 +62,31 @@ class FileEvent:
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
+    # What the watcher's alert sinks ask of an event (stockade.watch.sinks.AlertEvent).
+    alert_noun = "file change"
+
+    @property
+    def alert_source(self) -> str:
+        return self.node
+
+    @property
+    def alert_kind(self) -> str:
+        return self.event
+
+    def alert_line(self) -> str:
+        """``MODIFIED node-1:/etc/kubernetes/admin.conf mode 0600 → 0644`` (plain text)."""
+        changes = []
+        before, after = self.before, self.after
+        if before and after:
+            for field in ("type", "mode", "uid", "gid"):
+                old, new = getattr(before, field), getattr(after, field)
+                if old != new:
+                    changes.append(f"{field} {old} → {new}")
+            if before.sha256 != after.sha256:
+                changes.append("content changed")
+        detail = f" {', '.join(changes)}" if changes else ""
+        return f"{self.event.upper()} {self.node}:{self.path}{detail}"
+
 
 def read_state(path: Path) -> FileState | None:
     try:

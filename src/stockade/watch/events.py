@@ -51,6 +51,22 @@ class TransitionEvent:
         fields = {f.name: getattr(written, f.name) for f in dataclasses.fields(written)}
         return cls(cluster=cluster, at=at, **fields)
 
+    # What the sinks ask of any event (stockade.watch.sinks.AlertEvent).
+    alert_noun = "finding change"
+
+    @property
+    def alert_source(self) -> str:
+        return self.cluster
+
+    @property
+    def alert_kind(self) -> str:
+        return self.change.value
+
+    def alert_line(self) -> str:
+        """One readable line: change, severity, rule, object, message (plain text)."""
+        where = self.resource.display + (f" (container {self.container})" if self.container else "")
+        return f"{self.change.value.upper()} {self.severity.value} {self.rule_id} {where}: {self.message}"
+
     def to_json(self) -> dict[str, Any]:
         waiver = None
         if self.waiver is not None:

@@ -27,7 +27,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import IO, Literal, Protocol
+from typing import IO, Any, Literal, Protocol
 from urllib.parse import urlsplit
 
 import orjson
@@ -47,6 +47,24 @@ SLACK_LINE_CHARS = 500
 SLACK_TEXT_CHARS = 3_000
 MAX_RETRY_AFTER = 300.0  # a Retry-After beyond this is capped: a typo must not silence alerts for days
 _RESPONSE_READ_LIMIT = 64 * 1024
+
+
+class AlertEvent(Protocol):
+    """What a sink sends: a finding's transition (`TransitionEvent`) or a node file's change
+    (`stockade.node.watch.FileEvent`)."""
+
+    def to_json(self) -> dict[str, Any]: ...
+
+    @property
+    def alert_source(self) -> str: ...  # the cluster or the node
+
+    @property
+    def alert_kind(self) -> str: ...  # new, fixed… or created, modified…
+
+    @property
+    def alert_noun(self) -> str: ...  # "finding change", "file change"
+
+    def alert_line(self) -> str: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +159,7 @@ class JsonLinesSink:
     def stats(self) -> SinkStats:
         return self._counts.snapshot()
 
-    def send(self, events: Sequence[TransitionEvent]) -> None:
+    def send(self, events: Sequence[AlertEvent]) -> None:
         if not events:
             return
         data = b"".join(orjson.dumps(event.to_json()) + b"\n" for event in events)
@@ -233,7 +251,7 @@ class WebhookSink:
         self._context = _tls_context(ca_bundle) if self.target.scheme == "https" else None
         self._counts = _Counts(name, observer)
         # None in the queue wakes the thread for close() (when there is room for it).
-        self._queue: queue.Queue[TransitionEvent | None] = queue.Queue(maxsize=queue_size)
+        self._queue: queue.Queue[AlertEvent | None] = queue.Queue(maxsize=queue_size)
         self._closing = threading.Event()  # no more events accepted; drain what is queued
         self._abort = threading.Event()  # stop now: close() ran out of time
         self._overflow = 0  # events dropped in the current overflow episode (0: none)
@@ -251,7 +269,7 @@ class WebhookSink:
         return self._queue.qsize()
 
     # -- the watcher's side (never blocks) -------------------------------------------------
-    def send(self, events: Sequence[TransitionEvent]) -> None:
+    def send(self, events: Sequence[AlertEvent]) -> None:
         if not events:
             return
         if self._closing.is_set():
@@ -307,8 +325,8 @@ class WebhookSink:
             if self._closing.is_set() and self._queue.empty():
                 return
 
-    def _take(self) -> list[TransitionEvent]:
-        batch: list[TransitionEvent] = []
+    def _take(self) -> list[AlertEvent]:
+        batch: list[AlertEvent] = []
         try:
             item = self._queue.get(timeout=0.5)
             while item is not None:
@@ -320,7 +338,7 @@ class WebhookSink:
             pass
         return batch
 
-    def _deliver(self, batch: list[TransitionEvent]) -> None:
+    def _deliver(self, batch: list[AlertEvent]) -> None:
         body = orjson.dumps(self.payload(batch))
         last = ""
         for attempt in range(1, self.max_attempts + 1):
@@ -401,7 +419,7 @@ class WebhookSink:
         return _Outcome(retry=False, status=status, problem=f"HTTP {status}")
 
     # -- payloads --------------------------------------------------------------------------
-    def payload(self, events: Sequence[TransitionEvent]) -> dict[str, object]:
+    def payload(self, events: Sequence[AlertEvent]) -> dict[str, object]:
         if self.format == "json":
             return {"events": [event.to_json() for event in events]}
         return slack_message(events)
@@ -489,19 +507,19 @@ def _clip(text: str, limit: int) -> str:
 
 def transition_line(event: TransitionEvent) -> str:
     """One readable line: change, severity, rule, object, message (plain text)."""
-    where = event.resource.display + (f" (container {event.container})" if event.container else "")
-    return f"{event.change.value.upper()} {event.severity.value} {event.rule_id} {where}: {event.message}"
+    return event.alert_line()
 
 
-def slack_message(events: Sequence[TransitionEvent]) -> dict[str, object]:
+def slack_message(events: Sequence[AlertEvent]) -> dict[str, object]:
     """A Slack incoming-webhook message for ``events`` (see :class:`WebhookSink`)."""
     shown = events[:SLACK_LINES]
-    changes = Counter(event.change.value for event in events)
-    clusters = sorted({event.cluster for event in events})
-    summary = f"Stockade: {len(events)} finding change{'s' if len(events) != 1 else ''} in {', '.join(clusters)}"
+    changes = Counter(event.alert_kind for event in events)
+    clusters = sorted({event.alert_source for event in events})
+    noun = events[0].alert_noun if events else "change"
+    summary = f"Stockade: {len(events)} {noun}{'s' if len(events) != 1 else ''} in {', '.join(clusters)}"
     summary += " (" + ", ".join(f"{count} {change}" for change, count in sorted(changes.items())) + ")"
     summary = slack_escape(_clip(summary, SLACK_LINE_CHARS))
-    lines = [slack_escape(_clip(transition_line(event), SLACK_LINE_CHARS)) for event in shown]
+    lines = [slack_escape(_clip(event.alert_line(), SLACK_LINE_CHARS)) for event in shown]
     more = len(events) - len(shown)
     blocks: list[dict[str, object]] = [{"type": "section", "text": {"type": "mrkdwn", "text": f"*{summary}*"}}]
     blocks += [{"type": "section", "text": {"type": "mrkdwn", "text": line}} for line in lines]
