@@ -13,6 +13,8 @@ import os
 import stat
 from typing import BinaryIO
 
+from stockade.model.finding import InputProblem
+
 GZIP_MAGIC = b"\x1f\x8b"
 
 
@@ -87,6 +89,15 @@ def read_limited(path: str, max_bytes: int) -> bytes:
     if len(data) > max_bytes:
         raise ReadRefused(f"it is more than {max_bytes} bytes, over the {max_bytes}-byte limit", limit=True)
     return data
+
+
+def read_or_report(path: str, max_bytes: int, problems: list[InputProblem]) -> bytes | None:
+    """`read_limited`, with a refusal added to ``problems`` (naming the file) instead of raised."""
+    try:
+        return read_limited(path, max_bytes)
+    except ReadRefused as refused:
+        problems.append(InputProblem(path, f"cannot read: {refused}", kind="limit" if refused.limit else "read"))
+        return None
 
 
 def gunzip_limited(data: bytes, max_bytes: int) -> bytes:

@@ -25,6 +25,7 @@ import orjson
 from stockade.model.finding import InputProblem
 from stockade.model.resource import Origin, Resource, resource_from_raw
 from stockade.sources.base import ProgressCallback, SourceResult
+from stockade.sources.bounded import read_or_report
 
 API_VERSION = "cloud.stockade.io/v1alpha1"
 OPEN = ("0.0.0.0/0", "::/0")
@@ -155,13 +156,8 @@ class CloudConfigSource:
         return result
 
     def _read(self, path: str, result: SourceResult) -> None:
-        try:
-            data = Path(path).read_bytes()[: MAX_BYTES + 1]
-        except OSError as exc:
-            result.errors.append(InputProblem(path, f"cannot read: {exc.strerror or exc}"))
-            return
-        if len(data) > MAX_BYTES:
-            result.errors.append(InputProblem(path, "larger than 16 MiB: not a cluster description", kind="limit"))
+        data = read_or_report(path, MAX_BYTES, result.errors)
+        if data is None:
             return
         try:
             doc = orjson.loads(data)

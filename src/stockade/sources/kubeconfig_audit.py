@@ -23,6 +23,7 @@ from cryptography.x509.oid import NameOID
 from stockade.model.finding import InputProblem
 from stockade.model.resource import Origin, Resource, resource_from_raw
 from stockade.sources.base import ProgressCallback, SourceResult
+from stockade.sources.bounded import read_or_report
 
 API_VERSION = "stockade.io/v1alpha1"
 MAX_BYTES = 4 * 1024 * 1024
@@ -77,13 +78,8 @@ class KubeconfigAuditSource:
         return result
 
     def _read(self, path: str, result: SourceResult) -> None:
-        try:
-            data = Path(path).read_bytes()[: MAX_BYTES + 1]
-        except OSError as exc:
-            result.errors.append(InputProblem(path, f"cannot read: {exc.strerror or exc}"))
-            return
-        if len(data) > MAX_BYTES:
-            result.errors.append(InputProblem(path, "larger than 4 MiB: not a kubeconfig", kind="limit"))
+        data = read_or_report(path, MAX_BYTES, result.errors)
+        if data is None:
             return
         try:
             document = yaml.safe_load(data)
