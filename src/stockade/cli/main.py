@@ -203,6 +203,9 @@ def build_parser(prog: str = "stockade") -> argparse.ArgumentParser:
     from stockade.cli.node_cmd import add_node_parser
 
     add_node_parser(sub)
+    from stockade.cli.audit_cmd import add_audit_parser
+
+    add_audit_parser(sub)
     from stockade.cli.completion import add_completion_parser
     from stockade.cli.history_cmd import add_history_parser
 
@@ -289,6 +292,10 @@ def _dispatch(args: argparse.Namespace) -> int:
             from stockade.cli.rbac_cmd import run_rbac
 
             return run_rbac(args)
+        if args.command == "audit":
+            from stockade.cli.audit_cmd import run_audit
+
+            return run_audit(args)
         if args.command == "node":
             from stockade.cli.node_cmd import run_node
 

@@ -1,0 +1,105 @@
+"""Audit-log detections: planted incidents among benign traffic, rotated and gzip logs, bad lines."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+from pathlib import Path
+
+import orjson
+import pytest
+from benchmarks.gen_audit_log import generate
+
+from stockade.audit.detections import CATALOGUE, AuditConfig, Detector
+from stockade.audit.read import ReadProblem, read_events
+from stockade.cli.main import main
+
+EVENTS = 20_000
+
+
+def test_every_planted_incident_is_found_and_nothing_benign() -> None:
+    """The generator's benign traffic (controllers, workloads reading their Secrets, people looking,
+    rollouts, view bindings, scattered denials) must give no detection; each planted incident must."""
+    log = list(generate(EVENTS))
+    detector = Detector()
+    found: dict[str, set[str]] = {}
+    for expected, event in log:
+        ids = {d.info.id for d in detector.check(event)}
+        if ids:
+            found[event["auditID"]] = ids
+    planted = {event["auditID"]: expected for expected, event in log if expected and expected != "AD-011"}
+    assert len(planted) == 100
+    for audit_id, expected in planted.items():
+        assert expected in found.get(audit_id, set()), (audit_id, expected, found.get(audit_id))
+    benign = [aid for aid in found if aid not in planted and not found[aid] <= {"AD-011"}]
+    assert benign == [], f"false positives: {[(a, found[a]) for a in benign[:5]]}"
+    denial_users = {e["user"]["username"] for _, e in log if e["auditID"] in found and "AD-011" in found[e["auditID"]]}
+    assert denial_users == {"scanner@example.com"}
+    assert {d.id for d in CATALOGUE} - {"AD-012"} == {e for e, _ in log if e}
+
+
+def test_requests_from_outside_the_allowed_networks() -> None:
+    import ipaddress
+
+    detector = Detector(AuditConfig(networks=(ipaddress.ip_network("10.0.0.0/8"),)))
+    [(_, inside)] = [x for x in generate(1) if not x[0]][:1]
+    outside = {**inside, "sourceIPs": ["10.0.0.9", "198.51.100.7"]}  # the last address is the one that counts
+    assert [d.info.id for d in detector.check(inside)] == []
+    assert [d.info.id for d in detector.check(outside)] == ["AD-012"]
+
+
+def write_log(path: Path, events: list[dict[str, object]], compress: bool = False) -> None:
+    data = b"".join(orjson.dumps(e) + b"\n" for e in events)
+    path.write_bytes(gzip.compress(data) if compress else data)
+
+
+def test_rotated_and_gzip_files_in_order_with_bad_lines_named(tmp_path: Path) -> None:
+    events = [e for _, e in generate(300)]
+    logs = tmp_path / "audit"
+    logs.mkdir()
+    write_log(logs / "audit-2026-12-01T00-00-00.000.log.gz", events[:100], compress=True)
+    write_log(logs / "audit-2026-12-01T01-00-00.000.log", events[100:200])
+    current = logs / "audit.log"
+    write_log(current, events[200:])
+    with current.open("ab") as handle:
+        handle.write(b"{not json\n")
+    for age, name in enumerate(
+        ("audit-2026-12-01T00-00-00.000.log.gz", "audit-2026-12-01T01-00-00.000.log", "audit.log")
+    ):
+        os.utime(logs / name, (1_000_000 + age, 1_000_000 + age))
+    problems: list[ReadProblem] = []
+    read = list(read_events([str(logs)], problems))
+    assert [e["auditID"] for e in read] == [e["auditID"] for e in events]
+    assert [str(p) for p in problems] == [f"{current}:{len(events) - 200 + 1}: not JSON"]
+
+
+def test_the_command_reports_evidence_and_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    log = tmp_path / "audit.log"
+    write_log(log, [e for _, e in generate(2000)])
+    assert main(["audit", "scan", str(log), "-f", "json", "--break-glass", "carol@example.com"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    exec_found = next(d for d in report["detections"] if d["id"] == "AD-001")
+    assert exec_found["user"] == "mallory@example.com" and exec_found["object"] == "pods/exec/payments/api-1"
+    assert exec_found["auditID"] and exec_found["time"] and exec_found["sourceIPs"] == ["10.0.0.5"]
+    assert any(d["id"] == "AD-003" and "break-glass" in d["detail"] for d in report["detections"])
+    quiet = tmp_path / "quiet.log"
+    write_log(quiet, [e for expected, e in generate(500) if not expected and "scanner" not in str(e)])
+    assert main(["audit", "scan", str(quiet)]) == 0
+    capsys.readouterr()
+    broken = tmp_path / "broken.log"
+    broken.write_bytes(b"\x00\x01binary\n")
+    assert main(["audit", "scan", str(broken)]) == 3
+    assert "broken.log:1: not JSON" in capsys.readouterr().err
+
+
+def test_the_throughput_benchmark_runs() -> None:
+    import re
+    import subprocess
+    import sys
+
+    bench = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_audit.py"
+    done = subprocess.run(
+        [sys.executable, str(bench), "--events", "20000"], capture_output=True, text=True, timeout=180, check=False
+    )
+    assert re.search(r"\| 20,\d{3} \| \d+ MB \| [\d.]+ \| \*\*[\d,]+\*\* \|", done.stdout), done.stdout + done.stderr
