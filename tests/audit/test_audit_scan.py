@@ -103,3 +103,67 @@ def test_the_throughput_benchmark_runs() -> None:
         [sys.executable, str(bench), "--events", "20000"], capture_output=True, text=True, timeout=180, check=False
     )
     assert re.search(r"\| 20,\d{3} \| \d+ MB \| [\d.]+ \| \*\*[\d,]+\*\* \|", done.stdout), done.stdout + done.stderr
+
+
+def test_the_break_glass_trail(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from benchmarks.gen_audit_log import _event
+
+    secret = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "db"},
+        "data": {"password": "c2VjcmV0LXZhbHVl"},
+    }
+    events = [
+        _event(1, "get", "alice@example.com", ["developers"], {"resource": "pods", "namespace": "shop"}),
+        _event(
+            2,
+            "patch",
+            "breakglass@example.com",
+            ["oncall"],
+            {"resource": "deployments", "namespace": "shop", "name": "api"},
+            level="Request",
+            requestObject={"spec": {"replicas": 0}},
+        ),
+        _event(
+            3,
+            "update",
+            "kubernetes-admin",
+            ["system:masters"],
+            {"resource": "secrets", "namespace": "shop", "name": "db"},
+            level="Request",
+            requestObject=secret,
+        ),
+        _event(4, "get", "breakglass@example.com", ["oncall"], {"resource": "nodes", "name": "<script>x</script>"}),
+    ]
+    log = tmp_path / "audit.log"
+    write_log(log, events)
+    assert main(["audit", "trail", str(log), "--identity", "breakglass@example.com", "-f", "json"]) == 0
+    actions = json.loads(capsys.readouterr().out)["actions"]
+    assert [(a["user"], a["verb"], a["object"]) for a in actions] == [
+        ("breakglass@example.com", "patch", "deployments/shop/api"),
+        ("kubernetes-admin", "update", "secrets/shop/db"),
+        ("breakglass@example.com", "get", "nodes/<script>x</script>"),
+    ]
+    assert actions[0]["changed"] == '{"spec":{"replicas":0}}'
+    assert "c2VjcmV0" not in json.dumps(actions)  # Secret values blanked
+    main(
+        [
+            "audit",
+            "trail",
+            str(log),
+            "--identity",
+            "breakglass@example.com",
+            "--no-masters",
+            "--since",
+            events[2]["requestReceivedTimestamp"],
+            "-f",
+            "html",
+        ]
+    )
+    page = capsys.readouterr().out
+    assert "&lt;script&gt;" in page and "<script>" not in page and "kubernetes-admin" not in page
+    main(["audit", "trail", str(log), "-f", "markdown"])
+    markdown = capsys.readouterr().out
+    assert "kubernetes-admin" in markdown and "breakglass" not in markdown  # masters by default, no one else
+    assert markdown.count("\n| 20") == 1

@@ -59,9 +59,9 @@ class Detection:
     def evidence(self) -> dict[str, Any]:
         """What an incident ticket needs: who, from where, what, when, the answer; never bodies."""
         event = self.event
-        user = _mapping(event.get("user"))
-        ref = _mapping(event.get("objectRef"))
-        status = _mapping(event.get("responseStatus"))
+        user = mapping_of(event.get("user"))
+        ref = mapping_of(event.get("objectRef"))
+        status = mapping_of(event.get("responseStatus"))
         return {
             "id": self.info.id,
             "title": self.info.title,
@@ -72,21 +72,21 @@ class Detection:
             "auditID": event.get("auditID"),
             "user": user.get("username"),
             "groups": user.get("groups") or [],
-            "impersonatedUser": _mapping(event.get("impersonatedUser")).get("username"),
+            "impersonatedUser": mapping_of(event.get("impersonatedUser")).get("username"),
             "sourceIPs": event.get("sourceIPs") or [],
             "userAgent": event.get("userAgent"),
             "verb": event.get("verb"),
-            "object": _object(ref),
+            "object": object_name(ref),
             "requestURI": event.get("requestURI"),
             "code": status.get("code"),
         }
 
 
-def _mapping(value: object) -> Mapping[str, Any]:
+def mapping_of(value: object) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
-def _object(ref: Mapping[str, Any]) -> str:
+def object_name(ref: Mapping[str, Any]) -> str:
     resource = ref.get("resource", "")
     if ref.get("subresource"):
         resource += "/" + str(ref["subresource"])
@@ -158,7 +158,7 @@ def _secrets(event: Mapping[str, Any], ref: Mapping[str, Any], user: str) -> Ite
     if not ref.get("namespace") and verb in ("list", "watch"):
         yield Detection(SECRET_READ, f"{user} listed Secrets in every namespace", event, Severity.HIGH)
     elif _person(user):
-        yield Detection(SECRET_READ, f"{user} read {_object(ref)}", event)
+        yield Detection(SECRET_READ, f"{user} read {object_name(ref)}", event)
 
 
 def _pods(event: Mapping[str, Any], ref: Mapping[str, Any], user: str) -> Iterator[Detection]:
@@ -172,7 +172,7 @@ def _pods(event: Mapping[str, Any], ref: Mapping[str, Any], user: str) -> Iterat
         return
     reasons = _host_access(spec)
     if reasons:
-        yield Detection(PRIVILEGED_POD, f"{user} created {_object(ref)}: {', '.join(reasons)}", event)
+        yield Detection(PRIVILEGED_POD, f"{user} created {object_name(ref)}: {', '.join(reasons)}", event)
 
 
 def _pod_spec(body: Mapping[str, Any]) -> Mapping[str, Any] | None:
@@ -212,20 +212,20 @@ def _rbac(event: Mapping[str, Any], ref: Mapping[str, Any], user: str) -> Iterat
         return
     resource = ref.get("resource")
     if resource in ("clusterrolebindings", "rolebindings"):
-        role = _mapping(body.get("roleRef"))
+        role = mapping_of(body.get("roleRef"))
         if role.get("name") in POWERFUL_ROLES:
-            yield Detection(RBAC_GRANT, f"{user} bound {role.get('name')} with {_object(ref)}", event)
+            yield Detection(RBAC_GRANT, f"{user} bound {role.get('name')} with {object_name(ref)}", event)
     elif resource in ("clusterroles", "roles"):
         rules, _ = read_rules(body.get("rules"), RuleInterner(), lambda code, message: None, resource == "roles")
         dangers = {m.danger for rule in rules for m in _CLASSIFY(rule, resource == "roles")} & GRANT_DANGERS
         if dangers:
             listed = ", ".join(sorted(d.value for d in dangers))
-            yield Detection(RBAC_GRANT, f"{user} wrote {_object(ref)} granting {listed}", event)
+            yield Detection(RBAC_GRANT, f"{user} wrote {object_name(ref)} granting {listed}", event)
 
 
 def _tokens(event: Mapping[str, Any], ref: Mapping[str, Any], user: str) -> Iterator[Detection]:
     if event.get("verb") in ("create", "update", "patch") and _allowed(event) and _person(user):
-        yield Detection(TOKEN_OR_CSR, f"{user} {event.get('verb')}d {_object(ref)}", event)
+        yield Detection(TOKEN_OR_CSR, f"{user} {event.get('verb')}d {object_name(ref)}", event)
 
 
 def _token_request(event: Mapping[str, Any], ref: Mapping[str, Any], user: str) -> Iterator[Detection]:
@@ -235,12 +235,12 @@ def _token_request(event: Mapping[str, Any], ref: Mapping[str, Any], user: str) 
 
 def _admission(event: Mapping[str, Any], ref: Mapping[str, Any], user: str) -> Iterator[Detection]:
     if event.get("verb") in ("create", "update", "patch", "delete", "deletecollection") and _allowed(event):
-        yield Detection(WEBHOOK_CHANGE, f"{user} {event.get('verb')} {_object(ref)}", event)
+        yield Detection(WEBHOOK_CHANGE, f"{user} {event.get('verb')} {object_name(ref)}", event)
 
 
 def _events(event: Mapping[str, Any], ref: Mapping[str, Any], user: str) -> Iterator[Detection]:
     if event.get("verb") in ("delete", "deletecollection") and _allowed(event) and _person(user):
-        yield Detection(EVENTS_DELETED, f"{user} deleted {_object(ref)}", event)
+        yield Detection(EVENTS_DELETED, f"{user} deleted {object_name(ref)}", event)
 
 
 BY_RESOURCE: Mapping[str, tuple[Check, ...]] = {

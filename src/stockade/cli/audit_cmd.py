@@ -38,9 +38,26 @@ def add_audit_parser(sub: Any) -> None:
         "--allowed-network", action="append", default=[], metavar="CIDR", help="requests from elsewhere are reported"
     )
     add_output_options(scan, ("table", "json"), "table")
+    trail = commands.add_parser(
+        "trail",
+        help="every action of break-glass and system:masters identities, in order, for an incident ticket",
+    )
+    trail.add_argument("logs", nargs="+", metavar="PATH", help="audit log files or directories; '-' reads stdin")
+    trail.add_argument(
+        "--identity", action="append", default=[], metavar="USER", help="a break-glass identity (repeatable)"
+    )
+    trail.add_argument(
+        "--no-masters", action="store_true", help="leave out other members of system:masters (default: include them)"
+    )
+    trail.add_argument(
+        "--since", metavar="TIME", help="only actions from TIME on (RFC 3339, e.g. 2026-12-05T10:00:00Z)"
+    )
+    add_output_options(trail, ("markdown", "html", "json"), "markdown")
 
 
 def run_audit(args: argparse.Namespace) -> int:
+    if args.audit_command == "trail":
+        return _trail(args)
     import orjson
 
     from stockade.audit.detections import AuditConfig, Detector
@@ -69,3 +86,37 @@ def run_audit(args: argparse.Namespace) -> int:
     if problems:
         return EXIT_UNREADABLE
     return EXIT_FINDINGS if found else EXIT_CLEAN
+
+
+def _trail(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    import orjson
+
+    from stockade.audit.read import ReadProblem, read_events
+    from stockade.audit.trail import render_html, render_markdown, trail
+    from stockade.model.text import visible
+
+    since = None
+    if args.since:
+        try:
+            since = dt.datetime.fromisoformat(args.since.replace("Z", "+00:00"))
+        except ValueError:
+            fatal(f"--since {args.since!r} is not an RFC 3339 time")
+        if since.tzinfo is None:
+            since = since.replace(tzinfo=dt.UTC)
+    if not args.identity and args.no_masters:
+        fatal("--no-masters needs at least one --identity")
+    problems: list[ReadProblem] = []
+    events = read_events(args.logs, problems, sys.stdin.buffer)
+    entries = list(trail(events, args.identity, masters=not args.no_masters, since=since))
+    who = ", ".join(args.identity) or "system:masters"
+    title = f"Break-glass trail: {who}"
+    if args.format == "json":
+        text = orjson.dumps({"title": title, "actions": [e.to_json() for e in entries]}, option=orjson.OPT_INDENT_2)
+        write_output(text.decode() + "\n", args.output)
+    else:
+        write_output((render_html if args.format == "html" else render_markdown)(entries, title), args.output)
+    for problem in problems:
+        sys.stderr.write(f"stockade: {visible(str(problem))}\n")
+    return EXIT_UNREADABLE if problems else EXIT_CLEAN
