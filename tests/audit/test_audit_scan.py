@@ -167,3 +167,68 @@ def test_the_break_glass_trail(tmp_path: Path, capsys: pytest.CaptureFixture[str
     markdown = capsys.readouterr().out
     assert "kubernetes-admin" in markdown and "breakglass" not in markdown  # masters by default, no one else
     assert markdown.count("\n| 20") == 1
+
+
+DETECTIONS = """\
+detections:
+  - id: ACME-001
+    title: Deployment scaled to zero in production
+    severity: high
+    technique: T1489
+    expression: >-
+      event.verb == "patch" && event.objectRef.resource == "deployments"
+      && has(event.requestObject) && event.requestObject.spec.replicas == 0
+"""
+
+
+def test_users_own_cel_detections(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from benchmarks.gen_audit_log import _event
+
+    rules = tmp_path / "detections.yaml"
+    rules.write_text(DETECTIONS)
+    events = [
+        _event(
+            1,
+            "patch",
+            "bob@example.com",
+            ["oncall"],
+            {"resource": "deployments", "namespace": "prod", "name": "api"},
+            requestObject={"spec": {"replicas": 0}},
+        ),
+        _event(
+            2,
+            "patch",
+            "bob@example.com",
+            ["oncall"],
+            {"resource": "deployments", "namespace": "prod", "name": "api"},
+            requestObject={"spec": {"replicas": 3}},
+        ),
+        _event(
+            3, "patch", "bob@example.com", ["oncall"], {"resource": "deployments", "namespace": "prod", "name": "api"}
+        ),
+    ]
+    log = tmp_path / "audit.log"
+    write_log(log, events)
+    assert main(["audit", "scan", str(log), "--detections", str(rules), "-f", "json"]) == 1
+    found = json.loads(capsys.readouterr().out)["detections"]
+    assert [(d["id"], d["auditID"], d["severity"]) for d in found] == [("ACME-001", events[0]["auditID"], "high")]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("detections: []\n", "non-empty `detections:` list"),
+        ("detections:\n  - {id: AD-001, title: t, expression: 'true'}\n", "id AD-001 is already used"),
+        ("detections:\n  - {id: X-1, title: t, expression: 'event.verb =='}\n", "does not compile"),
+        ("detections:\n  - {id: X-1, title: t}\n", "missing expression"),
+    ],
+)
+def test_bad_detection_files_are_usage_errors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, message: str
+) -> None:
+    rules = tmp_path / "detections.yaml"
+    rules.write_text(text)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["audit", "scan", "-", "--detections", str(rules)])
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err

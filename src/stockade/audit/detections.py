@@ -14,7 +14,7 @@ import ipaddress
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from stockade.model.finding import Severity
 from stockade.rbac.danger import Classifier, Danger
@@ -262,11 +262,22 @@ BY_RESOURCE: Mapping[str, tuple[Check, ...]] = {
 }
 
 
-class Detector:
-    """Every detection over a stream of Events, with the little memory repeated denials need."""
+class EventMatcher(Protocol):
+    """A detection users wrote (`stockade.audit.user_rules.UserDetection`)."""
 
-    def __init__(self, config: AuditConfig = AuditConfig()) -> None:
+    @property
+    def info(self) -> DetectionInfo: ...
+
+    def matches(self, event: Mapping[str, Any]) -> bool: ...
+
+
+class Detector:
+    """Every detection over a stream of Events, with the little memory repeated denials need;
+    ``extra``: detections users wrote, run on every Event after the built-in ones."""
+
+    def __init__(self, config: AuditConfig = AuditConfig(), extra: Iterable[EventMatcher] = ()) -> None:
         self.config = config
+        self.extra = tuple(extra)
         self.events = 0
         self._denials: dict[str, deque[float]] = defaultdict(deque)
         self._reported_denials: dict[str, float] = {}
@@ -299,6 +310,9 @@ class Detector:
             yield from self._denied(event, user)
         if self.config.networks:
             yield from self._outside(event, user)
+        for custom in self.extra:
+            if custom.matches(event):
+                yield Detection(custom.info, f"{user}: {event.get('verb')} {event.get('requestURI')}", event)
 
     def _denied(self, event: Mapping[str, Any], user: str) -> Iterator[Detection]:
         moment = _seconds(event)

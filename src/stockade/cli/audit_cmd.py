@@ -37,6 +37,9 @@ def add_audit_parser(sub: Any) -> None:
     scan.add_argument(
         "--allowed-network", action="append", default=[], metavar="CIDR", help="requests from elsewhere are reported"
     )
+    scan.add_argument(
+        "--detections", action="append", default=[], metavar="FILE", help="your own detections: CEL over `event` (YAML)"
+    )
     add_output_options(scan, ("table", "json"), "table")
     trail = commands.add_parser(
         "trail",
@@ -70,7 +73,16 @@ def run_audit(args: argparse.Namespace) -> int:
             networks.append(ipaddress.ip_network(text, strict=False))
         except ValueError:
             fatal(f"--allowed-network {text!r} is not a CIDR")
-    detector = Detector(AuditConfig(break_glass=frozenset(args.break_glass), networks=tuple(networks)))
+    from stockade.audit.detections import CATALOGUE
+    from stockade.audit.user_rules import DetectionsFileError, load_detections
+
+    taken = {info.id for info in CATALOGUE}
+    try:
+        extra = [d for path in args.detections for d in load_detections(path, taken)]
+    except DetectionsFileError as error:
+        fatal(str(error))
+    config = AuditConfig(break_glass=frozenset(args.break_glass), networks=tuple(networks))
+    detector = Detector(config, extra)
     problems: list[ReadProblem] = []
     found = [d.evidence() for d in detector.run(read_events(args.logs, problems, sys.stdin.buffer))]
     if args.format == "json":
