@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from stockade.model.finding import Severity
+from stockade.pss import LATEST, evaluate_pod
 from stockade.rbac.danger import Classifier, Danger
 from stockade.rbac.parse import RuleInterner, read_rules
 
@@ -167,36 +168,26 @@ def _pods(event: Mapping[str, Any], ref: Mapping[str, Any], user: str) -> Iterat
     body = event.get("requestObject")
     if not isinstance(body, Mapping):
         return
-    spec = _pod_spec(body)
-    if spec is None:
+    template = _pod_template(body)
+    if template is None:
         return
-    reasons = _host_access(spec)
-    if reasons:
-        yield Detection(PRIVILEGED_POD, f"{user} created {object_name(ref)}: {', '.join(reasons)}", event)
+    metadata, spec = template
+    # The same evaluator as the PSS rules and the webhook: what Pod Security baseline forbids.
+    verdict = evaluate_pod(metadata, spec, "baseline", LATEST)
+    if not verdict.allowed:
+        reasons = "; ".join(v.message for v in verdict.violations)
+        yield Detection(PRIVILEGED_POD, f"{user} created {object_name(ref)}: {reasons}", event)
 
 
-def _pod_spec(body: Mapping[str, Any]) -> Mapping[str, Any] | None:
+def _pod_template(body: Mapping[str, Any]) -> tuple[Mapping[str, Any], Mapping[str, Any]] | None:
+    """(metadata, spec) of the pod a Pod, workload or CronJob body describes."""
     spec = body.get("spec")
     if not isinstance(spec, Mapping):
         return None
     for key in ("jobTemplate", "template"):  # CronJob → Job → pod template; workloads → pod template
         if isinstance(spec.get(key), Mapping):
-            return _pod_spec(spec[key])
-    return spec
-
-
-def _host_access(spec: Mapping[str, Any]) -> list[str]:
-    found = [f for f in ("hostPID", "hostNetwork", "hostIPC") if spec.get(f) is True]
-    volumes = spec.get("volumes")
-    if isinstance(volumes, list) and any(isinstance(v, Mapping) and "hostPath" in v for v in volumes):
-        found.append("hostPath volume")
-    for key in ("containers", "initContainers", "ephemeralContainers"):
-        containers = spec.get(key)
-        for container in containers if isinstance(containers, list) else ():
-            context = container.get("securityContext") if isinstance(container, Mapping) else None
-            if isinstance(context, Mapping) and context.get("privileged") is True:
-                found.append(f"privileged container {container.get('name')}")
-    return found
+            return _pod_template(spec[key])
+    return mapping_of(body.get("metadata")), spec
 
 
 _CLASSIFY = Classifier()
