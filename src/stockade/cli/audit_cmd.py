@@ -31,16 +31,31 @@ def add_audit_parser(sub: Any) -> None:
     commands = audit.add_subparsers(dest="audit_command", required=True)
     scan = commands.add_parser("scan", help="report detections in audit log files or stdin")
     scan.add_argument("logs", nargs="+", metavar="PATH", help="audit log files or directories; '-' reads stdin")
-    scan.add_argument(
-        "--break-glass", action="append", default=[], metavar="USER", help="an identity whose every action is reported"
-    )
-    scan.add_argument(
-        "--allowed-network", action="append", default=[], metavar="CIDR", help="requests from elsewhere are reported"
-    )
-    scan.add_argument(
-        "--detections", action="append", default=[], metavar="FILE", help="your own detections: CEL over `event` (YAML)"
-    )
+    _detection_options(scan)
     add_output_options(scan, ("table", "json"), "table")
+    serve = commands.add_parser(
+        "serve",
+        help="the API server's audit webhook backend: detections as events arrive",
+        description="Receive the EventLists kube-apiserver posts (--audit-webhook-config-file) over HTTPS and write "
+        "detections as JSON lines. Answers at once and never makes the API server wait; when its queue is full it "
+        "answers 429 and the API server sends the batch again. Binds to 127.0.0.1 unless --host says otherwise.",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8444, help="port (default 8444)")
+    serve.add_argument(
+        "--certificate-dir",
+        required=True,
+        metavar="DIR",
+        help="tls.crt and tls.key to serve with; made (with ca.crt, key 0600) when DIR has none",
+    )
+    serve.add_argument(
+        "--token-file", metavar="FILE", help="require this bearer token (the webhook kubeconfig's token)"
+    )
+    serve.add_argument("-o", "--output", metavar="FILE", help="append detections to FILE (0600) instead of stdout")
+    serve.add_argument(
+        "--duration", type=float, metavar="SECONDS", help="stop after this long (default: run until stopped)"
+    )
+    _detection_options(serve)
     trail = commands.add_parser(
         "trail",
         help="every action of break-glass and system:masters identities, in order, for an incident ticket",
@@ -58,31 +73,29 @@ def add_audit_parser(sub: Any) -> None:
     add_output_options(trail, ("markdown", "html", "json"), "markdown")
 
 
+def _detection_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--break-glass", action="append", default=[], metavar="USER", help="an identity whose every action is reported"
+    )
+    parser.add_argument(
+        "--allowed-network", action="append", default=[], metavar="CIDR", help="requests from elsewhere are reported"
+    )
+    parser.add_argument(
+        "--detections", action="append", default=[], metavar="FILE", help="your own detections: CEL over `event` (YAML)"
+    )
+
+
 def run_audit(args: argparse.Namespace) -> int:
     if args.audit_command == "trail":
         return _trail(args)
+    if args.audit_command == "serve":
+        return _serve(args)
     import orjson
 
-    from stockade.audit.detections import AuditConfig, Detector
     from stockade.audit.read import ReadProblem, read_events
     from stockade.model.text import visible
 
-    networks = []
-    for text in args.allowed_network:
-        try:
-            networks.append(ipaddress.ip_network(text, strict=False))
-        except ValueError:
-            fatal(f"--allowed-network {text!r} is not a CIDR")
-    from stockade.audit.detections import CATALOGUE
-    from stockade.audit.user_rules import DetectionsFileError, load_detections
-
-    taken = {info.id for info in CATALOGUE}
-    try:
-        extra = [d for path in args.detections for d in load_detections(path, taken)]
-    except DetectionsFileError as error:
-        fatal(str(error))
-    config = AuditConfig(break_glass=frozenset(args.break_glass), networks=tuple(networks))
-    detector = Detector(config, extra)
+    detector = _detector(args)
     problems: list[ReadProblem] = []
     found = [d.evidence() for d in detector.run(read_events(args.logs, problems, sys.stdin.buffer))]
     if args.format == "json":
@@ -132,3 +145,88 @@ def _trail(args: argparse.Namespace) -> int:
     for problem in problems:
         sys.stderr.write(f"stockade: {visible(str(problem))}\n")
     return EXIT_UNREADABLE if problems else EXIT_CLEAN
+
+
+def _detector(args: argparse.Namespace) -> Any:
+    """The detections the options ask for: break-glass identities, allowed networks, users' own."""
+    from stockade.audit.detections import CATALOGUE, AuditConfig, Detector
+    from stockade.audit.user_rules import DetectionsFileError, load_detections
+
+    networks = []
+    for text in args.allowed_network:
+        try:
+            networks.append(ipaddress.ip_network(text, strict=False))
+        except ValueError:
+            fatal(f"--allowed-network {text!r} is not a CIDR")
+    taken = {info.id for info in CATALOGUE}
+    try:
+        extra = [d for path in args.detections for d in load_detections(path, taken)]
+    except DetectionsFileError as error:
+        fatal(str(error))
+    return Detector(AuditConfig(break_glass=frozenset(args.break_glass), networks=tuple(networks)), extra)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import datetime as dt
+    import os
+    import signal
+    import threading
+    from pathlib import Path
+
+    import orjson
+
+    from stockade.admission.certs import issue, write_files
+    from stockade.admission.server import AdmissionServer
+    from stockade.audit.detections import Detection
+    from stockade.audit.ingest import Ingest, create_app
+
+    token = None
+    if args.token_file:
+        try:
+            token = Path(args.token_file).read_text().strip()
+        except OSError as exc:
+            fatal(f"--token-file: {exc.strerror or exc}")
+        if not token:
+            fatal("--token-file is empty")
+    directory = Path(args.certificate_dir)
+    cert, key = directory / "tls.crt", directory / "tls.key"
+    if not (cert.exists() and key.exists()):
+        now = dt.datetime.now(dt.UTC)
+        hosts = sorted({args.host, "localhost", "127.0.0.1"})
+        write_files(
+            issue("stockade-audit-ca", "stockade-audit", hosts, start=now, end=now + dt.timedelta(days=365)), directory
+        )
+        sys.stderr.write(f"stockade: wrote a new CA ({directory / 'ca.crt'}) and serving certificate\n")
+    stream: Any
+    if args.output is None:
+        stream = sys.stdout.buffer
+    else:
+        stream = os.fdopen(os.open(args.output, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "ab")
+    lock = threading.Lock()
+
+    def emit(detection: Detection) -> None:
+        with lock:
+            stream.write(orjson.dumps(detection.evidence()) + b"\n")
+            stream.flush()
+
+    ingest = Ingest(_detector(args), emit)
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    server = AdmissionServer(create_app(ingest, token), cert_file=cert, key_file=key, host=args.host, port=args.port)
+    try:
+        server.start()
+    except (OSError, RuntimeError) as exc:
+        fatal(f"cannot serve on {args.host}:{args.port}: {exc}")
+    sys.stderr.write(f"stockade: audit webhook on {server.url}\n")
+    stop.wait(args.duration)
+    server.stop()
+    ingest.drain()
+    if args.output is not None:
+        stream.close()
+    stats = ingest.stats
+    sys.stderr.write(
+        f"stockade: {stats.received} events received, {stats.judged} judged, {stats.detections} detections, "
+        f"{stats.refused} refused while busy (sent again by the API server)\n"
+    )
+    return EXIT_CLEAN
