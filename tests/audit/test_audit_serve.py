@@ -13,8 +13,8 @@ from pathlib import Path
 
 import orjson
 import pytest
-
 from benchmarks.gen_audit_log import generate
+
 from stockade.admission.certs import issue, write_files
 from stockade.admission.server import AdmissionServer
 from stockade.audit.detections import Detection, Detector
@@ -110,11 +110,15 @@ def test_the_command_serves_and_writes_detections(tmp_path: Path, capsys: pytest
 
     def send() -> None:
         deadline = time.monotonic() + 10
-        while not (certs / "ca.crt").exists() and time.monotonic() < deadline:
+        while time.monotonic() < deadline:
+            if (certs / "ca.crt").exists():
+                try:
+                    context = ssl.create_default_context(cafile=str(certs / "ca.crt"))
+                    post(f"https://127.0.0.1:{port}/", context, event_list([exec_event]))
+                    return
+                except (urllib.error.URLError, ssl.SSLError, OSError):
+                    pass  # not serving yet
             time.sleep(0.05)
-        time.sleep(0.5)
-        context = ssl.create_default_context(cafile=str(certs / "ca.crt"))
-        post(f"https://127.0.0.1:{port}/", context, event_list([exec_event]))
 
     threading.Thread(target=send, daemon=True).start()
     code = main(
