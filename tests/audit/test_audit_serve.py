@@ -128,13 +128,13 @@ def test_the_command_serves_and_writes_detections(tmp_path: Path, capsys: pytest
             "--certificate-dir",
             str(certs),
             "--port",
-            "18444",
+            str(port),
             "--token-file",
             str(token_file),
             "-o",
             str(out),
             "--duration",
-            "2.5",
+            "4",
         ]
     )
     assert code == 0
