@@ -142,3 +142,17 @@ def test_the_command_serves_and_writes_detections(tmp_path: Path, capsys: pytest
     [line] = out.read_text().splitlines()
     assert json.loads(line)["id"] == "AD-001"
     assert "1 events received" in capsys.readouterr().err
+
+
+def test_the_webhook_benchmark_runs() -> None:
+    import re
+    import subprocess
+    import sys
+
+    bench = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_audit_webhook.py"
+    done = subprocess.run(
+        [sys.executable, str(bench), "--seconds", "1"], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    [(sent, received)] = re.findall(r"^\| ([\d,]+) \| [\d.]+ s \| ([\d,]+) \|", done.stdout, re.MULTILINE)
+    assert sent == received
