@@ -1,0 +1,1 @@
+"""GO: GitOps: changes that reach the cluster without going through git."""
