@@ -158,7 +158,11 @@ def hand_changes(ctx: RuleContext) -> Iterator[Outcome]:
         return
     for resource in ctx.inventory.resources:
         namespace = ctx.inventory.effective_namespace(resource)
-        if namespace is None or namespace not in managed or resource.group in ("argoproj.io", FLUX_KUSTOMIZATION, FLUX_HELM):
+        if (
+            namespace is None
+            or namespace not in managed
+            or resource.group in ("argoproj.io", FLUX_KUSTOMIZATION, FLUX_HELM)
+        ):
             continue
         writes = _writes(resource.raw)
         if not writes:
