@@ -82,7 +82,9 @@ def test_a_full_queue_answers_429_at_once(tmp_path: Path) -> None:
     exec_event = next(e for expected, e in generate(2_000) if expected == "AD-001")
     with AdmissionServer(create_app(ingest, None), cert_file=cert, key_file=key, port=0) as server:
         assert post(server.url, context, event_list([exec_event])) == 200  # the worker blocks on it
-        time.sleep(0.2)
+        deadline = time.monotonic() + 5
+        while ingest.queue.qsize() and time.monotonic() < deadline:
+            time.sleep(0.01)  # the worker takes the event and blocks on it: the queue is empty again
         assert post(server.url, context, event_list(log[:10])) == 200
         started = time.monotonic()
         assert post(server.url, context, event_list(log[:10])) == 429
