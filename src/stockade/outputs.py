@@ -17,6 +17,7 @@ import stat
 import sys
 import tempfile
 from pathlib import Path
+from typing import IO
 
 STDOUT = "-"
 PRIVATE = 0o600
@@ -76,6 +77,20 @@ def write_output(path: str | os.PathLike[str], data: bytes, *, mode: int | None 
     if own is not None and not stat.S_ISREG(own):
         raise OutputPathError(f"{target} is not a regular file, a FIFO or a character device")
     _write_atomically(Path(target), data, _default_mode() if mode is None else mode, parents)
+
+
+def open_append(path: str, what: str = "output") -> IO[bytes]:
+    """``path`` opened for appending: created 0600, a symbolic link refused unless ``path`` is a
+    stream such as /dev/stdout (so a planted link cannot redirect the writes). ``what`` names the
+    file in the error."""
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
+    if not is_stream(path):
+        flags |= getattr(os, "O_NOFOLLOW", 0)
+    try:
+        descriptor = os.open(path, flags, PRIVATE)
+    except OSError as error:
+        raise OSError(error.errno, f"cannot open the {what} file {path}: {error.strerror}") from None
+    return os.fdopen(descriptor, "ab")
 
 
 def write_text_output(path: str | os.PathLike[str], text: str, *, mode: int | None = None) -> None:

@@ -19,6 +19,8 @@ from typing import IO, Any
 
 import orjson
 
+from stockade.sources.bounded import NotRegularFile
+
 MAX_LINE = 4 * 1024 * 1024  # an Event at RequestResponse level can be large; a line past this is refused
 GZIP_MAGIC = b"\x1f\x8b"
 
@@ -60,11 +62,19 @@ def read_events(
     for path in (f for p in paths for f in log_files(p)):
         try:
             handle = _open(path, stdin)
+        except NotRegularFile as exc:
+            problems.append(ReadProblem(path, 0, f"cannot read: {exc}"))
+            continue
         except OSError as exc:
             problems.append(ReadProblem(path, 0, f"cannot read: {exc.strerror or exc}"))
             continue
         with contextlib.nullcontext(handle) if path == "-" else handle:
-            yield from _events(handle, path, problems)
+            try:
+                yield from _events(handle, path, problems)
+            finally:
+                raw = getattr(handle, "fileobj", None)  # GzipFile leaves the file it wraps open
+                if raw is not None and path != "-":
+                    raw.close()
 
 
 def _events(handle: IO[bytes], source: str, problems: list[ReadProblem]) -> Iterator[dict[str, Any]]:

@@ -168,7 +168,6 @@ def _detector(args: argparse.Namespace) -> Any:
 
 def _serve(args: argparse.Namespace) -> int:
     import datetime as dt
-    import os
     import signal
     import threading
     from pathlib import Path
@@ -179,6 +178,7 @@ def _serve(args: argparse.Namespace) -> int:
     from stockade.admission.server import AdmissionServer
     from stockade.audit.detections import Detection
     from stockade.audit.ingest import Ingest, create_app
+    from stockade.outputs import open_append
 
     token = None
     if args.token_file:
@@ -201,7 +201,10 @@ def _serve(args: argparse.Namespace) -> int:
     if args.output is None:
         stream = sys.stdout.buffer
     else:
-        stream = os.fdopen(os.open(args.output, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "ab")
+        try:
+            stream = open_append(args.output, what="detections")
+        except OSError as error:
+            fatal(str(error))
     lock = threading.Lock()
 
     def emit(detection: Detection) -> None:

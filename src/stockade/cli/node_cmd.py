@@ -119,19 +119,16 @@ def _watch(
     import signal
     import threading
 
-    import orjson
-
     from stockade.node.watch import FileEvent, NodeWatcher
 
     if not os.path.isdir(root):
         fatal(f"--root {root}: not a directory")
-    stream: Any
-    if output is None:
-        stream = sys.stdout.buffer
-    else:
-        descriptor = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        stream = os.fdopen(descriptor, "ab")
-    lock = threading.Lock()
+    from stockade.watch.sinks import JsonLinesSink
+
+    try:
+        lines = JsonLinesSink(output if output is not None else "-", name="node-events")
+    except OSError as error:
+        fatal(str(error))
     sink = None
     if webhook is not None:
         from stockade.watch.sinks import WebhookSink
@@ -142,10 +139,7 @@ def _watch(
             fatal(f"--webhook: {error}")
 
     def emit(event: FileEvent) -> None:
-        line = orjson.dumps(event.to_json()) + b"\n"
-        with lock:
-            stream.write(line)
-            stream.flush()
+        lines.send([event])
         if sink is not None:
             sink.send([event])  # queued: a slow webhook never delays the watcher
 
@@ -162,6 +156,5 @@ def _watch(
     finally:
         if sink is not None:
             sink.close(5.0)
-        if output is not None:
-            stream.close()
+        lines.close()
     return EXIT_CLEAN

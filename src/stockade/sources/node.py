@@ -32,6 +32,7 @@ from typing import Any
 from stockade.model.finding import InputProblem
 from stockade.model.resource import Origin, Resource, resource_from_raw
 from stockade.sources.base import ProgressCallback, SourceResult
+from stockade.sources.bounded import ReadRefused, read_limited
 from stockade.sources.cluster_facts import component_facts
 from stockade.sources.files import collect_paths
 from stockade.sources.redaction import redact_result
@@ -66,6 +67,7 @@ KEY_FILES: Mapping[str, tuple[str, ...]] = {
     "runtime-socket": ("/run/containerd/containerd.sock", "/var/run/crio/crio.sock", "/var/run/cri-dockerd.sock"),
 }
 KUBELET_CONFIG = "/var/lib/kubelet/config.yaml"
+SMALL_FILE = 4 * 1024 * 1024  # systemd units, environment files, passwd and group files
 # kube-apiserver flags naming configuration files the CP, OB and AU rules read.
 CONFIG_FLAGS = (
     "encryption-provider-config",
@@ -284,9 +286,11 @@ def _glob(root: Path, pattern: str) -> list[str]:
 
 
 def _read(root: Path, path: str) -> str | None:
+    """A small text file of the node (unit, env, passwd); None when absent, special or too large:
+    a FIFO planted on a mounted node must not hang the scan."""
     try:
-        return (root / path.lstrip("/")).read_text(encoding="utf-8", errors="replace")
-    except OSError:
+        return read_limited(str(root / path.lstrip("/")), SMALL_FILE).decode("utf-8", errors="replace")
+    except ReadRefused:
         return None
 
 

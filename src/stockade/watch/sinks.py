@@ -33,7 +33,7 @@ from urllib.parse import urlsplit
 import orjson
 
 from stockade import __version__
-from stockade.outputs import PRIVATE, STDOUT, is_stream
+from stockade.outputs import STDOUT, open_append
 from stockade.watch.events import TransitionEvent
 
 log = logging.getLogger("stockade.watch.sinks")
@@ -150,7 +150,7 @@ class JsonLinesSink:
             if path == STDOUT:
                 self._stream: IO[bytes] | IO[str] = sys.stdout
             else:
-                self._owned = _open_append(path)
+                self._owned = open_append(path, what="events")
                 self._stream = self._owned
         else:
             self._stream = target
@@ -189,17 +189,6 @@ class JsonLinesSink:
             else:
                 with contextlib.suppress(OSError, ValueError):
                     self._stream.flush()
-
-
-def _open_append(path: str) -> IO[bytes]:
-    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
-    if not is_stream(path):
-        flags |= getattr(os, "O_NOFOLLOW", 0)
-    try:
-        descriptor = os.open(path, flags, PRIVATE)
-    except OSError as error:
-        raise OSError(error.errno, f"cannot open the events file {path}: {error.strerror}") from None
-    return os.fdopen(descriptor, "ab")
 
 
 # -- webhook -----------------------------------------------------------------------------------
