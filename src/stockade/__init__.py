@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from stockade.api import ScanOptions, collect, compliance, load_waivers, scan, select
+    from stockade.api import ScanOptions, collect, compliance, find_drift, gitops_scope, load_waivers, scan, select
     from stockade.errors import SelectionError, SourceError, StockadeError, UsageError, WaiversFileError
     from stockade.model.finding import Area, Finding, InputProblem, Severity, SkippedInput, Stage, Status
     from stockade.model.inventory import Inventory
@@ -40,6 +40,8 @@ if TYPE_CHECKING:
 _EXPORTS = {
     "scan": "stockade.api",
     "collect": "stockade.api",
+    "find_drift": "stockade.api",
+    "gitops_scope": "stockade.api",
     "compliance": "stockade.api",
     "load_waivers": "stockade.api",
     "select": "stockade.api",
@@ -98,6 +100,8 @@ __all__ = [
     "__version__",
     "collect",
     "compliance",
+    "find_drift",
+    "gitops_scope",
     "load_waivers",
     "render",
     "scan",

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from stockade._gc import collector_paused
+from stockade.drift import DriftOptions, DriftReport, compare
 from stockade.engine.compliance import summarize
 from stockade.engine.evaluate import evaluate
 from stockade.engine.limits import MAX_FINDINGS_PER_RULE
@@ -33,6 +34,7 @@ from stockade.errors import ConfigFileError, SelectionError, TemplatePathError, 
 from stockade.frameworks import framework_ids, load_framework
 from stockade.model.compliance import ComplianceSummary
 from stockade.model.finding import Severity
+from stockade.model.gitops import GitOpsScope, discover
 from stockade.model.inventory import Inventory
 from stockade.model.podspec import DEFAULT_EXTRA_TEMPLATE_PATHS, parse_template_path_option
 from stockade.model.result import ScanResult
@@ -162,6 +164,23 @@ def collect(sources: Source | Sequence[Source], progress: ProgressCallback | Non
     for source in [sources] if isinstance(sources, Source) else sources:
         merged.extend(redact_result(source.collect(progress)))
     return safe_names(merged)
+
+
+def find_drift(
+    git: Source | Sequence[Source], cluster: Source | Sequence[Source], options: DriftOptions | None = None
+) -> DriftReport:
+    """What git says against what the cluster runs: objects missing on either side and fields that
+    differ (see :mod:`stockade.drift.compare` for how defaults are told from fields someone set)."""
+    wanted, running = collect(git), collect(cluster)
+    report = compare(wanted.resources, running.resources, options or DriftOptions())
+    return dataclasses.replace(report, errors=(*wanted.errors, *running.errors))
+
+
+def gitops_scope(sources: Source | Sequence[Source]) -> tuple[GitOpsScope, SourceResult]:
+    """The namespaces Argo CD and Flux deploy into and the identities they write as, read from a
+    cluster or a snapshot (with what was read, for its problems)."""
+    read = collect(sources)
+    return discover(Inventory(read.resources)), read
 
 
 def safe_names(result: SourceResult) -> SourceResult:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from stockade.model.finding import Severity
+from stockade.model.gitops import GITOPS_GROUPS, NO_GITOPS, GitOpsScope, by_hand
 from stockade.pss import LATEST, evaluate_pod
 from stockade.rbac.danger import Classifier, Danger
 from stockade.rbac.parse import RuleInterner, read_rules
@@ -36,6 +37,7 @@ class AuditConfig:
     networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
     denial_threshold: int = 20  # 403s from one identity within the window
     denial_window: float = 60.0  # seconds
+    gitops: GitOpsScope = NO_GITOPS  # namespaces only git should change, and who syncs them
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +113,7 @@ WEBHOOK_CHANGE = _i("AD-009", "Admission webhook or policy changed", Severity.HI
 EVENTS_DELETED = _i("AD-010", "Events deleted", Severity.MEDIUM, "T1070")
 DENIALS = _i("AD-011", "Repeated denials from one identity", Severity.MEDIUM, "T1069")
 OUTSIDE = _i("AD-012", "Request from outside the allowed networks", Severity.HIGH, "T1133")
+GITOPS_WRITE = _i("AD-013", "Change in a GitOps-managed namespace not made by the operator", Severity.MEDIUM, "T1578")
 CATALOGUE = (
     EXEC,
     SECRET_READ,
@@ -124,6 +127,7 @@ CATALOGUE = (
     EVENTS_DELETED,
     DENIALS,
     OUTSIDE,
+    GITOPS_WRITE,
 )
 
 
@@ -301,6 +305,10 @@ class Detector:
             yield from self._denied(event, user)
         if self.config.networks:
             yield from self._outside(event, user)
+        if self.config.gitops and isinstance(ref, Mapping):
+            found = hand_write_in_gitops_namespace(event, ref, user, self.config.gitops)
+            if found is not None:
+                yield found
         for custom in self.extra:
             if custom.matches(event):
                 yield Detection(custom.info, f"{user}: {event.get('verb')} {event.get('requestURI')}", event)
@@ -328,6 +336,42 @@ class Detector:
             return
         if not any(ip in network for network in self.config.networks):
             yield Detection(OUTSIDE, f"{user} from {ip}", event)
+
+
+WRITE_VERBS = frozenset({"create", "update", "patch", "delete", "deletecollection"})
+# What controllers keep up to date in every namespace; git never holds them.
+DERIVED_RESOURCES = frozenset({"events", "leases", "endpoints", "endpointslices", "controllerrevisions"})
+CONTROL_PLANE_PREFIXES = ("system:node:", "system:kube-", "system:apiserver", "system:serviceaccount:kube-system:")
+
+
+def hand_write_in_gitops_namespace(
+    event: Mapping[str, Any], ref: Mapping[str, Any], user: str, scope: GitOpsScope
+) -> Detection | None:
+    """A write to a namespace only git should change, by neither the operator, the control plane,
+    nor the namespace's own workloads: a person (any client), or another namespace's
+    ServiceAccount driven by a hand-held client such as kubectl in a CI job."""
+    namespace = ref.get("namespace")
+    if (
+        namespace not in scope.managed
+        or event.get("verb") not in WRITE_VERBS
+        or ref.get("subresource") == "status"
+        or ref.get("resource") in DERIVED_RESOURCES
+        or ref.get("apiGroup") in GITOPS_GROUPS
+        or not _allowed(event)
+        or user in scope.operators
+        or user.startswith(CONTROL_PLANE_PREFIXES)
+        or user.startswith(f"system:serviceaccount:{namespace}:")
+    ):
+        return None
+    agent = str(event.get("userAgent") or "")
+    if user.startswith("system:serviceaccount:") and not by_hand(agent):
+        return None  # another namespace's controller (cert-manager, an ingress controller) doing its job
+    client = agent.split(" ", 1)[0] or "an unknown client"
+    return Detection(
+        GITOPS_WRITE,
+        f"{user} {event.get('verb')} {object_name(ref)} with {client}, outside {scope.managed[str(namespace)]}",
+        event,
+    )
 
 
 def _seconds(event: Mapping[str, Any]) -> float:

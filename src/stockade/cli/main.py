@@ -200,6 +200,9 @@ def build_parser(prog: str = "stockade") -> argparse.ArgumentParser:
     from stockade.cli.paths_cmd import add_paths_parser
 
     add_paths_parser(sub)
+    from stockade.cli.drift_cmd import add_drift_parser
+
+    add_drift_parser(sub)
     from stockade.cli.node_cmd import add_node_parser
 
     add_node_parser(sub)
@@ -300,6 +303,10 @@ def _dispatch(args: argparse.Namespace) -> int:
             from stockade.cli.node_cmd import run_node
 
             return run_node(args)
+        if args.command == "drift":
+            from stockade.cli.drift_cmd import run_drift
+
+            return run_drift(args)
         if args.command == "paths":
             from stockade.cli.paths_cmd import run_paths
 

@@ -3,51 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from stockade.model.finding import Area, Severity, Stage
-from stockade.model.inventory import Inventory
+from stockade.model.gitops import GITOPS_GROUPS, by_hand, discover
 from stockade.rules.base import READS_ANY, Outcome, RuleContext, Violation, inventory_rule
-
-# Field managers of the GitOps operators: what they write is what git says.
-OPERATOR_MANAGERS = frozenset(
-    {"argocd-controller", "argocd-application-controller", "kustomize-controller", "helm-controller", "flux"}
-)
-# Field managers of Kubernetes itself and of controllers acting on what git created.
-SYSTEM_MANAGERS = ("kube-", "kubelet", "k3s", "cloud-controller", "cert-manager", "Go-http-client")
-# Managers that mean a person ran a command.
-HAND_MANAGERS = ("kubectl", "k9s", "Mozilla", "lens", "headlamp", "helm")
-FLUX_KUSTOMIZATION = "kustomize.toolkit.fluxcd.io"
-FLUX_HELM = "helm.toolkit.fluxcd.io"
-
-
-@dataclass(frozen=True, slots=True)
-class GitOpsNamespaces:
-    """Namespace → the operator object that deploys into it."""
-
-    managed: Mapping[str, str]
-
-
-def gitops_namespaces(inventory: Inventory) -> GitOpsNamespaces:
-    managed: dict[str, str] = {}
-    for app in inventory.of_kind("Application", "ApplicationSet"):
-        if app.group != "argoproj.io":
-            continue
-        spec = app.raw.get("spec")
-        destination = spec.get("destination") if isinstance(spec, Mapping) else None
-        namespace = destination.get("namespace") if isinstance(destination, Mapping) else None
-        if isinstance(namespace, str) and namespace:
-            managed.setdefault(namespace, f"Argo CD Application {app.namespace}/{app.name}")
-    for item in inventory.of_kind("Kustomization", "HelmRelease"):
-        if item.group not in (FLUX_KUSTOMIZATION, FLUX_HELM):
-            continue
-        spec = item.raw.get("spec")
-        target = spec.get("targetNamespace") if isinstance(spec, Mapping) else None
-        namespace = target if isinstance(target, str) and target else item.namespace
-        if namespace and namespace != "flux-system":
-            managed.setdefault(namespace, f"Flux {item.kind} {item.namespace}/{item.name}")
-    return GitOpsNamespaces(managed)
 
 
 def _writes(raw: Mapping[str, Any]) -> list[tuple[str, str, str]]:
@@ -59,12 +19,6 @@ def _writes(raw: Mapping[str, Any]) -> list[tuple[str, str, str]]:
         if isinstance(entry, Mapping) and isinstance(entry.get("manager"), str):
             found.append((str(entry.get("time") or ""), entry["manager"], str(entry.get("operation") or "")))
     return sorted(found)
-
-
-def _by_hand(manager: str) -> bool:
-    if manager in OPERATOR_MANAGERS or manager.startswith(SYSTEM_MANAGERS):
-        return False
-    return manager.startswith(HAND_MANAGERS)
 
 
 @inventory_rule(
@@ -153,22 +107,18 @@ def hand_changes(ctx: RuleContext) -> Iterator[Outcome]:
     - https://argo-cd.readthedocs.io/en/stable/user-guide/diffing/
     - https://kubernetes.io/docs/reference/using-api/server-side-apply/#field-management
     """
-    managed = ctx.analyses.get(gitops_namespaces).managed
+    managed = ctx.analyses.get(discover).managed
     if not managed:
         return
     for resource in ctx.inventory.resources:
         namespace = ctx.inventory.effective_namespace(resource)
-        if (
-            namespace is None
-            or namespace not in managed
-            or resource.group in ("argoproj.io", FLUX_KUSTOMIZATION, FLUX_HELM)
-        ):
+        if namespace is None or namespace not in managed or resource.group in GITOPS_GROUPS:
             continue
         writes = _writes(resource.raw)
         if not writes:
             continue
         time, manager, operation = writes[-1]
-        if _by_hand(manager):
+        if by_hand(manager):
             message = (
                 f"last written by {manager} ({operation or 'write'} at {time or 'an unknown time'}), not by "
                 f"{managed[namespace]}"

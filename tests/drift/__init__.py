@@ -1,0 +1,1 @@
+"""Tests of `stockade drift`: git against the fake API server's objects and snapshots."""
