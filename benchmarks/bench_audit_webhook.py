@@ -31,7 +31,7 @@ import orjson
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.gen_audit_log import generate  # noqa: E402
+from benchmarks.gen_audit_log import GITOPS, generate  # noqa: E402
 
 BATCH = 400
 TOKEN = "benchmark-token"
@@ -69,6 +69,8 @@ def main() -> int:
                 str(work / "token"),
                 "-o",
                 str(work / "detections.jsonl"),
+                *(arg for namespace in GITOPS.managed for arg in ("--gitops-namespace", namespace)),
+                *(arg for user in GITOPS.operators for arg in ("--gitops-operator", user)),
             ],
             stderr=subprocess.PIPE,
             text=True,

@@ -3,8 +3,11 @@
 Benign events imitate what a cluster's log is made of: controllers and kubelets watching and
 updating, ServiceAccounts reading their own Secrets and ConfigMaps, people listing pods and reading
 logs, deployments rolled out (pods without host access), Roles bound to `view`, a few denials
-(never 20 within a minute from one identity). None of them should be detected. Planted incidents
-are one of each detection, spread through the log at known positions.
+(never 20 within a minute from one identity). Two namespaces are deployed by GitOps operators
+(:data:`GITOPS`): there the operators sync, cert-manager renews certificates and workloads write
+their own objects. None of them should be detected. Planted incidents are one of each detection
+(two for hand changes in GitOps namespaces: a person, and a CI job's kubectl), spread through the
+log at known positions.
 
     python benchmarks/gen_audit_log.py --events 1000000 -o /tmp/audit.log
 """
@@ -20,9 +23,18 @@ from typing import Any
 
 import orjson
 
+from stockade.model.gitops import GitOpsScope
+
 START = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
 HUMANS = ("alice@example.com", "bob@example.com", "carol@example.com")
 NAMESPACES = ("shop", "payments", "search", "web")
+ARGO = "system:serviceaccount:argocd:argocd-application-controller"
+FLUX = "system:serviceaccount:flux-system:kustomize-controller"
+GITOPS = GitOpsScope(
+    {"shop": "Argo CD Application argocd/shop", "payments": "Flux Kustomization flux-system/payments"},
+    frozenset({ARGO, FLUX}),
+)
+OPERATOR_AGENTS = {ARGO: "argocd-application-controller/v2.13.1", FLUX: "kustomize-controller/v1.4.0"}
 
 
 def _event(
@@ -107,17 +119,34 @@ def benign(number: int, rng: random.Random) -> dict[str, Any]:
             level="Request",
             requestObject=pod,
         )
-    if number % 1000 == 9:  # a team binding view, and an occasional denial
+    if number % 1000 == 9:  # a team binding view (by the operator where git decides), a denial
         binding = {"roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "view"}}
+        operator = ARGO if ns == "shop" else FLUX if ns == "payments" else ""
         return _event(
             number,
             "create",
-            rng.choice(HUMANS),
-            ["developers"],
+            operator or rng.choice(HUMANS),
+            ["system:serviceaccounts"] if operator else ["developers"],
             {"resource": "rolebindings", "namespace": ns, "apiGroup": "rbac.authorization.k8s.io"},
             code=201,
             level="Request",
             requestObject=binding,
+            userAgent=OPERATOR_AGENTS.get(operator, "kubectl/v1.31.2"),
+        )
+    if number % 1000 in (19, 29, 39):  # GitOps namespaces: syncs, certificates, workloads' own writes
+        gitops_ns = "shop" if number % 2 else "payments"
+        user, agent, resource = {
+            19: (ARGO if gitops_ns == "shop" else FLUX, "", "deployments"),
+            29: ("system:serviceaccount:cert-manager:cert-manager", "cert-manager-certificates/v1.16.2", "secrets"),
+            39: (f"system:serviceaccount:{gitops_ns}:app", "app/1.0", "configmaps"),
+        }[number % 1000]
+        return _event(
+            number,
+            rng.choice(["patch", "update", "create"]),
+            user,
+            ["system:serviceaccounts", "system:authenticated"],
+            {"resource": resource, "namespace": gitops_ns, "name": "web"},
+            userAgent=agent or OPERATOR_AGENTS[user],
         )
     return _event(
         number,
@@ -127,6 +156,9 @@ def benign(number: int, rng: random.Random) -> dict[str, Any]:
         {"resource": "nodes", "name": "worker-1"},
         code=403 if number % 97 == 0 else 200,
     )
+
+
+PLANTED_NUMBERS = 37  # event numbers (auditIDs, timestamps) one batch of planted incidents takes
 
 
 def planted(number: int) -> list[tuple[str, dict[str, Any]]]:
@@ -253,6 +285,26 @@ def planted(number: int) -> list[tuple[str, dict[str, Any]]]:
                 {"resource": "events", "namespace": "payments"},
             ),
         ),
+        (
+            "AD-013",
+            _event(
+                number + 35,
+                "patch",
+                "mallory@example.com",
+                human,
+                {"resource": "deployments", "namespace": "shop", "name": "web", "apiGroup": "apps"},
+            ),
+        ),
+        (
+            "AD-013",
+            _event(
+                number + 36,
+                "update",
+                "system:serviceaccount:ci:deployer",
+                ["system:serviceaccounts", "system:authenticated"],
+                {"resource": "configmaps", "namespace": "payments", "name": "flags"},
+            ),
+        ),
     ]
     denials = [
         _event(
@@ -276,9 +328,8 @@ def generate(events: int, seed: int = 11) -> Iterator[tuple[str, dict[str, Any]]
     number = 0
     for index in range(events):
         if index in spots:
-            for expected, event in planted(number):
-                yield expected, event
-                number += 1
+            yield from planted(number)
+            number += PLANTED_NUMBERS
         yield "", benign(number, rng)
         number += 1
 

@@ -9,34 +9,69 @@ from pathlib import Path
 
 import orjson
 import pytest
-from benchmarks.gen_audit_log import generate
+from benchmarks.gen_audit_log import GITOPS, generate
 
 from stockade.audit.detections import CATALOGUE, AuditConfig, Detector
 from stockade.audit.read import ReadProblem, read_events
 from stockade.cli.main import main
 
-EVENTS = 20_000
+EVENTS = 1_000_000
 
 
 def test_every_planted_incident_is_found_and_nothing_benign() -> None:
-    """The generator's benign traffic (controllers, workloads reading their Secrets, people looking,
-    rollouts, view bindings, scattered denials) must give no detection; each planted incident must."""
-    log = list(generate(EVENTS))
-    detector = Detector()
-    found: dict[str, set[str]] = {}
-    for _, event in log:
+    """A million benign events (controllers, workloads reading their Secrets, people looking,
+    rollouts, view bindings, GitOps syncs, scattered denials) must give no detection; each planted
+    incident must. Streamed: the log is never held in memory."""
+    detector = Detector(AuditConfig(gitops=GITOPS))
+    planted: dict[str, str] = {}
+    missed: list[tuple[str, str, set[str]]] = []
+    false_positives: list[tuple[str, set[str]]] = []
+    denial_users: set[str] = set()
+    benign = 0
+    for expected, event in generate(EVENTS):
         ids = {d.info.id for d in detector.check(event)}
-        if ids:
-            found[event["auditID"]] = ids
-    planted = {event["auditID"]: expected for expected, event in log if expected and expected != "AD-011"}
-    assert len(planted) == 100
-    for audit_id, expected in planted.items():
-        assert expected in found.get(audit_id, set()), (audit_id, expected, found.get(audit_id))
-    benign = [aid for aid in found if aid not in planted and not found[aid] <= {"AD-011"}]
-    assert benign == [], f"false positives: {[(a, found[a]) for a in benign[:5]]}"
-    denial_users = {e["user"]["username"] for _, e in log if e["auditID"] in found and "AD-011" in found[e["auditID"]]}
+        if "AD-011" in ids:
+            denial_users.add(event["user"]["username"])
+        if expected and expected != "AD-011":
+            planted[event["auditID"]] = expected
+            if expected not in ids:
+                missed.append((event["auditID"], expected, ids))
+        elif not expected:
+            benign += 1
+            if ids - {"AD-011"}:
+                false_positives.append((event["auditID"], ids))
+    assert benign >= EVENTS
+    assert len(planted) == 120
+    assert missed == []
+    assert false_positives == []
     assert denial_users == {"scanner@example.com"}
-    assert {d.id for d in CATALOGUE} - {"AD-012"} == {e for e, _ in log if e}
+    assert {d.id for d in CATALOGUE} - {"AD-012"} == {*planted.values(), "AD-011"}
+
+
+def test_gitops_writes_need_the_scope_and_spare_the_operators() -> None:
+    """Without GitOps namespaces the hand changes are not judged; operators, cert-manager and a
+    namespace's own workloads are never flagged, whoever they are."""
+    writes = [e for expected, e in generate(30_000) if expected == "AD-013"]
+    assert len(writes) == 20
+    assert all("AD-013" not in {d.info.id for d in Detector().check(e)} for e in writes)
+    person = writes[0]
+    for user, agent in (
+        ("system:serviceaccount:argocd:argocd-application-controller", "argocd-application-controller/v2.13.1"),
+        ("system:serviceaccount:shop:app", "kubectl/v1.31.2"),
+        ("system:serviceaccount:cert-manager:cert-manager", "cert-manager-certificates/v1.16.2"),
+        ("system:kube-controller-manager", "kube-controller-manager/v1.31.2"),
+    ):
+        event = {**person, "user": {"username": user, "groups": []}, "userAgent": agent}
+        assert [d.info.id for d in Detector(AuditConfig(gitops=GITOPS)).check(event)] == [], user
+    status = {**person, "objectRef": {**person["objectRef"], "subresource": "status"}}
+    scale = {**person, "objectRef": {**person["objectRef"], "subresource": "scale"}}
+    assert [d.info.id for d in Detector(AuditConfig(gitops=GITOPS)).check(status)] == []
+    [scaled] = Detector(AuditConfig(gitops=GITOPS)).check(scale)
+    assert scaled.info.id == "AD-013"
+    assert scaled.detail == (
+        "mallory@example.com patch deployments/scale/shop/web with kubectl/v1.31.2, "
+        "outside Argo CD Application argocd/shop"
+    )
 
 
 def test_requests_from_outside_the_allowed_networks() -> None:

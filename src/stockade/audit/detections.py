@@ -341,6 +341,8 @@ class Detector:
 WRITE_VERBS = frozenset({"create", "update", "patch", "delete", "deletecollection"})
 # What controllers keep up to date in every namespace; git never holds them.
 DERIVED_RESOURCES = frozenset({"events", "leases", "endpoints", "endpointslices", "controllerrevisions"})
+# Writes through these change the object (kubectl scale, debug, resize); exec, logs and status do not.
+CHANGING_SUBRESOURCES = frozenset({"", "scale", "ephemeralcontainers", "resize"})
 CONTROL_PLANE_PREFIXES = ("system:node:", "system:kube-", "system:apiserver", "system:serviceaccount:kube-system:")
 
 
@@ -354,7 +356,7 @@ def hand_write_in_gitops_namespace(
     if (
         namespace not in scope.managed
         or event.get("verb") not in WRITE_VERBS
-        or ref.get("subresource") == "status"
+        or str(ref.get("subresource") or "") not in CHANGING_SUBRESOURCES
         or ref.get("resource") in DERIVED_RESOURCES
         or ref.get("apiGroup") in GITOPS_GROUPS
         or not _allowed(event)

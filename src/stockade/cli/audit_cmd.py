@@ -83,6 +83,25 @@ def _detection_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--detections", action="append", default=[], metavar="FILE", help="your own detections: CEL over `event` (YAML)"
     )
+    gitops = parser.add_argument_group(
+        "GitOps namespaces (AD-013: changes there not made by the operator)",
+        "Read from a cluster or a snapshot (Argo CD Applications, Flux Kustomizations and HelmReleases, and the "
+        "ServiceAccounts their controllers run as or impersonate), or named here.",
+    )
+    gitops.add_argument(
+        "--gitops-namespace", action="append", default=[], metavar="NAMESPACE", help="a namespace only git changes"
+    )
+    gitops.add_argument(
+        "--gitops-operator",
+        action="append",
+        default=[],
+        metavar="USER",
+        help="another identity that deploys from git (Argo CD's and Flux's default ones are always known)",
+    )
+    gitops.add_argument("--cluster", action="store_true", help="find them in the cluster of the current context")
+    gitops.add_argument("--context", metavar="NAME", help="find them in the cluster of this kubeconfig context")
+    gitops.add_argument("--kubeconfig", metavar="FILE", help="kubeconfig file (default: $KUBECONFIG or ~/.kube/config)")
+    gitops.add_argument("--snapshot", metavar="FILE", help="find them in a snapshot written by `stockade snapshot`")
 
 
 def run_audit(args: argparse.Namespace) -> int:
@@ -163,7 +182,51 @@ def _detector(args: argparse.Namespace) -> Any:
         extra = [d for path in args.detections for d in load_detections(path, taken)]
     except DetectionsFileError as error:
         fatal(str(error))
-    return Detector(AuditConfig(break_glass=frozenset(args.break_glass), networks=tuple(networks)), extra)
+    config = AuditConfig(break_glass=frozenset(args.break_glass), networks=tuple(networks), gitops=_gitops(args))
+    return Detector(config, extra)
+
+
+# What GitOps discovery reads from a cluster: the operators' objects and the controllers' workloads.
+GITOPS_KINDS = ("applications.argoproj.io", "applicationsets.argoproj.io", "appprojects.argoproj.io")
+FLUX_KINDS = ("kustomizations.kustomize.toolkit.fluxcd.io", "helmreleases.helm.toolkit.fluxcd.io")
+
+
+def _gitops(args: argparse.Namespace) -> Any:
+    """The GitOps scope: discovered from a cluster or snapshot, widened by the options."""
+    from stockade.cli.inputs import wants_cluster
+    from stockade.model.gitops import DEFAULT_OPERATORS, NO_GITOPS
+    from stockade.model.text import visible
+
+    named = dict.fromkeys(args.gitops_namespace, "--gitops-namespace")
+    operators = frozenset(args.gitops_operator) | (DEFAULT_OPERATORS if named else frozenset())
+    if wants_cluster(args) and args.snapshot:
+        fatal("read GitOps namespaces from one place: a cluster or --snapshot")
+    if not (wants_cluster(args) or args.snapshot):
+        return NO_GITOPS.widened(named, operators)
+    from stockade.api import gitops_scope
+    from stockade.report.problems import render_problems
+    from stockade.sources.base import Source
+
+    source: Source
+    if args.snapshot:
+        from stockade.sources.snapshot import SnapshotSource
+
+        source = SnapshotSource(args.snapshot)
+    else:
+        from stockade.sources.cluster import ClusterSource
+
+        kinds = [*GITOPS_KINDS, *FLUX_KINDS, "deployments.apps", "statefulsets.apps"]
+        source = ClusterSource(args.context, args.kubeconfig, kinds)
+    found, read = gitops_scope(source)
+    # A cluster without Argo CD or Flux serves none of their kinds: not a problem, just no scope.
+    problems = [p for p in read.errors if p.kind != "config"]
+    if problems:
+        sys.stderr.write(render_problems(problems))
+        fatal("could not read the GitOps operators' objects")
+    scope = found.widened(named, operators)
+    listed = ", ".join(sorted(scope.managed)) or "none"
+    sys.stderr.write(visible(f"stockade: GitOps-managed namespaces: {listed}") + "\n")
+    return scope
 
 
 def _serve(args: argparse.Namespace) -> int:

@@ -47,6 +47,14 @@ class GitOpsScope:
 
 
 NO_GITOPS = GitOpsScope({})
+# Who the operators write as in their default installs (Argo CD in argocd, Flux in flux-system).
+DEFAULT_OPERATORS = frozenset(
+    {
+        "system:serviceaccount:argocd:argocd-application-controller",
+        "system:serviceaccount:flux-system:kustomize-controller",
+        "system:serviceaccount:flux-system:helm-controller",
+    }
+)
 
 
 def service_account(namespace: str, name: str) -> str:
