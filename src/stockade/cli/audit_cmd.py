@@ -16,6 +16,7 @@ import sys
 from typing import Any
 
 from stockade.cli.errors import EXIT_CLEAN, EXIT_FINDINGS, EXIT_UNREADABLE, fatal
+from stockade.cli.inputs import add_cluster_choice
 from stockade.cli.output_options import add_output_options, write_output
 
 
@@ -98,9 +99,7 @@ def _detection_options(parser: argparse.ArgumentParser) -> None:
         metavar="USER",
         help="another identity that deploys from git (Argo CD's and Flux's default ones are always known)",
     )
-    gitops.add_argument("--cluster", action="store_true", help="find them in the cluster of the current context")
-    gitops.add_argument("--context", metavar="NAME", help="find them in the cluster of this kubeconfig context")
-    gitops.add_argument("--kubeconfig", metavar="FILE", help="kubeconfig file (default: $KUBECONFIG or ~/.kube/config)")
+    add_cluster_choice(gitops, verb="find them in")
     gitops.add_argument("--snapshot", metavar="FILE", help="find them in a snapshot written by `stockade snapshot`")
 
 

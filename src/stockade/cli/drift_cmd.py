@@ -16,7 +16,8 @@ from typing import Any
 
 from stockade.cli.errors import EXIT_CLEAN, EXIT_FINDINGS, EXIT_UNREADABLE, fatal
 from stockade.cli.inputs import (
-    DEFAULT_CLUSTER_TIMEOUT,
+    add_cluster_choice,
+    add_timeout_option,
     listed_option,
     progress_display,
     usage_errors,
@@ -39,9 +40,7 @@ def add_drift_parser(sub: Any) -> None:
         "paths", nargs="+", metavar="GIT_DIR", help="the manifests git holds: files, directories, kustomize, helm"
     )
     live = drift.add_argument_group("the cluster to compare with")
-    live.add_argument("--cluster", action="store_true", help="compare with the cluster of the current context")
-    live.add_argument("--context", metavar="NAME", help="compare with the cluster of this kubeconfig context")
-    live.add_argument("--kubeconfig", metavar="FILE", help="kubeconfig file (default: $KUBECONFIG or ~/.kube/config)")
+    add_cluster_choice(live, verb="compare with")
     live.add_argument(
         "--namespaces",
         action="append",
@@ -51,13 +50,7 @@ def add_drift_parser(sub: Any) -> None:
         "elsewhere, and cluster-scoped ones, are then listed as not compared",
     )
     live.add_argument("--snapshot", metavar="FILE", help="compare with a snapshot written by `stockade snapshot`")
-    live.add_argument(
-        "--timeout",
-        type=float,
-        default=DEFAULT_CLUSTER_TIMEOUT,
-        metavar="SECONDS",
-        help=f"give up reading the cluster after this long (default: {DEFAULT_CLUSTER_TIMEOUT:g})",
-    )
+    add_timeout_option(live)
     drift.add_argument(
         "-n",
         "--namespace",
@@ -96,8 +89,6 @@ def run_drift(args: argparse.Namespace) -> int:
 
     if wants_cluster(args) == bool(args.snapshot):
         fatal("compare with one cluster: give --cluster, --context or --kubeconfig, or --snapshot")
-    if not 0 < args.timeout < float("inf"):
-        fatal("--timeout must be more than 0 seconds")
     if any(not path for path in args.paths):
         fatal("an empty path names nothing to read")
     live: Source

@@ -45,12 +45,28 @@ def add_pod_template_option(parser: argparse.ArgumentParser | argparse._Argument
     )
 
 
-def add_cluster_options(group: argparse._ArgumentGroup, *, verb: str, kinds_help: str, namespaces_help: str) -> None:
-    """``--cluster``, ``--context``, ``--kubeconfig``, ``--kinds`` and ``--namespaces``: which
-    cluster a command reads (``verb``: what it does with it) and what of it."""
+def add_cluster_choice(group: argparse._ArgumentGroup, *, verb: str) -> None:
+    """``--cluster``, ``--context`` and ``--kubeconfig``: which cluster (``verb``: what is done with it)."""
     group.add_argument("--cluster", action="store_true", help=f"{verb} the cluster of the current kubeconfig context")
     group.add_argument("--context", metavar="NAME", help=f"{verb} the cluster of this kubeconfig context")
     group.add_argument("--kubeconfig", metavar="FILE", help="kubeconfig file (default: $KUBECONFIG or ~/.kube/config)")
+
+
+def add_timeout_option(group: argparse._ArgumentGroup) -> None:
+    group.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=DEFAULT_CLUSTER_TIMEOUT,
+        metavar="SECONDS",
+        help=f"give up reading a live cluster after this long (default: {DEFAULT_CLUSTER_TIMEOUT:g}); "
+        "what was not read by then is reported",
+    )
+
+
+def add_cluster_options(group: argparse._ArgumentGroup, *, verb: str, kinds_help: str, namespaces_help: str) -> None:
+    """``--cluster``, ``--context``, ``--kubeconfig``, ``--kinds`` and ``--namespaces``: which
+    cluster a command reads (``verb``: what it does with it) and what of it."""
+    add_cluster_choice(group, verb=verb)
     group.add_argument("--kinds", action="append", default=[], metavar="LIST", help=kinds_help)
     group.add_argument("--namespaces", action="append", default=[], metavar="LIST", help=namespaces_help)
 
@@ -100,14 +116,7 @@ def add_source_options(parser: argparse.ArgumentParser, *, namespace_flags: bool
         help="a managed cluster's description: `aws eks describe-cluster`, `gcloud container clusters describe "
         "--format json` or `az aks show` JSON",
     )
-    cluster.add_argument(
-        "--timeout",
-        type=_seconds,
-        default=DEFAULT_CLUSTER_TIMEOUT,
-        metavar="SECONDS",
-        help=f"give up reading a live cluster after this long (default: {DEFAULT_CLUSTER_TIMEOUT:g}); "
-        "what was not read by then is reported",
-    )
+    add_timeout_option(cluster)
     parser.add_argument(
         "--allow-remote-kustomize",
         action="store_true",
