@@ -200,6 +200,9 @@ def build_parser(prog: str = "stockade") -> argparse.ArgumentParser:
     from stockade.cli.paths_cmd import add_paths_parser
 
     add_paths_parser(sub)
+    from stockade.cli.network_cmd import add_network_parser
+
+    add_network_parser(sub)
     from stockade.cli.drift_cmd import add_drift_parser
 
     add_drift_parser(sub)
@@ -303,6 +306,10 @@ def _dispatch(args: argparse.Namespace) -> int:
             from stockade.cli.node_cmd import run_node
 
             return run_node(args)
+        if args.command == "network":
+            from stockade.cli.network_cmd import run_network
+
+            return run_network(args)
         if args.command == "drift":
             from stockade.cli.drift_cmd import run_drift
 

@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from stockade.model.inventory import DEFAULT_NAMESPACE, Inventory
+from stockade.model.netpol import Port
 from stockade.model.podspec import is_list, is_map
 from stockade.model.resource import Resource
 from stockade.paths.builder import GraphBuilder
@@ -20,7 +21,7 @@ from stockade.paths.catalogue import Attack
 from stockade.paths.fixes import FixLookup, display
 from stockade.paths.model import Fix, NodeKind
 from stockade.paths.network import NetworkEdges
-from stockade.paths.workloads import ContainerInfo, Port, Workload, dotted
+from stockade.paths.workloads import ContainerInfo, Workload, dotted
 from stockade.rules.base import is_true
 from stockade.rules.np.np003_public_load_balancer import internal_annotation
 

@@ -17,137 +17,18 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
-from stockade.errors import SelectorError
 from stockade.model.inventory import DEFAULT_NAMESPACE, Inventory
-from stockade.model.podspec import is_list, is_map
-from stockade.model.resource import Resource
-from stockade.model.selectors import LabelSelector, parse_label_selector
+from stockade.model.netpol import NAMESPACE_NAME_LABEL, NETWORK_POLICY_GROUPS, Peer, Policy, Port, read_policy
+from stockade.model.podspec import is_map
 from stockade.paths.builder import ALL_NAMESPACES, GraphBuilder
 from stockade.paths.catalogue import Attack
 from stockade.paths.fixes import FixLookup
 from stockade.paths.model import NodeKind
-from stockade.paths.workloads import ContainerInfo, Port, Workload
+from stockade.paths.workloads import ContainerInfo, Workload
 
-NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 OTHER_POLICY_KINDS = ("CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy", "GlobalNetworkPolicy")
-
-
-@dataclass(frozen=True, slots=True)
-class PolicyPort:
-    protocol: str
-    port: int | str | None  # None: every port of the protocol
-    end_port: int | None = None
-
-    def allows(self, port: Port) -> bool:
-        if port.protocol.upper() != self.protocol.upper():
-            return False
-        if self.port is None:
-            return True
-        if isinstance(self.port, str):
-            return port.name == self.port
-        if port.number is None:
-            return False
-        return self.port <= port.number <= (self.end_port or self.port)
-
-
-@dataclass(frozen=True, slots=True)
-class Peer:
-    pods: LabelSelector | None  # None: every pod (of the namespaces)
-    namespaces: LabelSelector | None  # None: the policy's own namespace
-
-
-@dataclass(frozen=True, slots=True)
-class PolicyRule:
-    peers: tuple[Peer, ...] | None  # None: any peer
-    ports: tuple[PolicyPort, ...] | None  # None: any port
-    external: bool = False  # an ipBlock peer: addresses outside the pod network may connect
-
-    def allows_port(self, port: Port | None) -> bool:
-        return port is None or self.ports is None or any(pp.allows(port) for pp in self.ports)
-
-
-@dataclass(frozen=True, slots=True)
-class Policy:
-    name: str
-    namespace: str
-    selector: LabelSelector
-    ingress: tuple[PolicyRule, ...] | None  # None: the policy does not isolate for ingress
-    egress: tuple[PolicyRule, ...] | None
-
-
-def _selector(raw: object) -> LabelSelector | None:
-    try:
-        return parse_label_selector(raw if raw is not None else {})
-    except SelectorError:
-        return None
-
-
-def _ports(raw: object) -> tuple[PolicyPort, ...] | None:
-    if not is_list(raw) or not raw:
-        return None
-    found: list[PolicyPort] = []
-    for item in raw:
-        if not is_map(item):
-            continue
-        port = item.get("port")
-        end = item.get("endPort")
-        found.append(
-            PolicyPort(
-                str(item.get("protocol") or "TCP"),
-                port if isinstance(port, int | str) else None,
-                end if isinstance(end, int) else None,
-            )
-        )
-    return tuple(found)
-
-
-def _rules(raw: object, peer_key: str) -> tuple[PolicyRule, ...]:
-    rules: list[PolicyRule] = []
-    for item in raw if is_list(raw) else ():
-        if not is_map(item):
-            continue
-        peers_raw = item.get(peer_key)
-        peers: tuple[Peer, ...] | None = None
-        external = False
-        if is_list(peers_raw) and peers_raw:
-            found: list[Peer] = []
-            for peer in peers_raw:
-                if is_map(peer) and is_map(peer.get("ipBlock")):
-                    external = True
-                if not is_map(peer) or ("podSelector" not in peer and "namespaceSelector" not in peer):
-                    continue  # ipBlock: addresses outside the pod network
-                pods = _selector(peer.get("podSelector")) if "podSelector" in peer else None
-                namespaces = _selector(peer.get("namespaceSelector")) if "namespaceSelector" in peer else None
-                if ("podSelector" in peer and pods is None) or ("namespaceSelector" in peer and namespaces is None):
-                    continue  # a selector the API server refuses selects nothing
-                found.append(Peer(pods, namespaces))
-            peers = tuple(found)
-        rules.append(PolicyRule(peers, _ports(item.get("ports")), external))
-    return tuple(rules)
-
-
-def read_policy(resource: Resource, namespace: str) -> Policy | None:
-    spec = resource.raw.get("spec")
-    if not is_map(spec):
-        return None
-    selector = _selector(spec.get("podSelector"))
-    if selector is None:
-        return None
-    types = spec.get("policyTypes")
-    if is_list(types) and types:
-        ingress_on, egress_on = "Ingress" in types, "Egress" in types
-    else:
-        ingress_on, egress_on = True, "egress" in spec
-    return Policy(
-        resource.name,
-        namespace,
-        selector,
-        _rules(spec.get("ingress"), "from") if ingress_on else None,
-        _rules(spec.get("egress"), "to") if egress_on else None,
-    )
 
 
 class NetworkEdges:
@@ -163,14 +44,14 @@ class NetworkEdges:
             self.namespace_labels[ns.name] = {**(labels if is_map(labels) else {}), NAMESPACE_NAME_LABEL: ns.name}
         self.policies: dict[str, list[Policy]] = defaultdict(list)
         for resource in inventory.of_kind("NetworkPolicy"):
-            if resource.group not in ("networking.k8s.io", "extensions"):
+            if resource.group not in NETWORK_POLICY_GROUPS:
                 continue
             namespace = inventory.effective_namespace(resource) or DEFAULT_NAMESPACE
             policy = read_policy(resource, namespace)
             if policy is not None:
                 self.policies[namespace].append(policy)
         others = list(inventory.of_kind(*OTHER_POLICY_KINDS)) + [
-            r for r in inventory.of_kind("NetworkPolicy") if r.group not in ("networking.k8s.io", "extensions")
+            r for r in inventory.of_kind("NetworkPolicy") if r.group not in NETWORK_POLICY_GROUPS
         ]
         if others:
             builder.notes.append(

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from stockade.model.inventory import DEFAULT_NAMESPACE, Inventory
+from stockade.model.netpol import Port, container_ports
 from stockade.model.podspec import ContainerRef, PodTemplate, is_list, is_map
 from stockade.model.resource import Resource
 from stockade.paths.builder import ANY_NODE, CONTROL_PLANE, GraphBuilder
@@ -27,13 +28,6 @@ CONTROL_PLANE_LABELS = ("node-role.kubernetes.io/control-plane", "node-role.kube
 
 # May the pod's ServiceAccount read pods/log in its namespace? (for the /var/log symlink escape)
 CanReadLogs = Callable[[str, str], bool]
-
-
-@dataclass(frozen=True, slots=True)
-class Port:
-    number: int | None
-    name: str
-    protocol: str
 
 
 @dataclass(slots=True)
@@ -78,25 +72,6 @@ def service_account_of(spec: Mapping[str, Any]) -> str:
     return "default"
 
 
-def _ports(spec: Mapping[str, Any]) -> tuple[Port, ...]:
-    raw = spec.get("ports")
-    found: list[Port] = []
-    for item in raw if is_list(raw) else ():
-        if not is_map(item):
-            continue
-        number = item.get("containerPort")
-        name = item.get("name")
-        protocol = item.get("protocol")
-        found.append(
-            Port(
-                number if isinstance(number, int) else None,
-                name if isinstance(name, str) else "",
-                protocol if isinstance(protocol, str) else "TCP",
-            )
-        )
-    return tuple(found)
-
-
 def read_workloads(inventory: Inventory) -> list[Workload]:
     workloads: list[Workload] = []
     for template in inventory.pod_templates:
@@ -108,7 +83,7 @@ def read_workloads(inventory: Inventory) -> list[Workload]:
             key, resource, template, namespace, labels if is_map(labels) else {}, service_account_of(template.spec)
         )
         for ref in template.containers():
-            workload.containers.append(ContainerInfo(f"{key}#{ref.name}", ref, _ports(ref.spec)))
+            workload.containers.append(ContainerInfo(f"{key}#{ref.name}", ref, container_ports(ref.spec)))
         workloads.append(workload)
     workloads.sort(key=lambda w: w.key)
     return workloads

@@ -1,0 +1,138 @@
+"""Network policies Stockade does not evaluate, and which endpoints they may select.
+
+Cilium (``CiliumNetworkPolicy``, ``CiliumClusterwideNetworkPolicy``), Calico (``NetworkPolicy`` and
+``GlobalNetworkPolicy`` of ``projectcalico.org``) and the policy API's ``AdminNetworkPolicy`` and
+``BaselineAdminNetworkPolicy`` add rules of their own. Their rules are not evaluated, but their
+selectors are, where they can be: Cilium's label selectors (``k8s:`` prefixes and the pod's
+namespace label understood) and Calico's simple selectors (``all()``, ``has(k)``, ``k == 'v'``,
+``k != 'v'`` joined by ``&&``). An endpoint such a policy may select has an answer marked unknown,
+naming the policy; a selector that cannot be read is taken to select everything.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from stockade.errors import SelectorError
+from stockade.model.inventory import Inventory
+from stockade.model.podspec import is_list, is_map
+from stockade.model.selectors import parse_label_selector
+
+if TYPE_CHECKING:
+    from stockade.network.reach import Endpoint
+
+CILIUM_NAMESPACE_LABEL = "io.kubernetes.pod.namespace"
+CALICO_GROUPS = ("projectcalico.org", "crd.projectcalico.org")
+Selects = Callable[[str, Mapping[str, Any]], bool]  # (namespace, pod labels) → may select
+
+
+@dataclass(frozen=True, slots=True)
+class OutsidePolicy:
+    key: str
+    selects: Selects
+
+
+@dataclass(frozen=True, slots=True)
+class OutsidePolicies:
+    policies: tuple[OutsidePolicy, ...] = field(default_factory=tuple)
+
+    def touching(self, endpoint: Endpoint) -> list[str]:
+        return [p.key for p in self.policies if p.selects(endpoint.namespace, endpoint.labels)]
+
+
+def _everything(namespace: str, labels: Mapping[str, Any]) -> bool:
+    return True
+
+
+def _cilium_selects(raw: object, own_namespace: str | None) -> Selects:
+    if not is_map(raw):
+        return _everything
+    labels = raw.get("matchLabels")
+    plain: dict[str, Any] = {}
+    namespace: str | None = own_namespace
+    for key, value in labels.items() if is_map(labels) else ():
+        name = str(key).removeprefix("k8s:").removeprefix("any:")
+        if name == CILIUM_NAMESPACE_LABEL:
+            namespace = str(value)
+        else:
+            plain[name] = value
+    try:
+        selector = parse_label_selector({"matchLabels": plain, "matchExpressions": raw.get("matchExpressions") or []})
+    except SelectorError:
+        return _everything
+
+    def selects(ns: str, pod_labels: Mapping[str, Any]) -> bool:
+        return (namespace is None or ns == namespace) and selector.matches(pod_labels)
+
+    return selects
+
+
+_TERM = re.compile(r"^\s*(?:(all\(\))|has\(\s*([\w./-]+)\s*\)|([\w./-]+)\s*(==|!=)\s*['\"]([^'\"]*)['\"])\s*$")
+
+
+def _calico_term(part: str) -> Callable[[Mapping[str, Any]], bool] | None:
+    """One simple term, or None when it is not one of the forms understood."""
+    match = _TERM.match(part)
+    if match is None:
+        return None
+    every, has, key, operator, value = match.groups()
+    if every:
+        return lambda labels: True
+    if has:
+        return lambda labels: has in labels
+    if operator == "==":
+        return lambda labels: key in labels and str(labels[key]) == value
+    return lambda labels: key not in labels or str(labels[key]) != value
+
+
+def _calico_selects(text: object, own_namespace: str | None) -> Selects:
+    """A Calico selector of simple terms joined by ``&&``; anything else may select every pod."""
+    terms: list[Callable[[Mapping[str, Any]], bool]] = []
+    if isinstance(text, str) and text.strip():
+        for part in text.split("&&"):
+            term = _calico_term(part)
+            if term is None:
+                return _in_namespace(own_namespace)
+            terms.append(term)
+
+    def selects(ns: str, pod_labels: Mapping[str, Any]) -> bool:
+        return (own_namespace is None or ns == own_namespace) and all(term(pod_labels) for term in terms)
+
+    return selects
+
+
+def _in_namespace(namespace: str | None) -> Selects:
+    return lambda ns, labels: namespace is None or ns == namespace
+
+
+def read_outside_policies(inventory: Inventory) -> OutsidePolicies:
+    found: list[OutsidePolicy] = []
+    for resource in inventory.of_kind("CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy"):
+        namespace = inventory.effective_namespace(resource) if resource.kind == "CiliumNetworkPolicy" else None
+        key = "/".join(x for x in (resource.kind, namespace, resource.name) if x)
+        for spec in _cilium_specs(resource.raw):
+            if "nodeSelector" in spec and "endpointSelector" not in spec:
+                continue  # host policies: they govern nodes, not pods
+            found.append(OutsidePolicy(key, _cilium_selects(spec.get("endpointSelector"), namespace)))
+    for resource in inventory.of_kind("NetworkPolicy", "GlobalNetworkPolicy"):
+        if resource.group not in CALICO_GROUPS:
+            continue
+        namespace = inventory.effective_namespace(resource) if resource.kind == "NetworkPolicy" else None
+        key = "/".join(x for x in (f"{resource.kind}.{resource.group}", namespace, resource.name) if x)
+        calico = resource.raw.get("spec")
+        selector = calico.get("selector") if is_map(calico) else None
+        found.append(OutsidePolicy(key, _calico_selects(selector, namespace)))
+    for resource in inventory.of_kind("AdminNetworkPolicy", "BaselineAdminNetworkPolicy"):
+        found.append(OutsidePolicy(f"{resource.kind}/{resource.name}", _everything))
+    return OutsidePolicies(tuple(found))
+
+
+def _cilium_specs(raw: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    one = raw.get("spec")
+    specs: list[Mapping[str, Any]] = [one] if is_map(one) else []
+    many = raw.get("specs")
+    specs.extend(s for s in (many if is_list(many) else ()) if is_map(s))
+    return specs

@@ -1,0 +1,1 @@
+"""Tests of east-west reachability (`stockade network`)."""
