@@ -142,3 +142,19 @@ def test_the_live_cluster_gives_the_same_answer(tmp_path: Path, capsys: pytest.C
         code, live, err = _run(["reach", "--kubeconfig", kubeconfig, "-f", "json"], capsys)
     assert code == 0, err
     assert json.loads(live) == json.loads(from_files)
+
+
+def test_the_benchmark_runs() -> None:
+    import re
+    import subprocess
+    import sys
+
+    bench = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_network.py"
+    done = subprocess.run(
+        [sys.executable, str(bench), "--pods", "200"], capture_output=True, text=True, timeout=300, check=False
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    # 20 namespaces of 10 tiered workloads under default deny: the allowed pairs are known.
+    assert re.search(
+        r"\| 200 \| 20 \| 100 \| yes \| \*\*[\d.]+\*\* \| \d+ \| [\d.]+ \|( [\d.]+ \|){3} 636 \|", done.stdout
+    ), done.stdout
