@@ -16,7 +16,7 @@ def entry_targets(*objects: Raw) -> dict[str, set[str]]:
     graph = graph_of([namespace("shop"), namespace("other"), *objects])
     found: dict[str, set[str]] = {}
     for node in graph.entries:
-        if node.key.startswith(("Service/", "Ingress/", "HTTPRoute/", "hostNetwork:")):
+        if node.key.startswith(("Service/", "Ingress/", "HTTPRoute/", "VirtualService/", "hostNetwork:")):
             found[node.key] = {e.target for e in edges(graph, node.key, attack=Attack.EXPOSED)}
     return found
 
@@ -105,6 +105,31 @@ def test_a_gateway_route_into_another_namespace_needs_a_reference_grant() -> Non
         },
     }
     assert entry_targets(*objects, grant) == {"HTTPRoute/other/front": {"Deployment/shop/web#app"}}
+
+
+def virtual_service(gateways: list[str], host: str = "web") -> Raw:
+    return {
+        "apiVersion": "networking.istio.io/v1beta1",
+        "kind": "VirtualService",
+        "metadata": {"name": "front", "namespace": "other"},
+        "spec": {
+            "hosts": ["*"],
+            "gateways": gateways,
+            "http": [{"route": [{"destination": {"host": host, "port": {"number": 80}}}]}],
+        },
+    }
+
+
+@pytest.mark.parametrize("host", ["web.shop", "web.shop.svc.cluster.local"])
+def test_an_istio_virtual_service_bound_to_a_gateway_reaches_the_service_it_routes_to(host: str) -> None:
+    objects = [deployment("web"), service("web", kind="ClusterIP")]
+    assert entry_targets(*objects, virtual_service(["istio-system/public"], host)) == {
+        "VirtualService/other/front": {"Deployment/shop/web#app"}
+    }
+    # Bound to the mesh only, or naming a Service of its own namespace that does not exist: no entry.
+    assert entry_targets(*objects, virtual_service(["mesh"], host)) == {}
+    assert entry_targets(*objects, virtual_service([], host)) == {}
+    assert entry_targets(*objects, virtual_service(["public"], "web")) == {}
 
 
 def test_host_network_pods_are_entry_points_fixed_by_wl008() -> None:
@@ -244,3 +269,20 @@ def test_an_ingress_controller_elsewhere_counts_as_a_namespace_peer() -> None:
     assert entry_targets(*objects, from_controller) == {"Ingress/shop/front": {"Deployment/shop/web#app"}}
     # a load balancer's clients are not an ingress controller: a namespace peer does not let them in
     assert entry_targets(deployment("web"), service("web"), deny, from_controller) == {}
+
+
+def test_the_microservices_demo_istio_gateway_is_an_entry_point_to_the_frontend() -> None:
+    """The vendored microservices-demo, with its Istio manifests: a real case."""
+    import stockade
+    from stockade.paths import PATH_RULES, analyse
+    from tests.vendored import vendored
+
+    demo = vendored("corpus", "real-world", "microservices-demo")
+    result = stockade.scan([stockade.FileSource([str(demo)])], stockade.ScanOptions(rules=PATH_RULES))
+    graph = analyse(result).graph
+    assert {n.key for n in graph.entries} == {
+        "Service/default/frontend-external",
+        "VirtualService/default/frontend-ingress",
+    }
+    reached = {e.target for e in edges(graph, "VirtualService/default/frontend-ingress", attack=Attack.EXPOSED)}
+    assert reached == {"Deployment/default/frontend#server"}

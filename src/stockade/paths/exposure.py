@@ -1,7 +1,8 @@
 """Entry points: what the outside world reaches, resolved down to the containers that serve it.
 
 A Service of type LoadBalancer (not made internal by a provider annotation) or NodePort, an Ingress,
-a Gateway API route, and a pod on the host network are entry points. Each leads to the containers
+a Gateway API route, an Istio VirtualService bound to an Istio Gateway, and a pod on the host network
+are entry points. Each leads to the containers
 whose pods the Service selects and whose port it forwards to (``targetPort`` by number or by name,
 as kube-proxy resolves it). Routes that point into another namespace need a ReferenceGrant there.
 """
@@ -27,6 +28,9 @@ from stockade.rules.np.np003_public_load_balancer import internal_annotation
 
 ROUTE_KINDS = ("HTTPRoute", "GRPCRoute", "TLSRoute", "TCPRoute", "UDPRoute")
 GATEWAY_GROUP = "gateway.networking.k8s.io"
+ISTIO_NETWORKING = "networking.istio.io"
+MESH_GATEWAY = "mesh"  # a VirtualService bound to "mesh" routes traffic inside the mesh, not from outside
+CLUSTER_DOMAIN = ".svc.cluster.local"
 
 
 def serving(workload: Workload, target: int | str | None) -> list[tuple[ContainerInfo, Port | None]]:
@@ -74,6 +78,9 @@ class Exposure:
         for route in sorted(self.inventory.of_kind(*ROUTE_KINDS), key=lambda r: (r.kind, self._namespace(r), r.name)):
             if route.group == GATEWAY_GROUP:
                 self._route(route)
+        for service in sorted(self.inventory.of_kind("VirtualService"), key=lambda r: (self._namespace(r), r.name)):
+            if service.group == ISTIO_NETWORKING:
+                self._virtual_service(service)
         for workloads in self.by_namespace.values():
             for workload in workloads:
                 self._host_network(workload)
@@ -170,6 +177,30 @@ class Exposure:
                     continue
                 self._to_service(key, f"Gateway API {route.kind}", str(target_ns), ref.get("name"), ref.get("port"))
 
+    def _virtual_service(self, virtual: Resource) -> None:
+        """Routes of a VirtualService bound to an Istio Gateway, to the Services they name."""
+        namespace = self._namespace(virtual)
+        spec = virtual.raw.get("spec")
+        spec = spec if is_map(spec) else {}
+        gateways = (
+            [g for g in spec.get("gateways") or () if isinstance(g, str)] if is_list(spec.get("gateways")) else []
+        )
+        outside = [g for g in gateways if g != MESH_GATEWAY]
+        if not outside:
+            return  # no gateways: the mesh only
+        key = display("VirtualService", namespace, virtual.name)
+        why = f"Istio VirtualService bound to gateway {', '.join(outside)}"
+        for protocol in ("http", "tls", "tcp"):
+            for route in _dig_list(spec, protocol):
+                for destination in _dig_list(route, "route"):
+                    target = destination.get("destination") if is_map(destination) else None
+                    if not is_map(target) or not isinstance(target.get("host"), str):
+                        continue
+                    name, target_ns = _service_host(target["host"], namespace)
+                    port = target.get("port")
+                    number = port.get("number") if is_map(port) else None
+                    self._to_service(key, why, target_ns, name, number)
+
     def _reference_granted(self, route: Resource, source_ns: str, target_ns: str) -> bool:
         for grant in self.inventory.of_kind("ReferenceGrant"):
             if self._namespace(grant) != target_ns:
@@ -206,6 +237,14 @@ class Exposure:
         self.builder.entry(key, "pods on the host network listen on the node's address")
         for container in containers:
             self.builder.edge(key, container.key, Attack.EXPOSED, (fix,), "hostNetwork: true")
+
+
+def _service_host(host: str, namespace: str) -> tuple[str, str]:
+    """(Service name, namespace) of a mesh host: ``name``, ``name.ns`` or ``name.ns.svc.cluster.local``."""
+    parts = host.removesuffix(CLUSTER_DOMAIN).split(".")
+    if len(parts) == 1:
+        return parts[0], namespace
+    return parts[0], parts[1]
 
 
 def _dig_list(value: object, *keys: str) -> list[Any]:
