@@ -8,7 +8,7 @@ from stockade.rules.base import RuleContext
 from stockade.rules.np._index import policy_index
 from tests.helpers import inventory_from_raw, scan_objects
 
-NP_IDS = [f"NP-{n:03d}" for n in range(1, 6)]
+NP_IDS = [f"NP-{n:03d}" for n in range(1, 8)]
 
 
 def test_every_np_rule_is_registered_from_its_own_module() -> None:
