@@ -411,7 +411,7 @@ def test_a_rule_selection_narrows_what_the_webhook_is_sent(capsys: pytest.Captur
     # Knative's Service carries a pod template; the core Service does not, and no WL rule judges it.
     assert ("serving.knative.dev", "services") in workloads and ("", "services") not in workloads
     assert ("", "configmaps") not in workloads
-    assert ("", "configmaps") not in sent("--skip-rules", "SC-002,NS-001,RB-013")
+    assert ("", "configmaps") not in sent("--skip-rules", "SC-002,NS-001,RB-013,NP-006")
 
 
 def test_the_mutating_webhook_patches_pod_carriers_only(capsys: pytest.CaptureFixture[str]) -> None:
