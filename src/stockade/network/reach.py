@@ -18,7 +18,7 @@ from __future__ import annotations
 import ipaddress
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from stockade.model.inventory import DEFAULT_NAMESPACE, Inventory
@@ -34,6 +34,7 @@ from stockade.model.netpol import (
 )
 from stockade.model.podspec import is_map
 from stockade.model.selectors import LabelSelector
+from stockade.network.mesh import MeshAuthorization
 from stockade.network.outside import OutsidePolicies, read_outside_policies
 
 ANY_PORT = None  # an endpoint that declares no port: any port it may listen on
@@ -45,6 +46,8 @@ class Endpoint:
     namespace: str
     labels: Mapping[str, Any]
     ports: tuple[Port, ...]
+    service_account: str = "default"
+    annotations: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,10 +67,11 @@ class Verdict:
     egress: Side
     ingress: Side
     unknown: tuple[str, ...] = ()  # policies not evaluated that may change the answer
+    mesh: Side | None = None  # the service mesh's authorization, when the target is in a mesh
 
     @property
     def allowed(self) -> bool:
-        return self.egress.allowed and self.ingress.allowed
+        return self.egress.allowed and self.ingress.allowed and (self.mesh is None or self.mesh.allowed)
 
 
 def read_endpoints(inventory: Inventory) -> list[Endpoint]:
@@ -77,11 +81,20 @@ def read_endpoints(inventory: Inventory) -> list[Endpoint]:
         namespace = inventory.effective_namespace(carrier) or DEFAULT_NAMESPACE
         key = f"{carrier.kind}/{namespace}/{carrier.name}"
         labels = template.metadata.get("labels")
+        annotations = template.metadata.get("annotations")
         ports: list[Port] = []
         for ref in template.containers():
             if ref.list_name == "containers":
                 ports.extend(p for p in container_ports(ref.spec) if p not in ports)
-        endpoints[key] = Endpoint(key, namespace, labels if is_map(labels) else {}, tuple(ports))
+        account = template.spec.get("serviceAccountName") or template.spec.get("serviceAccount")
+        endpoints[key] = Endpoint(
+            key,
+            namespace,
+            labels if is_map(labels) else {},
+            tuple(ports),
+            account if isinstance(account, str) and account else "default",
+            annotations if is_map(annotations) else {},
+        )
     return [endpoints[k] for k in sorted(endpoints)]
 
 
@@ -104,6 +117,7 @@ class Reachability:
                     self.policies.append(policy)
         self.policies.sort(key=lambda p: p.key)
         self.outside: OutsidePolicies = read_outside_policies(inventory)
+        self.mesh = MeshAuthorization(inventory, self.endpoints, self.namespace_labels)
         self._by_namespace: dict[str, int] = defaultdict(int)
         self._by_label: dict[tuple[str, str], int] = defaultdict(int)
         for i, endpoint in enumerate(self.endpoints):
@@ -204,7 +218,10 @@ class Reachability:
         for policy, rule, targets in self._egress_rules:
             if targets >> target & 1 and rule.allows_port(port):
                 egress_ok |= self.selected[id(policy)]
-        return allowed_in & egress_ok
+        allowed = allowed_in & egress_ok
+        if allowed and self.mesh.governs(target):
+            allowed &= self.mesh.sources(target, port.number if port is not None else None)
+        return allowed
 
     def verdict(self, source: int, target: int, port: Port | None) -> Verdict:
         src, dst = self.endpoints[source], self.endpoints[target]
@@ -212,7 +229,8 @@ class Reachability:
         ingress = self._side(self._ingress_of[target], "ingress", source, port, dst.key, src.key)
         egress = self._side(self._egress_of[source], "egress", target, port, src.key, dst.key)
         unknown = tuple(sorted({*self.outside.touching(src), *self.outside.touching(dst)}))
-        return Verdict(src.key, dst.key, label, egress, ingress, unknown)
+        mesh = self.mesh.side(source, target, port.number if port is not None else None)
+        return Verdict(src.key, dst.key, label, egress, ingress, unknown, mesh)
 
     def _side(
         self, policies: Sequence[Policy], direction: str, peer: int, port: Port | None, subject: str, other: str

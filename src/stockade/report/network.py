@@ -74,6 +74,8 @@ def verdict_json(verdict: Verdict) -> dict[str, Any]:
         "egress": _side_json(verdict.egress),
         "ingress": _side_json(verdict.ingress),
     }
+    if verdict.mesh is not None:
+        found["mesh"] = _side_json(verdict.mesh)
     if verdict.unknown:
         found["unknown"] = list(verdict.unknown)
     return found
@@ -87,6 +89,8 @@ def render_verdicts(verdicts: Sequence[Verdict], fmt: str) -> str:
         lines.append(f"{v.source} → {v.target} port {v.port}: {'allowed' if v.allowed else 'denied'}")
         lines.append(f"  egress:  {v.egress.reason}")
         lines.append(f"  ingress: {v.ingress.reason}")
+        if v.mesh is not None:
+            lines.append(f"  mesh:    {v.mesh.reason}")
         if v.unknown:
             lines.append(f"  unknown: {', '.join(v.unknown)} may also apply (not evaluated)")
     if not verdicts:
@@ -121,7 +125,8 @@ def render_reachers(reach: Reachability, target: int, port_filter: str | None, f
             continue
         for source in _first(ps.mask, limit):
             v = reach.verdict(source, target, ps.port)
-            lines.append(f"    {v.source}: {v.ingress.reason}")
+            mesh = f"; {v.mesh.reason}" if v.mesh is not None else ""
+            lines.append(f"    {v.source}: {v.ingress.reason}{mesh}")
         if ps.mask.bit_count() > limit:
             lines.append(f"    … and {ps.mask.bit_count() - limit} more (--limit)")
     return _text(lines)
