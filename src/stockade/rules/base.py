@@ -56,6 +56,7 @@ FAMILIES: Mapping[str, str] = {
     "PSS": "pod security standards",
     "RB": "RBAC",
     "NP": "network",
+    "EW": "east-west traffic (service mesh)",
     "SC": "secrets",
     "IM": "images and supply chain",
     "SA": "service accounts",

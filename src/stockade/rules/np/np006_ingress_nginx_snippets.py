@@ -40,7 +40,7 @@ def _controller_config(configmap: Resource) -> bool:
     stage=Stage.CRAWL,
     kinds={"Ingress", "ConfigMap"},
     frameworks={
-        "owasp-k8s-2025": ["K05"],
+        "owasp-k8s-2025": ["K07"],
         "mitre-attack": ["T1190", "T1552.007"],
     },
     remediation="Remove the snippet annotations, use the controller's dedicated annotations instead, and set "

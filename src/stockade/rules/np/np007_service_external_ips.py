@@ -19,7 +19,7 @@ from stockade.rules.base import RuleContext, Violation, object_rule
     stage=Stage.CRAWL,
     kinds={"Service"},
     # Adversary-in-the-Middle (T1557) is not in ATT&CK's Containers matrix, so no MITRE mapping.
-    frameworks={"owasp-k8s-2025": ["K05"]},
+    frameworks={"owasp-k8s-2025": ["K07"]},
     remediation="Remove spec.externalIPs (use a LoadBalancer or an Ingress) and deny externalIPs at admission "
     "(the DenyServiceExternalIPs admission plugin, or a policy).",
 )

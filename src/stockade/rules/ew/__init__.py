@@ -1,0 +1,1 @@
+"""EW rules: service mesh posture (Istio, Linkerd) for east-west traffic."""

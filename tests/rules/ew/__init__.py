@@ -1,0 +1,1 @@
+"""Tests of the EW (service mesh) rules beyond their fixtures."""
