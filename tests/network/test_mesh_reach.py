@@ -71,3 +71,20 @@ def test_the_command_shows_the_mesh_side(capsys: pytest.CaptureFixture[str]) -> 
     out = capsys.readouterr().out
     assert "Deployment/shop/frontend → Deployment/shop/cart port 9090: denied\n" in out
     assert "  mesh:    denied by AuthorizationPolicy/shop/cart-metrics-not-frontend\n" in out
+
+
+def test_linkerd_servers_make_the_pods_they_select_unknown(tmp_path: Path) -> None:
+    server = tmp_path / "server.yaml"
+    server.write_text(
+        "apiVersion: policy.linkerd.io/v1beta3\nkind: Server\nmetadata: {name: cart-grpc, namespace: shop}\n"
+        "spec: {podSelector: {matchLabels: {app: cart}}, port: 7070}\n"
+    )
+    result = stockade.scan([stockade.FileSource([str(MESH), str(server)])], stockade.ScanOptions(run_rules=False))
+    assert result.inventory is not None
+    reach = Reachability(result.inventory)
+    cart = reach.verdict(reach.find(FRONTEND), reach.find(CART), Port(7070, "", "TCP"))
+    assert cart.unknown == ("Server.policy.linkerd.io/shop/cart-grpc",)
+    assert reach.verdict(reach.find(CART), reach.find(PAYMENTS), None).unknown == (
+        "Server.policy.linkerd.io/shop/cart-grpc",
+    )
+    assert reach.verdict(reach.find(FRONTEND), reach.find(PAYMENTS), None).unknown == ()

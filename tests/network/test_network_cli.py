@@ -81,7 +81,7 @@ def test_policies_not_evaluated_make_answers_unknown(tmp_path: Path, capsys: pyt
         "GlobalNetworkPolicy.projectcalico.org/odd",
     ]
     _, out, _ = _run(["reach", str(CLASSIC), str(extra)], capsys)
-    assert "2 Cilium, Calico or admin network policies are not evaluated" in out
+    assert "2 Cilium, Calico, admin or Linkerd policies are not evaluated" in out
 
 
 def test_dot_quotes_hostile_names(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -2,7 +2,8 @@
 
 Cilium (``CiliumNetworkPolicy``, ``CiliumClusterwideNetworkPolicy``), Calico (``NetworkPolicy`` and
 ``GlobalNetworkPolicy`` of ``projectcalico.org``) and the policy API's ``AdminNetworkPolicy`` and
-``BaselineAdminNetworkPolicy`` add rules of their own. Their rules are not evaluated, but their
+``BaselineAdminNetworkPolicy`` add rules of their own, and Linkerd's ``Server`` authorization (its
+pod selector is read). Their rules are not evaluated, but their
 selectors are, where they can be: Cilium's label selectors (``k8s:`` prefixes and the pod's
 namespace label understood) and Calico's simple selectors (``all()``, ``has(k)``, ``k == 'v'``,
 ``k != 'v'`` joined by ``&&``). An endpoint such a policy may select has an answer marked unknown,
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 
 CILIUM_NAMESPACE_LABEL = "io.kubernetes.pod.namespace"
 CALICO_GROUPS = ("projectcalico.org", "crd.projectcalico.org")
+LINKERD_POLICY = "policy.linkerd.io"
 Selects = Callable[[str, Mapping[str, Any]], bool]  # (namespace, pod labels) â†’ may select
 
 
@@ -33,14 +35,20 @@ Selects = Callable[[str, Mapping[str, Any]], bool]  # (namespace, pod labels) â†
 class OutsidePolicy:
     key: str
     selects: Selects
+    outbound: bool = True  # it may also restrict what the pods it selects send (Linkerd Servers do not)
 
 
 @dataclass(frozen=True, slots=True)
 class OutsidePolicies:
     policies: tuple[OutsidePolicy, ...] = field(default_factory=tuple)
 
-    def touching(self, endpoint: Endpoint) -> list[str]:
-        return [p.key for p in self.policies if p.selects(endpoint.namespace, endpoint.labels)]
+    def touching(self, endpoint: Endpoint, sending: bool = False) -> list[str]:
+        """Policies that may decide connections to ``endpoint`` (from it, with ``sending``)."""
+        return [
+            p.key
+            for p in self.policies
+            if (p.outbound or not sending) and p.selects(endpoint.namespace, endpoint.labels)
+        ]
 
 
 def _everything(namespace: str, labels: Mapping[str, Any]) -> bool:
@@ -125,6 +133,16 @@ def read_outside_policies(inventory: Inventory) -> OutsidePolicies:
         calico = resource.raw.get("spec")
         selector = calico.get("selector") if is_map(calico) else None
         found.append(OutsidePolicy(key, _calico_selects(selector, namespace)))
+    for resource in inventory.of_kind("Server"):
+        if resource.group != LINKERD_POLICY:
+            continue  # Linkerd authorization is not evaluated: the pods its Servers select are unknown
+        namespace = inventory.effective_namespace(resource)
+        server = resource.raw.get("spec")
+        selector = server.get("podSelector") if is_map(server) else None
+        key = f"Server.{LINKERD_POLICY}/{namespace}/{resource.name}"
+        found.append(
+            OutsidePolicy(key, _cilium_selects(selector, namespace) if is_map(selector) else _in_namespace(namespace))
+        )
     for resource in inventory.of_kind("AdminNetworkPolicy", "BaselineAdminNetworkPolicy"):
         found.append(OutsidePolicy(f"{resource.kind}/{resource.name}", _everything))
     return OutsidePolicies(tuple(found))

@@ -228,7 +228,7 @@ class Reachability:
         label = port.label() if port is not None else "any"
         ingress = self._side(self._ingress_of[target], "ingress", source, port, dst.key, src.key)
         egress = self._side(self._egress_of[source], "egress", target, port, src.key, dst.key)
-        unknown = tuple(sorted({*self.outside.touching(src), *self.outside.touching(dst)}))
+        unknown = tuple(sorted({*self.outside.touching(src, sending=True), *self.outside.touching(dst)}))
         mesh = self.mesh.side(source, target, port.number if port is not None else None)
         return Verdict(src.key, dst.key, label, egress, ingress, unknown, mesh)
 

@@ -210,7 +210,7 @@ def _namespace_matrix(reach: Reachability, rows: list[tuple[int, int]]) -> str:
         lines.extend(f"{src} → {dst}: {cell(src, dst)}" for src in namespaces for dst in namespaces)
     if reach.outside.policies:
         lines.append(
-            f"{len(reach.outside.policies)} Cilium, Calico or admin network policies are not evaluated: "
+            f"{len(reach.outside.policies)} Cilium, Calico, admin or Linkerd policies are not evaluated: "
             "answers for the pods they select are unknown."
         )
     return _text(lines)
