@@ -68,7 +68,8 @@ def test_policies_not_evaluated_make_answers_unknown(tmp_path: Path, capsys: pyt
     extra = tmp_path / "cilium.yaml"
     extra.write_text(
         "apiVersion: cilium.io/v2\nkind: CiliumClusterwideNetworkPolicy\nmetadata: {name: lock-db}\n"
-        "spec:\n  endpointSelector: {matchLabels: {'k8s:app': db}}\n  ingress: [{}]\n---\n"
+        "spec:\n  endpointSelector: {matchLabels: {'k8s:app': db}}\n"
+        "  ingress: [{fromEndpoints: [{}], toPorts: [{ports: [{port: '5432'}], rules: {l7proto: pg}}]}]\n---\n"
         "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata: {name: odd}\n"
         "spec: {selector: \"app in {'web'}\"}\n"
     )

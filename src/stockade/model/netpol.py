@@ -67,7 +67,7 @@ class PolicyPort:
     end_port: int | None = None
 
     def allows(self, port: Port) -> bool:
-        if port.protocol.upper() != self.protocol.upper():
+        if self.protocol.upper() != "ANY" and port.protocol.upper() != self.protocol.upper():
             return False
         if self.port is None:
             return True
@@ -79,7 +79,7 @@ class PolicyPort:
 
     def allows_number(self, number: int, protocol: str = "TCP") -> bool:
         """For an address outside the pod network: a named port never matches it."""
-        if protocol.upper() != self.protocol.upper():
+        if self.protocol.upper() != "ANY" and protocol.upper() != self.protocol.upper():
             return False
         if self.port is None:
             return True
@@ -130,10 +130,13 @@ class Policy:
     selector: LabelSelector
     ingress: tuple[PolicyRule, ...] | None  # None: the policy does not isolate for ingress
     egress: tuple[PolicyRule, ...] | None
+    kind: str = "NetworkPolicy"
+    # A cluster-wide policy: it selects pods in the namespaces this selector matches (not ``namespace``).
+    across: LabelSelector | None = None
 
     @property
     def key(self) -> str:
-        return f"NetworkPolicy/{self.namespace}/{self.name}"
+        return "/".join(x for x in (self.kind, self.namespace, self.name) if x)
 
 
 def _selector(raw: object) -> LabelSelector | None:
@@ -221,3 +224,151 @@ def read_policy(resource: Resource, namespace: str) -> Policy | None:
         _rules(spec.get("ingress"), "from") if ingress_on else None,
         _rules(spec.get("egress"), "to") if egress_on else None,
     )
+
+
+# -- Cilium -------------------------------------------------------------------------------------------
+CILIUM_NAMESPACE_LABEL = "io.kubernetes.pod.namespace"
+CILIUM_NAMESPACE_LABELS = "io.cilium.k8s.namespace.labels."
+EVERY_NAMESPACE = LabelSelector()
+# Rule fields Stockade evaluates; any other field (fromRequires, toFQDNs, toServices, L7 rules,
+# deny rules, ICMP…) makes the policy one it does not evaluate.
+CILIUM_INGRESS = frozenset({"fromEndpoints", "fromCIDR", "fromCIDRSet", "fromEntities", "toPorts"})
+CILIUM_EGRESS = frozenset({"toEndpoints", "toCIDR", "toCIDRSet", "toEntities", "toPorts"})
+CILIUM_SPEC = frozenset({"endpointSelector", "ingress", "egress", "description", "labels"})
+ANYWHERE = (IpBlock(ipaddress.ip_network("0.0.0.0/0")), IpBlock(ipaddress.ip_network("::/0")))
+
+
+class NotEvaluated(Exception):
+    """A Cilium policy uses something Stockade does not evaluate (its answers are then "unknown")."""
+
+
+def _cilium_selector(raw: object, own_namespace: str | None) -> tuple[LabelSelector, LabelSelector | None]:
+    """(pod selector, namespace selector) of a Cilium endpoint selector. The namespace selector is
+    None for "the policy's own namespace" (a namespaced policy's default)."""
+    if not is_map(raw):
+        raise NotEvaluated("an endpoint selector that is not a mapping")
+    pods: dict[str, Any] = {}
+    namespaces: dict[str, Any] = {}
+    labels = raw.get("matchLabels")
+    for key, value in labels.items() if is_map(labels) else ():
+        name = str(key).removeprefix("k8s:").removeprefix("any:")
+        if name == CILIUM_NAMESPACE_LABEL:
+            namespaces[NAMESPACE_NAME_LABEL] = value
+        elif name.startswith(CILIUM_NAMESPACE_LABELS):
+            namespaces[name.removeprefix(CILIUM_NAMESPACE_LABELS)] = value
+        else:
+            pods[name] = value
+    expressions = raw.get("matchExpressions")
+    if is_list(expressions) and any(
+        is_map(e) and str(e.get("key", "")).removeprefix("k8s:").startswith(("io.kubernetes.pod.", "io.cilium."))
+        for e in expressions
+    ):
+        raise NotEvaluated("a namespace expression in an endpoint selector")
+    try:
+        pod_selector = parse_label_selector({"matchLabels": pods, "matchExpressions": expressions or []})
+        namespace_selector = parse_label_selector({"matchLabels": namespaces}) if namespaces else None
+    except SelectorError as error:
+        raise NotEvaluated(str(error)) from error
+    if namespace_selector is None and own_namespace is None:
+        namespace_selector = EVERY_NAMESPACE  # a cluster-wide policy's selectors span every namespace
+    return pod_selector, namespace_selector
+
+
+def _cilium_ports(raw: object) -> tuple[PolicyPort, ...] | None:
+    if raw is None:
+        return None
+    found: list[PolicyPort] = []
+    for entry in raw if is_list(raw) else ():
+        if not is_map(entry):
+            continue
+        if entry.get("rules") or entry.get("terminatingTLS") or entry.get("originatingTLS") or entry.get("serverNames"):
+            raise NotEvaluated("L7 or TLS rules on a port")
+        for port in entry.get("ports") or () if is_list(entry.get("ports")) else ():
+            if not is_map(port):
+                continue
+            text = str(port.get("port", "0"))
+            number: int | str | None = int(text) if text.isdigit() else text
+            end = port.get("endPort")
+            found.append(
+                PolicyPort(
+                    str(port.get("protocol") or "ANY"),
+                    None if number == 0 else number,
+                    end if isinstance(end, int) and not isinstance(end, bool) else None,
+                )
+            )
+    return tuple(found)
+
+
+def _cilium_blocks(rule: Mapping[str, Any], plain: str, sets: str) -> list[IpBlock]:
+    blocks = [_block({"cidr": c}) for c in rule.get(plain) or () if isinstance(c, str)]
+    for entry in rule.get(sets) or ():
+        if not is_map(entry) or "cidrGroupRef" in entry or "cidrGroupSelector" in entry:
+            raise NotEvaluated("a CIDR group")
+        blocks.append(_block(entry))
+    return [b for b in blocks if b is not None]
+
+
+def _cilium_rule(rule: object, direction: str, namespace: str | None, index: int) -> PolicyRule:
+    if not is_map(rule):
+        raise NotEvaluated("a rule that is not a mapping")
+    allowed = CILIUM_INGRESS if direction == "ingress" else CILIUM_EGRESS
+    extra = sorted(set(rule) - allowed)
+    if extra:
+        raise NotEvaluated(", ".join(extra))
+    side = "from" if direction == "ingress" else "to"
+    peers: list[Peer] = []
+    for selector in rule.get(f"{side}Endpoints") or ():
+        pods, namespaces = _cilium_selector(selector, namespace)
+        peers.append(Peer(None if pods.selects_all and namespaces is not None else pods, namespaces))
+    blocks = _cilium_blocks(rule, f"{side}CIDR", f"{side}CIDRSet")
+    everyone = False
+    for entity in rule.get(f"{side}Entities") or ():
+        if entity == "all":
+            everyone = True
+        elif entity == "cluster":
+            peers.append(Peer(None, EVERY_NAMESPACE))
+        elif entity == "world":
+            blocks.extend(ANYWHERE)
+        else:
+            raise NotEvaluated(f"the {entity} entity")
+    ports = _cilium_ports(rule.get("toPorts"))
+    # In Cilium an empty rule allows nothing (`ingress: [{}]` is how a policy denies all), while a
+    # rule with only ports allows them from (or to) anyone.
+    if everyone or (ports is not None and not set(rule) - {"toPorts"}):
+        return PolicyRule(None, ports, True, ANYWHERE, index)
+    return PolicyRule(tuple(peers), ports, bool(blocks), tuple(blocks), index)
+
+
+def read_cilium_policy(resource: Resource, namespace: str | None) -> list[Policy]:
+    """The rules of a CiliumNetworkPolicy (``namespace``) or CiliumClusterwideNetworkPolicy (None),
+    as policies with the same meaning. Raises :class:`NotEvaluated` for anything else."""
+    specs = [resource.raw["spec"]] if is_map(resource.raw.get("spec")) else []
+    many = resource.raw.get("specs")
+    specs += [s for s in (many if is_list(many) else ()) if is_map(s)]
+    if not specs:
+        raise NotEvaluated("no spec")
+    policies = []
+    for number, spec in enumerate(specs):
+        extra = sorted(set(spec) - CILIUM_SPEC)
+        if extra:
+            raise NotEvaluated(", ".join(extra))
+        pods, across = _cilium_selector(spec.get("endpointSelector"), namespace)
+        ingress = spec.get("ingress")
+        egress = spec.get("egress")
+        name = resource.name if len(specs) == 1 else f"{resource.name}[{number}]"
+        policies.append(
+            Policy(
+                name,
+                namespace or "",
+                pods,
+                tuple(_cilium_rule(r, "ingress", namespace, i) for i, r in enumerate(ingress))
+                if is_list(ingress)
+                else None,
+                tuple(_cilium_rule(r, "egress", namespace, i) for i, r in enumerate(egress))
+                if is_list(egress)
+                else None,
+                resource.kind,
+                across if namespace is None else None,
+            )
+        )
+    return policies

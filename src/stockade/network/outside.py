@@ -1,13 +1,14 @@
 """Network policies Stockade does not evaluate, and which endpoints they may select.
 
-Cilium (``CiliumNetworkPolicy``, ``CiliumClusterwideNetworkPolicy``), Calico (``NetworkPolicy`` and
-``GlobalNetworkPolicy`` of ``projectcalico.org``) and the policy API's ``AdminNetworkPolicy`` and
-``BaselineAdminNetworkPolicy`` add rules of their own, and Linkerd's ``Server`` authorization (its
-pod selector is read). Their rules are not evaluated, but their
-selectors are, where they can be: Cilium's label selectors (``k8s:`` prefixes and the pod's
-namespace label understood) and Calico's simple selectors (``all()``, ``has(k)``, ``k == 'v'``,
-``k != 'v'`` joined by ``&&``). An endpoint such a policy may select has an answer marked unknown,
-naming the policy; a selector that cannot be read is taken to select everything.
+These add rules of their own that are not evaluated: Cilium policies using what
+:func:`stockade.model.netpol.read_cilium_policy` does not evaluate (L7 rules, deny rules, FQDNs…),
+Calico's ``NetworkPolicy`` and ``GlobalNetworkPolicy`` (``projectcalico.org``), the policy API's
+``AdminNetworkPolicy`` and ``BaselineAdminNetworkPolicy``, and Linkerd's ``Server`` authorization.
+Their selectors are read where they can be: Cilium's label selectors (``k8s:`` prefixes and the
+pod's namespace label understood), Calico's simple selectors (``all()``, ``has(k)``, ``k == 'v'``,
+``k != 'v'`` joined by ``&&``) and a Server's pod selector. An endpoint such a policy may select
+has an answer marked unknown, naming the policy; a selector that cannot be read is taken to select
+everything.
 """
 
 from __future__ import annotations
@@ -116,11 +117,14 @@ def _in_namespace(namespace: str | None) -> Selects:
     return lambda ns, labels: namespace is None or ns == namespace
 
 
-def read_outside_policies(inventory: Inventory) -> OutsidePolicies:
+def read_outside_policies(inventory: Inventory, evaluated: frozenset[str] = frozenset()) -> OutsidePolicies:
+    """``evaluated``: keys of the Cilium policies Stockade evaluates (left out here)."""
     found: list[OutsidePolicy] = []
     for resource in inventory.of_kind("CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy"):
         namespace = inventory.effective_namespace(resource) if resource.kind == "CiliumNetworkPolicy" else None
         key = "/".join(x for x in (resource.kind, namespace, resource.name) if x)
+        if key in evaluated:
+            continue
         for spec in _cilium_specs(resource.raw):
             if "nodeSelector" in spec and "endpointSelector" not in spec:
                 continue  # host policies: they govern nodes, not pods

@@ -25,11 +25,13 @@ from stockade.model.inventory import DEFAULT_NAMESPACE, Inventory
 from stockade.model.netpol import (
     NAMESPACE_NAME_LABEL,
     NETWORK_POLICY_GROUPS,
+    NotEvaluated,
     Peer,
     Policy,
     PolicyRule,
     Port,
     container_ports,
+    read_cilium_policy,
     read_policy,
 )
 from stockade.model.podspec import is_map
@@ -115,8 +117,17 @@ class Reachability:
                 policy = read_policy(resource, inventory.effective_namespace(resource) or DEFAULT_NAMESPACE)
                 if policy is not None:
                     self.policies.append(policy)
+        evaluated: set[str] = set()
+        for resource in inventory.of_kind("CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy"):
+            namespace = inventory.effective_namespace(resource) if resource.kind == "CiliumNetworkPolicy" else None
+            try:
+                converted = read_cilium_policy(resource, namespace or None)
+            except NotEvaluated:
+                continue  # listed by read_outside_policies: its answers are unknown
+            self.policies.extend(converted)
+            evaluated.add("/".join(x for x in (resource.kind, namespace, resource.name) if x))
         self.policies.sort(key=lambda p: p.key)
-        self.outside: OutsidePolicies = read_outside_policies(inventory)
+        self.outside: OutsidePolicies = read_outside_policies(inventory, frozenset(evaluated))
         self.mesh = MeshAuthorization(inventory, self.endpoints, self.namespace_labels)
         self._by_namespace: dict[str, int] = defaultdict(int)
         self._by_label: dict[tuple[str, str], int] = defaultdict(int)
@@ -127,9 +138,7 @@ class Reachability:
         self._selector_masks: dict[LabelSelector, int] = {}
         self._namespace_masks: dict[LabelSelector, int] = {}
         self._peer_masks: dict[tuple[Peer, str], int] = {}
-        self.selected = {
-            id(p): self._selector_mask(p.selector) & self._by_namespace.get(p.namespace, 0) for p in self.policies
-        }
+        self.selected = {id(p): self._selector_mask(p.selector) & self._scope_mask(p) for p in self.policies}
         self.ingress_isolated = 0
         self.egress_isolated = 0
         self._ingress_of: dict[int, list[Policy]] = defaultdict(list)
@@ -153,6 +162,12 @@ class Reachability:
         ]
 
     # -- sets of endpoints --------------------------------------------------------------------
+    def _scope_mask(self, policy: Policy) -> int:
+        """The endpoints a policy may select: its namespace's, or a cluster-wide policy's namespaces'."""
+        if policy.across is not None:
+            return self._namespaces_mask(policy.across)
+        return self._by_namespace.get(policy.namespace, 0)
+
     def _selector_mask(self, selector: LabelSelector) -> int:
         found = self._selector_masks.get(selector)
         if found is not None:
