@@ -159,3 +159,25 @@ def test_the_benchmark_runs() -> None:
     assert re.search(
         r"\| 200 \| 20 \| 100 \| yes \| \*\*[\d.]+\*\* \| \d+ \| [\d.]+ \|( [\d.]+ \|){3} 636 \|", done.stdout
     ), done.stdout
+
+
+def test_exposed_lists_entry_points_and_what_they_reach(capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.vendored import vendored
+
+    demo = vendored("corpus", "real-world", "microservices-demo")
+    code, out, _ = _run(["exposed", str(demo), "-f", "json"], capsys)
+    assert code == 0
+    entries = {e["entry"]: e for e in json.loads(out)["entry_points"]}
+    assert set(entries) == {"Service/default/frontend-external", "VirtualService/default/frontend-ingress"}
+    [lb] = entries["Service/default/frontend-external"]["reaches"]
+    assert lb == {
+        "container": "Deployment/default/frontend#server",
+        "how": "Service/default/frontend-external forwards port 8080",
+        "fixes": ["NP-003"],
+    }
+    assert entries["VirtualService/default/frontend-ingress"]["why"] == (
+        "Istio VirtualService bound to gateway frontend-gateway"
+    )
+    # No Service, Ingress, route or host-network pod: nothing to enter by.
+    code, out, _ = _run(["exposed", str(CLASSIC)], capsys)
+    assert out.splitlines()[-1] == "0 entry points reach 0 containers."

@@ -4,6 +4,7 @@
     stockade network reach --snapshot s.json --to shop/db     # who reaches a workload, and why
     stockade network reach --cluster --from web --to db --port 5432
     stockade network egress k8s/                              # internet, metadata address, API server
+    stockade network exposed k8s/                             # what the outside reaches, and through what
 
 A workload is named ``Kind/namespace/name``, ``namespace/name`` or ``name`` (when that is unique).
 Exit codes: 0 answered, 2 usage error, 3 some input could not be read (the answer covers the rest).
@@ -53,6 +54,15 @@ def add_network_parser(sub: Any) -> None:
     add_source_options(egress)
     egress.add_argument("--open-only", action="store_true", help="list only workloads that can reach one of them")
     add_output_options(egress, ("table", "json"), "table")
+    exposed = commands.add_parser(
+        "exposed",
+        help="entry points from outside and the workloads they reach",
+        description="LoadBalancer and NodePort Services, Ingresses, Gateway API routes, Istio VirtualServices bound "
+        "to a gateway and host-network pods, resolved through Services and target ports to the containers that "
+        "serve them, where NetworkPolicies let outside traffic in (as attack paths see them).",
+    )
+    add_source_options(exposed)
+    add_output_options(exposed, ("table", "json"), "table")
 
 
 def run_network(args: argparse.Namespace) -> int:
@@ -62,6 +72,8 @@ def run_network(args: argparse.Namespace) -> int:
 
     if getattr(args, "limit", 1) < 1:
         fatal("--limit must be at least 1")
+    if args.network_command == "exposed":
+        return _exposed(args)
     read = read_inputs(args)
     assert read.inventory is not None
     reach = Reachability(read.inventory)
@@ -86,6 +98,21 @@ def run_network(args: argparse.Namespace) -> int:
     write_output(text, args.output)
     sys.stderr.write(render_problems(read.errors, read.skipped_inputs))
     return EXIT_UNREADABLE if read.errors else EXIT_CLEAN
+
+
+def _exposed(args: argparse.Namespace) -> int:
+    from stockade.api import ScanOptions, scan
+    from stockade.cli.inputs import progress_display, sources_from_args, usage_errors
+    from stockade.paths import PATH_RULES, analyse
+    from stockade.report.network import render_exposed
+    from stockade.report.problems import render_problems
+
+    sources = sources_from_args(args)
+    with usage_errors(), progress_display(args) as progress:
+        result = scan(sources, ScanOptions(rules=PATH_RULES, pod_templates=args.pod_template, progress=progress))
+    write_output(render_exposed(analyse(result).graph, args.format), args.output)
+    sys.stderr.write(render_problems(result.errors, result.skipped_inputs))
+    return EXIT_UNREADABLE if result.errors else EXIT_CLEAN
 
 
 def _find(reach: Reachability, name: str, option: str) -> int:

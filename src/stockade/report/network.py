@@ -17,6 +17,7 @@ import orjson
 from stockade.model.netpol import Port
 from stockade.model.text import visible
 from stockade.network.reach import Destination, Reachability, Side, Verdict, bits, egress_allowed
+from stockade.paths import Attack, AttackGraph
 
 MATRIX_GRID_LIMIT = 12  # namespaces; beyond it the matrix is written a line per pair
 
@@ -261,6 +262,41 @@ def render_egress(reach: Reachability, destinations: Sequence[Destination], fmt:
         "Workloads that can connect to: "
         + "; ".join(f"{name} {count} of {len(reach.endpoints)}" for name, count in counts.items())
     )
+    return _text(lines)
+
+
+def render_exposed(graph: AttackGraph, fmt: str) -> str:
+    """Entry points and the containers they reach (the attack graph's EXPOSED steps), with the fix
+    that would close each where a rule names one."""
+    rows = []
+    for entry in sorted(graph.entries, key=lambda n: n.key):
+        reached = [
+            graph.edges[i] for i in graph.out_edges[graph.index[entry.key]] if graph.edges[i].attack is Attack.EXPOSED
+        ]
+        rows.append((entry, sorted(reached, key=lambda e: e.target)))
+    if fmt == "json":
+        return _json(
+            {
+                "entry_points": [
+                    {
+                        "entry": entry.key,
+                        "why": entry.entry,
+                        "reaches": [
+                            {"container": e.target, "how": e.detail, "fixes": [f.rule_id for f in e.fixes]}
+                            for e in reached
+                        ],
+                    }
+                    for entry, reached in rows
+                ]
+            }
+        )
+    lines = []
+    for entry, reached in rows:
+        lines.append(f"{entry.key}: {entry.entry}")
+        for edge in reached:
+            fixes = ", ".join(sorted({f.rule_id for f in edge.fixes}))
+            lines.append(f"  → {edge.target} ({edge.detail})" + (f" [fix: {fixes}]" if fixes else ""))
+    lines.append(f"{len(rows)} entry points reach {len({e.target for _, r in rows for e in r})} containers.")
     return _text(lines)
 
 
