@@ -154,12 +154,18 @@ class Reachability:
                     self._ingress_of[i].append(policy)
                 if policy.egress is not None:
                     self._egress_of[i].append(policy)
-        # Every egress rule with the endpoints it lets its policy's pods reach.
-        self._egress_rules = [
-            (policy, rule, self._rule_mask(rule, policy.namespace))
-            for policy in self.policies
-            for rule in policy.egress or ()
-        ]
+        # Egress rules by the endpoints they let their policy's pods reach: rules to anyone apply to
+        # every target, the others are filed under each endpoint they name (usually a few).
+        self._egress_to_all: list[tuple[Policy, PolicyRule]] = []
+        self._egress_to: dict[int, list[tuple[Policy, PolicyRule]]] = defaultdict(list)
+        for policy in self.policies:
+            for rule in policy.egress or ():
+                targets = self._rule_mask(rule, policy.namespace)
+                if targets == self.everyone:
+                    self._egress_to_all.append((policy, rule))
+                else:
+                    for i in _bits(targets):
+                        self._egress_to[i].append((policy, rule))
 
     # -- sets of endpoints --------------------------------------------------------------------
     def _scope_mask(self, policy: Policy) -> int:
@@ -221,22 +227,33 @@ class Reachability:
 
     def sources(self, target: int, port: Port | None) -> int:
         """Every endpoint that may open a connection to ``target`` on ``port``."""
+        allowed = self.ingress_sources(target, port)
+        return allowed & self.egress_sources(target, port) if allowed else 0
+
+    def ingress_sources(self, target: int, port: Port | None) -> int:
+        """The endpoints ``target``'s side lets in on ``port``: its NetworkPolicies, then the mesh."""
         if self.ingress_isolated >> target & 1:
-            allowed_in = 0
+            allowed = 0
             for policy in self._ingress_of[target]:
                 for rule in policy.ingress or ():
                     if rule.allows_port(port):
-                        allowed_in |= self._rule_mask(rule, policy.namespace)
+                        allowed |= self._rule_mask(rule, policy.namespace)
         else:
-            allowed_in = self.everyone
-        egress_ok = self.everyone & ~self.egress_isolated
-        for policy, rule, targets in self._egress_rules:
-            if targets >> target & 1 and rule.allows_port(port):
-                egress_ok |= self.selected[id(policy)]
-        allowed = allowed_in & egress_ok
+            allowed = self.everyone
         if allowed and self.mesh.governs(target):
             allowed &= self.mesh.sources(target, port.number if port is not None else None)
         return allowed
+
+    def egress_sources(self, target: int, port: Port | None) -> int:
+        """The endpoints whose own egress lets them connect to ``target`` on ``port``."""
+        allowed = self.everyone & ~self.egress_isolated
+        for policy, rule in (*self._egress_to_all, *self._egress_to.get(target, ())):
+            if rule.allows_port(port):
+                allowed |= self.selected[id(policy)]
+        return allowed
+
+    def ingress_policies(self, target: int) -> list[Policy]:
+        return self._ingress_of[target]
 
     def verdict(self, source: int, target: int, port: Port | None) -> Verdict:
         src, dst = self.endpoints[source], self.endpoints[target]
