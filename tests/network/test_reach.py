@@ -95,3 +95,16 @@ def test_pods_without_policies_accept_everyone(reach: Reachability) -> None:
     assert reach.verdict(reach.find(DB), reach.find(WEB), None).ingress.reason == (
         "no NetworkPolicy isolates Deployment/shop/web for ingress: default allow"
     )
+
+
+def test_an_empty_from_list_is_no_from_at_all(tmp_path: Path) -> None:
+    """`from: []` and a rule without `from` both mean every source; only no rules means none."""
+    extra = tmp_path / "empty-from.yaml"
+    extra.write_text(
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: vault-from-empty, namespace: locked}\n"
+        "spec:\n  podSelector: {}\n  ingress: [{from: [], ports: [{port: 8200}]}]\n"
+    )
+    result = stockade.scan([stockade.FileSource([str(CLASSIC), str(extra)])], stockade.ScanOptions(run_rules=False))
+    assert result.inventory is not None
+    reach = Reachability(result.inventory)
+    assert _sources(reach, VAULT) == {e.key for e in reach.endpoints} - {WORKER}
