@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from stockade.errors import SelectorError
-from stockade.model.inventory import Inventory
 from stockade.model.podspec import is_list, is_map
 from stockade.model.resource import Resource
 from stockade.model.selectors import LabelSelector, parse_label_selector
@@ -203,61 +202,3 @@ def read_authorization_policy(resource: Resource, namespace: str) -> Authorizati
         other_target=bool(spec.get("targetRef") or spec.get("targetRefs")),
     )
 
-
-# -- which mesh, and who is in it ---------------------------------------------------------------------
-LINKERD_INJECT = "linkerd.io/inject"
-ISTIO_CONTROL_PLANE = ("istiod", "istio-pilot")
-LINKERD_CONTROL_PLANE = ("linkerd-destination", "linkerd-identity", "linkerd-controller")
-
-
-@dataclass(frozen=True, slots=True)
-class MeshView:
-    """Which meshes the objects show, and each namespace's labels and annotations (for membership)."""
-
-    istio: bool
-    linkerd: bool
-    root_namespace: str
-    namespace_labels: Mapping[str, Mapping[str, Any]]
-    namespace_annotations: Mapping[str, Mapping[str, Any]]
-
-    def __bool__(self) -> bool:
-        return self.istio or self.linkerd
-
-    def mesh_of(self, namespace: str, labels: Mapping[str, Any], annotations: Mapping[str, Any]) -> str | None:
-        """ "istio", "linkerd" or None for a pod of ``namespace`` with these labels and annotations."""
-        ns_labels = self.namespace_labels.get(namespace, {})
-        if self.istio and in_istio_mesh(ns_labels, labels, annotations):
-            return "istio"
-        if self.linkerd:
-            own = annotations.get(LINKERD_INJECT)
-            if isinstance(own, str) and own in ("enabled", "ingress"):
-                return "linkerd"
-            if own is None and self.namespace_annotations.get(namespace, {}).get(LINKERD_INJECT) == "enabled":
-                return "linkerd"
-        return None
-
-
-def _group_of(api_version: str) -> str:
-    return api_version.rpartition("/")[0]
-
-
-def mesh_view(inventory: Inventory) -> MeshView:
-    """The meshes an inventory shows: their control planes, injector webhooks, CRDs, objects of their
-    API groups, or namespaces labelled for them."""
-    labels: dict[str, Mapping[str, Any]] = {}
-    annotations: dict[str, Mapping[str, Any]] = {}
-    istio = linkerd = False
-    for namespace in inventory.of_kind("Namespace"):
-        labels[namespace.name] = namespace.labels
-        annotations[namespace.name] = namespace.annotations
-        istio |= any(k in namespace.labels for k in ("istio-injection", "istio.io/rev", "istio.io/dataplane-mode"))
-        linkerd |= LINKERD_INJECT in namespace.annotations
-    for resource in inventory.resources:
-        group = resource.group
-        name = resource.name
-        istio |= group.endswith("istio.io") or (resource.kind == "Deployment" and name.startswith(ISTIO_CONTROL_PLANE))
-        linkerd |= group.endswith("linkerd.io") or (resource.kind == "Deployment" and name in LINKERD_CONTROL_PLANE)
-        if resource.kind in ("MutatingWebhookConfiguration", "CustomResourceDefinition"):
-            istio |= name.startswith("istio-sidecar-injector") or name.endswith(".istio.io")
-            linkerd |= name.startswith("linkerd-proxy-injector") or name.endswith(".linkerd.io")
-    return MeshView(istio, linkerd, ROOT_NAMESPACE, labels, annotations)

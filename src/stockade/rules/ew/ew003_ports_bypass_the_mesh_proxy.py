@@ -7,21 +7,39 @@ from typing import Any
 
 from stockade.model.finding import Area, Severity, Stage
 from stockade.rules.base import READS_ANY, Outcome, RuleContext, Violation, inventory_rule
-from stockade.rules.ew._mesh import membership
+from stockade.rules.ew._mesh import MeshName, mesh_scan
 
-# Annotations that take traffic away from the proxy, so away from mutual TLS and authorization.
-BYPASS = {
+# Annotations that take traffic away from the proxy, so away from mutual TLS, authorization and
+# access logs. Istio reads its own on the pod only (sidecar mode: ambient pods have no sidecar);
+# Linkerd also inherits its config annotations from the namespace.
+BYPASS: Mapping[MeshName, tuple[str, ...]] = {
     "istio": (
         "traffic.sidecar.istio.io/excludeInboundPorts",
         "traffic.sidecar.istio.io/excludeOutboundPorts",
         "traffic.sidecar.istio.io/excludeOutboundIPRanges",
     ),
-    "linkerd": ("config.linkerd.io/skip-inbound-ports", "config.linkerd.io/skip-outbound-ports"),
+    "linkerd": (
+        "config.linkerd.io/skip-inbound-ports",
+        "config.linkerd.io/skip-outbound-ports",
+        "config.linkerd.io/skip-subnets",
+    ),
 }
 
 
-def _bypasses(annotations: Mapping[str, Any], mesh: str) -> list[tuple[str, str]]:
-    return [(k, str(annotations[k])) for k in BYPASS[mesh] if str(annotations.get(k) or "").strip()]
+def bypasses(annotations: Mapping[str, Any], mesh: MeshName) -> list[tuple[str, str]]:
+    found = []
+    for key in BYPASS[mesh]:
+        value = annotations.get(key)
+        text = str(value).strip() if isinstance(value, str | int) and not isinstance(value, bool) else ""
+        if text:
+            found.append((key, text))
+    return found
+
+
+def _what(key: str) -> str:
+    if key.endswith(("IPRanges", "subnets")):
+        return "traffic to those addresses"
+    return "inbound traffic on those ports" if "nbound" in key else "outbound traffic to those ports"
 
 
 @inventory_rule(
@@ -32,93 +50,113 @@ def _bypasses(annotations: Mapping[str, Any], mesh: str) -> list[tuple[str, str]
     severity=Severity.MEDIUM,
     area=Area.EAST_WEST,
     stage=Stage.CRAWL,
-    frameworks={"nsa-cisa": ["network.encryption"], "owasp-k8s-2025": ["K05"]},
-    remediation="Remove the exclude/skip annotations; for protocols the proxy cannot detect, declare the ports "
-    "opaque (Linkerd config.linkerd.io/opaque-ports, Istio appProtocol: tcp) so they stay encrypted.",
+    frameworks={"nsa-cisa": ["network.encryption"], "owasp-k8s-2025": ["K05"], "mitre-attack": ["T1562.001"]},
+    remediation="Remove the skip/exclude annotations; for a protocol the proxy misreads, declare the port opaque "
+    "(Linkerd config.linkerd.io/opaque-ports, Istio appProtocol: tcp on the Service port) so it stays encrypted.",
 )
 def ports_bypass_the_mesh_proxy(ctx: RuleContext) -> Iterator[Outcome]:
     """Traffic on some ports bypasses the mesh proxy.
 
     ## What it does
-    Flags meshed workloads whose pods tell the proxy to let traffic pass untouched: Istio's
-    `traffic.sidecar.istio.io/excludeInboundPorts`, `excludeOutboundPorts` and
-    `excludeOutboundIPRanges`, and Linkerd's `config.linkerd.io/skip-inbound-ports` and
-    `skip-outbound-ports` (on the pod, or on a namespace with Linkerd-meshed workloads). Linkerd's
-    *opaque* ports are not flagged: they skip protocol detection but stay encrypted.
+    Flags meshed workloads whose pods tell the proxy to let traffic pass untouched:
+    - Linkerd: `config.linkerd.io/skip-inbound-ports`, `config.linkerd.io/skip-outbound-ports`
+      and `config.linkerd.io/skip-subnets`, on the pod or on the namespace (Linkerd applies a
+      namespace's config annotations to the pods it injects there, so an annotated namespace that
+      is enrolled in Linkerd or holds Linkerd-meshed workloads is flagged as well);
+    - Istio (sidecar mode): `traffic.sidecar.istio.io/excludeInboundPorts`,
+      `excludeOutboundPorts` and `excludeOutboundIPRanges` on the pod.
+
+    Linkerd's *opaque* ports (`config.linkerd.io/opaque-ports`) are not flagged: they skip protocol
+    detection but still go through the proxy, with mutual TLS. Workloads outside the mesh are not
+    judged (EW-001 judges them).
 
     ## Why is this bad?
-    Connections on an excluded port or to an excluded address never reach the proxy: they are
-    plain text, carry no identity, and no authorization policy or mesh log sees them. It is the
-    usual fix for a protocol the proxy misread, and it quietly leaves a hole in mutual TLS.
+    Connections on a skipped port, or to a skipped address, never reach the proxy: they are plain
+    text, carry no identity, and no mesh authorization policy or access log sees them. Skipping is
+    the usual fix for a protocol the proxy misread (a database, a message broker) and it quietly
+    leaves a hole in mutual TLS, often on the port that carries the most sensitive data.
 
     ## Example
     ```yaml
     apiVersion: v1
     kind: Namespace
-    metadata: {name: shop, labels: {istio-injection: enabled}}
+    metadata:
+      name: shop
+      annotations: {linkerd.io/inject: enabled}
     ---
     apiVersion: apps/v1
     kind: Deployment
-    metadata: {name: cache, namespace: shop}
+    metadata: {name: orders, namespace: shop}
     spec:
-      selector: {matchLabels: {app: cache}}
+      selector: {matchLabels: {app: orders}}
       template:
         metadata:
-          labels: {app: cache}
-          annotations: {traffic.sidecar.istio.io/excludeInboundPorts: "6379"}
+          labels: {app: orders}
+          annotations: {config.linkerd.io/skip-outbound-ports: "5432"}
         spec:
-          containers: [{name: redis, image: "registry.example.com/redis:7", ports: [{containerPort: 6379}]}]
+          containers: [{name: orders, image: "registry.example.com/orders:2.0"}]
     ```
 
     ## Use instead
     ```yaml
     apiVersion: v1
     kind: Namespace
-    metadata: {name: shop, labels: {istio-injection: enabled}}
+    metadata:
+      name: shop
+      annotations: {linkerd.io/inject: enabled}
     ---
     apiVersion: apps/v1
     kind: Deployment
-    metadata: {name: cache, namespace: shop}
+    metadata: {name: orders, namespace: shop}
     spec:
-      selector: {matchLabels: {app: cache}}
+      selector: {matchLabels: {app: orders}}
       template:
-        metadata: {labels: {app: cache}}
+        metadata:
+          labels: {app: orders}
+          annotations: {config.linkerd.io/opaque-ports: "5432"}
         spec:
-          containers: [{name: redis, image: "registry.example.com/redis:7", ports: [{containerPort: 6379}]}]
+          containers: [{name: orders, image: "registry.example.com/orders:2.0"}]
     ```
 
     ## Remediation
-    Remove the annotation. When the proxy misdetects a protocol, declare the port's protocol
-    (Istio `appProtocol: tcp` on the Service port, Linkerd `config.linkerd.io/opaque-ports`), which
-    keeps it inside mutual TLS.
+    Remove the annotation. When the proxy misdetects a protocol, declare the port opaque
+    (Linkerd `config.linkerd.io/opaque-ports`; Istio `appProtocol: tcp` or a `tcp-` port name on
+    the Service), which keeps the traffic inside mutual TLS. Mesh the other end too: a server
+    outside the mesh is the usual reason for skipping.
 
     ## References
-    - https://istio.io/latest/docs/reference/config/annotations/
     - https://linkerd.io/2/features/protocol-detection/
+    - https://linkerd.io/2/reference/proxy-configuration/
+    - https://istio.io/latest/docs/reference/config/annotations/
     """
-    mesh = ctx.analyses.get(membership)
-    if not mesh.view:
+    mesh = ctx.analyses.get(mesh_scan)
+    if not mesh:
         return
-    for workload in mesh.workloads:
-        if workload.mesh is None:
+    for workload in mesh.meshed():
+        mesh_name = workload.mesh
+        if mesh_name is None or (mesh_name == "istio" and workload.membership.mode != "sidecar"):
             continue
-        carrier = workload.template.carrier
         violations = tuple(
             Violation(
-                f'{carrier.kind} "{carrier.name}" sets {key}: {value}: that traffic bypasses the {workload.mesh} proxy',
-                (*workload.template.path, "metadata", "annotations", key),
+                f"{workload.name} sets {key}: {value}: {_what(key)} bypasses the {mesh_name} proxy, "
+                "without mutual TLS, authorization or access log",
+                workload.metadata_path("annotations", key),
             )
-            for key, value in _bypasses(workload.annotations, workload.mesh)
+            for key, value in bypasses(workload.annotations, mesh_name)
         )
-        yield Outcome(carrier, violations)
-    linkerd_namespaces = {w.namespace for w in mesh.workloads if w.mesh == "linkerd"}
-    for namespace in ctx.inventory.of_kind("Namespace"):
-        if namespace.name in linkerd_namespaces:
-            violations = tuple(
-                Violation(
-                    f'namespace "{namespace.name}" sets {key}: {value}: that traffic bypasses the linkerd proxy',
-                    ("metadata", "annotations", key),
-                )
-                for key, value in _bypasses(namespace.annotations, "linkerd")
+        yield Outcome(workload.carrier, violations)
+    if mesh.linkerd is None:
+        return
+    for name in sorted(mesh.meshed_namespaces("linkerd")):
+        namespace = mesh.namespace_objects.get(name)
+        if namespace is None:
+            continue
+        violations = tuple(
+            Violation(
+                f'namespace "{name}" sets {key}: {value}: for every Linkerd-meshed pod in it, {_what(key)} '
+                "bypasses the proxy, without mutual TLS, authorization or access log",
+                ("metadata", "annotations", key),
             )
-            yield Outcome(namespace, violations)
+            for key, value in bypasses(namespace.annotations, "linkerd")
+        )
+        yield Outcome(namespace, violations)

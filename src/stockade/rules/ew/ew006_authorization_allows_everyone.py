@@ -5,12 +5,48 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from stockade.model.finding import Area, Severity, Stage
-from stockade.model.mesh import ISTIO_SECURITY
 from stockade.model.podspec import is_list, is_map
+from stockade.model.resource import Resource
 from stockade.rules.base import READS_ANY, Outcome, RuleContext, Violation, inventory_rule
-from stockade.rules.ew._mesh import membership
+from stockade.rules.ew._mesh import ISTIO_SECURITY, mesh_scan, spec_of
 
-NARROWING = ("from", "to", "when")
+
+def _narrows(items: object, key: str) -> bool:
+    """Whether a ``from`` (``source``) or ``to`` (``operation``) list narrows anything: every item
+    must (the items are alternatives, and an empty one matches every request)."""
+    if not is_list(items) or not items:
+        return False
+    return all(is_map(item) and is_map(item.get(key)) and any(item[key].values()) for item in items)
+
+
+def matches_everything(rule: object) -> bool:
+    if not is_map(rule):
+        return True
+    when = rule.get("when")
+    return not (
+        _narrows(rule.get("from"), "source") or _narrows(rule.get("to"), "operation") or (is_list(when) and when)
+    )
+
+
+def _judge(policy: Resource, i: int, rule: object) -> Iterator[Violation]:
+    if matches_everything(rule):
+        yield Violation(
+            f'AuthorizationPolicy "{policy.name}" rule {i + 1} matches every request: the policy allows every caller',
+            ("spec", "rules", i),
+        )
+        return
+    assert is_map(rule)
+    sources = rule.get("from")
+    for j, item in enumerate(sources if is_list(sources) else ()):
+        source = item.get("source") if is_map(item) else None
+        for field in ("principals", "namespaces"):
+            values = source.get(field) if is_map(source) else None
+            if is_list(values) and "*" in values:
+                yield Violation(
+                    f'AuthorizationPolicy "{policy.name}" rule {i + 1} allows {field} "*": every caller with a mesh '
+                    "identity",
+                    ("spec", "rules", i, "from", j, "source", field),
+                )
 
 
 @inventory_rule(
@@ -21,23 +57,26 @@ NARROWING = ("from", "to", "when")
     severity=Severity.MEDIUM,
     area=Area.EAST_WEST,
     stage=Stage.RUN,
-    frameworks={"nsa-cisa": ["network.policies"], "owasp-k8s-2025": ["K05"]},
-    remediation='Name the callers: from.source.principals (or namespaces) without a bare "*", and give every '
-    "ALLOW rule a from, to or when.",
+    frameworks={"nsa-cisa": ["network.policies"], "owasp-k8s-2025": ["K05"], "mitre-attack": ["T1046"]},
+    remediation='Name the callers in every ALLOW rule: from.source.principals (or namespaces), without a bare "*".',
 )
 def authorization_allows_everyone(ctx: RuleContext) -> Iterator[Outcome]:
     """Mesh authorization policy allows every caller.
 
     ## What it does
-    Flags Istio `ALLOW` AuthorizationPolicies with a rule that narrows nothing (`rules: [{}]`, or a
-    rule with none of `from`, `to`, `when`), and sources whose `principals` or `namespaces` list a
-    bare `*`. A policy with no rules at all (`spec: {}`) is the allow-nothing policy and passes.
+    Flags Istio `ALLOW` AuthorizationPolicies (the default action) with a rule that matches every
+    request: `rules: [{}]`, or a rule whose `from` and `to` lists each hold an empty item (items
+    are alternatives, and an empty `source` or `operation` matches anything) and that has no
+    `when`. Flags too every source whose `principals` or `namespaces` list a bare `*`, which
+    matches any caller with a mesh identity. A policy with no rules at all (`spec: {}`) is the
+    allow-nothing policy and passes; `DENY`, `AUDIT` and `CUSTOM` policies are not judged.
 
     ## Why is this bad?
-    An empty rule matches every request, so the policy switches the workload from "only the callers
-    named" to "anyone", often by a template's mistake. A `*` principal matches every workload with
-    a mesh identity; it turns the policy into "any meshed workload", which is what having no
-    policy meant.
+    ALLOW policies are alternatives: a request allowed by any rule of any of them gets in. One
+    empty rule therefore switches every workload the policy selects from "only the callers named"
+    to "anyone", including callers without a mesh identity, and it overrides a mesh-wide
+    allow-nothing default for them. A `*` principal or namespace admits every workload with a mesh
+    identity, which is what having no policy meant.
 
     ## Example
     ```yaml
@@ -48,6 +87,14 @@ def authorization_allows_everyone(ctx: RuleContext) -> Iterator[Outcome]:
       selector: {matchLabels: {app: cart}}
       rules:
         - {}
+    ---
+    apiVersion: security.istio.io/v1
+    kind: AuthorizationPolicy
+    metadata: {name: orders-callers, namespace: shop}
+    spec:
+      selector: {matchLabels: {app: orders}}
+      rules:
+        - from: [{source: {principals: ["*"]}}]
     ```
 
     ## Use instead
@@ -59,6 +106,15 @@ def authorization_allows_everyone(ctx: RuleContext) -> Iterator[Outcome]:
       selector: {matchLabels: {app: cart}}
       rules:
         - from: [{source: {principals: [cluster.local/ns/shop/sa/frontend]}}]
+    ---
+    apiVersion: security.istio.io/v1
+    kind: AuthorizationPolicy
+    metadata: {name: orders-callers, namespace: shop}
+    spec:
+      selector: {matchLabels: {app: orders}}
+      rules:
+        - from: [{source: {namespaces: [shop]}}]
+          to: [{operation: {methods: [GET]}}]
     ```
 
     ## Remediation
@@ -68,37 +124,18 @@ def authorization_allows_everyone(ctx: RuleContext) -> Iterator[Outcome]:
 
     ## References
     - https://istio.io/latest/docs/reference/config/security/authorization-policy/
+    - https://istio.io/latest/docs/concepts/security/#allow-nothing-deny-all-and-allow-all-policy
     """
-    mesh = ctx.analyses.get(membership)
-    if not mesh.view.istio:
+    mesh = ctx.analyses.get(mesh_scan)
+    if mesh.istio is None:
         return
     for policy in ctx.inventory.of_kind("AuthorizationPolicy"):
         if policy.group != ISTIO_SECURITY:
             continue
-        spec = policy.raw.get("spec")
-        spec = spec if is_map(spec) else {}
+        spec = spec_of(policy)
         if str(spec.get("action") or "ALLOW").upper() != "ALLOW":
             continue
         rules = spec.get("rules")
-        violations = []
-        for i, rule in enumerate(rules if is_list(rules) else ()):
-            if not is_map(rule) or not any(rule.get(k) for k in NARROWING):
-                violations.append(
-                    Violation(
-                        f'AuthorizationPolicy "{policy.name}" rule {i + 1} matches every request', ("spec", "rules", i)
-                    )
-                )
-                continue
-            sources = rule.get("from")
-            for j, item in enumerate(sources if is_list(sources) else ()):
-                source = item.get("source") if is_map(item) else None
-                for field in ("principals", "namespaces"):
-                    values = source.get(field) if is_map(source) else None
-                    if is_list(values) and "*" in values:
-                        violations.append(
-                            Violation(
-                                f'AuthorizationPolicy "{policy.name}" rule {i + 1} allows {field} "*": every meshed caller',
-                                ("spec", "rules", i, "from", j, "source", field),
-                            )
-                        )
-        yield Outcome(policy, tuple(violations))
+        yield Outcome(
+            policy, tuple(v for i, rule in enumerate(rules if is_list(rules) else ()) for v in _judge(policy, i, rule))
+        )
