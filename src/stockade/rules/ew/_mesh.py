@@ -93,6 +93,9 @@ class MeshWorkload:
     labels: Mapping[str, Any]
     annotations: Mapping[str, Any]
     membership: Membership
+    # The mesh's own parts: control plane, node agents, gateways. They are not applications: the
+    # EW rules judge neither their membership nor their policies.
+    infrastructure: bool = False
 
     @property
     def mesh(self) -> MeshName | None:
@@ -135,11 +138,16 @@ class MeshScan:
         istio = self.istio
         return istio.root_namespace if istio is not None else DEFAULT_ROOT_NAMESPACE
 
+    @property
+    def applications(self) -> tuple[MeshWorkload, ...]:
+        return tuple(w for w in self.workloads if not w.infrastructure)
+
     def meshed(self, mesh: MeshName | None = None) -> tuple[MeshWorkload, ...]:
-        return tuple(w for w in self.workloads if w.mesh is not None and (mesh is None or w.mesh == mesh))
+        """The applications in ``mesh`` (in any mesh when None)."""
+        return tuple(w for w in self.applications if w.mesh is not None and (mesh is None or w.mesh == mesh))
 
     def meshed_namespaces(self, mesh: MeshName | None = None) -> frozenset[str]:
-        """Namespaces enrolled in ``mesh`` (any mesh when None) or holding a workload in it."""
+        """Namespaces enrolled in ``mesh`` (any mesh when None) or holding an application in it."""
         enrolled = {ns for ns, meshes in self.enrolled.items() if meshes and (mesh is None or mesh in meshes)}
         return frozenset(enrolled | {w.namespace for w in self.meshed(mesh)})
 
@@ -229,6 +237,33 @@ def membership_of(
     # The most telling reason: the pod's own opt-out first.
     outside.sort(key=lambda m: m.opt_out is None)
     return outside[0] if outside else Membership(None, why="no mesh is installed")
+
+
+_ISTIO_COMPONENTS: Final = frozenset(
+    {"istiod", "istio-cni-node", "ztunnel", "istio-ingressgateway", "istio-egressgateway"}
+)
+_GATEWAY_LABELS: Final = ("gateway.networking.k8s.io/gateway-name", "gateway.istio.io/managed")
+
+
+def is_infrastructure(template: PodTemplate, labels: Mapping[str, Any], annotations: Mapping[str, Any]) -> bool:
+    """A part of the mesh itself: Istio's istiod, CNI node agent, ztunnel and gateways (whose proxy
+    runs as the router), Linkerd's control plane and extensions."""
+    if "linkerd.io/control-plane-component" in labels or "linkerd.io/extension" in labels:
+        return True
+    if labels.get("app") in _ISTIO_COMPONENTS or labels.get("k8s-app") in _ISTIO_COMPONENTS:
+        return True
+    if labels.get("istio") in ("pilot", "ingressgateway", "egressgateway") or any(k in labels for k in _GATEWAY_LABELS):
+        return True
+    if annotations.get("inject.istio.io/templates") == "gateway":
+        return True
+    containers = template.spec.get("containers")
+    for container in containers if is_list(containers) else ():
+        if not is_map(container):
+            continue
+        args = container.get("args")
+        if container.get("name") == ISTIO_PROXY and is_list(args) and "router" in args:
+            return True
+    return False
 
 
 def enrolled_meshes(namespace: Resource) -> frozenset[MeshName]:
@@ -373,7 +408,8 @@ def mesh_scan(inventory: Inventory) -> MeshScan:
             labels = labels if is_map(labels) else {}
             annotations = annotations if is_map(annotations) else {}
             found = membership_of(installed, template, namespaces.get(namespace), labels, annotations)
-            workloads.append(MeshWorkload(template, namespace, labels, annotations, found))
+            part = is_infrastructure(template, labels, annotations)
+            workloads.append(MeshWorkload(template, namespace, labels, annotations, found, part))
     return MeshScan(installed, enrolled, namespaces, tuple(workloads))
 
 

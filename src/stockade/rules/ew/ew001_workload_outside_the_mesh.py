@@ -38,7 +38,8 @@ def workload_outside_the_mesh(ctx: RuleContext) -> Iterator[Outcome]:
 
     It then flags every workload outside the mesh in a namespace enrolled in a mesh or holding
     meshed workloads. `hostNetwork` pods are flagged too (no proxy can capture them), with that
-    reason. Nothing is reported when no mesh is installed.
+    reason. The mesh's own parts (istiod, ztunnel, the CNI agent, gateways, Linkerd's control plane
+    and extensions) are not judged. Nothing is reported when no mesh is installed.
 
     ## Why is this bad?
     A workload without the mesh's proxy sends and receives plain text, has no mesh identity, and
@@ -98,7 +99,7 @@ def workload_outside_the_mesh(ctx: RuleContext) -> Iterator[Outcome]:
     if not mesh:
         return
     meshed_namespaces = mesh.meshed_namespaces()
-    for workload in mesh.workloads:
+    for workload in mesh.applications:
         if workload.namespace not in meshed_namespaces:
             continue
         if workload.mesh is not None:

@@ -302,16 +302,24 @@ def mesh_mtls_not_strict(ctx: RuleContext) -> Iterator[Outcome]:
         if r.group == ISTIO_SECURITY
     ]
     meshed = list(mesh.meshed("istio"))
-    decisions = {id(w): decide(w, peers, root) for w in meshed}
+    by_namespace: dict[str, list[Peer]] = defaultdict(list)
     for peer in peers:
-        yield Outcome(peer.resource, tuple(_judge_peer(peer, decisions, meshed, root)))
+        by_namespace[peer.namespace].append(peer)
+    mesh_level = by_namespace.get(root, [])
+    decisions = {
+        id(w): decide(w, by_namespace.get(w.namespace, []) + (mesh_level if w.namespace != root else []), root)
+        for w in meshed
+    }
+    workloads_by_namespace: dict[str, list[MeshWorkload]] = defaultdict(list)
+    for workload in meshed:
+        workloads_by_namespace[workload.namespace].append(workload)
+    for peer in peers:
+        candidates = meshed if peer.namespace == root else workloads_by_namespace.get(peer.namespace, [])
+        yield Outcome(peer.resource, tuple(_judge_peer(peer, decisions, candidates, root)))
     for resource in inventory.of_kind("DestinationRule"):
         if resource.group == ISTIO_NETWORKING:
             yield Outcome(resource, tuple(_judge_destination_rule(resource)))
-    by_namespace: dict[str, list[MeshWorkload]] = defaultdict(list)
-    for workload in meshed:
-        by_namespace[workload.namespace].append(workload)
-    for namespace, workloads in sorted(by_namespace.items()):
+    for namespace, workloads in sorted(workloads_by_namespace.items()):
         target = namespace_target(inventory, namespace)
         if target is None:
             continue

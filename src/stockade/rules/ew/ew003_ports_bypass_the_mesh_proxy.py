@@ -68,7 +68,7 @@ def ports_bypass_the_mesh_proxy(ctx: RuleContext) -> Iterator[Outcome]:
 
     Linkerd's *opaque* ports (`config.linkerd.io/opaque-ports`) are not flagged: they skip protocol
     detection but still go through the proxy, with mutual TLS. Workloads outside the mesh are not
-    judged (EW-001 judges them).
+    judged (EW-001 judges them), nor the mesh's own parts (control plane, gateways).
 
     ## Why is this bad?
     Connections on a skipped port, or to a skipped address, never reach the proxy: they are plain

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from stockade.errors import SelectorError
 from stockade.model.finding import Area, Severity, Stage
@@ -34,14 +36,13 @@ class Served:
     targets: tuple[int | str, ...]  # the pod ports its ports lead to (numbers or container port names)
 
 
-def services_of(inventory: Inventory, workload: MeshWorkload) -> list[Served]:
-    found = []
+def services_by_namespace(inventory: Inventory) -> Mapping[str, list[tuple[Mapping[str, Any], Served]]]:
+    """Each namespace's Services that select pods: (selector, the Service and its pod ports)."""
+    found: dict[str, list[tuple[Mapping[str, Any], Served]]] = defaultdict(list)
     for service in inventory.of_kind("Service"):
-        if service.group or (inventory.effective_namespace(service) or DEFAULT_NAMESPACE) != workload.namespace:
-            continue
         spec = spec_of(service)
         selector = spec.get("selector")
-        if not (is_map(selector) and selector and selects(selector, workload.labels)):
+        if service.group or not (is_map(selector) and selector):
             continue
         targets: list[int | str] = []
         ports = spec.get("ports")
@@ -50,8 +51,13 @@ def services_of(inventory: Inventory, workload: MeshWorkload) -> list[Served]:
                 target = port.get("targetPort", port.get("port"))
                 if isinstance(target, int | str) and not isinstance(target, bool):
                     targets.append(target)
-        found.append(Served(service, tuple(targets)))
+        namespace = inventory.effective_namespace(service) or DEFAULT_NAMESPACE
+        found[namespace].append((selector, Served(service, tuple(targets))))
     return found
+
+
+def services_of(index: Mapping[str, list[tuple[Mapping[str, Any], Served]]], workload: MeshWorkload) -> list[Served]:
+    return [served for selector, served in index.get(workload.namespace, ()) if selects(selector, workload.labels)]
 
 
 # -- Istio -------------------------------------------------------------------------------------------
@@ -116,13 +122,12 @@ def _denies_the_unnamed(policy: Resource) -> bool:
 
 
 def _istio(
-    inventory: Inventory, workload: MeshWorkload, services: Sequence[Served], policies: Sequence[Resource], root: str
+    workload: MeshWorkload, services: Sequence[Served], policies: Mapping[str, list[Resource]], root: str
 ) -> str | None:
-    applying = [
-        p
-        for p in policies
-        if _applies(p, inventory.effective_namespace(p) or DEFAULT_NAMESPACE, workload, services, root)
-    ]
+    candidates = [(workload.namespace, p) for p in policies.get(workload.namespace, ())]
+    if workload.namespace != root:
+        candidates += [(root, p) for p in policies.get(root, ())]
+    applying = [p for namespace, p in candidates if _applies(p, namespace, workload, services, root)]
     allow = [p for p in applying if str(spec_of(p).get("action") or "ALLOW").upper() == "ALLOW"]
     if not allow:
         if any(str(spec_of(p).get("action")).upper() == "DENY" and _denies_the_unnamed(p) for p in applying):
@@ -269,8 +274,12 @@ def _linkerd(inventory: Inventory, mesh: MeshScan, workload: MeshWorkload, servi
     return None  # a Server no authorization names admits nobody
 
 
-def _istio_policies(inventory: Inventory) -> list[Resource]:
-    return [p for p in inventory.of_kind("AuthorizationPolicy") if p.group == ISTIO_SECURITY]
+def _istio_policies(inventory: Inventory) -> Mapping[str, list[Resource]]:
+    found: dict[str, list[Resource]] = defaultdict(list)
+    for policy in inventory.of_kind("AuthorizationPolicy"):
+        if policy.group == ISTIO_SECURITY:
+            found[inventory.effective_namespace(policy) or DEFAULT_NAMESPACE].append(policy)
+    return found
 
 
 @inventory_rule(
@@ -305,7 +314,8 @@ def meshed_service_without_authorization(ctx: RuleContext) -> Iterator[Outcome]:
       `Server` no authorization names admits nobody. A default inbound policy of `deny` (pod or
       namespace annotation, or the install's) restricts every port.
 
-    Nothing is reported when no mesh is installed.
+    The mesh's own parts (control plane, gateways, which serve whoever reaches them by design) are
+    not judged. Nothing is reported when no mesh is installed.
 
     ## Why is this bad?
     The mesh knows every caller's identity and can restrict each service to the callers it
@@ -388,12 +398,13 @@ def meshed_service_without_authorization(ctx: RuleContext) -> Iterator[Outcome]:
         return
     inventory = ctx.inventory
     policies = _istio_policies(inventory)
+    index = services_by_namespace(inventory)
     for workload in mesh.meshed():
-        services = services_of(inventory, workload)
+        services = services_of(index, workload)
         if not services:
             continue
         if workload.mesh == "istio":
-            why = _istio(inventory, workload, services, policies, mesh.root_namespace)
+            why = _istio(workload, services, policies, mesh.root_namespace)
         else:
             why = _linkerd(inventory, mesh, workload, services)
         if why is None:
