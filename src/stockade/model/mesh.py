@@ -1,10 +1,5 @@
-"""Service meshes as the objects describe them: which pods are in an Istio mesh, and the Istio
-AuthorizationPolicies that decide which callers a meshed workload accepts.
-
-Membership (Istio): a namespace labelled ``istio-injection=enabled`` or ``istio.io/rev=…`` injects a
-sidecar into its pods, one labelled ``istio.io/dataplane-mode=ambient`` puts them in ambient mode;
-a pod's own ``sidecar.istio.io/inject`` label (or annotation) overrides the namespace either way,
-and ``istio-injection=disabled`` turns a namespace off.
+"""Istio AuthorizationPolicies: which callers a workload in the mesh accepts. (Who is in the mesh is
+decided by :mod:`stockade.rules.ew._mesh`, as the injectors decide it.)
 
 Authorization (Istio, evaluated for a workload in the mesh): a DENY policy that matches the request
 denies it; otherwise, when some ALLOW policy applies to the workload, the request needs one that
@@ -34,7 +29,6 @@ from stockade.model.selectors import LabelSelector, parse_label_selector
 ISTIO_SECURITY = "security.istio.io"
 ROOT_NAMESPACE = "istio-system"
 TRUST_DOMAIN = "cluster.local"
-INJECT = "sidecar.istio.io/inject"
 # Fields of a source or an operation Stockade cannot match from objects alone.
 UNDECIDED_SOURCE = (
     "requestPrincipals",
@@ -66,17 +60,6 @@ class Match:
 
     matches: bool
     partial: tuple[str, ...] = ()
-
-
-def in_istio_mesh(
-    namespace_labels: Mapping[str, Any], pod_labels: Mapping[str, Any], pod_annotations: Mapping[str, Any]
-) -> bool:
-    own = pod_labels.get(INJECT, pod_annotations.get(INJECT))
-    if isinstance(own, str) and own.lower() in ("true", "false"):
-        return own.lower() == "true"
-    if namespace_labels.get("istio-injection") == "enabled" or "istio.io/rev" in namespace_labels:
-        return namespace_labels.get("istio-injection") != "disabled"
-    return namespace_labels.get("istio.io/dataplane-mode") == "ambient"
 
 
 def _globs(value: object) -> tuple[str, ...] | None:
@@ -201,4 +184,3 @@ def read_authorization_policy(resource: Resource, namespace: str) -> Authorizati
         tuple(r for r in rules if is_map(r)) if is_list(rules) else None,
         other_target=bool(spec.get("targetRef") or spec.get("targetRefs")),
     )
-

@@ -8,7 +8,8 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from stockade.model.inventory import DEFAULT_NAMESPACE, Inventory
-from stockade.model.mesh import ISTIO_SECURITY, AuthorizationPolicy, Caller, in_istio_mesh, read_authorization_policy
+from stockade.model.mesh import ISTIO_SECURITY, AuthorizationPolicy, Caller, read_authorization_policy
+from stockade.rules.ew._mesh import istio_membership
 
 if TYPE_CHECKING:
     from stockade.network.reach import Endpoint, Side
@@ -19,7 +20,11 @@ class MeshAuthorization:
         self, inventory: Inventory, endpoints: Sequence[Endpoint], namespace_labels: Mapping[str, Any]
     ) -> None:
         self.endpoints = endpoints
-        self.meshed = [in_istio_mesh(namespace_labels.get(e.namespace, {}), e.labels, e.annotations) for e in endpoints]
+        # The injector's own decision, as the EW rules read it.
+        self.meshed = [
+            istio_membership(namespace_labels.get(e.namespace, {}), e.labels, e.annotations).mesh == "istio"
+            for e in endpoints
+        ]
         self.policies: list[AuthorizationPolicy] = []
         for resource in inventory.of_kind("AuthorizationPolicy"):
             if resource.group == ISTIO_SECURITY:
