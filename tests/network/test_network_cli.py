@@ -82,7 +82,7 @@ def test_policies_not_evaluated_make_answers_unknown(tmp_path: Path, capsys: pyt
         "GlobalNetworkPolicy.projectcalico.org/odd",
     ]
     _, out, _ = _run(["reach", str(CLASSIC), str(extra)], capsys)
-    assert "2 Cilium, Calico, admin or Linkerd policies are not evaluated" in out
+    assert "2 policies are not evaluated (Calico, admin, Linkerd, Cilium with L7, deny or FQDN rules, or unreadable)" in out
 
 
 def test_dot_quotes_hostile_names(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -181,3 +181,23 @@ def test_exposed_lists_entry_points_and_what_they_reach(capsys: pytest.CaptureFi
     # No Service, Ingress, route or host-network pod: nothing to enter by.
     code, out, _ = _run(["exposed", str(CLASSIC)], capsys)
     assert out.splitlines()[-1] == "0 entry points reach 0 containers."
+
+
+def test_a_policy_that_cannot_be_read_makes_answers_in_its_namespace_unknown(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    odd = tmp_path / "odd.yaml"
+    odd.write_text(
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: odd, namespace: shop}\n"
+        "spec:\n  podSelector: {matchExpressions: [{key: app, operator: Bogus}]}\n  ingress: [{}]\n"
+    )
+    code, out, err = _run(
+        ["reach", str(CLASSIC), str(odd), "--from", "billing/payments", "--to", "db", "-f", "json"], capsys
+    )
+    assert (code, "Traceback" in err) == (0, False)
+    [verdict] = json.loads(out)["verdicts"]
+    assert verdict["unknown"] == ["NetworkPolicy/shop/odd (unreadable)"]
+    _, out, _ = _run(
+        ["reach", str(CLASSIC), str(odd), "--from", "billing/payments", "--to", "prometheus", "-f", "json"], capsys
+    )
+    assert "unknown" not in json.loads(out)["verdicts"][0]

@@ -14,7 +14,7 @@ everything.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -117,9 +117,15 @@ def _in_namespace(namespace: str | None) -> Selects:
     return lambda ns, labels: namespace is None or ns == namespace
 
 
-def read_outside_policies(inventory: Inventory, evaluated: frozenset[str] = frozenset()) -> OutsidePolicies:
-    """``evaluated``: keys of the Cilium policies Stockade evaluates (left out here)."""
-    found: list[OutsidePolicy] = []
+def read_outside_policies(
+    inventory: Inventory, evaluated: frozenset[str] = frozenset(), unreadable: Sequence[str] = ()
+) -> OutsidePolicies:
+    """``evaluated``: keys of the Cilium policies Stockade evaluates (left out here);
+    ``unreadable``: NetworkPolicies (``NetworkPolicy/NS/NAME``) whose spec or pod selector cannot be
+    read, which may concern any pod of their namespace."""
+    found: list[OutsidePolicy] = [
+        OutsidePolicy(f"{key} (unreadable)", _in_namespace(key.split("/")[1])) for key in unreadable
+    ]
     for resource in inventory.of_kind("CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy"):
         namespace = inventory.effective_namespace(resource) if resource.kind == "CiliumNetworkPolicy" else None
         key = "/".join(x for x in (resource.kind, namespace, resource.name) if x)

@@ -112,10 +112,14 @@ class Reachability:
             labels = ns.metadata.get("labels")
             self.namespace_labels[ns.name] = {**(labels if is_map(labels) else {}), NAMESPACE_NAME_LABEL: ns.name}
         self.policies: list[Policy] = []
+        unreadable: list[str] = []  # policies whose spec or pod selector the API server would refuse
         for resource in inventory.of_kind("NetworkPolicy"):
             if resource.group in NETWORK_POLICY_GROUPS:
-                policy = read_policy(resource, inventory.effective_namespace(resource) or DEFAULT_NAMESPACE)
-                if policy is not None:
+                home = inventory.effective_namespace(resource) or DEFAULT_NAMESPACE
+                policy = read_policy(resource, home)
+                if policy is None:
+                    unreadable.append(f"NetworkPolicy/{home}/{resource.name}")
+                else:
                     self.policies.append(policy)
         evaluated: set[str] = set()
         for resource in inventory.of_kind("CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy"):
@@ -127,7 +131,7 @@ class Reachability:
             self.policies.extend(converted)
             evaluated.add("/".join(x for x in (resource.kind, namespace, resource.name) if x))
         self.policies.sort(key=lambda p: p.key)
-        self.outside: OutsidePolicies = read_outside_policies(inventory, frozenset(evaluated))
+        self.outside: OutsidePolicies = read_outside_policies(inventory, frozenset(evaluated), unreadable)
         self.mesh = MeshAuthorization(inventory, self.endpoints, self.namespace_labels)
         self._by_namespace: dict[str, int] = defaultdict(int)
         self._by_label: dict[tuple[str, str], int] = defaultdict(int)

@@ -211,7 +211,8 @@ def _namespace_matrix(reach: Reachability, rows: list[tuple[int, int]]) -> str:
         lines.extend(f"{src} → {dst}: {cell(src, dst)}" for src in namespaces for dst in namespaces)
     if reach.outside.policies:
         lines.append(
-            f"{len(reach.outside.policies)} Cilium, Calico, admin or Linkerd policies are not evaluated: "
+            f"{len(reach.outside.policies)} policies are not evaluated (Calico, admin, Linkerd, Cilium with L7, deny "
+            "or FQDN rules, or unreadable): "
             "answers for the pods they select are unknown."
         )
     return _text(lines)
