@@ -82,7 +82,10 @@ def test_policies_not_evaluated_make_answers_unknown(tmp_path: Path, capsys: pyt
         "GlobalNetworkPolicy.projectcalico.org/odd",
     ]
     _, out, _ = _run(["reach", str(CLASSIC), str(extra)], capsys)
-    assert "2 policies are not evaluated (Calico, admin, Linkerd, Cilium with L7, deny or FQDN rules, or unreadable)" in out
+    assert (
+        "2 policies are not evaluated (Calico, admin, Linkerd, Cilium with L7, deny or FQDN rules, or unreadable)"
+        in out
+    )
 
 
 def test_dot_quotes_hostile_names(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
