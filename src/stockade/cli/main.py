@@ -200,6 +200,9 @@ def build_parser(prog: str = "stockade") -> argparse.ArgumentParser:
     from stockade.cli.paths_cmd import add_paths_parser
 
     add_paths_parser(sub)
+    from stockade.cli.posture_cmd import add_posture_parser
+
+    add_posture_parser(sub)
     from stockade.cli.network_cmd import add_network_parser
 
     add_network_parser(sub)
@@ -306,6 +309,10 @@ def _dispatch(args: argparse.Namespace) -> int:
             from stockade.cli.node_cmd import run_node
 
             return run_node(args)
+        if args.command == "posture":
+            from stockade.cli.posture_cmd import run_posture
+
+            return run_posture(args)
         if args.command == "network":
             from stockade.cli.network_cmd import run_network
 

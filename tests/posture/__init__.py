@@ -1,0 +1,1 @@
+"""Tests of the crawl / walk / run scorecard (`stockade posture`)."""

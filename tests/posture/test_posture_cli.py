@@ -1,0 +1,41 @@
+"""`stockade posture` end to end: the demo from files, formats, and a live cluster (fake API server)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from stockade.cli.main import main
+from stockade.testing import FakeApiServer
+
+DEMO = Path(__file__).resolve().parents[2] / "examples" / "demo"
+
+
+def test_the_demo_scorecard(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["posture", str(DEMO), "--no-progress", "-f", "json"]) == 0
+    areas = {a["area"]: a for a in json.loads(capsys.readouterr().out)["areas"]}
+    assert len(areas) == 14
+    # The demo runs privileged workloads on purpose; manifests say nothing of node files.
+    assert areas["container-privileges"]["summary"] == "not crawling"
+    assert areas["node-files"]["summary"] == "not assessed"
+    crawl = areas["container-privileges"]["stages"][0]["criteria"][0]
+    assert crawl["guide"] == "G1 Prevent Container Escapes: crawl" and crawl["blockers"]
+    assert main(["posture", str(DEMO), "--no-progress", "--detail"]) == 0
+    out = capsys.readouterr().out
+    assert "container privileges" in out and "blocks: WL-" in out
+    assert main(["posture", str(DEMO), "--no-progress", "-f", "markdown"]) == 0
+    assert capsys.readouterr().out.startswith("# Posture: crawl / walk / run\n")
+
+
+def test_a_live_cluster_without_add_ons_is_judged_not_merely_unseen(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    objects = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}}]
+    with FakeApiServer(objects, tls=True, token="t0ken") as server:
+        kubeconfig = str(server.kubeconfig(tmp_path / "kubeconfig"))
+        assert main(["posture", "--kubeconfig", kubeconfig, "--no-progress", "-f", "json"]) == 0
+    areas = {a["area"]: a for a in json.loads(capsys.readouterr().out)["areas"]}
+    assert areas["monitoring"]["summary"] == "not crawling"
+    assert areas["admission"]["summary"] == "not crawling"
