@@ -39,3 +39,27 @@ def test_a_live_cluster_without_add_ons_is_judged_not_merely_unseen(
     areas = {a["area"]: a for a in json.loads(capsys.readouterr().out)["areas"]}
     assert areas["monitoring"]["summary"] == "not crawling"
     assert areas["admission"]["summary"] == "not crawling"
+
+
+def test_scan_adds_the_scorecard_to_every_report_format(capsys: pytest.CaptureFixture[str]) -> None:
+    import importlib.resources
+
+    import jsonschema
+
+    def scanned(fmt: str) -> str:
+        assert main(["scan", str(DEMO), "--posture", "-f", fmt, "--no-progress"]) == 1  # the demo has findings
+        return capsys.readouterr().out
+
+    document = json.loads(scanned("json"))
+    schema = json.loads(importlib.resources.files("stockade.schemas").joinpath("findings-v1.schema.json").read_text())
+    jsonschema.validate(document, schema)
+    areas = {a["area"]: a["summary"] for a in document["posture"]["areas"]}
+    assert areas["container-privileges"] == "not crawling" and areas["node-files"] == "not assessed"
+    sarif = json.loads(scanned("sarif"))
+    assert len(sarif["runs"][0]["properties"]["posture"]["areas"]) == 14
+    assert "### Posture: crawl / walk / run" in scanned("markdown")
+    assert '<section id="posture"><h2>Posture: crawl / walk / run</h2>' in scanned("html")
+    assert scanned("table").startswith("container privileges")
+    # Without --posture, no report carries it.
+    assert main(["scan", str(DEMO), "-f", "json", "--no-progress"]) == 1
+    assert "posture" not in json.loads(capsys.readouterr().out)

@@ -90,6 +90,11 @@ def _add_scan(sub: argparse._SubParsersAction[_Parser]) -> None:
         help="also read the node snapshots `stockade node collect` wrote into DIR (one per node)",
     )
     scan.add_argument(
+        "--posture",
+        action="store_true",
+        help="add the crawl / walk / run scorecard (stockade posture) to the report, judged by the rules selected",
+    )
+    scan.add_argument(
         "--rank-by-risk",
         action="store_true",
         help="order findings by attack-path risk (severity, raised for each path from an entry point a finding "

@@ -19,6 +19,7 @@ from stockade.sources.snapshot import SnapshotSource
 
 if TYPE_CHECKING:
     from stockade.paths import Analysis
+    from stockade.posture import Scorecard
 
 
 def rule_config(args: argparse.Namespace) -> RuleConfig:
@@ -107,6 +108,15 @@ def _rank_by_risk(result: ScanResult) -> tuple[Analysis, str]:
     return analysis, render_risk_ranking(result.findings, scores)
 
 
+def _posture(args: argparse.Namespace, result: ScanResult) -> Scorecard | None:
+    if not getattr(args, "posture", False):
+        return None
+    from stockade.cli.inputs import wants_cluster
+    from stockade.posture import scorecard
+
+    return scorecard(result, wants_cluster(args) or bool(getattr(args, "snapshot", None)))
+
+
 def report_and_exit(args: argparse.Namespace, result: ScanResult) -> int:
     from stockade.api import compliance
     from stockade.report import ReportContext, render
@@ -123,8 +133,13 @@ def report_and_exit(args: argparse.Namespace, result: ScanResult) -> int:
         targets=tuple(args.paths),
         fail_on=args.fail_on,
         paths=analysis,
+        posture=_posture(args, result),
     )
     text = render(args.format, ctx)
+    if args.format == "table" and ctx.posture is not None:
+        from stockade.report.posture import render_posture
+
+        ranking = render_posture(ctx.posture, "table", detail=False) + "\n" + ranking
     write_output(ranking + text if args.format == "table" else text, args.output)
     if args.output is not None or args.format != "table":
         # The table on the terminal lists them already; a file or a machine format leaves the

@@ -15,6 +15,7 @@ from stockade.model.result import ScanResult
 
 if TYPE_CHECKING:
     from stockade.paths import Analysis
+    from stockade.posture import Scorecard
 
 FORMATS = ("table", "json", "sarif", "junit", "markdown", "html", "policyreport")
 
@@ -29,6 +30,7 @@ class ReportContext:
     targets: tuple[str, ...] = field(default=())  # what was scanned, as the user named it
     fail_on: str = "high"
     paths: Analysis | None = None  # the attack graph, when asked for (scan --rank-by-risk)
+    posture: Scorecard | None = None  # the crawl / walk / run scorecard, when asked for (scan --posture)
 
 
 def render(fmt: str, ctx: ReportContext) -> str:

@@ -179,6 +179,7 @@ def render(ctx: ReportContext) -> str:
         _findings(listed, rules),
         _remediation(with_status(result.findings, Status.FAIL, Status.ERROR), rules),
         _attack_paths(ctx),
+        _posture(ctx),
         _errors(ctx),
         _skipped(ctx),
         _stale(ctx),
@@ -407,6 +408,21 @@ def _remediation(findings: Sequence[Finding], rules: Mapping[str, RuleSpec]) -> 
 
 
 # -- other sections ------------------------------------------------------------------------------
+
+
+def _posture(ctx: ReportContext) -> str:
+    """The crawl / walk / run scorecard (scan --posture)."""
+    if ctx.posture is None:
+        return ""
+    rows = "".join(
+        f"<tr><td>{e(a.area.label)}</td><td>{e(a.summary)}</td><td>{e(a.next_step)}</td></tr>"
+        for a in ctx.posture.areas
+    )
+    return (
+        '<section id="posture"><h2>Posture: crawl / walk / run</h2>'
+        f"<table><thead><tr><th>Area</th><th>Stage reached</th><th>Next step</th></tr></thead><tbody>{rows}</tbody>"
+        "</table></section>"
+    )
 
 
 def _attack_paths(ctx: ReportContext, limit: int = 10) -> str:

@@ -46,6 +46,7 @@ def document(ctx: ReportContext) -> dict[str, Any]:
         "notices": list(result.notices),
         "compliance": [_compliance(c) for c in ctx.compliance],
         **_attack_paths(ctx),
+        **({"posture": ctx.posture.to_json()} if ctx.posture is not None else {}),
     }
 
 

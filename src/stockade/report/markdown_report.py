@@ -93,6 +93,12 @@ def render(ctx: ReportContext) -> str:
             for a, c in summary.by_area.items()
         ]
         out += ["", "</details>", ""]
+    if ctx.posture is not None:
+        from stockade.report.posture import posture_markdown_rows
+
+        out += ["### Posture: crawl / walk / run", "", "| Area | Stage reached | Next step |", "|---|---|---|"]
+        out += posture_markdown_rows(ctx.posture)
+        out += [""]
     if summary.expired_exceptions:
         out += [f"⏰ {plural(summary.expired_exceptions, 'finding')} re-opened by an expired exception.", ""]
     if failing:

@@ -16,8 +16,7 @@ def render_posture(card: Scorecard, fmt: str, detail: bool) -> str:
     lines: list[str] = []
     if fmt == "markdown":
         lines += ["# Posture: crawl / walk / run", "", "| Area | Stage reached | Next step |", "|---|---|---|"]
-        for area in card.areas:
-            lines.append(f"| {area.area.label} | {_reached(area)} | {area.next_step} |")
+        lines += posture_markdown_rows(card)
         lines.append("")
     else:
         width = max(len(a.area.label) for a in card.areas)
@@ -38,6 +37,14 @@ def render_posture(card: Scorecard, fmt: str, detail: bool) -> str:
                     if len(result.blockers) > 5:
                         lines.append(f"        … and {len(result.blockers) - 5} more")
     return "".join(visible(line) + "\n" for line in lines)
+
+
+def posture_markdown_rows(card: Scorecard) -> list[str]:
+    return [f"| {_cell(a.area.label)} | {_cell(a.summary)} | {_cell(a.next_step)} |" for a in card.areas]
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
 
 
 def _reached(area: AreaResult) -> str:

@@ -89,6 +89,7 @@ def document(ctx: ReportContext) -> dict[str, Any]:
             "failedBySeverity": {s.value: summary.by_severity[s] for s in SEVERITIES},
             "passed": summary.passed,
             "excepted": summary.excepted,
+            **({"posture": ctx.posture.to_json()} if ctx.posture is not None else {}),
             "compliance": [
                 {
                     "id": c.framework.id,
