@@ -63,3 +63,31 @@ def test_scan_adds_the_scorecard_to_every_report_format(capsys: pytest.CaptureFi
     # Without --posture, no report carries it.
     assert main(["scan", str(DEMO), "-f", "json", "--no-progress"]) == 1
     assert "posture" not in json.loads(capsys.readouterr().out)
+
+
+def test_junit_and_policyreport_carry_the_scorecard(capsys: pytest.CaptureFixture[str]) -> None:
+    import xml.etree.ElementTree as ET
+
+    import jsonschema
+    import yaml
+
+    assert main(["scan", str(DEMO), "--posture", "-f", "junit", "--no-progress"]) == 1
+    root = ET.fromstring(capsys.readouterr().out)
+    [suite] = [s for s in root if s.get("name") == "posture"]
+    cases = {(c.get("classname"), c.get("name")): c for c in suite}
+    assert len(cases) == 14 * 3 and suite.get("tests") == "42"
+    assert cases[("posture.container-privileges", "crawl")].find("failure") is not None
+    assert cases[("posture.node-files", "crawl")].find("skipped") is not None
+    assert int(suite.get("failures", "0")) == sum(1 for c in suite if c.find("failure") is not None)
+
+    assert main(["scan", str(DEMO), "--posture", "-f", "policyreport", "--no-progress"]) == 1
+    reports = list(yaml.safe_load_all(capsys.readouterr().out))
+    schema_path = Path(__file__).resolve().parents[1] / "data" / "policyreport" / "policyreport-v1alpha2.schema.json"
+    validator = jsonschema.Draft202012Validator(json.loads(schema_path.read_text()))
+    for report in reports:
+        assert not list(validator.iter_errors(report))
+    [cluster] = [r for r in reports if r["kind"] == "ClusterPolicyReport"]
+    posture = [r for r in cluster["results"] if r["policy"] == "posture"]
+    assert len(posture) == 42 and all(r["scored"] is False for r in posture)
+    crawl = next(r for r in posture if r["rule"] == "container-privileges-crawl")
+    assert crawl["result"] == "fail" and crawl["properties"]["reached"] == "not crawling"

@@ -45,6 +45,8 @@ def render(ctx: ReportContext) -> str:
     suites += [_rule_suite(ctx, None, group) for rid, group in sorted(by_rule.items()) if rid not in known]
     if result.errors:
         suites.append(_inputs_suite(ctx))
+    if ctx.posture is not None:
+        suites.append(_posture_suite(ctx))
     for suite in suites:
         root.append(suite)
     for attribute in ("tests", "failures", "errors", "skipped"):
@@ -52,6 +54,34 @@ def render(ctx: ReportContext) -> str:
     root.set("time", "0")
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def _posture_suite(ctx: ReportContext) -> ET.Element:
+    """One testcase per area and stage (scan --posture): a failure for a stage not met, skipped for
+    one Stockade cannot judge from what it read."""
+    from stockade.posture import Met
+
+    assert ctx.posture is not None
+    suite = _suite("posture", ctx)
+    failures = skipped = 0
+    for area in ctx.posture.areas:
+        for stage in area.stages:
+            case = _case(suite, f"posture.{area.area.value}", stage.stage.value)
+            evidence = [
+                f"{c.met.value}: {c.criterion.text} ({c.criterion.guide}): {c.evidence}" for c in stage.criteria
+            ]
+            if stage.met is Met.NOT_MET:
+                failures += 1
+                failure = ET.SubElement(case, "failure", message=xml_text(area.next_step), type="posture")
+                failure.text = xml_lines(evidence)
+            elif stage.met is Met.NOT_ASSESSED:
+                skipped += 1
+                ET.SubElement(case, "skipped", message=xml_text("not assessed from what was read"))
+    suite.set("tests", str(sum(len(a.stages) for a in ctx.posture.areas)))
+    suite.set("failures", str(failures))
+    suite.set("errors", "0")
+    suite.set("skipped", str(skipped))
+    return suite
 
 
 def _suite(name: str, ctx: ReportContext) -> ET.Element:

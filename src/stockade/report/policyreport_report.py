@@ -64,7 +64,7 @@ def documents(ctx: ReportContext, *, name_prefix: str = SOURCE) -> list[dict[str
         _report("PolicyReport", namespace, results, name_prefix)
         for namespace, results in sorted((ns, r) for ns, r in by_namespace.items() if ns is not None)
     ]
-    cluster_results = by_namespace.get(None, []) + scan_level
+    cluster_results = by_namespace.get(None, []) + scan_level + _posture_results(ctx, stamp)
     if cluster_results or not reports:
         reports.append(_report("ClusterPolicyReport", None, cluster_results, name_prefix))
     return reports
@@ -140,6 +140,30 @@ def _properties(finding: Finding) -> dict[str, str]:
         found["exceptionExpires"] = waiver.expires or ""
         found["exceptionExpired"] = "true" if waiver.expired else ""
     return {key: value for key, value in found.items() if value}
+
+
+def _posture_results(ctx: ReportContext, stamp: dict[str, int]) -> list[dict[str, Any]]:
+    """The scorecard (scan --posture): one unscored result per area and stage, in the cluster report."""
+    if ctx.posture is None:
+        return []
+    from stockade.posture import Met
+
+    outcome = {Met.MET: "pass", Met.NOT_MET: "fail", Met.NOT_ASSESSED: "skip"}
+    return [
+        {
+            "source": SOURCE,
+            "policy": "posture",
+            "rule": f"{area.area.value}-{stage.stage.value}",
+            "category": area.area.value,
+            "result": outcome[stage.met],
+            "scored": False,
+            "message": f"{area.area.label}, {stage.stage.value}: {stage.met.value}. Next step: {area.next_step}",
+            "timestamp": stamp,
+            "properties": {"stage": stage.stage.value, "reached": area.summary},
+        }
+        for area in ctx.posture.areas
+        for stage in area.stages
+    ]
 
 
 def _input_result(problem: InputProblem, stamp: dict[str, int]) -> dict[str, Any]:
