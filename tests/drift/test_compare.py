@@ -115,3 +115,10 @@ def test_derived_objects_are_never_extra() -> None:
     live = [_resource(x, "cluster") for x in (_config(), owned, token, lease, _config(name="stray"))]
     report = compare([_resource(_config())], live)
     assert [(o.key, o.state) for o in report.drifted] == [("ConfigMap/shop/stray", "extra")]
+
+
+def test_a_namespace_written_on_a_cluster_scoped_kind_is_ignored() -> None:
+    role = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": "r"}}
+    written = {**role, "metadata": {"name": "r", "namespace": "shop"}}
+    report = compare([_resource(written)], [_resource(role, "cluster")])
+    assert [(o.key, o.state) for o in report.objects] == [("ClusterRole.rbac.authorization.k8s.io/r", "in-sync")]

@@ -191,9 +191,11 @@ def compare(
 
 
 def _git_key(wanted: Resource, live: Mapping[Key, Resource], scopes: Inventory, namespace: str) -> Key:
+    cluster_scoped = (wanted.group, wanted.kind, None, wanted.name)
+    if scopes.scope_of(wanted) is False:
+        return cluster_scoped  # a namespace written on a cluster-scoped kind is ignored, as kubectl does
     if wanted.namespace:
         return (wanted.group, wanted.kind, wanted.namespace, wanted.name)
-    cluster_scoped = (wanted.group, wanted.kind, None, wanted.name)
     namespaced = (wanted.group, wanted.kind, namespace, wanted.name)
     scope = scopes.scope_of(wanted)
     if scope is None:  # a custom kind whose CRD neither side holds: where the cluster has it
