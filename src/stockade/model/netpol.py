@@ -242,7 +242,7 @@ class NotEvaluated(Exception):
     """A Cilium policy uses something Stockade does not evaluate (its answers are then "unknown")."""
 
 
-def _cilium_selector(raw: object, own_namespace: str | None) -> tuple[LabelSelector, LabelSelector | None]:
+def cilium_selector(raw: object, own_namespace: str | None) -> tuple[LabelSelector, LabelSelector | None]:
     """(pod selector, namespace selector) of a Cilium endpoint selector. The namespace selector is
     None for "the policy's own namespace" (a namespaced policy's default)."""
     if not is_map(raw):
@@ -318,7 +318,7 @@ def _cilium_rule(rule: object, direction: str, namespace: str | None, index: int
     side = "from" if direction == "ingress" else "to"
     peers: list[Peer] = []
     for selector in rule.get(f"{side}Endpoints") or ():
-        pods, namespaces = _cilium_selector(selector, namespace)
+        pods, namespaces = cilium_selector(selector, namespace)
         peers.append(Peer(None if pods.selects_all and namespaces is not None else pods, namespaces))
     blocks = _cilium_blocks(rule, f"{side}CIDR", f"{side}CIDRSet")
     everyone = False
@@ -352,7 +352,7 @@ def read_cilium_policy(resource: Resource, namespace: str | None) -> list[Policy
         extra = sorted(set(spec) - CILIUM_SPEC)
         if extra:
             raise NotEvaluated(", ".join(extra))
-        pods, across = _cilium_selector(spec.get("endpointSelector"), namespace)
+        pods, across = cilium_selector(spec.get("endpointSelector"), namespace)
         ingress = spec.get("ingress")
         egress = spec.get("egress")
         name = resource.name if len(specs) == 1 else f"{resource.name}[{number}]"

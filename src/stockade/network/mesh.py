@@ -34,11 +34,18 @@ class MeshAuthorization:
                 if policy is not None:
                     self.policies.append(policy)
         self.policies.sort(key=lambda p: p.key)
-        # Sources that present the same identity get the same answer: one evaluation per caller.
-        self.callers: dict[Caller, int] = defaultdict(int)
-        for i in range(len(endpoints)):
-            self.callers[self.caller(i)] |= 1 << i
+        self._callers: dict[Caller, int] | None = None
         self._applicable: dict[int, list[AuthorizationPolicy]] = {}
+
+    @property
+    def callers(self) -> dict[Caller, int]:
+        """Sources that present the same identity get the same answer: one evaluation per caller
+        (grouped on first use, which only a target the mesh governs needs)."""
+        if self._callers is None:
+            self._callers = defaultdict(int)
+            for i in range(len(self.endpoints)):
+                self._callers[self.caller(i)] |= 1 << i
+        return self._callers
 
     def caller(self, index: int) -> Caller:
         endpoint = self.endpoints[index]

@@ -18,18 +18,17 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from stockade.errors import SelectorError
 from stockade.model.inventory import Inventory
+from stockade.model.netpol import NAMESPACE_NAME_LABEL, NotEvaluated, cilium_selector
 from stockade.model.podspec import is_list, is_map
-from stockade.model.selectors import parse_label_selector
 
 if TYPE_CHECKING:
     from stockade.network.reach import Endpoint
 
-CILIUM_NAMESPACE_LABEL = "io.kubernetes.pod.namespace"
 CALICO_GROUPS = ("projectcalico.org", "crd.projectcalico.org")
 LINKERD_POLICY = "policy.linkerd.io"
-Selects = Callable[[str, Mapping[str, Any]], bool]  # (namespace, pod labels) → may select
+# (the namespace's labels, its name among them; the pod's labels) → may select
+Selects = Callable[[Mapping[str, Any], Mapping[str, Any]], bool]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,38 +42,30 @@ class OutsidePolicy:
 class OutsidePolicies:
     policies: tuple[OutsidePolicy, ...] = field(default_factory=tuple)
 
-    def touching(self, endpoint: Endpoint, sending: bool = False) -> list[str]:
-        """Policies that may decide connections to ``endpoint`` (from it, with ``sending``)."""
-        return [
-            p.key
-            for p in self.policies
-            if (p.outbound or not sending) and p.selects(endpoint.namespace, endpoint.labels)
-        ]
+    def touching(self, endpoint: Endpoint, ns_labels: Mapping[str, Any], sending: bool = False) -> list[str]:
+        """Policies that may decide connections to ``endpoint`` (from it, with ``sending``);
+        ``ns_labels``: its namespace's labels."""
+        return [p.key for p in self.policies if (p.outbound or not sending) and p.selects(ns_labels, endpoint.labels)]
 
 
-def _everything(namespace: str, labels: Mapping[str, Any]) -> bool:
+def _everything(ns_labels: Mapping[str, Any], labels: Mapping[str, Any]) -> bool:
     return True
 
 
 def _cilium_selects(raw: object, own_namespace: str | None) -> Selects:
-    if not is_map(raw):
-        return _everything
-    labels = raw.get("matchLabels")
-    plain: dict[str, Any] = {}
-    namespace: str | None = own_namespace
-    for key, value in labels.items() if is_map(labels) else ():
-        name = str(key).removeprefix("k8s:").removeprefix("any:")
-        if name == CILIUM_NAMESPACE_LABEL:
-            namespace = str(value)
-        else:
-            plain[name] = value
+    """What a Cilium endpoint selector may pick, read as the evaluated policies read it
+    (:func:`stockade.model.netpol.cilium_selector`); one it cannot read may pick any pod in scope."""
     try:
-        selector = parse_label_selector({"matchLabels": plain, "matchExpressions": raw.get("matchExpressions") or []})
-    except SelectorError:
-        return _everything
+        pods, namespaces = cilium_selector(raw, own_namespace)
+    except NotEvaluated:
+        return _in_namespace(own_namespace)
 
-    def selects(ns: str, pod_labels: Mapping[str, Any]) -> bool:
-        return (namespace is None or ns == namespace) and selector.matches(pod_labels)
+    def selects(ns_labels: Mapping[str, Any], pod_labels: Mapping[str, Any]) -> bool:
+        if namespaces is None:
+            in_scope = ns_labels.get(NAMESPACE_NAME_LABEL) == own_namespace
+        else:
+            in_scope = namespaces.matches(ns_labels)
+        return in_scope and pods.matches(pod_labels)
 
     return selects
 
@@ -107,14 +98,17 @@ def _calico_selects(text: object, own_namespace: str | None) -> Selects:
                 return _in_namespace(own_namespace)
             terms.append(term)
 
-    def selects(ns: str, pod_labels: Mapping[str, Any]) -> bool:
-        return (own_namespace is None or ns == own_namespace) and all(term(pod_labels) for term in terms)
+    in_scope = _in_namespace(own_namespace)
+
+    def selects(ns_labels: Mapping[str, Any], pod_labels: Mapping[str, Any]) -> bool:
+        return in_scope(ns_labels, pod_labels) and all(term(pod_labels) for term in terms)
 
     return selects
 
 
 def _in_namespace(namespace: str | None) -> Selects:
-    return lambda ns, labels: namespace is None or ns == namespace
+    """Any pod of ``namespace`` (of every namespace for None)."""
+    return lambda ns_labels, labels: namespace is None or ns_labels.get(NAMESPACE_NAME_LABEL) == namespace
 
 
 def read_outside_policies(

@@ -153,7 +153,7 @@ class Reachability:
                 self.ingress_isolated |= mask
             if policy.egress is not None:
                 self.egress_isolated |= mask
-            for i in _bits(mask):
+            for i in bits(mask):
                 if policy.ingress is not None:
                     self._ingress_of[i].append(policy)
                 if policy.egress is not None:
@@ -168,7 +168,7 @@ class Reachability:
                 if targets == self.everyone:
                     self._egress_to_all.append((policy, rule))
                 else:
-                    for i in _bits(targets):
+                    for i in bits(targets):
                         self._egress_to[i].append((policy, rule))
 
     # -- sets of endpoints --------------------------------------------------------------------
@@ -188,7 +188,7 @@ class Reachability:
             candidates &= self._by_label.get(pair, 0)
         if len(pairs) != len(selector.requirements):  # set-based requirements: check each candidate
             mask = 0
-            for i in _bits(candidates):
+            for i in bits(candidates):
                 if selector.matches(self.endpoints[i].labels):
                     mask |= 1 << i
             candidates = mask
@@ -200,7 +200,7 @@ class Reachability:
         if found is None:
             found = 0
             for namespace, mask in self._by_namespace.items():
-                if selector.matches(self.namespace_labels.get(namespace, {NAMESPACE_NAME_LABEL: namespace})):
+                if selector.matches(self.labels_of(namespace)):
                     found |= mask
             self._namespace_masks[selector] = found
         return found
@@ -259,12 +259,26 @@ class Reachability:
     def ingress_policies(self, target: int) -> list[Policy]:
         return self._ingress_of[target]
 
+    def egress_policies(self, source: int) -> list[Policy]:
+        return self._egress_of[source]
+
+    def labels_of(self, namespace: str) -> Mapping[str, Any]:
+        """A namespace's labels, with the name label the API server sets on every namespace."""
+        return self.namespace_labels.get(namespace, {NAMESPACE_NAME_LABEL: namespace})
+
     def verdict(self, source: int, target: int, port: Port | None) -> Verdict:
         src, dst = self.endpoints[source], self.endpoints[target]
         label = port.label() if port is not None else "any"
         ingress = self._side(self._ingress_of[target], "ingress", source, port, dst.key, src.key)
         egress = self._side(self._egress_of[source], "egress", target, port, src.key, dst.key)
-        unknown = tuple(sorted({*self.outside.touching(src, sending=True), *self.outside.touching(dst)}))
+        unknown = tuple(
+            sorted(
+                {
+                    *self.outside.touching(src, self.labels_of(src.namespace), sending=True),
+                    *self.outside.touching(dst, self.labels_of(dst.namespace)),
+                }
+            )
+        )
         mesh = self.mesh.side(source, target, port.number if port is not None else None)
         return Verdict(src.key, dst.key, label, egress, ingress, unknown, mesh)
 
@@ -288,23 +302,19 @@ class Reachability:
         return self.index[key]
 
     def names(self, mask: int) -> list[str]:
-        return [self.endpoints[i].key for i in _bits(mask)]
+        return [self.endpoints[i].key for i in bits(mask)]
 
 
 def _isolate(policies: Sequence[str]) -> str:
     return f"{', '.join(policies)} {'isolates' if len(policies) == 1 else 'isolate'}"
 
 
-def _bits(mask: int) -> Iterator[int]:
+def bits(mask: int) -> Iterator[int]:
     """The positions of the set bits of ``mask``, lowest first."""
     while mask:
         low = mask & -mask
         yield low.bit_length() - 1
         mask ^= low
-
-
-def bits(mask: int) -> Iterator[int]:
-    return _bits(mask)
 
 
 # -- egress to addresses outside the pod network -----------------------------------------------
@@ -357,7 +367,7 @@ def _addresses(raw: Mapping[str, Any]) -> Iterable[str]:
 
 def egress_allowed(reach: Reachability, source: int, destination: Destination) -> Side:
     """Whether ``source``'s pods may connect to ``destination`` (outside the pod network)."""
-    policies = reach._egress_of[source]
+    policies = reach.egress_policies(source)
     subject = reach.endpoints[source].key
     if not policies:
         return Side(True, f"no NetworkPolicy isolates {subject} for egress: default allow")

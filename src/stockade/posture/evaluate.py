@@ -54,7 +54,11 @@ class AreaResult:
     reached: Stage | None  # None: not even crawl
     stages: tuple[StageResult, ...]
     next_step: str
-    assessed: bool  # False when no criterion of the area could be judged from this source
+
+    @property
+    def assessed(self) -> bool:
+        """Whether any criterion of the area could be judged from this source."""
+        return any(c.met is not Met.NOT_ASSESSED for s in self.stages for c in s.criteria)
 
     @property
     def summary(self) -> str:
@@ -135,8 +139,7 @@ def scorecard(result: ScanResult, live: bool) -> Scorecard:
                     next_step += " (Stockade cannot see this from what it read.)"
                 break
             reached = stage_result.stage
-        assessed = any(c.met is not Met.NOT_ASSESSED for s in results for c in s.criteria)
-        card.areas.append(AreaResult(area, reached, tuple(results), next_step, assessed))
+        card.areas.append(AreaResult(area, reached, tuple(results), next_step))
     return card
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import orjson
 
 from stockade.model.text import visible
-from stockade.posture import AreaResult, Met, Scorecard
+from stockade.posture import Met, Scorecard
 
 MARK = {Met.MET: "✓", Met.NOT_MET: "✗", Met.NOT_ASSESSED: "?"}
 
@@ -21,7 +21,7 @@ def render_posture(card: Scorecard, fmt: str, detail: bool) -> str:
     else:
         width = max(len(a.area.label) for a in card.areas)
         for area in card.areas:
-            lines.append(f"{area.area.label:<{width}}  {_reached(area):<26}  {area.next_step}")
+            lines.append(f"{area.area.label:<{width}}  {area.summary:<26}  {area.next_step}")
     if detail:
         for area in card.areas:
             lines.append("")
@@ -45,7 +45,3 @@ def posture_markdown_rows(card: Scorecard) -> list[str]:
 
 def _cell(text: str) -> str:
     return text.replace("|", "\\|")
-
-
-def _reached(area: AreaResult) -> str:
-    return area.summary
