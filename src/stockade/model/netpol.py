@@ -116,11 +116,14 @@ class PolicyRule:
     def allows_port(self, port: Port | None) -> bool:
         return port is None or self.ports is None or any(pp.allows(port) for pp in self.ports)
 
-    def allows_address(self, address: ipaddress.IPv4Address | ipaddress.IPv6Address, number: int) -> bool:
-        """An address outside the pod network, on a TCP port."""
+    def allows_address(self, address: ipaddress.IPv4Address | ipaddress.IPv6Address | None, number: int) -> bool:
+        """An address outside the pod network, on a TCP port; ``None``: an address not known, which
+        any ipBlock of the rule may hold."""
         if self.ports is not None and not any(pp.allows_number(number) for pp in self.ports):
             return False
-        return self.peers is None or any(block.holds(address) for block in self.blocks)
+        if self.peers is None:
+            return True
+        return bool(self.blocks) if address is None else any(block.holds(address) for block in self.blocks)
 
 
 @dataclass(frozen=True, slots=True)

@@ -374,18 +374,9 @@ def egress_allowed(reach: Reachability, source: int, destination: Destination) -
     allowing = []
     for policy in policies:
         for rule in policy.egress or ():
-            if any(_rule_reaches(rule, destination, number) for number in destination.ports):
+            if any(rule.allows_address(destination.address, number) for number in destination.ports):
                 allowing.append(f"{policy.key} egress rule {rule.index + 1}")
     names = tuple(p.key for p in policies)
     if allowing:
         return Side(True, "allowed by " + ", ".join(allowing), names)
     return Side(False, f"{_isolate(names)} {subject} for egress; no rule allows it", names)
-
-
-def _rule_reaches(rule: PolicyRule, destination: Destination, number: int) -> bool:
-    if destination.address is not None:
-        return rule.allows_address(destination.address, number)
-    # The address is not known: a rule to every peer, or to any ipBlock, on that port may reach it.
-    if rule.ports is not None and not any(pp.allows_number(number) for pp in rule.ports):
-        return False
-    return rule.peers is None or bool(rule.blocks)
