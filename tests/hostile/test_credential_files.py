@@ -71,7 +71,12 @@ def scan_and_signal(
     time.sleep(0.5)  # past discovery, into the list that hangs (a loaded machine needs the margin)
     assert files_holding(temporary, key), "the client wrote no key file: the test would prove nothing"
     process.send_signal(signum)
-    out, err = process.communicate(timeout=30)
+    try:
+        out, err = process.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()  # not left running into the next test
+        process.communicate()
+        raise
     assert files_holding(temporary, key) == []
     assert list(temporary.rglob("*")) == []
     return subprocess.CompletedProcess(process.args, process.returncode, out, err), temporary

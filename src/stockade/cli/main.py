@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
+import threading
 from collections.abc import Sequence
+from typing import NoReturn
 
 from stockade import __version__
 from stockade.cli.config_cmd import ALL_KEYS, add_config_options, add_config_parser, apply_project_config
@@ -17,6 +20,7 @@ from stockade.model.result import FAIL_ON
 from stockade.report import FORMATS
 
 SEVERITIES = ("critical", "high", "medium", "low", "info")
+INTERRUPTED = 130  # the shell's code for a process ended by SIGINT
 
 
 class _Parser(argparse.ArgumentParser):
@@ -360,11 +364,28 @@ def _dispatch(args: argparse.Namespace) -> int:
             return run_version(args)
     except KeyboardInterrupt:
         sys.stderr.write("stockade: interrupted\n")
-        return 130
+        return INTERRUPTED
     except BrokenPipeError:
         return 0
     raise AssertionError(f"unhandled command {args.command}")
 
 
+def run() -> NoReturn:
+    """The console scripts' entry point: ``main()``, then exit with its code."""
+    code = main()
+    if code == INTERRUPTED and _threads_still_working():
+        # A worker blocked on a read the interrupt abandoned would hold the interpreter's exit
+        # until the read times out; the user asked to stop now, and cleanup has already run.
+        with contextlib.suppress(OSError, ValueError):
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
+
+
+def _threads_still_working() -> bool:
+    return any(t is not threading.main_thread() and t.is_alive() and not t.daemon for t in threading.enumerate())
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

@@ -815,9 +815,15 @@ def collect_cluster(
         meter = _Meter(progress)
         session = _Session(connection.api, retry or RetryPolicy(), request_timeout, deadline, limits)
         try:
-            with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="stockade-list") as pool:
+            pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="stockade-list")
+            try:
                 scope = sorted({n.strip() for n in namespaces if n.strip()}) if namespaces is not None else None
                 _collect(session, pool, source, origin, selection, page_size, include_noisy, meter, result, scope)
+            except BaseException:
+                # Interrupted: do not wait for reads that may hang until their timeout.
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
+            pool.shutdown(wait=True)
         finally:
             connection.api.close()
     return result
