@@ -12,7 +12,7 @@ from stockade.store import FindingStore, create_store_engine
 from stockade.store.migrate import MIGRATIONS, upgrade
 from stockade.store.schema import metadata
 
-TABLES = {"alembic_version", "clusters", "findings", "object_states", "object_versions", "transitions"}
+TABLES = {"alembic_version", "cluster_views", "clusters", "findings", "object_states", "object_versions", "transitions"}
 
 
 def test_upgrade_from_empty_matches_the_metadata(store_url: URL) -> None:

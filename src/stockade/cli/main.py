@@ -228,9 +228,11 @@ def build_parser(prog: str = "stockade") -> argparse.ArgumentParser:
     from stockade.cli.history_cmd import add_history_parser
 
     add_history_parser(sub)
+    from stockade.cli.dashboard_cmd import add_dashboard_parser
     from stockade.cli.watch_cmd import add_watch_parser
 
     add_watch_parser(sub)
+    add_dashboard_parser(sub)
     from stockade.cli.deploy_cmd import add_deploy_parser
 
     add_deploy_parser(sub)
@@ -342,6 +344,10 @@ def _dispatch(args: argparse.Namespace) -> int:
             from stockade.cli.watch_cmd import run_watch
 
             return run_watch(args)
+        if args.command == "dashboard":
+            from stockade.cli.dashboard_cmd import run_dashboard
+
+            return run_dashboard(args)
         if args.command == "deploy":
             from stockade.cli.deploy_cmd import run_deploy
 

@@ -59,6 +59,14 @@ def add_watch_parser(sub: argparse._SubParsersAction[Any]) -> None:
         help="also keep every object version the watch sees, for `history replay` (the states behind"
         " transitions are always kept); costs store throughput under heavy churn",
     )
+    store.add_argument(
+        "--view-interval",
+        type=float,
+        default=600.0,
+        metavar="SECONDS",
+        help="record the cluster view the dashboard shows (scorecard, attack paths, RBAC) at most this often when"
+        " findings changed (default: 600; 0: never)",
+    )
     tell = watch.add_argument_group("telling people and tools")
     tell.add_argument(
         "--events", metavar="FILE", help="write one JSON line per transition to FILE ('-': standard output)"
@@ -134,6 +142,7 @@ def run_watch(args: argparse.Namespace) -> int:
         store_cluster=args.store_cluster if args.store_cluster != "default" else None,
         retention_days=args.retention,
         record_objects=args.object_history,
+        view_interval=args.view_interval if args.view_interval > 0 else None,
         events=args.events,
         webhook=args.webhook,
         webhook_format=args.webhook_format,

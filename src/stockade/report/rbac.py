@@ -69,7 +69,7 @@ def render_who_can(answer: WhoCan, index: RbacIndex, fmt: str, cluster_scoped: b
     if request.scope is None and request.is_resource_request and not cluster_scoped:
         hint = " (ClusterRoleBindings only; add -n NAMESPACE to include its RoleBindings)"
     lines = [f"Who can {request}:{hint}", ""]
-    rows = [_grant_row(g) for g in answer.grants]
+    rows = [grant_row(g) for g in answer.grants]
     headers = ("KIND", "NAME", "NAMESPACE", "BINDING", "ROLE", "RULE")
     lines += table_lines(headers, rows) if rows else ["No binding grants it."]
     lines += ["", MASTERS_NOTE]
@@ -267,7 +267,7 @@ def _rule_at(grant: Grant) -> str:
     return text
 
 
-def _grant_row(grant: Grant) -> tuple[str, ...]:
+def grant_row(grant: Grant) -> tuple[str, ...]:
     subject = grant.subject
     return (subject.kind, subject.name, subject.namespace or "", str(grant.binding), _rule_at(grant), str(grant.rule))
 

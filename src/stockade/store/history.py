@@ -327,7 +327,7 @@ def record_objects(
     with store.engine.connect() as conn:
         conn.execution_options(**{WRITE: True})
         with conn.begin():
-            cluster_id = _ensure_cluster(conn, cluster, at)
+            cluster_id = ensure_cluster(conn, cluster, at)
             latest = _latest_versions(conn, cluster_id, list(wanted), at)
             state_ids = store_states(conn, cluster_id, list(snapshots.values()), at)
             rows = []
@@ -367,7 +367,7 @@ def _version_row(
     }
 
 
-def _ensure_cluster(conn: Connection, name: str, at: dt.datetime) -> int:
+def ensure_cluster(conn: Connection, name: str, at: dt.datetime) -> int:
     """The cluster's id, the cluster created if new. Its last scan time is left alone: recording
     objects is not a scan, and must not make a later-arriving scan look stale."""
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite

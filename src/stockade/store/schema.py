@@ -153,3 +153,16 @@ object_versions = Table(
     Index(None, "cluster_id", "name"),
     Index(None, "object_state_id"),
 )
+
+cluster_views = Table(
+    "cluster_views",
+    metadata,
+    # What a full evaluation of a cluster showed beyond its findings (the scorecard, attack paths,
+    # the RBAC objects the dashboard's who-can answers from), one row per evaluation recorded. Its
+    # findings are in ``findings``; this keeps what cannot be rebuilt from them.
+    Column("id", Integer, primary_key=True),
+    Column("cluster_id", ForeignKey("clusters.id", ondelete="CASCADE"), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("content", LargeBinary, nullable=False),  # zlib-compressed JSON (see stockade.views)
+    Index(None, "cluster_id", "at"),
+)

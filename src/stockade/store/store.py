@@ -318,6 +318,19 @@ class FindingStore:
 
         return record_objects(self, cluster, versions, at)
 
+    def record_view(self, cluster: str, content: Mapping[str, Any], at: dt.datetime) -> None:
+        """Keep what a full evaluation of ``cluster`` showed beyond its findings (a JSON mapping,
+        see :mod:`stockade.views`), as of ``at``."""
+        from stockade.store.views import record_view
+
+        record_view(self, cluster, content, at)
+
+    def latest_view(self, cluster: str) -> tuple[dt.datetime, dict[str, Any]] | None:
+        """The cluster's most recent view and when it was recorded, or None."""
+        from stockade.store.views import latest_view
+
+        return latest_view(self, cluster)
+
 
 def _summary(moves: Sequence[Move]) -> RecordSummary:
     counts = Counter(move.change for move in moves)

@@ -72,6 +72,8 @@ class WatchServiceOptions:
     # Keep every observed object version (not only those behind transitions) for `history replay`;
     # off by default: at 1,000 changes a second it costs more store time than the transitions.
     record_objects: bool = False
+    # Seconds between cluster views (the dashboard's scorecard, paths, RBAC); None: never.
+    view_interval: float | None = 600.0
 
 
 def _sinks(options: WatchServiceOptions, metrics: WatchMetrics) -> list[Sink]:
@@ -183,6 +185,7 @@ class WatchService:
                 batch_interval=options.batch_interval,
                 report_interval=options.report_interval,
                 record_objects=options.record_objects,
+                view_interval=options.view_interval,
                 timing=options.timing,
             )
             leader = None

@@ -94,6 +94,9 @@ class WatchSettings:
     report_interval: float = 30.0
     record_objects: bool = False  # keep every observed object version too (for history replay)
     write_part: int = 5_000  # findings or object versions per store transaction
+    # How often, at most, a cluster view (scorecard, attack paths, RBAC objects: the dashboard's)
+    # is recorded when findings changed; None: never.
+    view_interval: float | None = 600.0
     timing: WatchTiming = field(default_factory=WatchTiming)
 
 
@@ -157,6 +160,9 @@ class Watcher:
         self._next_report = 0.0
         self._reported_findings: list[Finding] | None = None
         self._observed: dict[ObjectKey, RawObject | None] = {}  # versions seen since the last batch
+        self._next_view = 0.0
+        self._viewed_findings: list[Finding] | None = None
+        self._view_thread: threading.Thread | None = None
 
     # -- running ---------------------------------------------------------------------------
     def emit(self, item: WatchItem) -> None:
@@ -193,6 +199,7 @@ class Watcher:
         if leading:
             self._write()
             self._sync_reports()
+            self._record_view()
         self._observe(leading)
 
     # -- taking in -------------------------------------------------------------------------
@@ -434,6 +441,34 @@ class Watcher:
             self.reports.sync(self.evaluator.result())
             self._reported_findings = findings
         self._next_report = time.monotonic() + self.settings.report_interval
+
+    def _record_view(self) -> None:
+        """Every ``view_interval``, when findings changed and the store holds them: the cluster
+        view, built and written in a thread (attack paths take seconds on a large cluster)."""
+        interval = self.settings.view_interval
+        if interval is None or time.monotonic() < self._next_view or self._pending:
+            return
+        if self._view_thread is not None and self._view_thread.is_alive():
+            return
+        findings = self.evaluator.findings()
+        if findings == self._viewed_findings:
+            return
+        self._viewed_findings = findings
+        self._next_view = time.monotonic() + interval
+        result, at = self.evaluator.result(), self.clock()
+        self._view_thread = threading.Thread(
+            target=self._write_view, args=(result, at), name="stockade-watch-view", daemon=True
+        )
+        self._view_thread.start()
+
+    def _write_view(self, result: ScanResult, at: dt.datetime) -> None:
+        from stockade.views import build_view
+
+        try:
+            self.store.record_view(self.settings.cluster, build_view(result, live=True), at)
+        except (StoreError, SQLAlchemyError) as error:
+            log.warning("cannot record the cluster view (%s); trying again later", _brief(error))
+            self._viewed_findings = None
 
     def _observe(self, leading: bool) -> None:
         self.status.buffered = len(self._pending)

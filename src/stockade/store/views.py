@@ -1,0 +1,59 @@
+"""Stored cluster views: what a full evaluation showed beyond its findings, one row per evaluation.
+
+The content is a JSON mapping built by :mod:`stockade.views` (the scorecard, attack paths, the RBAC
+objects); the store keeps it compressed and does not read inside it. A store with ``retention``
+drops older views as it prunes object states, keeping each cluster's latest.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zlib
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from sqlalchemy import and_, delete, func, insert, select
+
+from stockade.store.engine import WRITE
+from stockade.store.history import ensure_cluster
+from stockade.store.schema import cluster_views, clusters
+
+if TYPE_CHECKING:
+    from stockade.store.store import FindingStore
+
+
+def record_view(store: FindingStore, cluster: str, content: Mapping[str, Any], at: dt.datetime) -> None:
+    if at.tzinfo is None:
+        raise ValueError(f"the store needs aware datetimes, got naive {at.isoformat()}")
+    packed = zlib.compress(orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS))
+    with store.engine.connect() as conn:
+        conn.execution_options(**{WRITE: True})
+        with conn.begin():
+            cluster_id = ensure_cluster(conn, cluster, at)
+            conn.execute(insert(cluster_views).values(cluster_id=cluster_id, at=at, content=packed))
+            if store.retention is not None:
+                keep = select(func.max(cluster_views.c.id)).group_by(cluster_views.c.cluster_id)
+                conn.execute(
+                    delete(cluster_views).where(
+                        and_(cluster_views.c.at < at - store.retention, cluster_views.c.id.not_in(keep))
+                    )
+                )
+
+
+def latest_view(store: FindingStore, cluster: str) -> tuple[dt.datetime, dict[str, Any]] | None:
+    """The cluster's most recent view and when it was recorded, or None when none was."""
+    query = (
+        select(cluster_views.c.at, cluster_views.c.content)
+        .join(clusters, clusters.c.id == cluster_views.c.cluster_id)
+        .where(clusters.c.name == cluster)
+        .order_by(cluster_views.c.at.desc(), cluster_views.c.id.desc())
+        .limit(1)
+    )
+    with store.engine.connect() as conn:
+        row = conn.execute(query).first()
+    if row is None:
+        return None
+    content = orjson.loads(zlib.decompress(row.content))
+    assert isinstance(content, dict)
+    return row.at, content
