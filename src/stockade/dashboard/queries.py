@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, and_, case, func, select
+from sqlalchemy import Engine, and_, case, func, select, true
 
 from stockade.model.finding import Severity
 from stockade.store.schema import clusters, findings, transitions
@@ -147,7 +147,7 @@ _FINDING_COLUMNS = (
 
 def find(engine: Engine, wanted: FindingFilter, page_size: int = PAGE_SIZE) -> FindingPage:
     """One page of the findings ``wanted`` selects, worst first, most recently seen first."""
-    where = and_(*wanted.conditions())
+    where = and_(true(), *wanted.conditions())
     joined = findings.join(clusters, clusters.c.id == findings.c.cluster_id)
     with engine.connect() as conn:
         total = int(conn.scalar(select(func.count()).select_from(joined).where(where)) or 0)

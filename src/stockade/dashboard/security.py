@@ -136,7 +136,7 @@ class Guard:
         if not path.startswith(OPEN_PATHS):
             user = authenticated_user(scope, self.access)
             if user is None:
-                if self.access.token is not None and method == "GET":
+                if self.access.token is not None and method in ("GET", "HEAD"):
                     await _plain(with_headers, 303, "sign in", [(b"location", b"/login")])
                 else:
                     await _plain(with_headers, 401, "not authenticated", [])
