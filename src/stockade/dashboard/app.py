@@ -153,6 +153,16 @@ def _param(
     return value
 
 
+def _page_number(request: Request) -> int:
+    try:
+        number = int(request.query_params.get("page", "1"))
+    except ValueError:
+        raise BadRequest("page must be a whole number") from None
+    if not 1 <= number <= 1_000_000:
+        raise BadRequest("page must be between 1 and 1000000")
+    return number
+
+
 def create_app(store: FindingStore, settings: DashboardSettings | None = None) -> Starlette:
     """The dashboard over ``store`` (read-only: the app never writes to it)."""
     settings = settings or DashboardSettings()
@@ -215,12 +225,7 @@ def create_app(store: FindingStore, settings: DashboardSettings | None = None) -
         if rule and rule not in rules:
             raise BadRequest(f"no rule {rule!r}")
         namespace = _param(request, "namespace")
-        try:
-            number = int(request.query_params.get("page", "1"))
-        except ValueError:
-            raise BadRequest("page must be a whole number") from None
-        if not 1 <= number <= 1_000_000:
-            raise BadRequest("page must be between 1 and 1000000")
+        number = _page_number(request)
         wanted = queries.FindingFilter(
             cluster=cluster or None,
             severity=severity or None,
@@ -306,7 +311,7 @@ def create_app(store: FindingStore, settings: DashboardSettings | None = None) -
     def exceptions_page(request: Request) -> Response:
         names = queries.cluster_names(store.engine)
         cluster = chosen_cluster(request, names, required=False)
-        found = queries.exceptions(store.engine, cluster or None)
+        found = queries.exceptions(store.engine, cluster or None, _page_number(request))
         today = dt.datetime.now(dt.UTC).date()
         return page(request, "exceptions.html", cluster=cluster, exceptions=found, today=today)
 

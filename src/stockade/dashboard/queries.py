@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, and_, case, func, select, true
+from sqlalchemy import Engine, and_, func, select, true
 
 from stockade.model.finding import Severity
 from stockade.store.schema import clusters, findings, transitions
@@ -17,7 +17,6 @@ from stockade.store.schema import clusters, findings, transitions
 SEVERITIES = tuple(s.value for s in Severity)  # worst first
 STATES = ("open", "excepted", "resolved")
 PAGE_SIZE = 50
-_RANK = case({s: n for n, s in enumerate(SEVERITIES)}, value=findings.c.severity, else_=len(SEVERITIES))
 
 
 @dataclass(slots=True)
@@ -146,23 +145,44 @@ _FINDING_COLUMNS = (
 
 
 def find(engine: Engine, wanted: FindingFilter, page_size: int = PAGE_SIZE) -> FindingPage:
-    """One page of the findings ``wanted`` selects, worst first, most recently seen first."""
+    """One page of the findings ``wanted`` selects, worst first, most recently seen first.
+
+    The rows are counted per severity first; the page is then read from the one or two severities
+    it spans, each in (severity, last_seen, id) index order, so a deep page does not sort every
+    finding by a computed rank."""
     where = and_(true(), *wanted.conditions())
     joined = findings.join(clusters, clusters.c.id == findings.c.cluster_id)
     with engine.connect() as conn:
-        total = int(conn.scalar(select(func.count()).select_from(joined).where(where)) or 0)
+        counted = conn.execute(
+            select(findings.c.severity, func.count()).select_from(joined).where(where).group_by(findings.c.severity)
+        ).all()
+        per_severity = {str(severity): int(n) for severity, n in counted}
+        total = sum(per_severity.values())
         pages = max(1, math.ceil(total / page_size))
         page = min(max(1, wanted.page), pages)
-        query = (
-            select(*_FINDING_COLUMNS)
-            .select_from(joined)
-            .where(where)
-            .order_by(_RANK, findings.c.last_seen.desc(), findings.c.id)
-            .limit(page_size)
-            .offset((page - 1) * page_size)
-        )
-        rows = [_finding_row(r) for r in conn.execute(query)]
+        offset = (page - 1) * page_size
+        rows: list[FindingRow] = []
+        before = 0  # findings of worse severities than the one being read
+        for severity in _severity_order(per_severity):
+            count = per_severity[severity]
+            skip = max(0, offset - before)
+            if skip < count and len(rows) < page_size:
+                query = (
+                    select(*_FINDING_COLUMNS)
+                    .select_from(joined)
+                    .where(where, findings.c.severity == severity)
+                    .order_by(findings.c.last_seen.desc(), findings.c.id.desc())
+                    .limit(page_size - len(rows))
+                    .offset(skip)
+                )
+                rows.extend(_finding_row(r) for r in conn.execute(query))
+            before += count
     return FindingPage(rows, total, page, pages)
+
+
+def _severity_order(present: Mapping[str, int]) -> list[str]:
+    """Worst first; a severity Stockade does not know (an older store's) after the known ones."""
+    return [s for s in SEVERITIES if s in present] + sorted(set(present) - set(SEVERITIES))
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,34 +241,61 @@ class ExceptionRow:
         return None if self.expires is None else (self.expires - today).days
 
 
-def exceptions(engine: Engine, cluster: str | None) -> list[ExceptionRow]:
-    """The findings excepted now, with the waiver that excepted them; soonest expiry first."""
-    excepted = findings.c.state == "excepted"
-    where = [excepted] + ([clusters.c.name == cluster] if cluster else [])
+@dataclass(frozen=True, slots=True)
+class ExceptionPage:
+    rows: list[ExceptionRow]
+    total: int
+    page: int
+    pages: int
+
+
+def exceptions(engine: Engine, cluster: str | None, page: int = 1, page_size: int = PAGE_SIZE) -> ExceptionPage:
+    """The findings excepted now, with the waiver that excepted them; soonest expiry first, none
+    last. An excepted finding's latest transition is the one that excepted it (a finding's state
+    is its last transition's): one probe of the per-finding index each, then those transitions
+    by id. (One join of the two makes PostgreSQL hash every transition.)"""
+    where = [findings.c.state == "excepted"] + ([clusters.c.name == cluster] if cluster else [])
     latest = (
-        select(func.max(transitions.c.id).label("id"))
-        .select_from(transitions.join(findings, findings.c.id == transitions.c.finding_id))
-        .join(clusters, clusters.c.id == findings.c.cluster_id)
-        .where(transitions.c.to_state == "excepted", *where)
-        .group_by(transitions.c.finding_id)
-        .subquery()
+        select(transitions.c.id)
+        .where(transitions.c.finding_id == findings.c.id)
+        .order_by(transitions.c.at.desc(), transitions.c.id.desc())
+        .limit(1)
+        .correlate(findings)
+        .scalar_subquery()
     )
-    query = (
-        select(
-            *_FINDING_COLUMNS,
-            transitions.c.at.label("since"),
-            transitions.c.waiver_source,
-            transitions.c.waiver_reason,
-            transitions.c.waiver_expires,
-        )
-        .select_from(transitions.join(latest, latest.c.id == transitions.c.id))
-        .join(findings, findings.c.id == transitions.c.finding_id)
-        .join(clusters, clusters.c.id == findings.c.cluster_id)
-    )
+    joined = findings.join(clusters, clusters.c.id == findings.c.cluster_id)
     with engine.connect() as conn:
-        rows = conn.execute(query).all()
-    found = [ExceptionRow(_finding_row(r), r.since, r.waiver_source, r.waiver_reason, r.waiver_expires) for r in rows]
-    return sorted(found, key=lambda e: (e.expires is None, e.expires or dt.date.max, e.finding.id))
+        waived_by = dict(conn.execute(select(findings.c.id, latest).select_from(joined).where(*where)).all())
+        expiry: list[tuple[bool, dt.date, int, int]] = []
+        ids = list(waived_by.values())
+        for start in range(0, len(ids), 5_000):
+            chosen = select(transitions.c.id, transitions.c.finding_id, transitions.c.waiver_expires).where(
+                transitions.c.id.in_(ids[start : start + 5_000])
+            )
+            for number, finding_id, expires in conn.execute(chosen):
+                expiry.append((expires is None, expires or dt.date.max, finding_id, number))
+        expiry.sort()
+        pages = max(1, math.ceil(len(expiry) / page_size))
+        page = min(max(1, page), pages)
+        shown = [number for *_, number in expiry[(page - 1) * page_size : page * page_size]]
+        rows = conn.execute(
+            select(
+                *_FINDING_COLUMNS,
+                transitions.c.at.label("since"),
+                transitions.c.waiver_source,
+                transitions.c.waiver_reason,
+                transitions.c.waiver_expires,
+                transitions.c.id.label("waiver_id"),
+            )
+            .select_from(joined.join(transitions, transitions.c.finding_id == findings.c.id))
+            .where(transitions.c.id.in_(shown))
+        ).all()
+    place = {number: index for index, number in enumerate(shown)}
+    ordered = sorted(rows, key=lambda r: place[r.waiver_id])
+    found = [
+        ExceptionRow(_finding_row(r), r.since, r.waiver_source, r.waiver_reason, r.waiver_expires) for r in ordered
+    ]
+    return ExceptionPage(found, len(expiry), page, pages)
 
 
 def cluster_names(engine: Engine) -> list[str]:

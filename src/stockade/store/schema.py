@@ -90,6 +90,8 @@ findings = Table(
     Column("last_seen", UTCDateTime, nullable=False),
     UniqueConstraint("cluster_id", "fingerprint"),
     Index(None, "cluster_id", "state"),
+    # The dashboard's findings pages: worst first, then most recently seen, read in index order.
+    Index(None, "severity", "last_seen", "id"),
 )
 
 object_states = Table(

@@ -1,4 +1,5 @@
-"""Cluster views: the scorecard, attack paths and RBAC objects of each full evaluation (the dashboard's).
+"""Cluster views: the scorecard, attack paths and RBAC objects of each full evaluation (the dashboard's);
+and the index the dashboard's findings pages read in order.
 
 Revision ID: 0003
 Revises: 0002
@@ -29,7 +30,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_cluster_views")),
     )
     op.create_index(op.f("ix_cluster_views_cluster_id_at"), "cluster_views", ["cluster_id", "at"])
+    op.create_index(op.f("ix_findings_severity_last_seen_id"), "findings", ["severity", "last_seen", "id"])
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_findings_severity_last_seen_id"), table_name="findings")
     op.drop_table("cluster_views")
