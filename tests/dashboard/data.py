@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,8 +16,7 @@ import stockade
 from stockade.store import FindingStore
 from stockade.testing import FakeApiServer
 from stockade.views import build_view
-from stockade.watch.service import WatchService, WatchServiceOptions
-from tests.watch.support import FAST, Collected, privileged_pod, wait_until
+from tests.watch.support import privileged_pod, running, wait_until
 
 # Shown as text, never obeyed: markup, a terminal colour escape, a right-to-left override.
 HOSTILE = '<script>alert("pwned")</script><img src=x onerror=alert(2)>\x1b[31m\u202eevil'
@@ -64,32 +62,15 @@ def record_watched(url: str, tmp_path: Path) -> None:
     """prod-eu: a real watcher records two privileged pods, then the fix of one; its view too."""
     objects = [_namespace("shop"), privileged_pod("web"), privileged_pod("api"), _role(), _binding("alice")]
     kinds = ["pods", "namespaces", "roles", "rolebindings", "clusterroles", "clusterrolebindings"]
-    with FakeApiServer(objects, bookmark_interval=0.2) as server:
-        options = WatchServiceOptions(
-            kubeconfig=str(server.kubeconfig(tmp_path / "kubeconfig-dashboard")),
-            store=url,
-            store_cluster=WATCHED,
-            timing=FAST,
-            kinds=kinds,
-            rules=["WL-001"],
-            view_interval=0.05,
-        )
-        service = WatchService.open(options)
-        sink = Collected()
-        service.watcher.sinks.append(sink)
-        stop = threading.Event()
-        thread = threading.Thread(target=service.run, args=(stop,), daemon=True)
-        thread.start()
-        try:
-            wait_until(lambda: ("WL-001", "api", "opened") in sink.changes(), what="the first reconcile")
-            server.update(privileged_pod("api", privileged=False))
-            wait_until(lambda: ("WL-001", "api", "resolved") in sink.changes(), what="the fix")
-            with FindingStore.open(url) as store:
-                wait_until(lambda: _view_has_rbac(store), what="the watcher's cluster view")
-        finally:
-            stop.set()
-            thread.join(10)
-            service.close()
+    with (
+        FakeApiServer(objects, bookmark_interval=0.2) as server,
+        running(server, tmp_path, url, name="dashboard", cluster=WATCHED, kinds=kinds, view_interval=0.05) as (_, sink),
+    ):
+        wait_until(lambda: ("WL-001", "api", "opened") in sink.changes(), what="the first reconcile")
+        server.update(privileged_pod("api", privileged=False))
+        wait_until(lambda: ("WL-001", "api", "resolved") in sink.changes(), what="the fix")
+        with FindingStore.open(url) as store:
+            wait_until(lambda: _view_has_rbac(store), what="the watcher's cluster view")
 
 
 def _view_has_rbac(store: FindingStore) -> bool:

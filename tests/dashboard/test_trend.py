@@ -28,8 +28,8 @@ def scan_of(tmp_path: Path, privileged: dict[str, bool]) -> stockade.ScanResult:
 def compare(cache: TrendCache, store: FindingStore, since: dt.date) -> None:
     expected = trend(store, "c", since=dt.datetime.combine(since, dt.time(), dt.UTC), until=TODAY)
     got = cache.days("c", since, TODAY.date())
-    assert [(p.day, p.open, p.excepted, p.opened, p.resolved) for p in got] == [
-        (e.start.date(), dict(e.open), e.excepted, e.opened, e.resolved) for e in expected
+    assert [(p.start, p.end, dict(p.open), p.excepted, p.opened, p.resolved) for p in got] == [
+        (e.start, e.end, dict(e.open), e.excepted, e.opened, e.resolved) for e in expected
     ]
 
 

@@ -65,14 +65,14 @@ def wait_until(test: Callable[[], bool], timeout: float = 15.0, what: str = "the
 
 @contextmanager
 def running(
-    server: FakeApiServer, tmp_path: Path, store: str, *, name: str = "w", **options: Any
+    server: FakeApiServer, tmp_path: Path, store: str, *, name: str = "w", cluster: str = "test", **options: Any
 ) -> Iterator[tuple[WatchService, Collected]]:
-    """A watch service on ``server`` recording into ``store``, running in a thread."""
+    """A watch service on ``server`` recording into ``store`` as ``cluster``, running in a thread."""
     config = server.kubeconfig(tmp_path / f"kubeconfig-{name}")
     options.setdefault("kinds", ["pods", "namespaces"])
     options.setdefault("rules", ["WL-001"])
     service = WatchService.open(
-        WatchServiceOptions(kubeconfig=str(config), store=store, store_cluster="test", timing=FAST, **options)
+        WatchServiceOptions(kubeconfig=str(config), store=store, store_cluster=cluster, timing=FAST, **options)
     )
     sink = Collected()
     service.watcher.sinks.append(sink)

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-from sqlalchemy import select
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
@@ -41,7 +40,6 @@ from stockade.model.finding import Area
 from stockade.model.text import visible
 from stockade.rbac import RbacIndex
 from stockade.store import FindingStore
-from stockade.store.schema import cluster_views, clusters
 from stockade.views import rbac_inventory
 
 HERE = Path(__file__).parent
@@ -71,25 +69,19 @@ class _Views:
         self._indexes: dict[tuple[str, int], RbacIndex] = {}
 
     def latest(self, cluster: str) -> tuple[int, dt.datetime, dict[str, Any]] | None:
-        query = (
-            select(cluster_views.c.id, cluster_views.c.at)
-            .join(clusters, clusters.c.id == cluster_views.c.cluster_id)
-            .where(clusters.c.name == cluster)
-            .order_by(cluster_views.c.at.desc(), cluster_views.c.id.desc())
-            .limit(1)
-        )
-        with self.store.engine.connect() as conn:
-            row = conn.execute(query).first()
-        if row is None:
+        view_id = self.store.latest_view_id(cluster)
+        if view_id is None:
             return None
         with self._lock:
             held = self._latest.get(cluster)
-            if held is not None and held[0] == row.id:
+            if held is not None and held[0] == view_id:
                 return held
         found = self.store.latest_view(cluster)
         if found is None:
             return None
-        entry = (int(row.id), found[0], found[1])
+        # A view landing between the two reads is held under the older id: the next read sees a
+        # newer id and takes it again.
+        entry = (view_id, found[0], found[1])
         with self._lock:
             self._latest[cluster] = entry
         return entry

@@ -12,27 +12,16 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine, select
 
 from stockade.dashboard.queries import SEVERITIES
+from stockade.store.history import TrendPoint
 from stockade.store.schema import clusters, findings, transitions
 
 _OPENING = ("opened", "reopened")
-
-
-@dataclass(frozen=True, slots=True)
-class DayPoint:
-    day: dt.date
-    open: dict[str, int]  # by severity, worst first
-    excepted: int
-    opened: int
-    resolved: int
-
-    @property
-    def open_total(self) -> int:
-        return sum(self.open.values())
 
 
 @dataclass(slots=True)
@@ -43,12 +32,12 @@ class _Fold:
     held: Counter[tuple[str, str]] = field(default_factory=Counter)  # (state, severity) -> findings
     opened: int = 0  # in ``day``
     resolved: int = 0
-    ends: dict[dt.date, DayPoint] = field(default_factory=dict)  # closed days, as they ended
+    ends: dict[dt.date, TrendPoint] = field(default_factory=dict)  # closed days, as they ended
 
-    def point(self, day: dt.date, opened: int = 0, resolved: int = 0) -> DayPoint:
+    def point(self, day: dt.date, opened: int = 0, resolved: int = 0) -> TrendPoint:
         counts = {s: self.held[("open", s)] for s in SEVERITIES}
         excepted = sum(n for (state, _), n in self.held.items() if state == "excepted")
-        return DayPoint(day, counts, excepted, opened, resolved)
+        return day_point(day, counts, excepted, opened, resolved)
 
     def feed(self, finding_id: int, at: dt.datetime, change: str, to_state: str, severity: str) -> bool:
         """Fold one transition; False when it lies before the day reached (fold again)."""
@@ -69,6 +58,12 @@ class _Fold:
         return True
 
 
+def day_point(day: dt.date, counts: Mapping[str, int], excepted: int, opened: int = 0, resolved: int = 0) -> TrendPoint:
+    """The point of one UTC day, as ``trend`` with a day bucket gives it."""
+    start = dt.datetime.combine(day, dt.time(), dt.UTC)
+    return TrendPoint(start, start + dt.timedelta(days=1), counts, excepted, opened, resolved)
+
+
 class TrendCache:
     """Per-cluster folds of the transitions, brought up to date on each read (thread-safe)."""
 
@@ -77,13 +72,13 @@ class TrendCache:
         self._folds: dict[str, _Fold] = {}
         self._lock = threading.Lock()
 
-    def days(self, cluster: str, since: dt.date, until: dt.date) -> list[DayPoint]:
+    def days(self, cluster: str, since: dt.date, until: dt.date) -> list[TrendPoint]:
         """One point per day from ``since`` to ``until`` (both included): the counts as the day
         ended (so far, for today), with what opened and resolved in it."""
         with self._lock:
             fold = self._update(cluster)
             points = []
-            last: DayPoint | None = None
+            last: TrendPoint | None = None
             for known in sorted(d for d in fold.ends if d < since):
                 last = fold.ends[known]
             day = since
@@ -97,7 +92,7 @@ class TrendCache:
                     points.append(fold.point(day))
                 else:
                     empty = dict.fromkeys(SEVERITIES, 0)
-                    points.append(DayPoint(day, last.open if last else empty, last.excepted if last else 0, 0, 0))
+                    points.append(day_point(day, last.open if last else empty, last.excepted if last else 0))
                 day += dt.timedelta(days=1)
             return points
 

@@ -331,6 +331,12 @@ class FindingStore:
 
         return latest_view(self, cluster)
 
+    def latest_view_id(self, cluster: str) -> int | None:
+        """The id of the cluster's most recent view, to tell whether a held copy is current."""
+        from stockade.store.views import latest_view_id
+
+        return latest_view_id(self, cluster)
+
 
 def _summary(moves: Sequence[Move]) -> RecordSummary:
     counts = Counter(move.change for move in moves)

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from sqlalchemy import and_, delete, func, insert, select
+from sqlalchemy import Select, and_, delete, func, insert, select
 
 from stockade.store.engine import WRITE
 from stockade.store.history import ensure_cluster
@@ -41,17 +41,27 @@ def record_view(store: FindingStore, cluster: str, content: Mapping[str, Any], a
                 )
 
 
-def latest_view(store: FindingStore, cluster: str) -> tuple[dt.datetime, dict[str, Any]] | None:
-    """The cluster's most recent view and when it was recorded, or None when none was."""
-    query = (
-        select(cluster_views.c.at, cluster_views.c.content)
+def _latest(cluster: str, *columns: Any) -> Select[Any]:
+    return (
+        select(*columns)
         .join(clusters, clusters.c.id == cluster_views.c.cluster_id)
         .where(clusters.c.name == cluster)
         .order_by(cluster_views.c.at.desc(), cluster_views.c.id.desc())
         .limit(1)
     )
+
+
+def latest_view_id(store: FindingStore, cluster: str) -> int | None:
+    """The id of the cluster's most recent view (cheap: no content read), or None."""
     with store.engine.connect() as conn:
-        row = conn.execute(query).first()
+        found = conn.scalar(_latest(cluster, cluster_views.c.id))
+    return None if found is None else int(found)
+
+
+def latest_view(store: FindingStore, cluster: str) -> tuple[dt.datetime, dict[str, Any]] | None:
+    """The cluster's most recent view and when it was recorded, or None when none was."""
+    with store.engine.connect() as conn:
+        row = conn.execute(_latest(cluster, cluster_views.c.at, cluster_views.c.content)).first()
     if row is None:
         return None
     content = orjson.loads(zlib.decompress(row.content))
