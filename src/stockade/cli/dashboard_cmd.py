@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from stockade.cli.errors import EXIT_CLEAN, fatal
-from stockade.cli.history_cmd import open_store
+from stockade.cli.history_cmd import add_store_url_option, open_store
 
 TOKEN_ENV = "STOCKADE_DASHBOARD_TOKEN"  # noqa: S105 (the variable's name)
 DEFAULT_PORT = 8600
@@ -33,12 +33,7 @@ def add_dashboard_parser(sub: Any) -> None:
         "lifecycles, the RBAC explorer, attack paths and exceptions, for every cluster the store holds. Binds to "
         f"127.0.0.1:{DEFAULT_PORT} by default. Runs until interrupted.",
     )
-    dashboard.add_argument(
-        "--store",
-        metavar="URL",
-        help="history store: a SQLite file, sqlite:///PATH or postgresql://…; default: the file under the user"
-        " data directory",
-    )
+    add_store_url_option(dashboard)
     dashboard.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, loopback only)")
     dashboard.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default: {DEFAULT_PORT}; 0: any)")
     dashboard.add_argument(

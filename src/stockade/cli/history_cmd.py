@@ -27,13 +27,17 @@ BUCKETS = ("day", "week")
 _TIME_HELP = "ISO 8601 time, or an age such as 30d, 2w, 12h, 30m"
 
 
-def add_store_options(parser: argparse.ArgumentParser) -> None:
+def add_store_url_option(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
     parser.add_argument(
         "--store",
         metavar="URL",
         help="history store: a SQLite file, sqlite:///PATH or postgresql://…; 'default' is a file under the user"
         " data directory",
     )
+
+
+def add_store_options(parser: argparse.ArgumentParser) -> None:
+    add_store_url_option(parser)
     parser.add_argument(
         "--store-cluster",
         default=DEFAULT_STORE_CLUSTER,
