@@ -349,8 +349,9 @@ def create_app(store: FindingStore, settings: DashboardSettings | None = None) -
             Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
         ],
         middleware=[
-            Middleware(TrustedHostMiddleware, allowed_hosts=list(settings.allowed_hosts)),
+            # The guard is outermost: even a refused Host gets the security headers.
             Middleware(Guard, access=settings.access),
+            Middleware(TrustedHostMiddleware, allowed_hosts=list(settings.allowed_hosts)),
         ],
         exception_handlers={BadRequest: bad_request},
     )
