@@ -17,7 +17,7 @@ from stockade.store.schema import clusters, findings
 from tests.dashboard.data import HOSTILE, SCANNED, WATCHED
 from tests.dashboard.http import get
 
-ROW = re.compile(r"<tr>\s*<td class=\"sev-(\w+)\">\w+</td>\s*<td><a href=\"/findings/(\d+)\"[^>]*>([A-Z]+-\d+)</a>")
+ROW = re.compile(r"<tr>\s*<td class=\"sev-(\w+)\">\w+</td>\s*<td class=\"rule\"><a href=\"/findings/(\d+)\"[^>]*>([A-Z]+-\d+)</a>")
 
 
 def rows(body: str) -> list[tuple[str, int, str]]:
