@@ -95,7 +95,7 @@ from stockade.store.engine import WRITE
 from stockade.store.lifecycle import change_of
 from stockade.store.schema import clusters as clusters_table
 from stockade.store.schema import findings as findings_table
-from stockade.views import build_view
+from stockade.views import build_view, stages_of
 
 DEFAULT_CLUSTERS = ("prod-eu", "prod-us", "staging")
 DEMO = Path(__file__).resolve().parent.parent / "examples" / "demo"
@@ -357,7 +357,7 @@ def fill(
         _load(store, cells, *rows)
         content = build_view(stockade.scan([stockade.FileSource([str(DEMO)])]), live=False)
         for cell in cells:
-            store.record_view(cell.name, content, _datetime(cell.end))
+            store.record_view(cell.name, content, _datetime(cell.end), stages_of(content))
         if store.engine.dialect.name == "postgresql":
             with store.engine.connect() as conn:
                 conn.execute(text("ANALYZE clusters, findings, transitions, cluster_views"))

@@ -10,16 +10,17 @@ from (roles and bindings only: they carry no Secret values). ``stockade scan --s
     import datetime as dt
     import stockade
     from stockade.store import FindingStore
-    from stockade.views import build_view
+    from stockade.views import record_view
 
     result = stockade.scan([stockade.SnapshotSource("prod.json")])
     with FindingStore.open() as store:
         store.record_scan("prod", result, dt.datetime.now(dt.UTC))
-        store.record_view("prod", build_view(result), dt.datetime.now(dt.UTC))
+        record_view(store, "prod", result, dt.datetime.now(dt.UTC))
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -29,6 +30,7 @@ from stockade.model.result import ScanResult
 from stockade.paths import analyse
 from stockade.posture import scorecard
 from stockade.report.paths import analysis_data
+from stockade.store import FindingStore
 
 VIEW_VERSION = 1
 RBAC_KINDS = ("Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding")
@@ -54,6 +56,20 @@ def build_view(result: ScanResult, *, live: bool | None = None) -> dict[str, Any
         "resources_scanned": result.resources_scanned,
         "unreadable_inputs": len(result.errors),
     }
+
+
+def stages_of(view: Mapping[str, Any]) -> dict[str, str]:
+    """Each area's stage summary in the view's scorecard (``run``, ``not crawling``, …)."""
+    areas = view.get("scorecard", {}).get("areas", [])
+    return {str(a["area"]): str(a["summary"]) for a in areas if isinstance(a, Mapping)}
+
+
+def record_view(
+    store: FindingStore, cluster: str, result: ScanResult, at: dt.datetime, *, live: bool | None = None
+) -> None:
+    """Build the view of ``result`` and keep it in ``store`` as ``cluster``'s, as of ``at``."""
+    view = build_view(result, live=live)
+    store.record_view(cluster, view, at, stages_of(view))
 
 
 def rbac_inventory(view: Mapping[str, Any]) -> Inventory:

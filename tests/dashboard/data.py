@@ -15,7 +15,7 @@ import yaml
 import stockade
 from stockade.store import FindingStore
 from stockade.testing import FakeApiServer
-from stockade.views import build_view
+from stockade.views import record_view
 from tests.watch.support import privileged_pod, running, wait_until
 
 # Shown as text, never obeyed: markup, a terminal colour escape, a right-to-left override.
@@ -128,14 +128,18 @@ def manifests(directory: Path) -> tuple[Path, Path]:
 
 
 def record_scanned(url: str, tmp_path: Path) -> None:
-    """staging: what `stockade scan --store` records, exceptions applied."""
+    """staging: what `stockade scan --store` records, exceptions applied: two days ago with only
+    its Role (RBAC crawls; workloads not assessed), and now with everything."""
     path, exceptions = manifests(tmp_path / "staging")
+    earlier = tmp_path / "staging" / "earlier.yaml"
+    earlier.write_text(yaml.safe_dump(_role()))
     options = stockade.ScanOptions(rules=["all"], waivers=stockade.load_waivers(exceptions))
-    result = stockade.scan([stockade.FileSource([str(path)])], options)
     now = dt.datetime.now(dt.UTC)
     with FindingStore.open(url) as store:
-        store.record_scan(SCANNED, result, now)
-        store.record_view(SCANNED, build_view(result), now)
+        for sources, at in (([earlier], now - dt.timedelta(days=2)), ([path], now)):
+            result = stockade.scan([stockade.FileSource([str(p) for p in sources])], options)
+            store.record_scan(SCANNED, result, at)
+            record_view(store, SCANNED, result, at)
 
 
 def fill(url: str, tmp_path: Path) -> Recorded:

@@ -17,7 +17,9 @@ from stockade.store.schema import clusters, findings
 from tests.dashboard.data import HOSTILE, SCANNED, WATCHED
 from tests.dashboard.http import get
 
-ROW = re.compile(r"<tr>\s*<td class=\"sev-(\w+)\">\w+</td>\s*<td class=\"rule\"><a href=\"/findings/(\d+)\"[^>]*>([A-Z]+-\d+)</a>")
+ROW = re.compile(
+    r"<tr>\s*<td class=\"sev-(\w+)\">\w+</td>\s*<td class=\"rule\"><a href=\"/findings/(\d+)\"[^>]*>([A-Z]+-\d+)</a>"
+)
 
 
 def rows(body: str) -> list[tuple[str, int, str]]:
@@ -65,6 +67,7 @@ def test_the_overview_shows_the_scorecard_of_the_latest_view(dashboard: Dashboar
     areas = latest[1]["scorecard"]["areas"]
     body = get(dashboard.url, "/", cluster=SCANNED).body
     table = body[body.index('id="scorecard"') :]
+    table = table[: table.index("</table>")]
     assert table.count('<td class="stage stage-') == len(areas) == 14
     for area in areas:
         assert f"<td>{html.escape(area['label'])}</td>" in table
@@ -72,6 +75,21 @@ def test_the_overview_shows_the_scorecard_of_the_latest_view(dashboard: Dashboar
     privileges = next(a for a in areas if a["area"] == "container-privileges")
     assert privileges["summary"] == "not crawling"
     assert "WL-001" in table
+
+
+def test_the_stage_history_shows_each_days_last_view(dashboard: DashboardServer, store: FindingStore) -> None:
+    history = store.stage_history(SCANNED)
+    assert len(history) == 2  # two days ago (only a Role) and now
+    body = get(dashboard.url, "/", cluster=SCANNED).body
+    table = body[body.index('id="stage-history"') :]
+    table = table[: table.index("</table>")]
+    days = re.findall(r"<th>(\d{4}-\d\d-\d\d)</th>", table)
+    assert days == [at.date().isoformat() for at, _ in history]
+    row = re.search(r"<td>container privileges</td>(.*?)</tr>", table)
+    assert row is not None
+    assert re.findall(r'<td class="stage [^"]*">([^<]*)</td>', row.group(1)) == ["not assessed", "not crawling"]
+    # The watched cluster has views from one day only: no history table.
+    assert 'id="stage-history"' not in get(dashboard.url, "/", cluster=WATCHED).body
 
 
 def test_the_trend_draws_the_last_thirty_days(dashboard: DashboardServer) -> None:

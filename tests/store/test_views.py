@@ -67,3 +67,18 @@ rules: [{apiGroups: [""], resources: [secrets], verbs: [get]}]
         }
     ]
     assert view["paths"] is not None and "remediation" in view["paths"]
+
+
+def test_the_stage_history_is_oldest_first_and_skips_views_without_stages(store: FindingStore) -> None:
+    store.record_view("prod", {}, T0, {"rbac": "crawl"})
+    store.record_view("prod", {}, T0 + dt.timedelta(days=1))  # no stages: not in the history
+    store.record_view("prod", {}, T0 + dt.timedelta(days=2), {"rbac": "walk", "secrets": "not crawling"})
+    store.record_view("other", {}, T0, {"rbac": "run"})
+    assert store.stage_history("prod") == [
+        (T0, {"rbac": "crawl"}),
+        (T0 + dt.timedelta(days=2), {"rbac": "walk", "secrets": "not crawling"}),
+    ]
+    assert store.stage_history("prod", limit=1) == [
+        (T0 + dt.timedelta(days=2), {"rbac": "walk", "secrets": "not crawling"})
+    ]
+    assert store.stage_history("nowhere") == []

@@ -151,13 +151,13 @@ def open_store(args: argparse.Namespace) -> FindingStore:
 def record_scan(store: FindingStore, args: argparse.Namespace, result: ScanResult) -> None:
     """Record ``result`` into ``store`` and say what changed (stderr)."""
     from stockade.cli.inputs import usage_errors
-    from stockade.views import build_view
+    from stockade.views import record_view
 
     now = dt.datetime.now(dt.UTC)
     with usage_errors():
         summary = store.record_scan(args.store_cluster, result, now)
         if not summary.ignored:
-            store.record_view(args.store_cluster, build_view(result), now)
+            record_view(store, args.store_cluster, result, now)
     if summary.ignored:
         sys.stderr.write("stockade: note: the store holds a later scan of this cluster; nothing recorded\n")
         return

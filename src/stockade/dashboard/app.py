@@ -196,9 +196,11 @@ def create_app(store: FindingStore, settings: DashboardSettings | None = None) -
         today = dt.datetime.now(dt.UTC).date()
         points = trend.days(cluster, today - dt.timedelta(days=TREND_DAYS - 1), today) if cluster else []
         latest = views.latest(cluster) if cluster else None
+        stages = _stages_by_day(store.stage_history(cluster)) if cluster else []
         return page(
             request,
             "overview.html",
+            stages=stages,
             cluster=cluster,
             summaries=summaries,
             points=points,
@@ -370,6 +372,17 @@ def _with_csrf(request: Request, response: Response, token: str) -> Response:
     """The sign-in form's response, with the cookie its CSRF field must match."""
     response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="strict", path="/login", secure=_https(request))
     return response
+
+
+STAGE_DAYS = 8
+
+
+def _stages_by_day(history: list[tuple[dt.datetime, dict[str, str]]]) -> list[tuple[dt.date, dict[str, str]]]:
+    """Each area's stage as the last view of each day left it, for the most recent days."""
+    by_day: dict[dt.date, dict[str, str]] = {}
+    for at, stages in history:  # oldest first: a later view of the day wins
+        by_day[at.astimezone(dt.UTC).date()] = stages
+    return sorted(by_day.items())[-STAGE_DAYS:]
 
 
 def _https(request: Request) -> bool:

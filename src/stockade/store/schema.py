@@ -166,5 +166,7 @@ cluster_views = Table(
     Column("cluster_id", ForeignKey("clusters.id", ondelete="CASCADE"), nullable=False),
     Column("at", UTCDateTime, nullable=False),
     Column("content", LargeBinary, nullable=False),  # zlib-compressed JSON (see stockade.views)
+    # JSON {area: stage summary}, small and uncompressed: the stage history reads only this.
+    Column("stages", Text),
     Index(None, "cluster_id", "at"),
 )

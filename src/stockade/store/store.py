@@ -318,12 +318,21 @@ class FindingStore:
 
         return record_objects(self, cluster, versions, at)
 
-    def record_view(self, cluster: str, content: Mapping[str, Any], at: dt.datetime) -> None:
+    def record_view(
+        self, cluster: str, content: Mapping[str, Any], at: dt.datetime, stages: Mapping[str, str] | None = None
+    ) -> None:
         """Keep what a full evaluation of ``cluster`` showed beyond its findings (a JSON mapping,
-        see :mod:`stockade.views`), as of ``at``."""
+        see :mod:`stockade.views`), as of ``at``, with each area's stage (``stages``) for the
+        stage history."""
         from stockade.store.views import record_view
 
-        record_view(self, cluster, content, at)
+        record_view(self, cluster, content, at, stages)
+
+    def stage_history(self, cluster: str, limit: int = 200) -> list[tuple[dt.datetime, dict[str, str]]]:
+        """Each area's stage at the cluster's ``limit`` most recent views, oldest first."""
+        from stockade.store.views import stage_history
+
+        return stage_history(self, cluster, limit)
 
     def latest_view(self, cluster: str) -> tuple[dt.datetime, dict[str, Any]] | None:
         """The cluster's most recent view and when it was recorded, or None."""

@@ -462,10 +462,10 @@ class Watcher:
         self._view_thread.start()
 
     def _write_view(self, result: ScanResult, at: dt.datetime) -> None:
-        from stockade.views import build_view
+        from stockade.views import record_view
 
         try:
-            self.store.record_view(self.settings.cluster, build_view(result, live=True), at)
+            record_view(self.store, self.settings.cluster, result, at, live=True)
         except (StoreError, SQLAlchemyError) as error:
             log.warning("cannot record the cluster view (%s); trying again later", _brief(error))
             self._viewed_findings = None

@@ -24,6 +24,7 @@ def upgrade() -> None:
         sa.Column("cluster_id", sa.Integer(), nullable=False),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("content", sa.LargeBinary(), nullable=False),
+        sa.Column("stages", sa.Text(), nullable=True),
         sa.ForeignKeyConstraint(
             ["cluster_id"], ["clusters.id"], name=op.f("fk_cluster_views_cluster_id_clusters"), ondelete="CASCADE"
         ),
