@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import ssl
 import urllib.parse
 from dataclasses import dataclass
 
@@ -16,10 +17,23 @@ class Reply:
 
 
 def call(
-    base: str, path: str, *, method: str = "GET", headers: dict[str, str] | None = None, body: str | None = None
+    base: str,
+    path: str,
+    *,
+    method: str = "GET",
+    headers: dict[str, str] | None = None,
+    body: str | None = None,
+    ca: bytes | None = None,
 ) -> Reply:
+    """``ca``: the certificate authority an https ``base`` must be signed by."""
     parts = urllib.parse.urlsplit(base)
-    connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=30)
+    host = parts.hostname or "127.0.0.1"
+    connection: http.client.HTTPConnection
+    if parts.scheme == "https":
+        context = ssl.create_default_context(cadata=(ca or b"").decode() or None)
+        connection = http.client.HTTPSConnection(host, parts.port, timeout=30, context=context)
+    else:
+        connection = http.client.HTTPConnection(host, parts.port, timeout=30)
     try:
         sent = dict(headers or {})
         if body is not None:

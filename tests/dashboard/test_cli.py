@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import ssl
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from stockade.cli.main import main
+from stockade.testing._tls import make_server_certificate
 from tests.dashboard.http import call
 
 COMMAND = [sys.executable, "-m", "stockade.cli.main", "dashboard"]
@@ -51,6 +53,54 @@ def test_it_serves_on_loopback_until_interrupted(tmp_path: Path) -> None:
             process.stderr.close()
 
 
+def test_it_serves_https_with_a_secure_session_cookie(tmp_path: Path) -> None:
+    pair = make_server_certificate(tmp_path)
+    (tmp_path / "token").write_text("s3cret-token")
+    process = subprocess.Popen(
+        [
+            *COMMAND,
+            "--store",
+            f"sqlite:///{tmp_path / 'history.db'}",
+            "--port",
+            "0",
+            "--token-file",
+            str(tmp_path / "token"),
+            "--tls-cert",
+            str(pair.cert_file),
+            "--tls-key",
+            str(pair.key_file),
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stderr is not None
+        found = re.search(r"dashboard on (https://127\.0\.0\.1:\d+)/", process.stderr.readline())
+        assert found is not None
+        url = found.group(1)
+        assert call(url, "/healthz", ca=pair.ca_pem).body == "ok"
+        form = call(url, "/login", ca=pair.ca_pem)
+        csrf = re.search(r'name="csrf" value="([^"]+)"', form.body)
+        assert csrf is not None
+        signed = call(
+            url,
+            "/login",
+            method="POST",
+            body=f"csrf={csrf.group(1)}&token=s3cret-token",
+            headers={"Cookie": f"stockade_csrf={csrf.group(1)}"},
+            ca=pair.ca_pem,
+        )
+        assert signed.status == 303
+        assert any(c.startswith("stockade_session=") and "Secure" in c for c in signed.cookies)
+        with pytest.raises(ssl.SSLError):
+            call(url, "/healthz")  # not trusted without the CA: it is the certificate given
+    finally:
+        process.kill()
+        process.wait()
+        if process.stderr is not None:
+            process.stderr.close()
+
+
 @pytest.mark.parametrize(
     ("arguments", "says"),
     [
@@ -59,11 +109,15 @@ def test_it_serves_on_loopback_until_interrupted(tmp_path: Path) -> None:
         (["--port", "70000"], "is not a port"),
         (["--user-header", "X Bad"], "is not a header name"),
         (["--store", "mysql://nowhere/db"], "mysql"),
+        (["--tls-cert", "BAD"], "--tls-cert and --tls-key go together"),
+        (["--tls-cert", "BAD", "--tls-key", "BAD"], "cannot serve TLS with"),
     ],
 )
 def test_refusals_exit_2_with_the_reason(
     arguments: list[str], says: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    (tmp_path / "bad.pem").write_text("not a certificate\n")
+    arguments = [str(tmp_path / "bad.pem") if a == "BAD" else a for a in arguments]
     if "--store" not in arguments:
         arguments = [*arguments, "--store", f"sqlite:///{tmp_path / 'h.db'}"]
     with pytest.raises(SystemExit) as stopped:

@@ -54,6 +54,8 @@ def add_dashboard_parser(sub: Any) -> None:
         metavar="NAME",
         help="a Host header to accept besides loopback names and --host (repeatable; DNS-rebinding guard)",
     )
+    dashboard.add_argument("--tls-cert", metavar="FILE", help="serve HTTPS with this certificate (PEM; with --tls-key)")
+    dashboard.add_argument("--tls-key", metavar="FILE", help="the certificate's private key (PEM)")
     dashboard.add_argument(
         "--insecure-no-auth",
         action="store_true",
@@ -76,7 +78,7 @@ def _token(args: argparse.Namespace) -> str | None:
 def run_dashboard(args: argparse.Namespace) -> int:
     from stockade.dashboard.app import DashboardSettings
     from stockade.dashboard.security import Access
-    from stockade.dashboard.server import DashboardServer, is_loopback
+    from stockade.dashboard.server import DashboardServer, Tls, is_loopback
 
     if not 0 <= args.port <= 65535:
         fatal(f"--port {args.port} is not a port")
@@ -88,11 +90,17 @@ def run_dashboard(args: argparse.Namespace) -> int:
             f"--host {args.host} serves beyond this machine: give --token-file (or ${TOKEN_ENV}) or --user-header,"
             " or --insecure-no-auth"
         )
+    if bool(args.tls_cert) != bool(args.tls_key):
+        fatal("--tls-cert and --tls-key go together")
+    tls = Tls(Path(args.tls_cert), Path(args.tls_key)) if args.tls_cert else None
     hosts = ("127.0.0.1", "localhost", "[::1]", "::1", args.host, *args.allow_host)
     store = open_store(args)
-    server = DashboardServer(
-        store, DashboardSettings(access, tuple(dict.fromkeys(hosts))), host=args.host, port=args.port
-    )
+    settings = DashboardSettings(access, tuple(dict.fromkeys(hosts)))
+    try:
+        server = DashboardServer(store, settings, host=args.host, port=args.port, tls=tls)
+    except ValueError as error:
+        store.close()
+        fatal(str(error))
     try:
         with server:
             threading.Thread(target=server.warm, name="stockade-dashboard-warm", daemon=True).start()

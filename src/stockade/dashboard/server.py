@@ -4,6 +4,9 @@ in a daemon thread (tests, embedding)."""
 from __future__ import annotations
 
 import ipaddress
+import ssl
+from dataclasses import dataclass
+from pathlib import Path
 
 import uvicorn
 
@@ -23,28 +26,64 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+@dataclass(frozen=True, slots=True)
+class Tls:
+    """A serving certificate and its key (PEM files)."""
+
+    cert_file: Path
+    key_file: Path
+
+    def check(self) -> None:
+        """Raise ValueError, naming the files, when the pair cannot serve TLS."""
+        try:
+            ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).load_cert_chain(self.cert_file, self.key_file)
+        except (ssl.SSLError, OSError) as error:
+            raise ValueError(f"cannot serve TLS with {self.cert_file} and {self.key_file}: {error}") from None
+
+
 class DashboardServer:
-    """The dashboard over ``store`` on ``host:port`` (port 0: any free port; see ``url``)."""
+    """The dashboard over ``store`` on ``host:port`` (port 0: any free port; see ``url``), over
+    HTTPS when ``tls`` is given (checked here: a pair that cannot serve raises ValueError)."""
 
     def __init__(
-        self, store: FindingStore, settings: DashboardSettings | None = None, *, host: str = "127.0.0.1", port: int = 0
+        self,
+        store: FindingStore,
+        settings: DashboardSettings | None = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        tls: Tls | None = None,
     ) -> None:
         self.host = host
         self.port = port
+        self.tls = tls
+        if tls is not None:
+            tls.check()
         self.app = create_app(store, settings)
         self._serving: ServingThread | None = None
 
     @property
     def url(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        return f"{'https' if self.tls else 'http'}://{host}:{self.port}"
 
     def _server(self) -> tuple[uvicorn.Server, object]:
         sock = listening_socket(self.host, self.port, 128)
         self.port = int(sock.getsockname()[1])
+        tls = {"ssl_certfile": str(self.tls.cert_file), "ssl_keyfile": str(self.tls.key_file)} if self.tls else {}
         config = uvicorn.Config(
-            self.app, log_config=None, log_level="warning", access_log=False, lifespan="off", server_header=False
+            self.app,
+            log_config=None,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            server_header=False,
+            **tls,  # type: ignore[arg-type]
         )
+        if self.tls is not None:
+            config.load()
+            assert config.ssl is not None
+            config.ssl.minimum_version = ssl.TLSVersion.TLSv1_2
         return uvicorn.Server(config), sock
 
     def start(self, timeout: float = 10.0) -> DashboardServer:
