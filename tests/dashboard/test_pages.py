@@ -3,14 +3,19 @@ store holds, filters narrow it, bad parameters are a 400 that says which."""
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import re
 from collections import Counter
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from stockade.dashboard.server import DashboardServer
+from stockade.engine.evaluate import fingerprint
+from stockade.model.finding import Finding, Location, ResourceRef, Severity, Status
+from stockade.model.result import ScanResult
 from stockade.model.text import visible
 from stockade.store import FindingStore
 from stockade.store.schema import clusters, findings
@@ -18,7 +23,7 @@ from tests.dashboard.data import HOSTILE, SCANNED, WATCHED
 from tests.dashboard.http import get
 
 ROW = re.compile(
-    r"<tr>\s*<td class=\"sev-(\w+)\">\w+</td>\s*<td class=\"rule\"><a href=\"/findings/(\d+)\"[^>]*>([A-Z]+-\d+)</a>"
+    r"<tr>\s*<td class=\"sev-(\w+)\">\w+</td>\s*<td class=\"rule\"><a href=\"/findings/(\d+)\"[^>]*>([A-Z]+-[-\w.]+)</a>"
 )
 
 
@@ -220,3 +225,21 @@ def test_the_bundled_assets_are_served(dashboard: DashboardServer) -> None:
     reply = get(dashboard.url, "/static/style.css")
     assert reply.status == 200 and reply.headers["content-type"].startswith("text/css")
     assert "http" not in reply.body.replace("https://", "")  # nothing fetched from elsewhere
+
+
+def test_a_user_policys_rule_can_be_filtered(tmp_path: Path) -> None:
+    """POL-<name> rules come from users' policy files, not the registry: the filter takes them."""
+    ref = ResourceRef("apps/v1", "Deployment", "shop", "web")
+    rule = "POL-require-team-label"
+    finding_ = Finding(
+        rule, Status.FAIL, Severity.MEDIUM, ref, "no team label", Location("cluster"), fingerprint(rule, ref, None, "")
+    )
+    result = ScanResult(rules=[], findings=[finding_])
+    with FindingStore.open(f"sqlite:///{tmp_path / 'h.db'}") as store:
+        store.record_scan("dev", result, dt.datetime.now(dt.UTC))
+        with DashboardServer(store) as server:
+            assert [r for _, _, r in rows(get(server.url, "/findings", rule=rule).body)] == [rule]
+            assert rows(get(server.url, "/findings", rule=rule, area="rbac").body) == []
+            assert get(server.url, "/findings", rule="POL-<x>").status == 400
+            page = get(server.url, f"/findings/{rows(get(server.url, '/findings').body)[0][1]}")
+            assert page.status == 200 and "no team label" in page.body

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from stockade.dashboard.app import DashboardSettings
-from stockade.dashboard.security import CSP, CSRF_COOKIE, SESSION_COOKIE, Access
+from stockade.dashboard.security import CSP, CSRF_COOKIE, SESSION_COOKIE, Access, host_of
 from stockade.dashboard.server import DashboardServer, is_loopback
 from stockade.store import FindingStore
 from tests.dashboard.data import HOSTILE, LITERAL_PASSWORD, SCANNED, SECRET_VALUE, WATCHED
@@ -68,6 +68,15 @@ def test_a_foreign_host_header_is_refused(dashboard: DashboardServer) -> None:
     assert refused.status == 400 and SCANNED not in refused.body
     assert_guarded(refused)
     assert call(dashboard.url, "/", headers={"Host": "localhost:8600"}).status == 200
+    assert call(dashboard.url, "/", headers={"Host": "[::1]:8600"}).status == 200
+    assert call(dashboard.url, "/", headers={"Host": "127.0.0.1"}).status == 200
+    assert call(dashboard.url, "/", headers={"Host": "[::2]:8600"}).status == 400
+    assert call(dashboard.url, "/", headers={"Host": "127.0.0.1.attacker.example"}).status == 400
+
+
+def test_host_headers_are_read_as_names() -> None:
+    assert host_of("LocalHost:8600") == "localhost" and host_of("[::1]:8600") == "::1" and host_of("[::1]") == "::1"
+    assert host_of("10.0.0.5") == "10.0.0.5" and host_of("kspm.example.com:443") == "kspm.example.com"
 
 
 def test_loopback_is_told_apart() -> None:

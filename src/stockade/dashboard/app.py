@@ -20,7 +20,6 @@ from typing import Any
 import jinja2
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
@@ -47,6 +46,7 @@ TREND_DAYS = 30
 _VERB = re.compile(r"\*|[A-Za-z][-A-Za-z0-9]*")
 _NAME = re.compile(r"[-a-zA-Z0-9_.:@/*]{0,253}")  # namespaces, names, rules: what they may hold, roughly
 _LOGIN_BODY_LIMIT = 4096
+_POLICY_RULE = re.compile(r"POL-[-A-Za-z0-9_.]{1,200}")  # users' own policies: not in the registry
 
 
 class BadRequest(Exception):
@@ -215,8 +215,9 @@ def create_app(store: FindingStore, settings: DashboardSettings | None = None) -
         severity = _param(request, "severity", queries.SEVERITIES)
         state = _param(request, "state", (*queries.STATES, "any")) or "open"
         area = _param(request, "area", areas)
-        rule = _param(request, "rule").upper()
-        if rule and rule not in rules:
+        rule = _param(request, "rule")
+        rule = rule.upper() if rule.upper() in rules else rule
+        if rule and rule not in rules and not _POLICY_RULE.fullmatch(rule):
             raise BadRequest(f"no rule {rule!r}")
         namespace = _param(request, "namespace")
         number = _page_number(request)
@@ -350,11 +351,7 @@ def create_app(store: FindingStore, settings: DashboardSettings | None = None) -
             Route("/healthz", healthz),
             Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
         ],
-        middleware=[
-            # The guard is outermost: even a refused Host gets the security headers.
-            Middleware(Guard, access=settings.access),
-            Middleware(TrustedHostMiddleware, allowed_hosts=list(settings.allowed_hosts)),
-        ],
+        middleware=[Middleware(Guard, access=settings.access, allowed_hosts=settings.allowed_hosts)],
         exception_handlers={BadRequest: bad_request},
     )
 

@@ -309,5 +309,7 @@ def rules_of(
     """The rule ids an area and rule filter leave (None: no filter on rules)."""
     if not area and not rule:
         return None
+    if rule and rule not in areas:  # a user policy's rule: no area, so an area filter excludes it
+        return () if area else (rule,)
     chosen = [r for r in known if (not area or areas.get(r) == area) and (not rule or r == rule)]
     return tuple(chosen)

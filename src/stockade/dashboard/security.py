@@ -16,7 +16,7 @@ import hashlib
 import hmac
 import secrets
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -111,13 +111,24 @@ def authenticated_user(scope: Scope, access: Access) -> str | None:
     return ""
 
 
-class Guard:
-    """ASGI middleware: security headers on every response, reads only (GET/HEAD) but for the
-    login form, and authentication before anything but the login page and the static files."""
+def host_of(header: str) -> str:
+    """The name in a Host header, without its port: ``[::1]:8600`` → ``::1``."""
+    header = header.strip().lower()
+    if header.startswith("["):
+        return header[1 : header.find("]")] if "]" in header else header
+    return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
 
-    def __init__(self, app: App, access: Access) -> None:
+
+class Guard:
+    """ASGI middleware: security headers on every response; the Host header must name this
+    server (a page whose DNS name was pointed at loopback cannot read it: DNS rebinding); reads
+    only (GET/HEAD) but for the login form; authentication before anything but the login page
+    and the static files."""
+
+    def __init__(self, app: App, access: Access, allowed_hosts: Iterable[str]) -> None:
         self.app = app
         self.access = access
+        self.allowed_hosts = frozenset(host_of(h) for h in allowed_hosts)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -133,6 +144,9 @@ class Guard:
                 message["headers"] = [*message.get("headers", []), *SECURITY_HEADERS, (b"server-timing", took)]
             await send(message)
 
+        if host_of(_header(scope, b"host") or "") not in self.allowed_hosts:
+            await _plain(with_headers, 400, "this server does not answer to that Host header", [])
+            return
         path = str(scope.get("path", ""))
         method = str(scope.get("method", "GET"))
         if method not in ("GET", "HEAD") and not (path == "/login" and method == "POST"):
