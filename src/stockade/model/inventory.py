@@ -21,7 +21,7 @@ from stockade.model.podspec import (
     find_pod_template,
     find_unchecked_containers,
 )
-from stockade.model.resource import Origin, Resource
+from stockade.model.resource import Origin, Resource, resource_from_raw
 
 DEFAULT_NAMESPACE = "default"
 
@@ -135,6 +135,18 @@ class Inventory:
         that no Namespace object declares (None when nothing is there)."""
         members = self.in_namespace(namespace)
         return members[0].origin if members else None
+
+    def namespace_resource(self, namespace: str) -> Resource | None:
+        """The Namespace object to report on: the declared one, else one built from its name and
+        placed where the namespace's first object came from (None when nothing is there)."""
+        declared = self.get("Namespace", None, namespace)
+        if declared is not None:
+            return declared
+        origin = self.namespace_origin(namespace)
+        if origin is None:
+            return None
+        built = resource_from_raw({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}, origin)
+        return built if isinstance(built, Resource) else None
 
     @cached_property
     def namespaces(self) -> frozenset[str]:

@@ -17,7 +17,7 @@ hosts) make a match *partial* (named in the answer) rather than a plain yes or n
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -118,17 +118,18 @@ class AuthorizationPolicy:
 
 
 def _rule_match(rule: Mapping[str, Any], caller: Caller, port: int | None) -> Match:
+    """A rule matches when one of its ``from`` sources and one of its ``to`` operations do (an
+    absent list matches anyone); the parts it cannot judge make the match partial."""
     partial: list[str] = []
-    sources = rule.get("from")
-    if is_list(sources) and sources:
-        found = [_source_match(s.get("source"), caller) for s in sources if is_map(s)]
-        if not any(f.matches for f in found):
-            return Match(False)
-        if not any(f.matches and not f.partial for f in found):
-            partial.extend(p for f in found for p in f.partial)
-    operations = rule.get("to")
-    if is_list(operations) and operations:
-        found = [_operation_match(o.get("operation"), port) for o in operations if is_map(o)]
+    clauses: tuple[tuple[str, str, Callable[[object], Match]], ...] = (
+        ("from", "source", lambda source: _source_match(source, caller)),
+        ("to", "operation", lambda operation: _operation_match(operation, port)),
+    )
+    for key, inner, judge in clauses:
+        items = rule.get(key)
+        if not (is_list(items) and items):
+            continue
+        found = [judge(item.get(inner)) for item in items if is_map(item)]
         if not any(f.matches for f in found):
             return Match(False)
         if not any(f.matches and not f.partial for f in found):

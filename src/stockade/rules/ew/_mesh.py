@@ -29,7 +29,7 @@ import yaml
 
 from stockade.model.inventory import DEFAULT_NAMESPACE, Inventory
 from stockade.model.podspec import PodTemplate, is_list, is_map
-from stockade.model.resource import Resource, resource_from_raw
+from stockade.model.resource import Resource
 from stockade.rules.base import is_false, is_true
 
 MeshName = Literal["istio", "linkerd"]
@@ -414,19 +414,6 @@ def mesh_scan(inventory: Inventory) -> MeshScan:
 
 
 # -- helpers for the rules ------------------------------------------------------------------------------
-def namespace_target(inventory: Inventory, namespace: str) -> Resource | None:
-    """The Namespace object to report on: the declared one, else one built from its name (placed
-    where the namespace's first object came from)."""
-    declared = inventory.get("Namespace", None, namespace)
-    if declared is not None:
-        return declared
-    origin = inventory.namespace_origin(namespace)
-    if origin is None:
-        return None
-    built = resource_from_raw({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}, origin)
-    return built if isinstance(built, Resource) else None
-
-
 def oldest(resources: Iterable[Resource]) -> Resource | None:
     """Istio's tie-break between policies at one level: the oldest (by creationTimestamp, then name)."""
     ordered = sorted(resources, key=lambda r: (str(r.metadata.get("creationTimestamp") or "~"), r.name))

@@ -20,7 +20,6 @@ from stockade.rules.ew._mesh import (
     MeshWorkload,
     mesh_scan,
     names,
-    namespace_target,
     oldest,
     selector_labels,
     selects,
@@ -320,7 +319,7 @@ def mesh_mtls_not_strict(ctx: RuleContext) -> Iterator[Outcome]:
         if resource.group == ISTIO_NETWORKING:
             yield Outcome(resource, tuple(_judge_destination_rule(resource)))
     for namespace, workloads in sorted(workloads_by_namespace.items()):
-        target = namespace_target(inventory, namespace)
+        target = inventory.namespace_resource(namespace)
         if target is None:
             continue
         defaulted = [w for w in workloads if decisions[id(w)].decided_by is None]

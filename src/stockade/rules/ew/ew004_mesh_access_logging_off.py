@@ -11,7 +11,7 @@ from stockade.model.inventory import DEFAULT_NAMESPACE
 from stockade.model.podspec import is_list, is_map
 from stockade.model.resource import Resource
 from stockade.rules.base import READS_ANY, Outcome, RuleContext, Violation, inventory_rule
-from stockade.rules.ew._mesh import ISTIO_TELEMETRY, Installation, mesh_scan, namespace_target, oldest, spec_of
+from stockade.rules.ew._mesh import ISTIO_TELEMETRY, Installation, mesh_scan, oldest, spec_of
 
 LINKERD_ACCESS_LOG = "config.linkerd.io/access-log"
 
@@ -158,7 +158,7 @@ def mesh_access_logging_off(ctx: RuleContext) -> Iterator[Outcome]:
     mesh_wide = _linkerd_mesh_wide(linkerd)
     namespaces = sorted(mesh.meshed_namespaces("linkerd"))
     for name in namespaces:
-        target = namespace_target(inventory, name)
+        target = inventory.namespace_resource(name)
         if target is None:
             continue
         meshed = [w for w in mesh.meshed("linkerd") if w.namespace == name]
@@ -191,7 +191,7 @@ def _istio(ctx: RuleContext, istio: Installation, root: str, namespaces: list[st
     if mesh_wide is None and log_file:
         mesh_wide = Logging(True, f"meshConfig.accessLogFile {log_file}")
     for name in namespaces:
-        target = namespace_target(inventory, name)
+        target = inventory.namespace_resource(name)
         if target is None:
             continue
         decided = (_level(by_namespace.get(name, [])) if name != root else None) or mesh_wide

@@ -5,25 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from stockade.model.finding import Area, Severity, Stage
-from stockade.model.inventory import Inventory
-from stockade.model.resource import Resource, resource_from_raw
 from stockade.rules.base import READS_PLACEMENT, Outcome, RuleContext, Violation, inventory_rule
 from stockade.rules.np._index import POLICY_READS, policy_index, workloads_by_namespace
 from stockade.rules.np._messages import apply_command, plural
 
 # Namespaces Kubernetes creates for Leases and public cluster info; no pods run there.
 PODLESS_SYSTEM_NAMESPACES = frozenset({"kube-public", "kube-node-lease"})
-
-
-def _namespace_target(inventory: Inventory, namespace: str) -> Resource | None:
-    declared = inventory.get("Namespace", None, namespace)
-    if declared is not None:
-        return declared
-    origin = inventory.namespace_origin(namespace)
-    if origin is None:
-        return None
-    synthetic = resource_from_raw({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}, origin)
-    return synthetic if isinstance(synthetic, Resource) else None
 
 
 def _default_deny(namespace: str) -> str:
@@ -133,7 +120,7 @@ def namespace_without_network_policy(ctx: RuleContext) -> Iterator[Outcome]:
         workloads = counts.get(namespace, 0)
         if not namespace or (namespace in PODLESS_SYSTEM_NAMESPACES and not workloads):
             continue
-        target = _namespace_target(inventory, namespace)
+        target = inventory.namespace_resource(namespace)
         if target is None:
             continue
         if namespace in index.namespaces_with_policy or index.covers_every_namespace:
