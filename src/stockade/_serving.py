@@ -1,17 +1,32 @@
-"""Serving an ASGI app with uvicorn in a daemon thread, for the watcher's health server and the
-admission webhook (sibling layers, so the one implementation lives here; stdlib and uvicorn only).
+"""Serving an ASGI app with uvicorn in a daemon thread, for the watcher's health server, the
+admission webhook and the dashboard (sibling layers, so the one implementation lives here; stdlib
+and uvicorn only), and the check that a certificate and key can serve TLS.
 """
 
 from __future__ import annotations
 
 import asyncio
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable, Coroutine
+from pathlib import Path
 from typing import Any
 
 import uvicorn
+
+
+def tls_pair_problem(cert_file: Path, key_file: Path) -> str | None:
+    """Why the certificate and key files cannot serve TLS, or None when they can."""
+    for path in (cert_file, key_file):
+        if not path.is_file():
+            return f"no file {str(path)!r}"
+    try:
+        ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).load_cert_chain(cert_file, key_file)
+    except (ssl.SSLError, OSError, ValueError) as exc:
+        return f"cannot serve TLS with certificate {cert_file} and key {key_file}: {exc}"
+    return None
 
 
 def listening_socket(host: str, port: int, backlog: int) -> socket.socket:

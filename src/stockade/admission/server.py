@@ -41,7 +41,7 @@ from typing import Any
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from stockade._serving import ServingThread, listening_socket
+from stockade._serving import ServingThread, listening_socket, tls_pair_problem
 from stockade.admission.metrics import AdmissionMetrics
 from stockade.errors import UsageError
 
@@ -143,14 +143,9 @@ def _snapshot(cert_file: Path, key_file: Path) -> Iterator[tuple[str, str]]:
 
 def check_certificate(cert_file: Path, key_file: Path) -> None:
     """Raise :class:`~stockade.errors.UsageError` when the pair cannot serve TLS."""
-    for path in (cert_file, key_file):
-        if not path.is_file():
-            raise UsageError(f"no file {str(path)!r}")
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    try:
-        context.load_cert_chain(cert_file, key_file)
-    except (ssl.SSLError, OSError, ValueError) as exc:
-        raise UsageError(f"cannot serve TLS with certificate {cert_file} and key {key_file}: {exc}") from None
+    problem = tls_pair_problem(cert_file, key_file)
+    if problem is not None:
+        raise UsageError(problem)
 
 
 class AdmissionServer:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import uvicorn
 
-from stockade._serving import ServingThread, listening_socket
+from stockade._serving import ServingThread, listening_socket, tls_pair_problem
 from stockade.dashboard.app import DashboardSettings, create_app
 from stockade.store import FindingStore
 
@@ -35,10 +35,9 @@ class Tls:
 
     def check(self) -> None:
         """Raise ValueError, naming the files, when the pair cannot serve TLS."""
-        try:
-            ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).load_cert_chain(self.cert_file, self.key_file)
-        except (ssl.SSLError, OSError) as error:
-            raise ValueError(f"cannot serve TLS with {self.cert_file} and {self.key_file}: {error}") from None
+        problem = tls_pair_problem(self.cert_file, self.key_file)
+        if problem is not None:
+            raise ValueError(problem)
 
 
 class DashboardServer:

@@ -450,11 +450,12 @@ class Watcher:
             return
         if self._view_thread is not None and self._view_thread.is_alive():
             return
+        # Looked at once an interval, not every turn of the loop: the findings list can be large.
+        self._next_view = time.monotonic() + interval
         findings = self.evaluator.findings()
         if findings == self._viewed_findings:
             return
         self._viewed_findings = findings
-        self._next_view = time.monotonic() + interval
         result, at = self.evaluator.result(), self.clock()
         self._view_thread = threading.Thread(
             target=self._write_view, args=(result, at), name="stockade-watch-view", daemon=True
