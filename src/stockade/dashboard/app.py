@@ -170,7 +170,9 @@ def create_app(store: FindingStore, settings: DashboardSettings | None = None) -
     area_labels = {a.value: a.label for a in Area}
 
     def page(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
-        names = queries.cluster_names(store.engine)
+        names = getattr(request.state, "cluster_names", None)
+        if names is None:
+            names = queries.cluster_names(store.engine)
         html = environment.get_template(template).render(
             user=request.scope.get("state", {}).get("user", ""),
             clusters=names,
@@ -181,7 +183,10 @@ def create_app(store: FindingStore, settings: DashboardSettings | None = None) -
         )
         return HTMLResponse(html, status_code=status)
 
-    def chosen_cluster(request: Request, names: list[str], required: bool) -> str:
+    def chosen_cluster(request: Request, required: bool) -> str:
+        """The cluster asked for (checked against the store's), or the first when one is required."""
+        names = queries.cluster_names(store.engine)
+        request.state.cluster_names = names  # the page's selector lists them: read once
         cluster = _param(request, "cluster")
         if cluster and cluster not in names:
             raise BadRequest(f"no cluster named {cluster!r} in the store")
@@ -190,8 +195,7 @@ def create_app(store: FindingStore, settings: DashboardSettings | None = None) -
         return cluster
 
     def overview(request: Request) -> Response:
-        names = queries.cluster_names(store.engine)
-        cluster = chosen_cluster(request, names, required=True)
+        cluster = chosen_cluster(request, required=True)
         summaries = queries.cluster_summaries(store.engine)
         today = dt.datetime.now(dt.UTC).date()
         points = trend.days(cluster, today - dt.timedelta(days=TREND_DAYS - 1), today) if cluster else []
@@ -210,8 +214,7 @@ def create_app(store: FindingStore, settings: DashboardSettings | None = None) -
         )
 
     def findings_page(request: Request) -> Response:
-        names = queries.cluster_names(store.engine)
-        cluster = chosen_cluster(request, names, required=False)
+        cluster = chosen_cluster(request, required=False)
         severity = _param(request, "severity", queries.SEVERITIES)
         state = _param(request, "state", (*queries.STATES, "any")) or "open"
         area = _param(request, "area", areas)
@@ -263,8 +266,7 @@ def create_app(store: FindingStore, settings: DashboardSettings | None = None) -
         from stockade.rbac.resources import parse_resource, request_for
         from stockade.report.rbac import MASTERS_NOTE, grant_row
 
-        names = queries.cluster_names(store.engine)
-        cluster = chosen_cluster(request, names, required=True)
+        cluster = chosen_cluster(request, required=True)
         verb = _param(request, "verb", pattern=_VERB)
         resource = _param(request, "resource")
         namespace = _param(request, "namespace")
@@ -297,15 +299,13 @@ def create_app(store: FindingStore, settings: DashboardSettings | None = None) -
         )
 
     def paths_page(request: Request) -> Response:
-        names = queries.cluster_names(store.engine)
-        cluster = chosen_cluster(request, names, required=True)
+        cluster = chosen_cluster(request, required=True)
         latest = views.latest(cluster) if cluster else None
         paths = latest[2].get("paths") if latest else None
         return page(request, "paths.html", cluster=cluster, paths=paths, view_at=latest[1] if latest else None)
 
     def exceptions_page(request: Request) -> Response:
-        names = queries.cluster_names(store.engine)
-        cluster = chosen_cluster(request, names, required=False)
+        cluster = chosen_cluster(request, required=False)
         found = queries.exceptions(store.engine, cluster or None, _page_number(request))
         today = dt.datetime.now(dt.UTC).date()
         return page(request, "exceptions.html", cluster=cluster, exceptions=found, today=today)
